@@ -1,0 +1,35 @@
+import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+
+export interface OperatorAlert {
+  /** Short subject line (SNS caps it at 100 characters). */
+  subject: string;
+  /** Plain-text body. Ids and counts only: alerts never carry employee data or detector free text. */
+  lines: string[];
+  severity: string;
+  programId: string;
+  incidentId?: string;
+}
+
+/** Alerts the people on call through the operator alert topic. */
+export class OperatorAlerts {
+  constructor(
+    private readonly client: SNSClient,
+    private readonly topicArn: string,
+  ) {}
+
+  async send(alert: OperatorAlert): Promise<string | undefined> {
+    const result = await this.client.send(
+      new PublishCommand({
+        TopicArn: this.topicArn,
+        Subject: alert.subject.slice(0, 100),
+        Message: alert.lines.join('\n'),
+        MessageAttributes: {
+          severity: { DataType: 'String', StringValue: alert.severity },
+          programId: { DataType: 'String', StringValue: alert.programId },
+          ...(alert.incidentId ? { incidentId: { DataType: 'String', StringValue: alert.incidentId } } : {}),
+        },
+      }),
+    );
+    return result.MessageId;
+  }
+}

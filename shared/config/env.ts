@@ -1,0 +1,58 @@
+import { z } from 'zod';
+import { ConfigurationError, toFieldIssues } from '../errors.ts';
+import { ProgramsConfigSchema, type ProgramConfig } from '../schemas/config.ts';
+
+/**
+ * The one place that reads `process.env`. Each function declares the variables it needs
+ * as a zod object and reads them once, at load: a missing or malformed variable fails the
+ * cold start with a message that names it, instead of failing the first event.
+ */
+export function readEnv<S extends z.ZodObject>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    const detail = toFieldIssues(result.error)
+      .map((i) => `${i.path}: ${i.message}`)
+      .join('; ');
+    throw new ConfigurationError(`invalid environment: ${detail}`);
+  }
+  return result.data;
+}
+
+const name = z.string().min(1, 'is required');
+
+/** The programs configuration travels as JSON in one variable. */
+export const ProgramsVariable = z
+  .string({ error: 'is required' })
+  .transform((raw, ctx) => {
+    try {
+      return JSON.parse(raw) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be JSON' });
+      return z.NEVER;
+    }
+  })
+  .pipe(ProgramsConfigSchema);
+
+export const EnvVars = {
+  programStateTable: { PROGRAM_STATE_TABLE: name },
+  ledgerTable: { LEDGER_TABLE: name },
+  grantsTable: { GRANTS_TABLE: name },
+  dataSubjectsTable: { DATA_SUBJECTS_TABLE: name },
+  eventBus: { EVENT_BUS_NAME: name },
+  alertTopic: { ALERT_TOPIC_ARN: name },
+  programs: { KILLSWITCH_PROGRAMS: ProgramsVariable },
+} as const;
+
+/** Looks up a program in the deployed configuration. */
+export class ProgramRegistry {
+  readonly #programs: Map<string, ProgramConfig>;
+  constructor(programs: readonly ProgramConfig[]) {
+    this.#programs = new Map(programs.map((p) => [p.programId, p]));
+  }
+  find(programId: string): ProgramConfig | undefined {
+    return this.#programs.get(programId);
+  }
+  all(): ProgramConfig[] {
+    return [...this.#programs.values()];
+  }
+}

@@ -1,0 +1,56 @@
+import { z } from 'zod';
+
+/** Lower-case slug used for program and dataset ids: stable, URL- and key-safe. */
+export const SlugSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be 1-63 characters of a-z, 0-9 and "-", starting with a letter or digit');
+
+export const ProgramIdSchema = SlugSchema;
+export const DatasetIdSchema = SlugSchema;
+
+/** Opaque identifier from an external system (anomaly ids, finding ids, request ids). */
+export const ExternalIdSchema = z
+  .string()
+  .min(1)
+  .max(256)
+  .regex(/^[\w.:/@+=,-]+$/, 'may contain only letters, digits and . : / @ + = , _ -');
+
+export const IncidentIdSchema = z.string().regex(/^inc-\d{8}-[0-9a-f]{12}$/, 'must look like inc-YYYYMMDD-<12 hex>');
+
+/**
+ * A program scope: `*` (the whole program) or `<dimension>#<value>`,
+ * for example `category#keystrokes` or `region#eu-west-1`.
+ */
+export const ScopeSchema = z
+  .string()
+  .regex(/^(\*|[a-z][a-z0-9-]{0,31}#[A-Za-z0-9._-]{1,64})$/, 'must be "*" or "<dimension>#<value>", e.g. "category#keystrokes"');
+
+export const GLOBAL_SCOPE = '*';
+
+export const SeveritySchema = z.enum(['LOW', 'MEDIUM', 'HIGH', 'CRITICAL']);
+export type Severity = z.infer<typeof SeveritySchema>;
+
+export const TimestampSchema = z.iso.datetime({ offset: true });
+
+// Control characters (other than tab/newline) never belong in human text that lands in an audit trail.
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+
+/** Free text written by a human or a detector: trimmed, bounded, no control characters. */
+export const textSchema = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(max, `must be at most ${max} characters`)
+    .refine((s) => !CONTROL_CHARS.test(s), 'must not contain control characters');
+
+export const ReasonSchema = textSchema(500);
+
+/** Who caused a change: an IAM principal ARN, or `detector:<name>` for automation. */
+export const PrincipalSchema = z.object({
+  id: z.string().min(1).max(2048),
+  /** True only when AWS verified the identity (Function URL with AWS_IAM auth). */
+  verified: z.boolean(),
+});
+export type Principal = z.infer<typeof PrincipalSchema>;

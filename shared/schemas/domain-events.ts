@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import {
+  DatasetIdSchema,
+  IncidentIdSchema,
+  ProgramIdSchema,
+  ScopeSchema,
+  SeveritySchema,
+  TimestampSchema,
+} from './common.ts';
+import { StateTriggerSchema } from './program-state.ts';
+
+/** The `source` of every event killswitch itself puts on the bus. */
+export const KILLSWITCH_SOURCE = 'killswitch';
+
+export const DetailType = {
+  KillSwitchEngaged: 'Kill Switch Engaged',
+  KillSwitchReleased: 'Kill Switch Released',
+} as const;
+
+export const NotifyModeSchema = z.enum(['auto', 'manual']);
+
+export const KillSwitchEngagedSchema = z.object({
+  incidentId: IncidentIdSchema,
+  programId: ProgramIdSchema,
+  scope: ScopeSchema,
+  stateVersion: z.number().int().min(1),
+  /** False when the scope was already paused and this incident was linked to it. */
+  stateChanged: z.boolean(),
+  datasetIds: z.array(DatasetIdSchema),
+  severity: SeveritySchema,
+  trigger: StateTriggerSchema,
+  /** `auto`: notices are planned as soon as this event is seen; `manual`: an operator runs `notify`. */
+  notify: NotifyModeSchema,
+  engagedAt: TimestampSchema,
+});
+export type KillSwitchEngaged = z.infer<typeof KillSwitchEngagedSchema>;
+
+export const KillSwitchReleasedSchema = z.object({
+  incidentId: IncidentIdSchema,
+  programId: ProgramIdSchema,
+  scope: ScopeSchema,
+  stateVersion: z.number().int().min(1),
+  requestId: z.uuid(),
+  releasedAt: TimestampSchema,
+});
+export type KillSwitchReleased = z.infer<typeof KillSwitchReleasedSchema>;

@@ -1,0 +1,86 @@
+import { z } from 'zod';
+import {
+  DatasetIdSchema,
+  IncidentIdSchema,
+  ProgramIdSchema,
+  ScopeSchema,
+  SeveritySchema,
+  TimestampSchema,
+} from './common.ts';
+import { ExposureSchema } from './anomaly.ts';
+import { NotifyModeSchema } from './domain-events.ts';
+import { ProgramStatusSchema, StateTriggerSchema } from './program-state.ts';
+
+/** What the system did when the incident opened. */
+export const IncidentActionSchema = z.enum(['PAUSED', 'LINKED', 'RECORDED']);
+
+export const IncidentSchema = z.object({
+  incidentId: IncidentIdSchema,
+  programId: ProgramIdSchema,
+  scope: ScopeSchema,
+  severity: SeveritySchema,
+  status: z.enum(['OPEN', 'RESOLVED']),
+  action: IncidentActionSchema,
+  openedAt: TimestampSchema,
+  openedBy: z.string(),
+  trigger: StateTriggerSchema,
+  anomalyId: z.string().optional(),
+  detector: z.string().optional(),
+  kind: z.string().optional(),
+  summary: z.string().optional(),
+  datasetIds: z.array(DatasetIdSchema),
+  /** Datasets an anomaly named that the program does not have: reported, never acted on. */
+  unknownDatasetIds: z.array(z.string()).default([]),
+  exposure: ExposureSchema.optional(),
+  stateVersion: z.number().int().optional(),
+  /** Set when the scope was already paused by another incident. */
+  linkedIncidentId: IncidentIdSchema.optional(),
+  notify: NotifyModeSchema,
+  resolvedAt: TimestampSchema.optional(),
+  resolvedBy: z.string().optional(),
+});
+export type Incident = z.infer<typeof IncidentSchema>;
+
+export const TimelineEntrySchema = z.object({
+  incidentId: IncidentIdSchema,
+  at: TimestampSchema,
+  type: z.string(),
+  actor: z.string(),
+  message: z.string(),
+  data: z.record(z.string(), z.unknown()).optional(),
+});
+export type TimelineEntry = z.infer<typeof TimelineEntrySchema>;
+
+/** One entry per program-state version: the audit trail a regulator reads. */
+export const AuditEntrySchema = z.object({
+  programId: ProgramIdSchema,
+  scope: ScopeSchema,
+  version: z.number().int().min(1),
+  status: ProgramStatusSchema,
+  at: TimestampSchema,
+  by: z.string(),
+  verified: z.boolean(),
+  reason: z.string(),
+  trigger: StateTriggerSchema,
+  incidentId: IncidentIdSchema.optional(),
+  requestId: z.string().optional(),
+});
+export type AuditEntry = z.infer<typeof AuditEntrySchema>;
+
+export const ResumeRequestSchema = z.object({
+  requestId: z.uuid(),
+  programId: ProgramIdSchema,
+  scope: ScopeSchema,
+  incidentId: IncidentIdSchema,
+  reason: z.string(),
+  requestedBy: z.string(),
+  requestedAt: TimestampSchema,
+  /** The state version the requester saw; the approval applies only at this version. */
+  expectedVersion: z.number().int().min(1),
+  status: z.enum(['PENDING', 'APPROVED', 'REJECTED']),
+  approvedBy: z.string().optional(),
+  decidedAt: TimestampSchema.optional(),
+  decisionReason: z.string().optional(),
+  stateVersion: z.number().int().optional(),
+});
+export type ResumeRequest = z.infer<typeof ResumeRequestSchema>;

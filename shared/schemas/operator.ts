@@ -1,0 +1,75 @@
+import { z } from 'zod';
+import {
+  ExternalIdSchema,
+  IncidentIdSchema,
+  ProgramIdSchema,
+  ReasonSchema,
+  ScopeSchema,
+  GLOBAL_SCOPE,
+} from './common.ts';
+
+/**
+ * A client-chosen key that makes a retried command a no-op: the same key with the same
+ * command returns the first result instead of acting twice.
+ */
+const IdempotencyKeySchema = ExternalIdSchema.optional();
+
+export const PauseCommandSchema = z.object({
+  action: z.literal('pause'),
+  programId: ProgramIdSchema,
+  scope: ScopeSchema.default(GLOBAL_SCOPE),
+  reason: ReasonSchema,
+  /** Link the pause to an existing incident; a new incident is opened when omitted. */
+  incidentId: IncidentIdSchema.optional(),
+  idempotencyKey: IdempotencyKeySchema,
+});
+
+export const StatusCommandSchema = z.object({
+  action: z.literal('status'),
+  programId: ProgramIdSchema.optional(),
+});
+
+export const RequestResumeCommandSchema = z.object({
+  action: z.literal('request-resume'),
+  programId: ProgramIdSchema,
+  scope: ScopeSchema.default(GLOBAL_SCOPE),
+  reason: ReasonSchema,
+  /** The incident this resume closes. */
+  incidentId: IncidentIdSchema,
+  idempotencyKey: IdempotencyKeySchema,
+});
+
+export const ApproveResumeCommandSchema = z.object({
+  action: z.literal('approve-resume'),
+  programId: ProgramIdSchema,
+  requestId: z.uuid(),
+  reason: ReasonSchema.optional(),
+});
+
+export const IncidentCommandSchema = z.object({
+  action: z.literal('incident'),
+  incidentId: IncidentIdSchema,
+});
+
+export const ListIncidentsCommandSchema = z.object({
+  action: z.literal('list-incidents'),
+  programId: ProgramIdSchema.optional(),
+  limit: z.number().int().min(1).max(100).default(20),
+});
+
+export const OperatorCommandSchema = z.discriminatedUnion('action', [
+  PauseCommandSchema,
+  StatusCommandSchema,
+  RequestResumeCommandSchema,
+  ApproveResumeCommandSchema,
+  IncidentCommandSchema,
+  ListIncidentsCommandSchema,
+]);
+export type OperatorCommand = z.infer<typeof OperatorCommandSchema>;
+export type OperatorCommandInput = z.input<typeof OperatorCommandSchema>;
+export type PauseCommand = z.infer<typeof PauseCommandSchema>;
+export type RequestResumeCommand = z.infer<typeof RequestResumeCommandSchema>;
+export type ApproveResumeCommand = z.infer<typeof ApproveResumeCommandSchema>;
+
+/** The only action a break-glass (direct, unverified) invocation may perform. */
+export const BreakGlassCommandSchema = PauseCommandSchema;

@@ -1,0 +1,6 @@
+export { LedgerTable } from './ledger-table.ts';
+export { IncidentLedger } from './incident-ledger.ts';
+export { AuditTrail } from './audit-trail.ts';
+export { AnomalyLog, type AnomalyClaim } from './anomaly-log.ts';
+export { ResumeRequests } from './resume-requests.ts';
+export { LedgerKeys, LEDGER_KIND_INDEX } from './keys.ts';

@@ -1,0 +1,66 @@
+import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { conditionally } from '../dynamo.ts';
+import { withoutKeys } from './keys.ts';
+
+type Key = { pk: string; sk: string };
+
+/** The few operations every ledger record type shares. Nothing here can delete. */
+export class LedgerTable {
+  constructor(
+    readonly client: DynamoDBDocumentClient,
+    readonly tableName: string,
+  ) {}
+
+  /** Put a record unless one with the same key exists; `false` when it did. */
+  putOnce(key: Key, record: object, extra: Record<string, unknown> = {}): Promise<boolean> {
+    return conditionally(() =>
+      this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...record, ...extra, ...key },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      ),
+    );
+  }
+
+  async get(key: Key): Promise<Record<string, unknown> | undefined> {
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }));
+    return Item ? withoutKeys(Item) : undefined;
+  }
+
+  /** Every record under one partition whose sort key starts with `prefix`, in key order. */
+  async queryPrefix(pk: string, prefix: string): Promise<Record<string, unknown>[]> {
+    const out: Record<string, unknown>[] = [];
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': pk, ':prefix': prefix },
+          ConsistentRead: true,
+          ExclusiveStartKey,
+        }),
+      );
+      for (const item of page.Items ?? []) out.push(withoutKeys(item));
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    return out;
+  }
+
+  /** Newest-first records of one kind from the kind index. */
+  async queryKind(index: string, kind: string, limit: number): Promise<Record<string, unknown>[]> {
+    const page = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: index,
+        KeyConditionExpression: 'kind = :kind',
+        ExpressionAttributeValues: { ':kind': kind },
+        ScanIndexForward: false,
+        Limit: limit,
+      }),
+    );
+    return (page.Items ?? []).map(withoutKeys);
+  }
+}

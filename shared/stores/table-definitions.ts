@@ -1,0 +1,31 @@
+import { LEDGER_KIND_INDEX } from './ledger/keys.ts';
+
+/**
+ * Key schemas of every table, in one place: the CDK stateful stack builds the tables from
+ * these, and the local runtime creates its dynalite tables from the synthesized template
+ * (a test checks that both agree).
+ */
+export interface KeyAttribute {
+  name: string;
+  type: 'S' | 'N';
+}
+export interface TableDefinition {
+  partitionKey: KeyAttribute;
+  sortKey: KeyAttribute;
+  globalIndexes: { indexName: string; partitionKey: KeyAttribute; sortKey: KeyAttribute }[];
+}
+
+const S = (name: string): KeyAttribute => ({ name, type: 'S' });
+
+export const TableDefinitions = {
+  programState: { partitionKey: S('programId'), sortKey: S('scope'), globalIndexes: [] },
+  ledger: {
+    partitionKey: S('pk'),
+    sortKey: S('sk'),
+    globalIndexes: [{ indexName: LEDGER_KIND_INDEX, partitionKey: S('kind'), sortKey: S('kindSk') }],
+  },
+  grants: { partitionKey: S('datasetId'), sortKey: S('grantKey'), globalIndexes: [] },
+  dataSubjects: { partitionKey: S('datasetId'), sortKey: S('employeeId'), globalIndexes: [] },
+} as const satisfies Record<string, TableDefinition>;
+
+export type TableName = keyof typeof TableDefinitions;

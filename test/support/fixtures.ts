@@ -1,0 +1,59 @@
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { mockClient } from 'aws-sdk-client-mock';
+import type { AnomalyDetail, AnomalyDetailInput } from '#shared/schemas/anomaly.ts';
+import { AnomalyDetailSchema } from '#shared/schemas/anomaly.ts';
+import { ProgramConfigSchema, type ProgramConfig, type ProgramConfigInput } from '#shared/schemas/config.ts';
+import { ProgramRegistry } from '#shared/config/env.ts';
+import { DomainEventPublisher } from '#shared/aws/domain-event-publisher.ts';
+import { OperatorAlerts } from '#shared/aws/operator-alerts.ts';
+import { ProgramStateStore } from '#shared/stores/program-state-store.ts';
+import { AnomalyLog, AuditTrail, IncidentLedger, LedgerTable, ResumeRequests } from '#shared/stores/ledger/index.ts';
+import type { TestDynamo } from './dynamo.ts';
+
+export const program = (overrides: Partial<ProgramConfigInput> = {}): ProgramConfig =>
+  ProgramConfigSchema.parse({ programId: 'mci', datasetIds: ['keystrokes', 'mouse', 'transcripts'], ...overrides });
+
+export const anomaly = (overrides: Partial<AnomalyDetailInput> = {}): AnomalyDetail =>
+  AnomalyDetailSchema.parse({
+    anomalyId: 'anom-1',
+    programId: 'mci',
+    detector: 'access-monitor',
+    severity: 'CRITICAL',
+    kind: 'access-exposure',
+    datasetIds: ['transcripts'],
+    observedAt: '2026-11-27T10:00:00Z',
+    summary: 'transcripts bucket readable by all-staff group',
+    ...overrides,
+  });
+
+/** Stores on a test dynalite, with EventBridge and SNS mocked (recorded) clients. */
+export function services(db: TestDynamo, programs: ProgramConfig[] = [program()]) {
+  const eventBridge = new EventBridgeClient({});
+  const sns = new SNSClient({});
+  const ebMock = mockClient(eventBridge);
+  ebMock.on(PutEventsCommand).callsFake(() => ({ FailedEntryCount: 0, Entries: [{ EventId: `evt-${Math.random()}` }] }));
+  const snsMock = mockClient(sns);
+  snsMock.on(PublishCommand).resolves({ MessageId: 'msg-1' });
+  const ledger = new LedgerTable(db.doc, db.tables.ledger);
+  return {
+    programs: new ProgramRegistry(programs),
+    state: new ProgramStateStore(db.doc, db.tables.programState),
+    ledger,
+    incidents: new IncidentLedger(ledger),
+    audit: new AuditTrail(ledger),
+    anomalies: new AnomalyLog(ledger),
+    resumeRequests: new ResumeRequests(ledger),
+    events: new DomainEventPublisher(eventBridge, 'killswitch-bus'),
+    alerts: new OperatorAlerts(sns, 'arn:aws:sns:eu-west-1:111111111111:alerts'),
+    ebMock,
+    snsMock,
+  };
+}
+
+/** Domain events the (mocked) publisher put on the bus, as { detailType, detail }. */
+export function publishedEvents(ebMock: ReturnType<typeof mockClient>): { detailType: string; detail: Record<string, unknown> }[] {
+  return ebMock.commandCalls(PutEventsCommand).flatMap((call) =>
+    (call.args[0].input.Entries ?? []).map((e) => ({ detailType: e.DetailType ?? '', detail: JSON.parse(e.Detail ?? '{}') })),
+  );
+}
