@@ -1,0 +1,223 @@
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, TreatMissingData, type IAlarm } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { IEventBus } from 'aws-cdk-lib/aws-events';
+import { PolicyStatement, Role, ServicePrincipal, type IGrantable, type IPrincipal } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { Architecture, LoggingFormat, Runtime, Tracing, ApplicationLogLevel, SystemLogLevel, type CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import { Queue, QueueEncryption, type IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+
+/** The project root: handler entries are given relative to it. */
+export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Metadata key that tells the local runtime which module a function runs. */
+export const ENTRY_METADATA = 'killswitch:entry';
+
+/** DynamoDB actions a function may be given. There is deliberately no DeleteItem. */
+export type TableAction = 'GetItem' | 'BatchGetItem' | 'Query' | 'PutItem' | 'UpdateItem' | 'BatchWriteItem';
+const WRITES: ReadonlySet<TableAction> = new Set(['PutItem', 'UpdateItem', 'BatchWriteItem']);
+
+export interface KillSwitchFunctionProps {
+  /** Handler module relative to the project root, e.g. `functions/operator/handler.ts`. */
+  readonly entry: string;
+  readonly description: string;
+  /** Customer-managed key for the function's DLQ. */
+  readonly key: IKey;
+  readonly logRetention: RetentionDays;
+  /** @default Duration.seconds(30) */
+  readonly timeout?: Duration;
+  /** @default 512 */
+  readonly memorySize?: number;
+}
+
+/**
+ * The one way killswitch defines a Lambda function: current Node.js runtime on arm64, ESM
+ * bundle by esbuild (minified, source maps, AWS SDK bundled so it is tree-shaken), JSON logs
+ * with a retained log group, X-Ray tracing, an encrypted DLQ for failed async invocations,
+ * and a role that starts with nothing but its own log group. `bind*` helpers grant one
+ * resource and set the variable that names it, in one call.
+ */
+export class KillSwitchFunction extends Construct implements IGrantable {
+  readonly function: NodejsFunction;
+  readonly role: Role;
+  readonly deadLetterQueue: Queue;
+  readonly logGroup: LogGroup;
+
+  constructor(scope: Construct, id: string, props: KillSwitchFunctionProps) {
+    super(scope, id);
+    this.logGroup = new LogGroup(this, 'Logs', { retention: props.logRetention });
+    this.role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `killswitch ${id}: least-privilege execution role`,
+    });
+    this.role.addToPolicy(
+      new PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [this.logGroup.logGroupArn],
+      }),
+    );
+    this.deadLetterQueue = encryptedDlq(this, 'Dlq', props.key);
+    // Lambda sends failed async events to the DLQ with this role: SSE-KMS needs the key, via SQS only.
+    this.role.addToPolicy(
+      new PolicyStatement({
+        actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+        resources: [props.key.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `sqs.${Stack.of(this).region}.amazonaws.com` } },
+      }),
+    );
+
+    this.function = new NodejsFunction(this, 'Function', {
+      entry: join(PROJECT_ROOT, props.entry),
+      handler: 'handler',
+      description: props.description,
+      runtime: Runtime.NODEJS_24_X,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout ?? Duration.seconds(30),
+      role: this.role,
+      logGroup: this.logGroup,
+      loggingFormat: LoggingFormat.JSON,
+      applicationLogLevelV2: ApplicationLogLevel.INFO,
+      systemLogLevelV2: SystemLogLevel.WARN,
+      tracing: Tracing.ACTIVE,
+      deadLetterQueue: this.deadLetterQueue,
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
+      environment: { NODE_OPTIONS: '--enable-source-maps' },
+      bundling: {
+        format: OutputFormat.ESM,
+        target: 'node24',
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        mainFields: ['module', 'main'],
+        // Bundle the AWS SDK too: only the commands a function uses end up in it.
+        externalModules: [],
+        banner: "import { createRequire as __ksCreateRequire } from 'node:module'; const require = __ksCreateRequire(import.meta.url);",
+      },
+    });
+    (this.function.node.defaultChild as CfnFunction).addMetadata(ENTRY_METADATA, props.entry);
+
+    const nag = Validations.of(this.role);
+    nag.acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'X-Ray PutTraceSegments and PutTelemetryRecords support no resource-level permissions.',
+    });
+    for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
+      nag.acknowledge({
+        id: `AwsSolutions-IAM5[Action::${action}]`,
+        reason: `CDK grants ${action} for SSE-KMS on the encrypted SNS topic and SQS DLQ this function writes to; the statement is limited to the one customer-managed key.`,
+      });
+    }
+  }
+
+  get grantPrincipal(): IPrincipal {
+    return this.role;
+  }
+
+  /**
+   * Grant exactly `actions` on `table` (Query also on the named indexes, no wildcard), the key
+   * use they need through DynamoDB only, and name the table in `envVar`.
+   */
+  bindTable(table: ITable, envVar: string, actions: TableAction[], indexNames: readonly string[] = []): this {
+    this.role.addToPolicy(new PolicyStatement({ actions: actions.map((a) => `dynamodb:${a}`), resources: [table.tableArn] }));
+    if (actions.includes('Query') && indexNames.length) {
+      this.role.addToPolicy(
+        new PolicyStatement({ actions: ['dynamodb:Query'], resources: indexNames.map((i) => `${table.tableArn}/index/${i}`) }),
+      );
+    }
+    if (table.encryptionKey) {
+      const keyActions = ['kms:Decrypt', 'kms:DescribeKey'];
+      if (actions.some((a) => WRITES.has(a))) keyActions.push('kms:Encrypt', 'kms:GenerateDataKey');
+      this.role.addToPolicy(
+        new PolicyStatement({
+          actions: keyActions,
+          resources: [table.encryptionKey.keyArn],
+          conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${Stack.of(this).region}.amazonaws.com` } },
+        }),
+      );
+    }
+    this.function.addEnvironment(envVar, table.tableName);
+    return this;
+  }
+
+  bindTopic(topic: ITopic, envVar: string): this {
+    topic.grantPublish(this.role);
+    this.function.addEnvironment(envVar, topic.topicArn);
+    return this;
+  }
+
+  bindBus(bus: IEventBus, envVar: string): this {
+    bus.grantPutEventsTo(this.role);
+    this.function.addEnvironment(envVar, bus.eventBusName);
+    return this;
+  }
+
+  bindQueue(queue: IQueue, envVar: string): this {
+    queue.grantSendMessages(this.role);
+    this.function.addEnvironment(envVar, queue.queueUrl);
+    return this;
+  }
+
+  setEnvironment(name: string, value: string): this {
+    this.function.addEnvironment(name, value);
+    return this;
+  }
+
+  /** Alarms on errors, throttles and DLQ depth; each notifies `topic`. */
+  addAlarms(topic: ITopic): IAlarm[] {
+    const action = new SnsAction(topic);
+    const alarms = [
+      new Alarm(this, 'Errors', {
+        alarmDescription: `killswitch ${this.node.id}: invocations failed`,
+        metric: this.function.metricErrors({ period: Duration.minutes(1) }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }),
+      new Alarm(this, 'Throttles', {
+        alarmDescription: `killswitch ${this.node.id}: invocations throttled`,
+        metric: this.function.metricThrottles({ period: Duration.minutes(1) }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }),
+      dlqAlarm(this, 'DlqDepth', this.deadLetterQueue, `killswitch ${this.node.id}: failed invocations in the DLQ`),
+    ];
+    for (const alarm of alarms) alarm.addAlarmAction(action);
+    return alarms;
+  }
+}
+
+/** An alarm that fires as soon as one message waits in a dead-letter queue. */
+export function dlqAlarm(scope: Construct, id: string, queue: IQueue, description: string): Alarm {
+  return new Alarm(scope, id, {
+    alarmDescription: description,
+    metric: queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
+    threshold: 1,
+    evaluationPeriods: 1,
+    comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    treatMissingData: TreatMissingData.NOT_BREACHING,
+  });
+}
+
+/** A KMS-encrypted, TLS-only queue used as a dead-letter queue. */
+export function encryptedDlq(scope: Construct, id: string, key: IKey): Queue {
+  const queue = new Queue(scope, id, {
+    encryption: QueueEncryption.KMS,
+    encryptionMasterKey: key,
+    enforceSSL: true,
+    retentionPeriod: Duration.days(14),
+  });
+  Validations.of(queue).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'This queue is itself a dead-letter queue.' });
+  return queue;
+}

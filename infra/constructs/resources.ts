@@ -1,0 +1,20 @@
+import type { Table } from 'aws-cdk-lib/aws-dynamodb';
+import type { IEventBus } from 'aws-cdk-lib/aws-events';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { TableName } from '#shared/stores/table-definitions.ts';
+import type { DeploymentConfig } from '../config.ts';
+
+/** The stateful resources every capability construct receives, typed. */
+export interface KillSwitchResources {
+  readonly config: DeploymentConfig;
+  readonly key: IKey;
+  readonly tables: Readonly<Record<TableName, Table>>;
+  readonly alertTopic: ITopic;
+  readonly bus: IEventBus;
+  readonly logRetention: RetentionDays;
+}
+
+/** The programs configuration as the functions read it (`KILLSWITCH_PROGRAMS`). */
+export const programsVariable = (config: DeploymentConfig): string => JSON.stringify(config.programs);

@@ -1,0 +1,91 @@
+import { RemovalPolicy, Stack, type StackProps, CfnOutput } from 'aws-cdk-lib';
+import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { EventBus } from 'aws-cdk-lib/aws-events';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import type { Construct } from 'constructs';
+import { TableDefinitions, type TableDefinition, type TableName } from '#shared/stores/table-definitions.ts';
+import type { DeploymentConfig } from '../config.ts';
+
+export interface StatefulStackProps extends StackProps {
+  readonly config: DeploymentConfig;
+}
+
+/**
+ * What must outlive any deployment: the key, the tables, the topics and the bus.
+ * Tables are on-demand, encrypted with the customer-managed key, point-in-time recoverable,
+ * deletion-protected and retained if the stack is deleted.
+ */
+export class StatefulStack extends Stack {
+  readonly key: Key;
+  readonly tables: Record<TableName, Table>;
+  readonly alertTopic: Topic;
+  readonly bus: EventBus;
+
+  constructor(scope: Construct, id: string, props: StatefulStackProps) {
+    super(scope, id, props);
+    this.key = new Key(this, 'DataKey', {
+      description: 'killswitch: encrypts program state, ledger, grants, data subjects, topics and queues',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    // AWS services that write into our encrypted queues and topics need the key too.
+    this.key.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'AllowAwsServicesToUseKeyForThisAccount',
+        principals: [
+          new ServicePrincipal('events.amazonaws.com'),
+          new ServicePrincipal('cloudwatch.amazonaws.com'),
+          new ServicePrincipal('sns.amazonaws.com'),
+        ],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
+      }),
+    );
+
+    this.tables = {
+      programState: this.#table('ProgramState', TableDefinitions.programState),
+      ledger: this.#table('Ledger', TableDefinitions.ledger),
+      grants: this.#table('Grants', TableDefinitions.grants),
+      dataSubjects: this.#table('DataSubjects', TableDefinitions.dataSubjects),
+    };
+
+    this.alertTopic = new Topic(this, 'OperatorAlerts', {
+      displayName: 'killswitch operator alerts',
+      masterKey: this.key,
+      enforceSSL: true,
+    });
+    for (const email of props.config.alerts.emails) this.alertTopic.addSubscription(new EmailSubscription(email));
+
+    this.bus = new EventBus(this, 'Bus', { eventBusName: `${props.config.stackPrefix.toLowerCase()}-bus` });
+    // No resource policy: only principals of this account with events:PutEvents may publish.
+
+    new CfnOutput(this, 'EventBusName', { value: this.bus.eventBusName, description: 'Bus that detectors publish Anomaly Detected events to' });
+    new CfnOutput(this, 'ProgramStateTableName', { value: this.tables.programState.tableName });
+  }
+
+  #table(id: string, definition: TableDefinition): Table {
+    const type = (t: 'S' | 'N') => (t === 'S' ? AttributeType.STRING : AttributeType.NUMBER);
+    const table = new Table(this, id, {
+      partitionKey: { name: definition.partitionKey.name, type: type(definition.partitionKey.type) },
+      sortKey: { name: definition.sortKey.name, type: type(definition.sortKey.type) },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      encryption: TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: this.key,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    for (const index of definition.globalIndexes) {
+      table.addGlobalSecondaryIndex({
+        indexName: index.indexName,
+        partitionKey: { name: index.partitionKey.name, type: type(index.partitionKey.type) },
+        sortKey: { name: index.sortKey.name, type: type(index.sortKey.type) },
+      });
+    }
+    return table;
+  }
+}

@@ -1,0 +1,47 @@
+import { Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { DeploymentConfig } from '../config.ts';
+import type { StatefulStack } from './stateful-stack.ts';
+import { AnomalyTriggerCapability } from '../constructs/anomaly-trigger.ts';
+import { CollectorAccess } from '../constructs/collector-access.ts';
+import { OperatorControl } from '../constructs/operator-control.ts';
+import { KillSwitchDashboard } from '../constructs/dashboard.ts';
+import type { KillSwitchResources } from '../constructs/resources.ts';
+
+export interface StatelessStackProps extends StackProps {
+  readonly config: DeploymentConfig;
+  /** The stateful resources, passed as typed references (CloudFormation exports underneath). */
+  readonly stateful: Pick<StatefulStack, 'key' | 'tables' | 'alertTopic' | 'bus'>;
+}
+
+/** Functions, rules, queues and alarms: everything that can be replaced by a redeploy. */
+export class StatelessStack extends Stack {
+  readonly trigger: AnomalyTriggerCapability;
+  readonly operator: OperatorControl;
+  readonly collectorAccess: CollectorAccess;
+
+  constructor(scope: Construct, id: string, props: StatelessStackProps) {
+    super(scope, id, props);
+    const resources: KillSwitchResources = {
+      config: props.config,
+      key: props.stateful.key,
+      tables: props.stateful.tables,
+      alertTopic: props.stateful.alertTopic,
+      bus: props.stateful.bus,
+      logRetention: props.config.logRetentionDays as RetentionDays,
+    };
+    this.collectorAccess = new CollectorAccess(this, 'CollectorAccess', { resources });
+    this.trigger = new AnomalyTriggerCapability(this, 'AnomalyTrigger', { resources });
+    this.operator = new OperatorControl(this, 'OperatorControl', { resources });
+    new KillSwitchDashboard(this, 'Dashboard', {
+      name: `${props.config.stackPrefix}-killswitch`,
+      deadLetterQueues: {
+        'trigger delivery': this.trigger.targetDlq,
+        'trigger invocations': this.trigger.function.deadLetterQueue,
+        'operator invocations': this.operator.function.deadLetterQueue,
+        'break-glass invocations': this.operator.breakGlass.deadLetterQueue,
+      },
+    });
+  }
+}

@@ -1,0 +1,108 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Template } from 'aws-cdk-lib/assertions';
+import { describeRef, permissionsByRole, sampleApp } from '../support/cdk.ts';
+
+const VIA_DYNAMODB = ' if {"StringEquals":{"kms:ViaService":"dynamodb.eu-west-1.amazonaws.com"}}';
+const VIA_SQS = ' if {"StringEquals":{"kms:ViaService":"sqs.eu-west-1.amazonaws.com"}}';
+
+/** What every function role has for its own logs, tracing and DLQ. */
+const baseline = (fn: string) => [
+  `kms:Decrypt -> DataKey${VIA_SQS}`,
+  `kms:GenerateDataKey -> DataKey${VIA_SQS}`,
+  `logs:CreateLogStream -> ${fn}Logs`,
+  `logs:PutLogEvents -> ${fn}Logs`,
+  `sqs:SendMessage -> ${fn}Dlq`,
+  'xray:PutTelemetryRecords -> *',
+  'xray:PutTraceSegments -> *',
+];
+const publishes = ['events:PutEvents -> Bus', 'kms:Decrypt -> DataKey', 'kms:GenerateDataKey* -> DataKey', 'sns:Publish -> OperatorAlerts'];
+const dynamoKey = (write: boolean) => [
+  `kms:Decrypt -> DataKey${VIA_DYNAMODB}`,
+  `kms:DescribeKey -> DataKey${VIA_DYNAMODB}`,
+  ...(write ? [`kms:Encrypt -> DataKey${VIA_DYNAMODB}`, `kms:GenerateDataKey -> DataKey${VIA_DYNAMODB}`] : []),
+];
+
+/** The expected permissions of every role, written out by hand: any drift fails this test. */
+const EXPECTED: Record<string, string[]> = {
+  AnomalyTriggerRole: [
+    ...baseline('AnomalyTrigger'),
+    ...publishes,
+    ...dynamoKey(true),
+    'dynamodb:GetItem -> ProgramState',
+    'dynamodb:UpdateItem -> ProgramState',
+    'dynamodb:GetItem -> Ledger',
+    'dynamodb:PutItem -> Ledger',
+    'dynamodb:UpdateItem -> Ledger',
+  ],
+  OperatorControlOperatorRole: [
+    ...baseline('OperatorControlOperator'),
+    ...publishes,
+    ...dynamoKey(true),
+    'dynamodb:GetItem -> ProgramState',
+    'dynamodb:Query -> ProgramState',
+    'dynamodb:UpdateItem -> ProgramState',
+    'dynamodb:GetItem -> Ledger',
+    'dynamodb:PutItem -> Ledger',
+    'dynamodb:Query -> Ledger',
+    'dynamodb:UpdateItem -> Ledger',
+    'dynamodb:Query -> Ledger/index/byKind',
+  ],
+  OperatorControlBreakGlassRole: [
+    ...baseline('OperatorControlBreakGlass'),
+    ...publishes,
+    ...dynamoKey(true),
+    'dynamodb:GetItem -> ProgramState',
+    'dynamodb:UpdateItem -> ProgramState',
+    'dynamodb:GetItem -> Ledger',
+    'dynamodb:PutItem -> Ledger',
+  ],
+};
+
+/** Resource-based permissions on the functions: who may invoke what, and how. */
+const EXPECTED_INVOKERS = [
+  'events.amazonaws.com: lambda:InvokeFunction on AnomalyTriggerFunction (from AnomalyTriggerAnomalyRule)',
+  'OperatorControlOperatorsRole: lambda:InvokeFunction on OperatorControlBreakGlassFunction',
+  'OperatorControlOperatorsRole: lambda:InvokeFunction on OperatorControlOperatorFunction (via URL only)',
+  'OperatorControlOperatorsRole: lambda:InvokeFunctionUrl on OperatorControlOperatorFunction (AWS_IAM)',
+];
+
+describe('Least privilege', () => {
+  let stateless: Template;
+  let stateful: Template;
+  beforeAll(() => {
+    ({ stateless, stateful } = sampleApp());
+  });
+
+  it('gives every role exactly the permissions in the expected table', () => {
+    const actual = permissionsByRole(stateless);
+    expect(Object.keys(actual).sort()).toEqual(Object.keys(EXPECTED).sort());
+    for (const [role, perms] of Object.entries(EXPECTED)) expect(actual[role], role).toEqual([...perms].sort());
+  });
+
+  it('gives collectors GetItem/Query on ProgramState and Decrypt on its key, nothing else', () => {
+    const policies = Object.values(stateless.findResources('AWS::IAM::ManagedPolicy'));
+    expect(policies).toHaveLength(1);
+    const statements = policies[0]!.Properties.PolicyDocument.Statement as Record<string, unknown>[];
+    const flat = statements.flatMap((s) =>
+      ([] as unknown[]).concat(s.Action).map((a) => `${String(a)} -> ${describeRef(([] as unknown[]).concat(s.Resource)[0])}`),
+    );
+    expect(flat.sort()).toEqual(['dynamodb:GetItem -> ProgramState', 'dynamodb:Query -> ProgramState', 'kms:Decrypt -> DataKey'].sort());
+  });
+
+  it('lets no principal delete anything: no Delete action, no wildcard service actions', () => {
+    for (const template of [stateless, stateful]) {
+      const docs = JSON.stringify(template.toJSON());
+      expect(docs).not.toMatch(/dynamodb:(Delete\w*|\*)|"dynamodb:\*"|sqs:DeleteQueue|sns:DeleteTopic|"\*"\s*:\s*"\*"/);
+    }
+  });
+
+  it('allows invoking the operator function only through its AWS_IAM URL, and only by the operators role', () => {
+    const invokers = Object.values(stateless.findResources('AWS::Lambda::Permission')).map(({ Properties: p }) => {
+      const principal = typeof p.Principal === 'string' ? p.Principal : describeRef(p.Principal).replace(/Arn$/, '');
+      const how = p.InvokedViaFunctionUrl ? ' (via URL only)' : p.FunctionUrlAuthType ? ` (${p.FunctionUrlAuthType})` : '';
+      const from = p.SourceArn ? ` (from ${describeRef(p.SourceArn)})` : '';
+      return `${principal}: ${p.Action} on ${describeRef(p.FunctionName)}${how}${from}`;
+    });
+    expect(invokers.sort()).toEqual([...EXPECTED_INVOKERS].sort());
+  });
+});

@@ -1,0 +1,144 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { TableDefinitions } from '#shared/stores/table-definitions.ts';
+import { sampleApp } from '../support/cdk.ts';
+
+describe('Stacks: killswitch on AWS', () => {
+  let stateful: Template;
+  let stateless: Template;
+  beforeAll(() => {
+    ({ stateful, stateless } = sampleApp());
+  });
+
+  describe('Stack: Stateful', () => {
+    it('has a rotating customer-managed key, retained', () => {
+      stateful.hasResource('AWS::KMS::Key', { Properties: { EnableKeyRotation: true }, DeletionPolicy: 'Retain' });
+    });
+
+    it.each(Object.entries(TableDefinitions))('builds the %s table from its definition: on demand, PITR, deletion protection, CMK', (_, def) => {
+      stateful.hasResource('AWS::DynamoDB::Table', {
+        DeletionPolicy: 'Retain',
+        Properties: Match.objectLike({
+          BillingMode: 'PAY_PER_REQUEST',
+          DeletionProtectionEnabled: true,
+          PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+          SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: Match.anyValue() },
+          KeySchema: [
+            { AttributeName: def.partitionKey.name, KeyType: 'HASH' },
+            { AttributeName: def.sortKey.name, KeyType: 'RANGE' },
+          ],
+        }),
+      });
+    });
+
+    it('encrypts the alert topic with the key and refuses non-TLS publishing', () => {
+      stateful.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+      stateful.hasResourceProperties('AWS::SNS::TopicPolicy', {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          ]),
+        },
+      });
+    });
+
+    it('lets only this account\'s AWS services use the key for queues and topics', () => {
+      stateful.hasResourceProperties('AWS::KMS::Key', {
+        KeyPolicy: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Sid: 'AllowAwsServicesToUseKeyForThisAccount',
+              Condition: { StringEquals: { 'aws:SourceAccount': '111111111111' } },
+            }),
+          ]),
+        },
+      });
+    });
+  });
+
+  describe('Stack: Stateless', () => {
+    it('runs every function on a current Node.js runtime, arm64, traced, JSON logs, with a DLQ', () => {
+      const fns = stateless.findResources('AWS::Lambda::Function');
+      expect(Object.keys(fns).length).toBeGreaterThanOrEqual(3);
+      for (const fn of Object.values(fns)) {
+        expect(fn.Properties).toMatchObject({
+          Runtime: 'nodejs24.x',
+          Architectures: ['arm64'],
+          TracingConfig: { Mode: 'Active' },
+          LoggingConfig: { LogFormat: 'JSON' },
+          DeadLetterConfig: { TargetArn: expect.anything() },
+        });
+      }
+    });
+
+    it('encrypts every queue with the key and refuses non-TLS access', () => {
+      const queues = stateless.findResources('AWS::SQS::Queue');
+      expect(Object.keys(queues).length).toBeGreaterThanOrEqual(4);
+      for (const q of Object.values(queues)) expect(q.Properties.KmsMasterKeyId).toBeDefined();
+      const policies = stateless.findResources('AWS::SQS::QueuePolicy');
+      expect(Object.keys(policies)).toHaveLength(Object.keys(queues).length);
+      for (const p of Object.values(policies)) {
+        expect(p.Properties.PolicyDocument.Statement).toEqual(
+          expect.arrayContaining([expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+        );
+      }
+    });
+
+    it('routes Anomaly Detected events from the configured detectors with retries and a DLQ', () => {
+      stateless.hasResourceProperties('AWS::Events::Rule', {
+        EventPattern: { source: ['com.example.access-monitor', 'com.example.dlp'], 'detail-type': ['Anomaly Detected'] },
+        Targets: [
+          Match.objectLike({
+            RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 },
+            DeadLetterConfig: { Arn: Match.anyValue() },
+          }),
+        ],
+      });
+    });
+
+    it('puts the operator function behind an AWS_IAM Function URL only', () => {
+      stateless.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'AWS_IAM' });
+      stateless.resourcePropertiesCountIs('AWS::Lambda::Url', { AuthType: 'NONE' }, 0);
+    });
+
+    it('alarms on every DLQ, on errors and throttles of every function, and on a slow trigger; all notify the operators', () => {
+      const alarms = Object.values(stateless.findResources('AWS::CloudWatch::Alarm'));
+      const queues = Object.keys(stateless.findResources('AWS::SQS::Queue'));
+      const fns = Object.keys(stateless.findResources('AWS::Lambda::Function'));
+      const byMetric = (name: string) => alarms.filter((a) => a.Properties.MetricName === name);
+      expect(byMetric('ApproximateNumberOfMessagesVisible')).toHaveLength(queues.length);
+      expect(byMetric('Errors')).toHaveLength(fns.length);
+      expect(byMetric('Throttles')).toHaveLength(fns.length);
+      expect(byMetric('Duration')).toHaveLength(1);
+      for (const a of alarms) expect(a.Properties.AlarmActions).toHaveLength(1);
+    });
+
+    it('has a dashboard', () => {
+      stateless.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    });
+
+    it('exports the collector policy ARN', () => {
+      const outputs = stateless.findOutputs('*', { Export: { Name: 'Killswitch-CollectorPolicyArn' } });
+      expect(Object.keys(outputs)).toHaveLength(1);
+    });
+  });
+});
+
+describe('Configuration', () => {
+  it('refuses a policy where CRITICAL does not pause, naming the field', () => {
+    expect(() =>
+      sampleApp({ programs: [{ programId: 'mci', datasetIds: ['a'], severityPolicy: { CRITICAL: 'RECORD' } }] as never }),
+    ).toThrow(/programs\.0\.severityPolicy\.CRITICAL: CRITICAL anomalies must always pause/);
+  });
+
+  it('refuses a malformed account id', () => {
+    expect(() => sampleApp({ account: '12' })).toThrow(/account: must be a 12-digit AWS account id/);
+  });
+
+  it('imports an existing operators role instead of creating one', () => {
+    const { stateless } = sampleApp({ operators: { roleArn: 'arn:aws:iam::111111111111:role/OnCall' } });
+    // Only the three function roles remain; the functions' resource policies name the imported role.
+    stateless.resourceCountIs('AWS::IAM::Role', 3);
+    stateless.resourcePropertiesCountIs('AWS::Lambda::Permission', { Principal: 'arn:aws:iam::111111111111:role/OnCall' }, 3);
+  });
+});
