@@ -18,8 +18,13 @@ export interface KillSwitchApp {
   stateless: StatelessStack;
 }
 
+export interface BuildOptions {
+  /** Run the cdk-nag AwsSolutions checks on synth. @default true */
+  readonly nag?: boolean;
+}
+
 /** Builds the whole system: the CDK CLI, the tests and the local runtime all call this. */
-export function buildApp(config: DeploymentConfig, appOrProps: App | AppProps = {}): KillSwitchApp {
+export function buildApp(config: DeploymentConfig, appOrProps: App | AppProps = {}, options: BuildOptions = {}): KillSwitchApp {
   const app = appOrProps instanceof App ? appOrProps : new App({ ...appOrProps, context: { ...FEATURE_FLAGS, ...appOrProps.context } });
   const env = { account: config.account, region: config.region };
   const stateful = new StatefulStack(app, `${config.stackPrefix}-Stateful`, {
@@ -34,7 +39,7 @@ export function buildApp(config: DeploymentConfig, appOrProps: App | AppProps = 
     stateful,
     description: 'killswitch: functions, rules, queues and alarms',
   });
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  if (options.nag ?? true) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { app, stateful, stateless };
 }
 

@@ -1,4 +1,5 @@
 import dynalite from 'dynalite';
+import { Worker } from 'node:worker_threads';
 import type { AddressInfo } from 'node:net';
 import type { DynamoDBClient} from '@aws-sdk/client-dynamodb';
 import { CreateTableCommand, ResourceInUseException, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
@@ -9,8 +10,12 @@ export interface EmbeddedDynamo {
   stop(): Promise<void>;
 }
 
-/** Starts dynalite (DynamoDB's wire protocol, in-process) on a free loopback port. */
-export async function startDynalite(options: { path?: string; port?: number } = {}): Promise<EmbeddedDynamo> {
+/**
+ * Starts dynalite (DynamoDB's wire protocol, in-process) on a free loopback port.
+ * With `thread: true` it runs on a worker thread of this process, on its own event loop.
+ */
+export async function startDynalite(options: { path?: string; port?: number; thread?: boolean } = {}): Promise<EmbeddedDynamo> {
+  if (options.thread) return startDynaliteThread(options);
   const server = dynalite({ path: options.path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -64,4 +69,23 @@ export async function ensureTables(client: DynamoDBClient, inputs: CreateTableCo
       if (!(error instanceof ResourceInUseException)) throw error;
     }
   }
+}
+
+async function startDynaliteThread(options: { path?: string; port?: number }): Promise<EmbeddedDynamo> {
+  const worker = new Worker(new URL('./dynalite-worker.mjs', import.meta.url), {
+    workerData: { path: options.path, port: options.port },
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    worker.once('error', reject);
+    worker.once('message', (m: { port: number }) => resolve(m.port));
+  });
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    stop: async () => {
+      const stopped = new Promise<void>((resolve) => worker.once('message', () => resolve()));
+      worker.postMessage('stop');
+      await stopped;
+      await worker.terminate();
+    },
+  };
 }

@@ -9,6 +9,14 @@ import type { Construct } from 'constructs';
 import { TableDefinitions, type TableDefinition, type TableName } from '#shared/stores/table-definitions.ts';
 import type { DeploymentConfig } from '../config.ts';
 
+/** Construct ids of the tables; the local runtime names its tables after them. */
+export const TABLE_CONSTRUCT_IDS: Readonly<Record<TableName, string>> = {
+  programState: 'ProgramState',
+  ledger: 'Ledger',
+  grants: 'Grants',
+  dataSubjects: 'DataSubjects',
+};
+
 export interface StatefulStackProps extends StackProps {
   readonly config: DeploymentConfig;
 }
@@ -46,12 +54,9 @@ export class StatefulStack extends Stack {
       }),
     );
 
-    this.tables = {
-      programState: this.#table('ProgramState', TableDefinitions.programState),
-      ledger: this.#table('Ledger', TableDefinitions.ledger),
-      grants: this.#table('Grants', TableDefinitions.grants),
-      dataSubjects: this.#table('DataSubjects', TableDefinitions.dataSubjects),
-    };
+    this.tables = Object.fromEntries(
+      (Object.keys(TableDefinitions) as TableName[]).map((name) => [name, this.#table(TABLE_CONSTRUCT_IDS[name], TableDefinitions[name])]),
+    ) as Record<TableName, Table>;
 
     this.alertTopic = new Topic(this, 'OperatorAlerts', {
       displayName: 'killswitch operator alerts',

@@ -1,10 +1,10 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { performance } from 'node:perf_hooks';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
 import { ScopeSchema, ProgramIdSchema } from '../schemas/common.ts';
 import { parseOrThrow } from '../errors.ts';
-import { z } from 'zod';
 import { evaluate, type Evaluation } from './evaluate.ts';
+import { feedFor, type FeedSubscriber, type ProgramStateFeed, type Snapshot } from './feed.ts';
 
 export interface KillSwitchGateOptions {
   /** The ProgramState table (its name or ARN). */
@@ -18,7 +18,10 @@ export interface KillSwitchGateOptions {
   maxStalenessMs?: number;
   /** A read that takes longer than this is abandoned and counts as an error. @default refreshIntervalMs */
   readTimeoutMs?: number;
-  /** A DynamoDB client (plain or document); a client with at most two attempts per read by default. */
+  /**
+   * A DynamoDB client (plain or document). Gates built on the same client share one read per
+   * interval for the same program. @default one client per process, with at most two attempts per read
+   */
   client?: DynamoDBClient | DynamoDBDocumentClient;
 }
 
@@ -47,28 +50,29 @@ const OptionsSchema = z.object({
   readTimeoutMs: z.number().int().min(10).optional(),
 });
 
+let defaultClient: DynamoDBClient | undefined;
+
 /**
  * The collector's half of the kill switch.
  *
- * One strongly consistent Query per refresh interval reads every scope of the program;
- * `allowed()` returns a cached boolean (no I/O, no allocation). It fails closed: before the
- * first good read, after a failed read, and once the last good read is older than
- * `maxStalenessMs`, `allowed()` is false. Staleness runs on a monotonic timer, so a jump of
- * the wall clock changes nothing.
+ * One strongly consistent Query per refresh interval reads every scope of the program, shared
+ * by all gates of this process on the same client; `allowed()` returns a cached boolean (no
+ * I/O, no allocation). It fails closed: before the first good read, after a failed read, and
+ * once the last good read is older than `maxStalenessMs`, `allowed()` is false. Staleness runs
+ * on a monotonic timer, so a jump of the wall clock changes nothing.
  *
  * @example
  * const gate = new KillSwitchGate({ tableName, programId: 'mci', scopes: ['category#keystrokes'] });
  * await gate.start();
  * if (gate.allowed()) capture(event);
  */
-export class KillSwitchGate {
-  readonly #client: DynamoDBDocumentClient;
-  readonly #tableName: string;
+export class KillSwitchGate implements FeedSubscriber {
+  readonly refreshIntervalMs: number;
+  readonly readTimeoutMs: number;
+  readonly #feed: ProgramStateFeed;
   readonly #programId: string;
   readonly #scopes: string[];
-  readonly #refreshMs: number;
   readonly #maxStalenessMs: number;
-  readonly #readTimeoutMs: number;
   readonly #listeners = new Set<GateListener>();
 
   #allowed = false;
@@ -76,22 +80,19 @@ export class KillSwitchGate {
   #lastGoodAt: number | undefined; // performance.now() of the last good read
   #checkedAt: string | undefined;
   #error: string | undefined;
-  #inflight: Promise<GateState> | undefined;
-  #tick: NodeJS.Timeout | undefined;
   #staleTimer: NodeJS.Timeout | undefined;
   #running = false;
-  #reads = 0;
 
   constructor(options: KillSwitchGateOptions) {
     const o = parseOrThrow(OptionsSchema, options, 'KillSwitchGate options');
-    this.#tableName = o.tableName;
     this.#programId = o.programId;
     this.#scopes = o.scopes;
-    this.#refreshMs = o.refreshIntervalMs;
+    this.refreshIntervalMs = o.refreshIntervalMs;
     this.#maxStalenessMs = o.maxStalenessMs ?? 3 * o.refreshIntervalMs;
-    this.#readTimeoutMs = o.readTimeoutMs ?? o.refreshIntervalMs;
-    const client = options.client ?? new DynamoDBClient({ maxAttempts: 2 });
-    this.#client = client instanceof DynamoDBDocumentClient ? client : DynamoDBDocumentClient.from(client);
+    this.readTimeoutMs = o.readTimeoutMs ?? o.refreshIntervalMs;
+    // A document client passes plain commands through unchanged, so either kind works.
+    const client = (options.client as DynamoDBClient | undefined) ?? (defaultClient ??= new DynamoDBClient({ maxAttempts: 2 }));
+    this.#feed = feedFor(client, o.tableName, o.programId);
   }
 
   /** The hot path: may this collector collect right now? */
@@ -112,9 +113,9 @@ export class KillSwitchGate {
     };
   }
 
-  /** Reads issued since construction (for capacity figures). */
+  /** Reads issued by this gate's feed, which it may share with other gates of the process. */
   get reads(): number {
-    return this.#reads;
+    return this.#feed.reads;
   }
 
   /** Called whenever `allowed`, the status or the version changes. Returns an unsubscribe function. */
@@ -124,75 +125,43 @@ export class KillSwitchGate {
   }
 
   /**
-   * Read once, then keep reading every `refreshIntervalMs` at a fixed rate, starting at a
-   * random phase so that many collectors started together do not read in one burst.
-   * Resolves after the first read, whether or not it succeeded (a failure leaves the gate closed).
+   * Subscribe to the program's feed and read once. Resolves after that read, whether or not it
+   * succeeded (a failure leaves the gate closed; the feed keeps reading).
    */
   async start(): Promise<GateState> {
     if (this.#running) return this.state();
     this.#running = true;
-    const first = await this.refresh();
-    if (this.#running) this.#schedule(Math.random() * this.#refreshMs);
-    return first;
+    this.#feed.subscribe(this);
+    await this.#feed.refresh();
+    return this.state();
   }
 
   async stop(): Promise<void> {
     this.#running = false;
-    clearTimeout(this.#tick);
+    this.#feed.unsubscribe(this);
     clearTimeout(this.#staleTimer);
-    await this.#inflight?.catch(() => undefined);
     this.#close('stopped');
   }
 
-  /** Read the state now. Concurrent callers share one request. */
-  refresh(): Promise<GateState> {
-    this.#inflight ??= this.#read().finally(() => {
-      this.#inflight = undefined;
-    });
-    return this.#inflight;
+  /** Read the state now (shared with any read already in flight). */
+  async refresh(): Promise<GateState> {
+    await this.#feed.refresh();
+    return this.state();
   }
 
-  #schedule(delayMs: number): void {
-    const due = performance.now() + delayMs;
-    this.#tick = setTimeout(() => {
-      if (!this.#running) return;
-      void this.refresh();
-      // Fixed rate: the next read is due one interval after this one was due, not after it ended.
-      this.#schedule(Math.max(0, due + this.#refreshMs - performance.now()));
-    }, delayMs);
-    this.#tick.unref();
-  }
-
-  async #read(): Promise<GateState> {
-    this.#reads++;
-    try {
-      const items: Record<string, unknown>[] = [];
-      let ExclusiveStartKey: Record<string, unknown> | undefined;
-      do {
-        const page = await this.#client.send(
-          new QueryCommand({
-            TableName: this.#tableName,
-            KeyConditionExpression: 'programId = :p',
-            ExpressionAttributeValues: { ':p': this.#programId },
-            ConsistentRead: true,
-            ExclusiveStartKey,
-          }),
-          { abortSignal: AbortSignal.timeout(this.#readTimeoutMs) },
-        );
-        if (!Array.isArray(page.Items)) throw new Error('malformed Query response: no Items');
-        items.push(...page.Items);
-        ExclusiveStartKey = page.LastEvaluatedKey;
-      } while (ExclusiveStartKey);
-      this.#lastGoodAt = performance.now();
+  /** @internal Called by the feed after each read. */
+  onSnapshot(snapshot: Snapshot): void {
+    if (!this.#running) return;
+    if (snapshot.ok) {
+      this.#lastGoodAt = snapshot.at;
       this.#checkedAt = new Date().toISOString();
       this.#error = undefined;
-      this.#apply(evaluate(items, this.#programId, this.#scopes));
+      this.#apply(evaluate(snapshot.items, this.#programId, this.#scopes));
       this.#armStaleness();
-    } catch (error) {
-      this.#error = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-      this.#apply({ ...this.#evaluation, allowed: false, reason: `state unreadable (${this.#error})` });
+    } else {
+      this.#error = snapshot.error;
+      this.#apply({ ...this.#evaluation, allowed: false, reason: `state unreadable (${snapshot.error})` });
     }
-    return this.state();
   }
 
   #armStaleness(): void {

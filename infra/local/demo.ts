@@ -1,0 +1,147 @@
+/**
+ * `npm run demo`: a whole incident on the embedded stack, with nothing to set up.
+ *
+ * A detector puts a CRITICAL `Anomaly Detected` event on the bus; the anomaly trigger pauses
+ * the program; every simulated collector stops by itself. The timeline shows each step with
+ * its time since the event; `--json` ends with one JSON line of the figures.
+ */
+import { parseArgs } from 'node:util';
+import { performance } from 'node:perf_hooks';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { ANOMALY_DETAIL_TYPE, type AnomalyDetailInput } from '#shared/schemas/anomaly.ts';
+import { ProgramStateStore } from '#shared/stores/program-state-store.ts';
+import { IncidentLedger, LedgerTable } from '#shared/stores/ledger/index.ts';
+import { dynamoDocumentClient } from '#shared/aws/clients.ts';
+import { startLocalStack } from './stack.ts';
+import { seedPrograms } from './seed.ts';
+import { fleetNow, percentile, startCollectorFleet } from './collector-fleet.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    json: { type: 'boolean', default: false },
+    collectors: { type: 'string', default: '200' },
+    'refresh-ms': { type: 'string', default: '250' },
+    verbose: { type: 'boolean', default: false },
+  },
+});
+const collectorCount = positiveInt(args.collectors, '--collectors');
+const refreshIntervalMs = positiveInt(args['refresh-ms'], '--refresh-ms');
+process.env.POWERTOOLS_LOG_LEVEL ??= args.verbose ? 'INFO' : 'SILENT';
+process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+
+const say = (line: string) => {
+  if (!args.json) console.log(line);
+};
+const ms = (n: number) => `${n.toFixed(0).padStart(6)} ms`;
+
+const stack = await startLocalStack();
+try {
+  await seedPrograms(stack);
+  const programId = stack.config.programs[0]!.programId;
+  say(`killswitch demo — program "${programId}", local stack (dynalite, fauxqs, local EventBridge, ${stack.functions.names().length} functions)`);
+
+  const fleet = await startCollectorFleet({
+    count: collectorCount,
+    endpoint: stack.endpoints.dynamodb,
+    region: stack.config.region,
+    tableName: stack.tables.programState,
+    programId,
+    refreshIntervalMs,
+  });
+  // Many collectors start at once; give their refresh loops a few intervals to settle.
+  const settleBy = performance.now() + refreshIntervalMs * 20;
+  let status = await fleet.status();
+  while (status.allowed < collectorCount && performance.now() < settleBy) {
+    await new Promise((r) => setTimeout(r, 50));
+    status = await fleet.status();
+  }
+  const collecting = status.allowed;
+  say(`${collecting}/${collectorCount} collectors collecting (KillSwitchGate, refresh ${refreshIntervalMs} ms)`);
+  if (collecting !== collectorCount) {
+    throw new Error(`only ${collecting}/${collectorCount} collectors saw an ACTIVE program before the incident (${status.errors.join('; ')})`);
+  }
+
+  const anomaly: AnomalyDetailInput = {
+    anomalyId: `demo-${Date.now()}`,
+    programId,
+    detector: 'access-monitor',
+    severity: 'CRITICAL',
+    kind: 'access-exposure',
+    datasetIds: ['transcripts', 'keystrokes'],
+    exposure: {
+      audience: 'all-staff group (about 12,000 people)',
+      principals: ['group:all-staff'],
+      window: { start: new Date(Date.now() - 3 * 3600_000).toISOString(), end: new Date().toISOString() },
+    },
+    observedAt: new Date().toISOString(),
+    summary: 'Transcript and keystroke datasets were readable by the all-staff group after an ACL change.',
+  };
+  const eventBridge = new EventBridgeClient({});
+  const t0 = performance.now();
+  const t0Fleet = fleetNow();
+  const t0Wall = Date.now();
+  const put = await eventBridge.send(
+    new PutEventsCommand({
+      Entries: [{ EventBusName: stack.busName, Source: stack.config.detectorSources[0], DetailType: ANOMALY_DETAIL_TYPE, Detail: JSON.stringify(anomaly) }],
+    }),
+  );
+  if (put.FailedEntryCount) throw new Error(`the bus rejected the anomaly: ${JSON.stringify(put.Entries)}`);
+  say('');
+
+  const deadline = t0 + refreshIntervalMs * 8 + 2000;
+  while (fleet.haltedAt.some((t) => t === undefined) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  await stack.idle();
+
+  const doc = dynamoDocumentClient();
+  const state = (await new ProgramStateStore(doc, stack.tables.programState).get(programId, '*'))?.state;
+  const incidentId = state?.incidentId ?? '';
+  const incident = await new IncidentLedger(new LedgerTable(doc, stack.tables.ledger)).get(incidentId);
+  const trigger = stack.functions.log.find((l) => l.function === 'anomaly-trigger');
+  const engaged = stack.bus.journal.find((j) => j.event['detail-type'] === 'Kill Switch Engaged');
+  // haltMs counts from the moment the event is handed to the trigger handler.
+  const handedAt = trigger ? t0Fleet + (trigger.startedAt - t0) : t0Fleet;
+  const halts = fleet.haltedAt.filter((t): t is number => t !== undefined).map((t) => t - handedAt);
+
+  const sinceEvent = fleet.haltedAt.filter((t): t is number => t !== undefined).map((t) => t - t0Fleet);
+  const timeline: [number, string][] = [[0, `CRITICAL anomaly ${anomaly.anomalyId} put on the bus (${ANOMALY_DETAIL_TYPE})`]];
+  if (trigger) timeline.push([trigger.startedAt - t0, 'anomaly-trigger invoked by rule AnomalyTriggerAnomalyRule (pattern from the synthesized template)']);
+  if (state) timeline.push([Date.parse(state.changedAt) - t0Wall, `flag flipped: ${programId}/* ${state.status} at version ${state.version} (one conditional write)`]);
+  if (sinceEvent.length) {
+    timeline.push([Math.min(...sinceEvent), 'first collector halted']);
+    timeline.push([Math.max(...sinceEvent), `all ${sinceEvent.length}/${collectorCount} collectors halted`]);
+  }
+  if (engaged) timeline.push([engaged.at - t0, `Kill Switch Engaged on the bus (incident ${incidentId})`]);
+  if (trigger) timeline.push([trigger.endedAt - t0, `incident ${incidentId} recorded: ${incident?.action ?? '?'}, datasets ${incident?.datasetIds.join(', ') ?? '?'}; operators alerted`]);
+  for (const [at, text] of timeline.sort((a, b) => a[0] - b[0])) say(`${ms(at)}  ${text}`);
+  say(`\nCollectors halted ${percentile(halts, 50).toFixed(0)} ms (p50) and ${Math.max(...halts).toFixed(0)} ms (max) after the event reached the trigger.`);
+  say(`Incident record: the operator "incident" action for ${incidentId} (Function URL or CLI).`);
+
+  await fleet.stop();
+  const summary = {
+    programId,
+    incidentId,
+    stateVersion: state?.version ?? null,
+    collectors: { total: collectorCount, halted: halts.length },
+    haltMs: { p50: round(percentile(halts, 50)), max: round(Math.max(...halts)) },
+    refreshIntervalMs,
+  };
+  if (args.json) console.log(JSON.stringify(summary));
+  else console.log(`\n${JSON.stringify(summary)}`);
+  process.exitCode = halts.length === collectorCount ? 0 : 1;
+} finally {
+  await stack.stop();
+}
+
+function positiveInt(value: string | undefined, flag: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) {
+    console.error(`${flag} must be a positive whole number, got "${value}"`);
+    process.exit(2);
+  }
+  return n;
+}
+
+function round(n: number): number {
+  return Math.round(n * 10) / 10;
+}

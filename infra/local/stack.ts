@@ -1,0 +1,216 @@
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { mkdirSync } from 'node:fs';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { interceptLocalhostDns, startFauxqs, type FauxqsServer } from 'fauxqs';
+import { loadDeploymentConfig, type DeploymentConfig } from '../config.ts';
+import { PROJECT_ROOT } from '../constructs/killswitch-function.ts';
+import { TABLE_CONSTRUCT_IDS } from '../stacks/stateful-stack.ts';
+import type { TableName } from '#shared/stores/table-definitions.ts';
+import { ensureTables, startDynalite, type EmbeddedDynamo } from './dynalite.ts';
+import { LocalEventBus } from './event-bus.ts';
+import { LocalFunctions, type LambdaHandler } from './functions.ts';
+import { serve } from './http.ts';
+import { functionUrl, lambdaInvokeApi } from './lambda-endpoint.ts';
+import { synthesizeTemplates } from './synth.ts';
+import { describeSystem, refKey, type LocalSystem, type PhysicalLookup, type ResourceRef } from './system.ts';
+
+export interface LocalStackOptions {
+  /** @default the sample configuration (config/killswitch.sample.json) */
+  config?: DeploymentConfig;
+  /** Keep DynamoDB data on disk here (LevelDB); in memory when omitted. */
+  dataDir?: string;
+  /** Fixed ports; free ports when omitted. */
+  ports?: Partial<Record<'dynamodb' | 'sqs' | 'eventbridge' | 'lambda' | 'url', number>>;
+  /** Delays between Lambda's asynchronous retries. @default [200, 400] */
+  asyncRetryDelaysMs?: number[];
+}
+
+export interface LocalStack {
+  config: DeploymentConfig;
+  endpoints: { dynamodb: string; sns: string; sqs: string; eventbridge: string; lambda: string; operatorUrl: string };
+  /** The environment any AWS SDK client needs to talk to this stack. */
+  clientEnv: Record<string, string>;
+  tables: Record<TableName, string>;
+  /** Physical ids by logical id without its hash: topic ARNs, queue URLs. */
+  topics: Record<string, string>;
+  queues: Record<string, string>;
+  busName: string;
+  functions: LocalFunctions;
+  bus: LocalEventBus;
+  fauxqs: FauxqsServer;
+  /** Resolves when the bus, the async invocations and the queue pollers are quiet. */
+  idle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+let running = false;
+const LOCAL_KEY_ID = '00000000-0000-0000-0000-000000000000';
+const stripHash = (logicalId: string): string => logicalId.replace(/[0-9A-F]{8}$/, '');
+
+/**
+ * Starts the whole system in this process: the CDK app is synthesized, and every table,
+ * topic, queue, bus rule and function in its templates is created on embedded emulators
+ * (dynalite, fauxqs, the local bus and Lambda endpoints). The functions' environment is
+ * resolved from the templates, so they run with the same configuration as in AWS.
+ *
+ * One local stack per process: handlers read their environment once, at load.
+ */
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  if (running) throw new Error('a local stack is already running in this process');
+  running = true;
+  const config = options.config ?? loadDeploymentConfig();
+  const { account, region } = config;
+  const system = describeSystem(synthesizeTemplates(config));
+
+  // fauxqs names queues http://sqs.<region>.localhost:<port>/…, and the SQS client sends to the
+  // queue URL's host: resolve *.localhost to loopback in this process, as fauxqs recommends.
+  const restoreDns = interceptLocalhostDns();
+  if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
+  const dynamo: EmbeddedDynamo = await startDynalite({ path: options.dataDir, port: options.ports?.dynamodb, thread: true });
+  const fauxqs = await startFauxqs({ port: options.ports?.sqs ?? 0, logger: false, defaultRegion: region });
+  const clientEnv: Record<string, string> = {
+    AWS_REGION: region,
+    AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'local',
+    AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'local',
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+    AWS_ENDPOINT_URL_SNS: fauxqs.address,
+    AWS_ENDPOINT_URL_SQS: fauxqs.address,
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  };
+  Object.assign(process.env, clientEnv);
+
+  // Tables, topics, queues: physical names are the logical ids without their hash.
+  const physical = new Map<string, { ref: string; attrs: Record<string, string> }>();
+  const set = (r: ResourceRef, ref: string, attrs: Record<string, string> = {}) => physical.set(refKey(r), { ref, attrs });
+  const dynamoClient = new DynamoDBClient({ endpoint: dynamo.endpoint, region });
+  await ensureTables(
+    dynamoClient,
+    system.tables.map((t) => ({ ...t.input, TableName: stripHash(t.ref.logicalId) })),
+  );
+  for (const t of system.tables) {
+    const name = stripHash(t.ref.logicalId);
+    set(t.ref, name, { Arn: `arn:aws:dynamodb:${region}:${account}:table/${name}` });
+  }
+  const topics: Record<string, string> = {};
+  for (const t of system.topics) {
+    const name = stripHash(t.ref.logicalId);
+    const { topicArn } = fauxqs.createTopic(name, { region });
+    topics[name] = topicArn;
+    set(t.ref, topicArn, { TopicArn: topicArn, TopicName: name });
+  }
+  const queues: Record<string, string> = {};
+  // Dead-letter queues first, so redrive policies can name them.
+  const ordered = [...system.queues].sort((a, b) => Number(Boolean(a.redrive)) - Number(Boolean(b.redrive)));
+  for (const q of ordered) {
+    const name = stripHash(q.ref.logicalId);
+    const attributes: Record<string, string> = { VisibilityTimeout: String(q.visibilityTimeoutS) };
+    if (q.redrive) {
+      const dlq = physical.get(refKey(q.redrive.dlq));
+      attributes.RedrivePolicy = JSON.stringify({ deadLetterTargetArn: dlq?.attrs.Arn, maxReceiveCount: q.redrive.maxReceiveCount });
+    }
+    const created = fauxqs.createQueue(name, { region, attributes });
+    queues[name] = created.queueUrl;
+    set(q.ref, created.queueUrl, { Arn: created.queueArn, QueueUrl: created.queueUrl, QueueName: name });
+  }
+  for (const s of system.subscriptions) {
+    fauxqs.subscribe({
+      topic: stripHash(s.topic.logicalId),
+      queue: stripHash(s.queue.logicalId),
+      region,
+      attributes: { RawMessageDelivery: String(s.raw), ...(s.filterPolicy ? { FilterPolicy: JSON.stringify(s.filterPolicy) } : {}) },
+    });
+  }
+  const busNames = ['default', ...system.buses.map((b) => b.name)];
+  for (const b of system.buses) set(b.ref, b.name, { Arn: `arn:aws:events:${region}:${account}:event-bus/${b.name}`, Name: b.name });
+  for (const f of system.functions) set(f.ref, f.name, { Arn: `arn:aws:lambda:${region}:${account}:function:${f.name}` });
+
+  const lookup: PhysicalLookup = {
+    ref: (r) => physical.get(refKey(r))?.ref ?? (isKey(system, r) ? LOCAL_KEY_ID : undefined),
+    attr: (r, a) => physical.get(refKey(r))?.attrs[a] ?? (isKey(system, r) && a === 'Arn' ? `arn:aws:kms:${region}:${account}:key/${LOCAL_KEY_ID}` : undefined),
+    pseudo: (name) => ({ 'AWS::Region': region, 'AWS::AccountId': account, 'AWS::Partition': 'aws', 'AWS::URLSuffix': 'amazonaws.com' })[name],
+  };
+  const resolve = system.resolver(lookup);
+
+  // Function environment, from the templates. All functions share this process's environment,
+  // so a variable must mean the same thing to every function that has it.
+  const functionEnv: Record<string, string> = {};
+  for (const f of system.functions) {
+    for (const [key, raw] of Object.entries(f.environment)) {
+      if (key === 'NODE_OPTIONS') continue;
+      const value = resolve(raw, f.ref.stack);
+      if (functionEnv[key] !== undefined && functionEnv[key] !== value) {
+        throw new Error(`local runtime: ${key} differs between functions (${functionEnv[key]} vs ${value})`);
+      }
+      functionEnv[key] = value;
+    }
+  }
+
+  const sqs = new SQSClient({ endpoint: fauxqs.address, region });
+  const functions = new LocalFunctions(sqs, options.asyncRetryDelaysMs);
+  const bus = new LocalEventBus(account, region, busNames);
+  const busServer = await serve(bus.handler(), options.ports?.eventbridge);
+  const lambdaServer = await serve(lambdaInvokeApi(functions), options.ports?.lambda);
+  clientEnv.AWS_ENDPOINT_URL_EVENTBRIDGE = busServer.endpoint;
+  clientEnv.AWS_ENDPOINT_URL_LAMBDA = lambdaServer.endpoint;
+  Object.assign(process.env, clientEnv, functionEnv);
+
+  for (const f of system.functions) {
+    const mod = (await import(pathToFileURL(join(PROJECT_ROOT, f.entry)).href)) as { handler: LambdaHandler };
+    const dlqUrl = f.dlq ? physical.get(refKey(f.dlq))?.ref : undefined;
+    functions.register(f, lookup.attr(f.ref, 'Arn')!, mod.handler, dlqUrl);
+  }
+  for (const rule of system.rules) {
+    const busName = resolve(rule.bus, rule.ref.stack).split('/').pop()!;
+    for (const target of rule.targets) {
+      const fn = system.functions.find((f) => refKey(f.ref) === refKey(target.function));
+      if (!fn) throw new Error(`local runtime: rule ${rule.ref.logicalId} targets an unknown function`);
+      bus.addRule({ name: stripHash(rule.ref.logicalId), bus: busName, pattern: rule.pattern, deliver: (event) => functions.invokeAsync(fn.name, event) });
+    }
+  }
+
+  const urlFunction = system.functions.find((f) => f.urlAuthType === 'AWS_IAM');
+  const urlServer = urlFunction ? await serve(functionUrl(functions, urlFunction.name, account), options.ports?.url) : undefined;
+
+  const created = new Set(system.tables.map((t) => stripHash(t.ref.logicalId)));
+  const missing = Object.values(TABLE_CONSTRUCT_IDS).filter((name) => !created.has(name));
+  if (missing.length) throw new Error(`local runtime: the templates have no table for ${missing.join(', ')}`);
+  const tables = { ...TABLE_CONSTRUCT_IDS } as Record<TableName, string>;
+
+  return {
+    config,
+    endpoints: {
+      dynamodb: dynamo.endpoint,
+      sns: fauxqs.address,
+      sqs: fauxqs.address,
+      eventbridge: busServer.endpoint,
+      lambda: lambdaServer.endpoint,
+      operatorUrl: urlServer?.endpoint ?? '',
+    },
+    clientEnv,
+    tables,
+    topics,
+    queues,
+    busName: system.buses[0]?.name ?? 'default',
+    functions,
+    bus,
+    fauxqs,
+    idle: async () => {
+      await new Promise((r) => setTimeout(r, 0));
+      await functions.idle();
+    },
+    stop: async () => {
+      await functions.idle();
+      await Promise.all([busServer.stop(), lambdaServer.stop(), urlServer?.stop(), fauxqs.stop(), dynamo.stop()]);
+      dynamoClient.destroy();
+      sqs.destroy();
+      restoreDns();
+      running = false;
+    },
+  };
+}
+
+function isKey(system: LocalSystem, r: ResourceRef): boolean {
+  return r.logicalId.startsWith('DataKey') && !system.tables.some((t) => refKey(t.ref) === refKey(r));
+}

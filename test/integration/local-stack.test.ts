@@ -1,0 +1,128 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { startLocalStack, type LocalStack } from '#infra/local/stack.ts';
+import { seedPrograms } from '#infra/local/seed.ts';
+import { dynamoDocumentClient } from '#shared/aws/clients.ts';
+import { ProgramStateStore } from '#shared/stores/program-state-store.ts';
+import { TableDefinitions, type TableName } from '#shared/stores/table-definitions.ts';
+import { ALICE, BOB, drain, operatorCall } from '../support/local.ts';
+
+describe('Local stack: the synthesized system, wired in-process', () => {
+  let stack: LocalStack;
+  let state: ProgramStateStore;
+  const eventBridge = () => new EventBridgeClient({});
+  const anomaly = (overrides: Record<string, unknown> = {}) => ({
+    anomalyId: `a-${Math.random().toString(36).slice(2)}`,
+    programId: 'mci',
+    detector: 'access-monitor',
+    severity: 'CRITICAL',
+    kind: 'access-exposure',
+    datasetIds: ['transcripts'],
+    observedAt: new Date().toISOString(),
+    summary: 'readable by everyone',
+    ...overrides,
+  });
+  const put = (detail: unknown, source = 'com.example.access-monitor') =>
+    eventBridge().send(
+      new PutEventsCommand({ Entries: [{ EventBusName: stack.busName, Source: source, DetailType: 'Anomaly Detected', Detail: JSON.stringify(detail) }] }),
+    );
+
+  beforeAll(async () => {
+    stack = await startLocalStack({ asyncRetryDelaysMs: [10, 20] });
+    await seedPrograms(stack);
+    state = new ProgramStateStore(dynamoDocumentClient(), stack.tables.programState);
+  });
+  afterAll(() => stack?.stop());
+
+  it('creates every table with the key schema of its definition', async () => {
+    const ddb = new DynamoDBClient({});
+    for (const [role, def] of Object.entries(TableDefinitions)) {
+      const { Table } = await ddb.send(new DescribeTableCommand({ TableName: stack.tables[role as TableName] }));
+      expect(Table?.KeySchema).toEqual([
+        { AttributeName: def.partitionKey.name, KeyType: 'HASH' },
+        { AttributeName: def.sortKey.name, KeyType: 'RANGE' },
+      ]);
+      expect((Table?.GlobalSecondaryIndexes ?? []).map((i) => i.IndexName)).toEqual(def.globalIndexes.map((i) => i.indexName));
+    }
+  });
+
+  it('routes an anomaly from a configured detector to the trigger, which pauses the program', async () => {
+    const result = await put(anomaly({ programId: 'mci' }));
+    expect(result.FailedEntryCount).toBe(0);
+    await stack.idle();
+    const routed = stack.bus.journal.find((j) => j.event.id === result.Entries?.[0]?.EventId);
+    expect(routed?.rules).toEqual(['AnomalyTriggerAnomalyRule']);
+    expect((await state.get('mci', '*'))?.state).toMatchObject({ status: 'PAUSED', trigger: 'ANOMALY' });
+    expect(stack.bus.journal.some((j) => j.event['detail-type'] === 'Kill Switch Engaged')).toBe(true);
+  });
+
+  it('does not route events from sources the configuration does not list', async () => {
+    const before = stack.functions.log.length;
+    const result = await put(anomaly(), 'com.example.unknown-detector');
+    await stack.idle();
+    expect(stack.bus.journal.find((j) => j.event.id === result.Entries?.[0]?.EventId)?.rules).toEqual([]);
+    expect(stack.functions.log.length).toBe(before);
+  });
+
+  it('retries a malformed anomaly, then keeps it in the trigger DLQ with the reason; nothing changes', async () => {
+    const before = (await state.get('mci', '*'))?.state.version;
+    await put(anomaly({ severity: 'APOCALYPTIC' }));
+    await stack.idle();
+    const failures = stack.functions.log.filter((l) => l.function === 'anomaly-trigger' && !l.ok);
+    expect(failures.map((f) => f.attempt)).toEqual([1, 2, 3]);
+    expect(failures[0]?.error).toMatch(/detail\.severity/);
+    const dlq = await drain(stack, 'AnomalyTriggerDlq');
+    expect(dlq).toHaveLength(1);
+    expect(dlq[0]?.MessageAttributes?.ErrorMessage?.StringValue).toMatch(/detail\.severity/);
+    expect(JSON.parse(dlq[0]!.Body!).detail.severity).toBe('APOCALYPTIC');
+    expect((await state.get('mci', '*'))?.state.version).toBe(before);
+  });
+
+  it('rejects a PutEvents entry whose Detail is not JSON, per entry', async () => {
+    const result = await eventBridge().send(
+      new PutEventsCommand({ Entries: [{ EventBusName: stack.busName, Source: 'x', DetailType: 'y', Detail: '{not json' }] }),
+    );
+    expect(result.FailedEntryCount).toBe(1);
+    expect(result.Entries?.[0]?.ErrorCode).toBe('MalformedDetail');
+  });
+
+  it('takes the operator identity from the Function URL, and enforces two people for a resume', async () => {
+    const status = await operatorCall(stack, ALICE, { action: 'status', programId: 'mci' });
+    expect(status.status).toBe(200);
+    const incidentId = status.body.result.programs[0].scopes.find((s: { scope: string }) => s.scope === '*').incidentId;
+
+    const request = await operatorCall(stack, ALICE, { action: 'request-resume', programId: 'mci', reason: 'ACL fixed', incidentId });
+    expect(request.status).toBe(200);
+    const requestId = request.body.result.request.requestId;
+
+    const self = await operatorCall(stack, ALICE, { action: 'approve-resume', programId: 'mci', requestId });
+    expect(self).toMatchObject({ status: 403, body: { ok: false, error: { kind: 'REFUSED' } } });
+
+    const approved = await operatorCall(stack, BOB, { action: 'approve-resume', programId: 'mci', requestId });
+    expect(approved.status).toBe(200);
+    expect(approved.body.result.state).toMatchObject({ status: 'ACTIVE', changedBy: BOB });
+  });
+
+  it('refuses a Function URL call without a verified identity, and bad commands naming the field', async () => {
+    expect((await operatorCall(stack, undefined, { action: 'status' })).status).toBe(403);
+    const bad = await operatorCall(stack, ALICE, { action: 'pause', programId: 'mci' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.issues).toEqual([{ path: 'reason', message: expect.any(String) }]);
+  });
+
+  it('refuses direct invocation of the operator function, but lets break-glass pause (unverified)', async () => {
+    const lambda = new LambdaClient({});
+    await expect(lambda.send(new InvokeCommand({ FunctionName: 'operator', Payload: JSON.stringify({ action: 'status' }) }))).rejects.toMatchObject({
+      name: 'AccessDeniedException',
+    });
+    const out = await lambda.send(
+      new InvokeCommand({ FunctionName: 'break-glass', Payload: JSON.stringify({ action: 'pause', programId: 'mci', reason: 'URL unreachable' }) }),
+    );
+    const body = JSON.parse(Buffer.from(out.Payload!).toString());
+    expect(body).toMatchObject({ ok: true, result: { outcome: 'PAUSED', state: { trigger: 'BREAK_GLASS', changedByVerified: false } } });
+    const resume = await lambda.send(new InvokeCommand({ FunctionName: 'break-glass', Payload: JSON.stringify({ action: 'approve-resume' }) }));
+    expect(JSON.parse(Buffer.from(resume.Payload!).toString())).toMatchObject({ ok: false, error: { kind: 'BAD_INPUT' } });
+  });
+});

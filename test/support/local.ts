@@ -1,0 +1,30 @@
+import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { LOCAL_PRINCIPAL_HEADER } from '#infra/local/lambda-endpoint.ts';
+import type { LocalStack } from '#infra/local/stack.ts';
+
+export const ALICE = 'arn:aws:sts::111111111111:assumed-role/KillswitchOperators/alice';
+export const BOB = 'arn:aws:sts::111111111111:assumed-role/KillswitchOperators/bob';
+
+/** The JSON body of an operator response; tests read arbitrary paths of it. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type OperatorResponseBody = any;
+
+/** POSTs an operator command to the local Function URL as `principal`. */
+export async function operatorCall(stack: LocalStack, principal: string | undefined, command: unknown): Promise<{ status: number; body: OperatorResponseBody }> {
+  const response = await fetch(stack.endpoints.operatorUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(principal ? { [LOCAL_PRINCIPAL_HEADER]: principal } : {}) },
+    body: JSON.stringify(command),
+  });
+  return { status: response.status, body: await response.json() };
+}
+
+/** Drains up to `max` messages from a queue (as the on-call person inspecting a DLQ would). */
+export async function drain(stack: LocalStack, queueName: string, max = 10) {
+  const sqs = new SQSClient({});
+  const out = await sqs.send(
+    new ReceiveMessageCommand({ QueueUrl: stack.queues[queueName], MaxNumberOfMessages: max, MessageAttributeNames: ['All'], WaitTimeSeconds: 0 }),
+  );
+  sqs.destroy();
+  return out.Messages ?? [];
+}
