@@ -3,12 +3,12 @@ import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { OperatorCommandSchema } from '#shared/schemas/operator.ts';
 import { parseOrThrow, PolicyRefusedError, ValidationError } from '#shared/errors.ts';
 import { OperatorService } from '#shared/killswitch/operator.ts';
-import { killSwitchServices } from '#shared/runtime/composition.ts';
+import { operatorServices } from '#shared/runtime/composition.ts';
 import { describeError, observability } from '#shared/runtime/observability.ts';
 import { failure, HTTP_STATUS, type OperatorEnvelope } from './envelope.ts';
 
 const { logger } = observability('operator');
-const operator = new OperatorService(killSwitchServices());
+const operator = new OperatorService(operatorServices());
 
 /**
  * Operator actions behind a Lambda Function URL with AWS_IAM auth. The principal is the IAM

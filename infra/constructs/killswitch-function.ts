@@ -64,14 +64,6 @@ export class KillSwitchFunction extends Construct implements IGrantable {
       }),
     );
     this.deadLetterQueue = encryptedDlq(this, 'Dlq', props.key);
-    // Lambda sends failed async events to the DLQ with this role: SSE-KMS needs the key, via SQS only.
-    this.role.addToPolicy(
-      new PolicyStatement({
-        actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
-        resources: [props.key.keyArn],
-        conditions: { StringEquals: { 'kms:ViaService': `sqs.${Stack.of(this).region}.amazonaws.com` } },
-      }),
-    );
 
     this.function = new NodejsFunction(this, 'Function', {
       entry: join(PROJECT_ROOT, props.entry),
@@ -104,18 +96,14 @@ export class KillSwitchFunction extends Construct implements IGrantable {
       },
     });
     (this.function.node.defaultChild as CfnFunction).addMetadata(ENTRY_METADATA, props.entry);
+    // Lambda sends failed async events to the DLQ with this role: SSE-KMS needs the key, via SQS only.
+    this.#keyVia(props.key, 'sqs');
 
     const nag = Validations.of(this.role);
     nag.acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'X-Ray PutTraceSegments and PutTelemetryRecords support no resource-level permissions.',
     });
-    for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
-      nag.acknowledge({
-        id: `AwsSolutions-IAM5[Action::${action}]`,
-        reason: `CDK grants ${action} for SSE-KMS on the encrypted SNS topic and SQS DLQ this function writes to; the statement is limited to the one customer-managed key.`,
-      });
-    }
   }
 
   get grantPrincipal(): IPrincipal {
@@ -148,8 +136,10 @@ export class KillSwitchFunction extends Construct implements IGrantable {
     return this;
   }
 
+  /** sns:Publish on the topic, and its key through SNS only. */
   bindTopic(topic: ITopic, envVar: string): this {
-    topic.grantPublish(this.role);
+    this.role.addToPolicy(new PolicyStatement({ actions: ['sns:Publish'], resources: [topic.topicArn] }));
+    if (topic.masterKey) this.#keyVia(topic.masterKey, 'sns');
     this.function.addEnvironment(envVar, topic.topicArn);
     return this;
   }
@@ -160,10 +150,23 @@ export class KillSwitchFunction extends Construct implements IGrantable {
     return this;
   }
 
+  /** sqs:SendMessage on the queue, and its key through SQS only. */
   bindQueue(queue: IQueue, envVar: string): this {
-    queue.grantSendMessages(this.role);
+    this.role.addToPolicy(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queue.queueArn] }));
+    if (queue.encryptionMasterKey) this.#keyVia(queue.encryptionMasterKey, 'sqs');
     this.function.addEnvironment(envVar, queue.queueUrl);
     return this;
+  }
+
+  /** What SSE-KMS needs to write to (and read from) a topic or queue, only through that service. */
+  #keyVia(key: IKey, service: 'sns' | 'sqs'): void {
+    this.role.addToPolicy(
+      new PolicyStatement({
+        actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+        resources: [key.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `${service}.${Stack.of(this).region}.amazonaws.com` } },
+      }),
+    );
   }
 
   setEnvironment(name: string, value: string): this {

@@ -1,6 +1,7 @@
 import { CfnOutput, Duration } from 'aws-cdk-lib';
 import { AccountRootPrincipal, ArnPrincipal, Role, type IRole } from 'aws-cdk-lib/aws-iam';
 import { FunctionUrlAuthType, type FunctionUrl } from 'aws-cdk-lib/aws-lambda';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { LEDGER_KIND_INDEX } from '#shared/stores/ledger/keys.ts';
 import { KillSwitchFunction } from './killswitch-function.ts';
@@ -17,14 +18,15 @@ export class OperatorControl extends Construct {
   readonly url: FunctionUrl;
   readonly operatorsRole: IRole;
 
-  constructor(scope: Construct, id: string, props: { readonly resources: KillSwitchResources }) {
+  constructor(scope: Construct, id: string, props: { readonly resources: KillSwitchResources; readonly grantWorkQueue: IQueue }) {
     super(scope, id);
     const { resources } = props;
     const { config } = resources;
 
     this.function = this.#operatorFunction(resources, 'Operator', 'functions/operator/handler.ts', 'killswitch: operator actions (Function URL, verified identity)')
       .bindTable(resources.tables.programState, 'PROGRAM_STATE_TABLE', ['GetItem', 'Query', 'UpdateItem'])
-      .bindTable(resources.tables.ledger, 'LEDGER_TABLE', ['GetItem', 'Query', 'PutItem', 'UpdateItem'], [LEDGER_KIND_INDEX]);
+      .bindTable(resources.tables.ledger, 'LEDGER_TABLE', ['GetItem', 'Query', 'PutItem', 'UpdateItem'], [LEDGER_KIND_INDEX])
+      .bindQueue(props.grantWorkQueue, 'GRANT_WORK_QUEUE_URL');
     this.breakGlass = this.#operatorFunction(resources, 'BreakGlass', 'functions/operator/break-glass.ts', 'killswitch: break-glass pause (direct invoke, unverified)')
       .bindTable(resources.tables.programState, 'PROGRAM_STATE_TABLE', ['GetItem', 'UpdateItem'])
       .bindTable(resources.tables.ledger, 'LEDGER_TABLE', ['GetItem', 'PutItem']);

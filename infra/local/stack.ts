@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { mkdirSync } from 'node:fs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { interceptLocalhostDns, startFauxqs, type FauxqsServer } from 'fauxqs';
 import { loadDeploymentConfig, type DeploymentConfig } from '../config.ts';
 import { PROJECT_ROOT } from '../constructs/killswitch-function.ts';
@@ -12,6 +12,7 @@ import { ensureTables, startDynalite, type EmbeddedDynamo } from './dynalite.ts'
 import { LocalEventBus } from './event-bus.ts';
 import { LocalFunctions, type LambdaHandler } from './functions.ts';
 import { serve } from './http.ts';
+import { QueuePoller } from './event-sources.ts';
 import { functionUrl, lambdaInvokeApi } from './lambda-endpoint.ts';
 import { synthesizeTemplates } from './synth.ts';
 import { describeSystem, refKey, type LocalSystem, type PhysicalLookup, type ResourceRef } from './system.ts';
@@ -25,6 +26,11 @@ export interface LocalStackOptions {
   ports?: Partial<Record<'dynamodb' | 'sqs' | 'eventbridge' | 'lambda' | 'url', number>>;
   /** Delays between Lambda's asynchronous retries. @default [200, 400] */
   asyncRetryDelaysMs?: number[];
+  /**
+   * Visibility timeout of every local queue, in seconds: how soon a failed message is retried.
+   * AWS uses the template's (minutes); locally time is scaled down like the retry delays. @default 1
+   */
+  visibilityTimeoutS?: number;
 }
 
 export interface LocalStack {
@@ -105,7 +111,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const ordered = [...system.queues].sort((a, b) => Number(Boolean(a.redrive)) - Number(Boolean(b.redrive)));
   for (const q of ordered) {
     const name = stripHash(q.ref.logicalId);
-    const attributes: Record<string, string> = { VisibilityTimeout: String(q.visibilityTimeoutS) };
+    const attributes: Record<string, string> = { VisibilityTimeout: String(Math.min(q.visibilityTimeoutS, options.visibilityTimeoutS ?? 1)) };
     if (q.redrive) {
       const dlq = physical.get(refKey(q.redrive.dlq));
       attributes.RedrivePolicy = JSON.stringify({ deadLetterTargetArn: dlq?.attrs.Arn, maxReceiveCount: q.redrive.maxReceiveCount });
@@ -164,11 +170,38 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   for (const rule of system.rules) {
     const busName = resolve(rule.bus, rule.ref.stack).split('/').pop()!;
     for (const target of rule.targets) {
-      const fn = system.functions.find((f) => refKey(f.ref) === refKey(target.function));
-      if (!fn) throw new Error(`local runtime: rule ${rule.ref.logicalId} targets an unknown function`);
-      bus.addRule({ name: stripHash(rule.ref.logicalId), bus: busName, pattern: rule.pattern, deliver: (event) => functions.invokeAsync(fn.name, event) });
+      const name = stripHash(rule.ref.logicalId);
+      if (target.kind === 'queue') {
+        const queueUrl = physical.get(refKey(target.target))?.ref;
+        if (!queueUrl) throw new Error(`local runtime: rule ${name} targets an unknown queue`);
+        bus.addRule({ name, bus: busName, pattern: rule.pattern, deliver: (event) =>
+            void sqs
+              .send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(event) }))
+              .catch((error: unknown) => console.error(`local bus: delivery of ${event.id} to ${name} failed: ${String(error)}`)),
+        });
+      } else {
+        const fn = system.functions.find((f) => refKey(f.ref) === refKey(target.target));
+        if (!fn) throw new Error(`local runtime: rule ${name} targets an unknown function`);
+        bus.addRule({ name, bus: busName, pattern: rule.pattern, deliver: (event) => functions.invokeAsync(fn.name, event) });
+      }
     }
   }
+
+  const pollers = system.eventSources.map((source) => {
+    const fn = system.functions.find((f) => refKey(f.ref) === refKey(source.function));
+    const queue = physical.get(refKey(source.queue));
+    if (!fn || !queue) throw new Error('local runtime: an event source mapping names an unknown function or queue');
+    return new QueuePoller(sqs, functions, {
+      functionName: fn.name,
+      queueUrl: queue.ref,
+      queueArn: queue.attrs.Arn!,
+      batchSize: source.batchSize,
+      reportBatchItemFailures: source.reportBatchItemFailures,
+      region,
+    });
+  });
+  for (const poller of pollers) poller.start();
+  const polledQueues = system.eventSources.map((s) => stripHash(s.queue.logicalId));
 
   const urlFunction = system.functions.find((f) => f.urlAuthType === 'AWS_IAM');
   const urlServer = urlFunction ? await serve(functionUrl(functions, urlFunction.name, account), options.ports?.url) : undefined;
@@ -197,10 +230,19 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     bus,
     fauxqs,
     idle: async () => {
-      await new Promise((r) => setTimeout(r, 0));
-      await functions.idle();
+      // Quiet twice in a row: nothing in flight, nothing waiting on a polled queue.
+      for (let quiet = 0; quiet < 2; ) {
+        await new Promise((r) => setTimeout(r, 25));
+        await functions.idle();
+        const waiting = polledQueues.some((name) => {
+          const q = fauxqs.inspectQueue(name);
+          return !!q && q.messages.ready.length + q.messages.delayed.length + q.messages.inflight.length > 0;
+        });
+        quiet = waiting || pollers.some((p) => p.busy) ? 0 : quiet + 1;
+      }
     },
     stop: async () => {
+      await Promise.all(pollers.map((p) => p.stop()));
       await functions.idle();
       await Promise.all([busServer.stop(), lambdaServer.stop(), urlServer?.stop(), fauxqs.stop(), dynamo.stop()]);
       dynamoClient.destroy();

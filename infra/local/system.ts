@@ -38,7 +38,8 @@ export interface LocalRuleSpec {
   ref: ResourceRef;
   bus: unknown;
   pattern: unknown;
-  targets: { function: ResourceRef; maxAttempts: number; maxAgeS: number; dlq?: unknown }[];
+  /** A Lambda function or an SQS queue, by the resource its ARN points at. */
+  targets: { target: ResourceRef; kind: 'function' | 'queue'; maxAttempts: number; maxAgeS: number; dlq?: unknown }[];
 }
 
 /** Physical values of resources, by kind, filled in by the local stack as it creates them. */
@@ -136,8 +137,10 @@ export function describeSystem(templates: Record<string, CfnTemplate>): LocalSys
             pattern: p.EventPattern,
             targets: targets.map((t) => {
               const retry = (t.RetryPolicy ?? {}) as { MaximumRetryAttempts?: number; MaximumEventAgeInSeconds?: number };
+              const target = refOf(stack, t.Arn);
               return {
-                function: refOf(stack, t.Arn),
+                target,
+                kind: template.Resources[target.logicalId]?.Type === 'AWS::SQS::Queue' ? ('queue' as const) : ('function' as const),
                 maxAttempts: 1 + (retry.MaximumRetryAttempts ?? 185),
                 maxAgeS: retry.MaximumEventAgeInSeconds ?? 86_400,
                 ...((t.DeadLetterConfig as { Arn?: unknown } | undefined)?.Arn ? { dlq: (t.DeadLetterConfig as { Arn: unknown }).Arn } : {}),

@@ -7,6 +7,7 @@ import { AnomalyTriggerCapability } from '../constructs/anomaly-trigger.ts';
 import { CollectorAccess } from '../constructs/collector-access.ts';
 import { OperatorControl } from '../constructs/operator-control.ts';
 import { KillSwitchDashboard } from '../constructs/dashboard.ts';
+import { GrantRevocation } from '../constructs/grant-revocation.ts';
 import type { KillSwitchResources } from '../constructs/resources.ts';
 
 export interface StatelessStackProps extends StackProps {
@@ -20,6 +21,7 @@ export class StatelessStack extends Stack {
   readonly trigger: AnomalyTriggerCapability;
   readonly operator: OperatorControl;
   readonly collectorAccess: CollectorAccess;
+  readonly revocation: GrantRevocation;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
@@ -33,7 +35,8 @@ export class StatelessStack extends Stack {
     };
     this.collectorAccess = new CollectorAccess(this, 'CollectorAccess', { resources });
     this.trigger = new AnomalyTriggerCapability(this, 'AnomalyTrigger', { resources });
-    this.operator = new OperatorControl(this, 'OperatorControl', { resources });
+    this.revocation = new GrantRevocation(this, 'GrantRevocation', { resources });
+    this.operator = new OperatorControl(this, 'OperatorControl', { resources, grantWorkQueue: this.revocation.queue });
     new KillSwitchDashboard(this, 'Dashboard', {
       name: `${props.config.stackPrefix}-killswitch`,
       deadLetterQueues: {
@@ -41,6 +44,9 @@ export class StatelessStack extends Stack {
         'trigger invocations': this.trigger.function.deadLetterQueue,
         'operator invocations': this.operator.function.deadLetterQueue,
         'break-glass invocations': this.operator.breakGlass.deadLetterQueue,
+        'grant work': this.revocation.deadLetterQueue,
+        'grant worker invocations': this.revocation.function.deadLetterQueue,
+        'engaged delivery to grant work': this.revocation.targetDlq,
       },
     });
   }

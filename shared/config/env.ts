@@ -41,6 +41,10 @@ export const EnvVars = {
   eventBus: { EVENT_BUS_NAME: name },
   alertTopic: { ALERT_TOPIC_ARN: name },
   programs: { KILLSWITCH_PROGRAMS: ProgramsVariable },
+  grantWorkQueue: { GRANT_WORK_QUEUE_URL: name },
+  grantWorkDlq: { GRANT_WORK_DLQ_URL: name },
+  /** Longest a grant-work invocation works before it continues in a new one. */
+  grantWorkBudget: { GRANT_WORK_BUDGET_MS: z.coerce.number().int().min(100).default(600_000) },
 } as const;
 
 /** Looks up a program in the deployed configuration. */

@@ -1,19 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import type { Principal } from '../schemas/common.ts';
 import { DetailType, type KillSwitchEngaged, type KillSwitchReleased } from '../schemas/domain-events.ts';
-import type { Incident, ResumeRequest, TimelineEntry, AuditEntry } from '../schemas/ledger.ts';
+import type { ApprovalRequest, Incident, ResumeRequest, RestoreRequest, TimelineEntry, AuditEntry } from '../schemas/ledger.ts';
 import type {
+  ApproveRestoreGrantsCommand,
   ApproveResumeCommand,
   OperatorCommand,
   PauseCommand,
   RequestResumeCommand,
+  RestoreGrantsCommand,
 } from '../schemas/operator.ts';
+import type { GrantWork } from '../schemas/grants.ts';
+import type { WorkQueue } from '../aws/work-queue.ts';
+import type { RevocationLedger } from '../stores/ledger/revocations.ts';
 import type { ProgramState } from '../schemas/program-state.ts';
 import type { ProgramConfig } from '../schemas/config.ts';
 import { NotFoundError, PolicyRefusedError, StateConflictError, UnknownProgramError, ValidationError } from '../errors.ts';
 import type { ProgramRegistry } from '../config/env.ts';
 import type { ProgramStateStore } from '../stores/program-state-store.ts';
-import type { AuditTrail, IncidentLedger, ResumeRequests } from '../stores/ledger/index.ts';
+import type { ApprovalRequests, AuditTrail, IncidentLedger } from '../stores/ledger/index.ts';
 import type { DomainEventPublisher } from '../aws/domain-event-publisher.ts';
 import type { OperatorAlerts } from '../aws/operator-alerts.ts';
 import { incidentIdFor, newIncidentId, uuidFor } from './ids.ts';
@@ -23,9 +28,12 @@ export interface OperatorDeps {
   state: ProgramStateStore;
   incidents: IncidentLedger;
   audit: AuditTrail;
-  resumeRequests: ResumeRequests;
+  approvals: ApprovalRequests;
   events: DomainEventPublisher;
   alerts: OperatorAlerts;
+  /** Grant restore: where approved restores are queued, and the revocation snapshot. */
+  grantWork?: WorkQueue<GrantWork>;
+  revocations?: RevocationLedger;
   clock?: () => Date;
 }
 
@@ -49,12 +57,19 @@ export interface IncidentView {
   incident: Incident;
   timeline: TimelineEntry[];
   audit: AuditEntry[];
+  grants?: { revoked: number; alsoHeld: number };
+}
+export interface RestoreRequestView {
+  action: 'restore-grants' | 'approve-restore-grants';
+  request: RestoreRequest;
+  /** Set once approved: the restore runs asynchronously; progress is in the incident timeline. */
+  queued?: boolean;
 }
 export interface IncidentListView {
   action: 'list-incidents';
   incidents: Incident[];
 }
-export type OperatorResult = PauseResultView | StatusView | ResumeRequestView | IncidentView | IncidentListView;
+export type OperatorResult = PauseResultView | StatusView | ResumeRequestView | IncidentView | IncidentListView | RestoreRequestView;
 
 /**
  * Use case: a person on call acts on the kill switch.
@@ -84,6 +99,10 @@ export class OperatorService {
         return this.incident(command.incidentId);
       case 'list-incidents':
         return this.deps.incidents.list(command.limit, command.programId).then((incidents) => ({ action: 'list-incidents', incidents }));
+      case 'restore-grants':
+        return this.requestRestore(command, principal);
+      case 'approve-restore-grants':
+        return this.approveRestore(command, principal);
     }
   }
 
@@ -192,6 +211,7 @@ export class OperatorService {
     const at = this.#clock();
     const requestId = command.idempotencyKey ? uuidFor(`${principal.id}/${command.idempotencyKey}`) : randomUUID();
     const request: ResumeRequest = {
+      kind: 'RESUME',
       requestId,
       programId: command.programId,
       scope: command.scope,
@@ -202,9 +222,9 @@ export class OperatorService {
       expectedVersion: current.state.version,
       status: 'PENDING',
     };
-    if (!(await this.deps.resumeRequests.create(request))) {
-      const existing = await this.deps.resumeRequests.get(requestId);
-      if (!existing) throw new StateConflictError(`resume request ${requestId} could not be read back`);
+    if (!(await this.deps.approvals.create(request))) {
+      const existing = await this.deps.approvals.get(requestId);
+      if (existing?.kind !== 'RESUME') throw new StateConflictError(`resume request ${requestId} could not be read back`);
       return { action: 'request-resume', request: existing, state: current.state };
     }
     await this.deps.incidents.record(`RESUME_REQUESTED#${requestId}`, {
@@ -237,19 +257,11 @@ export class OperatorService {
    */
   async approveResume(command: ApproveResumeCommand, principal: Principal): Promise<ResumeRequestView> {
     this.#requireVerified(principal, 'approve a resume');
-    const request = await this.deps.resumeRequests.get(command.requestId);
-    if (!request || request.programId !== command.programId) {
+    const request = await this.deps.approvals.get(command.requestId);
+    if (request?.kind !== 'RESUME' || request.programId !== command.programId) {
       throw new NotFoundError(`resume request ${command.requestId} does not exist for program ${command.programId}`);
     }
-    if (request.requestedBy === principal.id) {
-      throw new PolicyRefusedError('a resume must be approved by a different person than the one who requested it');
-    }
-    if (request.status === 'APPROVED' && request.approvedBy === principal.id) {
-      return { action: 'approve-resume', request }; // a retried approval
-    }
-    if (request.status !== 'PENDING') {
-      throw new StateConflictError(`resume request ${request.requestId} was already ${request.status.toLowerCase()}`);
-    }
+    if (this.#checkApprover(request, principal) === 'RETRY') return { action: 'approve-resume', request };
 
     const at = this.#clock();
     const open = await this.deps.incidents.list(100, request.programId);
@@ -270,19 +282,20 @@ export class OperatorService {
       });
     } catch (error) {
       if (error instanceof StateConflictError) {
-        await this.deps.resumeRequests.decide(request.requestId, { status: 'REJECTED', by: principal.id, at, reason: error.message });
+        await this.deps.approvals.decide(request.requestId, { status: 'REJECTED', by: principal.id, at, reason: error.message });
       }
       throw error;
     }
 
-    const decided = await this.deps.resumeRequests.decide(request.requestId, {
+    const decided = await this.deps.approvals.decide(request.requestId, {
       status: 'APPROVED',
       by: principal.id,
       at,
       reason: command.reason,
       stateVersion: state.version,
     });
-    const final = decided ? await this.deps.resumeRequests.get(request.requestId) : undefined;
+    const reread = decided ? await this.deps.approvals.get(request.requestId) : undefined;
+    const final = reread?.kind === 'RESUME' ? reread : undefined;
     await Promise.all([
       this.deps.audit.recordState(state),
       ...closes.map((id) => this.deps.incidents.resolve(id, principal.id, at)),
@@ -312,11 +325,93 @@ export class OperatorService {
   async incident(incidentId: string): Promise<IncidentView> {
     const incident = await this.deps.incidents.get(incidentId);
     if (!incident) throw new NotFoundError(`incident ${incidentId} does not exist`);
-    const [timeline, audit] = await Promise.all([
+    const [timeline, audit, grants] = await Promise.all([
       this.deps.incidents.timeline(incidentId),
       this.deps.audit.history(incident.programId, incident.scope),
+      this.deps.revocations?.counts(incidentId),
     ]);
-    return { action: 'incident', incident, timeline, audit: audit.filter((a) => a.incidentId === incidentId || a.requestId) };
+    // The versions this incident set, and the resume that closed it.
+    const resumeIds = new Set(timeline.map((t) => t.data?.requestId).filter((r): r is string => typeof r === 'string'));
+    return {
+      action: 'incident',
+      incident,
+      timeline,
+      audit: audit.filter((a) => a.incidentId === incidentId || (a.requestId !== undefined && resumeIds.has(a.requestId))),
+      ...(grants ? { grants: { revoked: grants.revoked, alsoHeld: grants.alsoHeld } } : {}),
+    };
+  }
+
+  /** Ask for the incident's revoked grants to be restored; a second person must approve. */
+  async requestRestore(command: RestoreGrantsCommand, principal: Principal): Promise<RestoreRequestView> {
+    this.#requireVerified(principal, 'request a grant restore');
+    const incident = await this.deps.incidents.get(command.incidentId);
+    if (!incident) throw new NotFoundError(`incident ${command.incidentId} does not exist`);
+    const at = this.#clock();
+    const request: RestoreRequest = {
+      kind: 'RESTORE_GRANTS',
+      requestId: command.idempotencyKey ? uuidFor(`${principal.id}/${command.idempotencyKey}`) : randomUUID(),
+      programId: incident.programId,
+      incidentId: incident.incidentId,
+      reason: command.reason,
+      requestedBy: principal.id,
+      requestedAt: at.toISOString(),
+      status: 'PENDING',
+    };
+    if (!(await this.deps.approvals.create(request))) {
+      const existing = await this.deps.approvals.get(request.requestId);
+      if (existing?.kind !== 'RESTORE_GRANTS') throw new StateConflictError(`restore request ${request.requestId} could not be read back`);
+      return { action: 'restore-grants', request: existing };
+    }
+    await this.deps.incidents.record(`RESTORE_REQUESTED#${request.requestId}`, {
+      incidentId: incident.incidentId,
+      at: request.requestedAt,
+      type: 'RESTORE_REQUESTED',
+      actor: principal.id,
+      message: 'restore of the revoked grants requested; awaiting a second person',
+      data: { requestId: request.requestId },
+    });
+    return { action: 'restore-grants', request };
+  }
+
+  /** A different verified person approves; the restore is queued and runs asynchronously. */
+  async approveRestore(command: ApproveRestoreGrantsCommand, principal: Principal): Promise<RestoreRequestView> {
+    this.#requireVerified(principal, 'approve a grant restore');
+    if (!this.deps.grantWork) throw new StateConflictError('grant restore is not available in this function');
+    const request = await this.deps.approvals.get(command.requestId);
+    if (request?.kind !== 'RESTORE_GRANTS') throw new NotFoundError(`restore request ${command.requestId} does not exist`);
+    if (this.#checkApprover(request, principal) === 'RETRY') return { action: 'approve-restore-grants', request, queued: true };
+    const at = this.#clock();
+    if (await this.deps.approvals.decide(request.requestId, { status: 'APPROVED', by: principal.id, at, reason: command.reason })) {
+      await this.deps.grantWork.enqueue({
+        type: 'restore',
+        incidentId: request.incidentId,
+        programId: request.programId,
+        requestId: request.requestId,
+        approvedBy: principal.id,
+        continuation: 0,
+      });
+      await this.deps.incidents.record(`RESTORE_APPROVED#${request.requestId}`, {
+        incidentId: request.incidentId,
+        at: at.toISOString(),
+        type: 'RESTORE_APPROVED',
+        actor: principal.id,
+        message: `restore approved (requested by ${request.requestedBy}); running`,
+        data: { requestId: request.requestId },
+      });
+    }
+    return { action: 'approve-restore-grants', request: { ...request, status: 'APPROVED', approvedBy: principal.id }, queued: true };
+  }
+
+  /** Two-person rule shared by every approval: `RETRY` when this approver already approved it. */
+  #checkApprover(request: ApprovalRequest, principal: Principal): 'APPROVE' | 'RETRY' {
+    if (request.requestedBy === principal.id) {
+      throw new PolicyRefusedError('a request must be approved by a different person than the one who made it');
+    }
+    if (request.status === 'APPROVED' && request.approvedBy === principal.id) return 'RETRY';
+    if (request.status !== 'PENDING') {
+      throw new StateConflictError(`request ${request.requestId} was already ${request.status.toLowerCase()}`);
+    }
+    return 'APPROVE';
   }
 
   #program(programId: string): ProgramConfig {

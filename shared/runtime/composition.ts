@@ -1,10 +1,15 @@
 import { z } from 'zod';
-import { dynamoDocumentClient, eventBridgeClient, snsClient } from '../aws/clients.ts';
+import { dynamoDocumentClient, eventBridgeClient, snsClient, sqsClient } from '../aws/clients.ts';
+import { DeadLetters } from '../aws/dead-letters.ts';
+import { WorkQueue } from '../aws/work-queue.ts';
+import type { GrantWork } from '../schemas/grants.ts';
+import { DynamoGrantStore } from '../stores/grant-store.ts';
+import { RevocationLedger } from '../stores/ledger/revocations.ts';
 import { DomainEventPublisher } from '../aws/domain-event-publisher.ts';
 import { OperatorAlerts } from '../aws/operator-alerts.ts';
 import { EnvVars, ProgramRegistry, readEnv } from '../config/env.ts';
 import { ProgramStateStore } from '../stores/program-state-store.ts';
-import { AnomalyLog, AuditTrail, IncidentLedger, LedgerTable, ResumeRequests } from '../stores/ledger/index.ts';
+import { AnomalyLog, ApprovalRequests, AuditTrail, IncidentLedger, LedgerTable } from '../stores/ledger/index.ts';
 
 /** Environment of the functions that act on the kill switch (trigger, operator). */
 export const KillSwitchEnvSchema = z.object({
@@ -28,8 +33,47 @@ export function killSwitchServices(env: KillSwitchEnv = readEnv(KillSwitchEnvSch
     incidents: new IncidentLedger(ledger),
     audit: new AuditTrail(ledger),
     anomalies: new AnomalyLog(ledger),
-    resumeRequests: new ResumeRequests(ledger),
+    approvals: new ApprovalRequests(ledger),
     events: new DomainEventPublisher(eventBridgeClient(), env.EVENT_BUS_NAME),
     alerts: new OperatorAlerts(snsClient(), env.ALERT_TOPIC_ARN),
+  };
+}
+
+/** The operator function: the kill switch, plus queuing approved grant restores. */
+export const OperatorEnvSchema = KillSwitchEnvSchema.extend({ ...EnvVars.grantWorkQueue });
+
+export function operatorServices(env = readEnv(OperatorEnvSchema)) {
+  const base = killSwitchServices(env);
+  return {
+    ...base,
+    grantWork: new WorkQueue<GrantWork>(sqsClient(), env.GRANT_WORK_QUEUE_URL),
+    revocations: new RevocationLedger(base.ledger),
+  };
+}
+
+/** Environment of the grant worker (revocation and restore). */
+export const GrantWorkEnvSchema = z.object({
+  ...EnvVars.grantsTable,
+  ...EnvVars.ledgerTable,
+  ...EnvVars.eventBus,
+  ...EnvVars.alertTopic,
+  ...EnvVars.grantWorkQueue,
+  ...EnvVars.grantWorkDlq,
+  ...EnvVars.grantWorkBudget,
+});
+
+export function grantWorkServices(env = readEnv(GrantWorkEnvSchema)) {
+  const dynamo = dynamoDocumentClient();
+  const sqs = sqsClient();
+  const ledger = new LedgerTable(dynamo, env.LEDGER_TABLE);
+  return {
+    env,
+    grants: new DynamoGrantStore(dynamo, env.GRANTS_TABLE),
+    revocations: new RevocationLedger(ledger),
+    incidents: new IncidentLedger(ledger),
+    events: new DomainEventPublisher(eventBridgeClient(), env.EVENT_BUS_NAME),
+    alerts: new OperatorAlerts(snsClient(), env.ALERT_TOPIC_ARN),
+    work: new WorkQueue<GrantWork>(sqs, env.GRANT_WORK_QUEUE_URL),
+    deadLetters: new DeadLetters(sqs, env.GRANT_WORK_DLQ_URL),
   };
 }

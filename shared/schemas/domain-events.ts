@@ -15,6 +15,8 @@ export const KILLSWITCH_SOURCE = 'killswitch';
 export const DetailType = {
   KillSwitchEngaged: 'Kill Switch Engaged',
   KillSwitchReleased: 'Kill Switch Released',
+  GrantsRevoked: 'Grants Revoked',
+  GrantsRestored: 'Grants Restored',
 } as const;
 
 export const NotifyModeSchema = z.enum(['auto', 'manual']);

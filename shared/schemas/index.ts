@@ -5,3 +5,4 @@ export * from './operator.ts';
 export * from './domain-events.ts';
 export * from './config.ts';
 export * from './ledger.ts';
+export * from './grants.ts';

@@ -67,20 +67,34 @@ export const AuditEntrySchema = z.object({
 });
 export type AuditEntry = z.infer<typeof AuditEntrySchema>;
 
-export const ResumeRequestSchema = z.object({
+const ApprovalRequestBase = z.object({
   requestId: z.uuid(),
   programId: ProgramIdSchema,
-  scope: ScopeSchema,
   incidentId: IncidentIdSchema,
   reason: z.string(),
   requestedBy: z.string(),
   requestedAt: TimestampSchema,
-  /** The state version the requester saw; the approval applies only at this version. */
-  expectedVersion: z.number().int().min(1),
   status: z.enum(['PENDING', 'APPROVED', 'REJECTED']),
   approvedBy: z.string().optional(),
   decidedAt: TimestampSchema.optional(),
   decisionReason: z.string().optional(),
+});
+
+/** Two-person resume of a paused scope. */
+export const ResumeRequestSchema = ApprovalRequestBase.extend({
+  kind: z.literal('RESUME'),
+  scope: ScopeSchema,
+  /** The state version the requester saw; the approval applies only at this version. */
+  expectedVersion: z.number().int().min(1),
   stateVersion: z.number().int().optional(),
 });
 export type ResumeRequest = z.infer<typeof ResumeRequestSchema>;
+
+/** Two-person restore of the grants an incident revoked. */
+export const RestoreRequestSchema = ApprovalRequestBase.extend({
+  kind: z.literal('RESTORE_GRANTS'),
+});
+export type RestoreRequest = z.infer<typeof RestoreRequestSchema>;
+
+export const ApprovalRequestSchema = z.discriminatedUnion('kind', [ResumeRequestSchema, RestoreRequestSchema]);
+export type ApprovalRequest = z.infer<typeof ApprovalRequestSchema>;

@@ -57,6 +57,19 @@ export const ListIncidentsCommandSchema = z.object({
   limit: z.number().int().min(1).max(100).default(20),
 });
 
+export const RestoreGrantsCommandSchema = z.object({
+  action: z.literal('restore-grants'),
+  incidentId: IncidentIdSchema,
+  reason: ReasonSchema,
+  idempotencyKey: IdempotencyKeySchema,
+});
+
+export const ApproveRestoreGrantsCommandSchema = z.object({
+  action: z.literal('approve-restore-grants'),
+  requestId: z.uuid(),
+  reason: ReasonSchema.optional(),
+});
+
 export const OperatorCommandSchema = z.discriminatedUnion('action', [
   PauseCommandSchema,
   StatusCommandSchema,
@@ -64,12 +77,16 @@ export const OperatorCommandSchema = z.discriminatedUnion('action', [
   ApproveResumeCommandSchema,
   IncidentCommandSchema,
   ListIncidentsCommandSchema,
+  RestoreGrantsCommandSchema,
+  ApproveRestoreGrantsCommandSchema,
 ]);
 export type OperatorCommand = z.infer<typeof OperatorCommandSchema>;
 export type OperatorCommandInput = z.input<typeof OperatorCommandSchema>;
 export type PauseCommand = z.infer<typeof PauseCommandSchema>;
 export type RequestResumeCommand = z.infer<typeof RequestResumeCommandSchema>;
 export type ApproveResumeCommand = z.infer<typeof ApproveResumeCommandSchema>;
+export type RestoreGrantsCommand = z.infer<typeof RestoreGrantsCommandSchema>;
+export type ApproveRestoreGrantsCommand = z.infer<typeof ApproveRestoreGrantsCommandSchema>;
 
 /** The only action a break-glass (direct, unverified) invocation may perform. */
 export const BreakGlassCommandSchema = PauseCommandSchema;

@@ -22,7 +22,7 @@ export const TableDefinitions = {
   ledger: {
     partitionKey: S('pk'),
     sortKey: S('sk'),
-    globalIndexes: [{ indexName: LEDGER_KIND_INDEX, partitionKey: S('kind'), sortKey: S('kindSk') }],
+    globalIndexes: [{ indexName: LEDGER_KIND_INDEX, partitionKey: S('gsi1pk'), sortKey: S('gsi1sk') }],
   },
   grants: { partitionKey: S('datasetId'), sortKey: S('grantKey'), globalIndexes: [] },
   dataSubjects: { partitionKey: S('datasetId'), sortKey: S('employeeId'), globalIndexes: [] },

@@ -101,15 +101,18 @@ describe('Stacks: killswitch on AWS', () => {
       stateless.resourcePropertiesCountIs('AWS::Lambda::Url', { AuthType: 'NONE' }, 0);
     });
 
-    it('alarms on every DLQ, on errors and throttles of every function, and on a slow trigger; all notify the operators', () => {
+    it('alarms on every DLQ, on errors and throttles of every function, on a slow trigger and stalled grant work; all notify the operators', () => {
       const alarms = Object.values(stateless.findResources('AWS::CloudWatch::Alarm'));
-      const queues = Object.keys(stateless.findResources('AWS::SQS::Queue'));
+      const queues = Object.entries(stateless.findResources('AWS::SQS::Queue'));
+      const deadLetterQueues = queues.filter(([, q]) => !q.Properties.RedrivePolicy).map(([id]) => id);
       const fns = Object.keys(stateless.findResources('AWS::Lambda::Function'));
       const byMetric = (name: string) => alarms.filter((a) => a.Properties.MetricName === name);
-      expect(byMetric('ApproximateNumberOfMessagesVisible')).toHaveLength(queues.length);
+      const depthAlarmed = byMetric('ApproximateNumberOfMessagesVisible').map((a) => a.Properties.Dimensions[0].Value['Fn::GetAtt'][0]);
+      expect(depthAlarmed.sort()).toEqual(deadLetterQueues.sort());
       expect(byMetric('Errors')).toHaveLength(fns.length);
       expect(byMetric('Throttles')).toHaveLength(fns.length);
       expect(byMetric('Duration')).toHaveLength(1);
+      expect(byMetric('ApproximateAgeOfOldestMessage')).toHaveLength(1);
       for (const a of alarms) expect(a.Properties.AlarmActions).toHaveLength(1);
     });
 
@@ -137,8 +140,8 @@ describe('Configuration', () => {
 
   it('imports an existing operators role instead of creating one', () => {
     const { stateless } = sampleApp({ operators: { roleArn: 'arn:aws:iam::111111111111:role/OnCall' } });
-    // Only the three function roles remain; the functions' resource policies name the imported role.
-    stateless.resourceCountIs('AWS::IAM::Role', 3);
+    // Only the function roles remain; the functions' resource policies name the imported role.
+    stateless.resourceCountIs('AWS::IAM::Role', Object.keys(stateless.findResources('AWS::Lambda::Function')).length);
     stateless.resourcePropertiesCountIs('AWS::Lambda::Permission', { Principal: 'arn:aws:iam::111111111111:role/OnCall' }, 3);
   });
 });

@@ -86,7 +86,7 @@ describe('Class: OperatorService (dynalite)', () => {
       StateConflictError,
     );
     expect((await s.state.get('o4', '*'))!.state).toMatchObject({ status: 'PAUSED', version: 4 });
-    expect(await s.resumeRequests.get(req.request.requestId)).toMatchObject({ status: 'REJECTED' });
+    expect(await s.approvals.get(req.request.requestId)).toMatchObject({ status: 'REJECTED' });
   });
 
   it('returns the same request for a retried request-resume with an idempotency key', async () => {

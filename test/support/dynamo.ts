@@ -14,7 +14,8 @@ let counter = 0;
 
 /** dynalite in-process with every killswitch table, under unique names. */
 export async function startTestDynamo(): Promise<TestDynamo> {
-  const dynamo = await startDynalite();
+  // On its own thread, so that the tests' clients and the emulator do not share one core.
+  const dynamo = await startDynalite({ thread: true });
   const client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'eu-west-1' });
   const suffix = `${process.pid}-${++counter}`;
   const tables = Object.fromEntries(

@@ -8,7 +8,7 @@ import { ProgramRegistry } from '#shared/config/env.ts';
 import { DomainEventPublisher } from '#shared/aws/domain-event-publisher.ts';
 import { OperatorAlerts } from '#shared/aws/operator-alerts.ts';
 import { ProgramStateStore } from '#shared/stores/program-state-store.ts';
-import { AnomalyLog, AuditTrail, IncidentLedger, LedgerTable, ResumeRequests } from '#shared/stores/ledger/index.ts';
+import { AnomalyLog, AuditTrail, IncidentLedger, LedgerTable, ApprovalRequests } from '#shared/stores/ledger/index.ts';
 import type { TestDynamo } from './dynamo.ts';
 
 export const program = (overrides: Partial<ProgramConfigInput> = {}): ProgramConfig =>
@@ -43,7 +43,7 @@ export function services(db: TestDynamo, programs: ProgramConfig[] = [program()]
     incidents: new IncidentLedger(ledger),
     audit: new AuditTrail(ledger),
     anomalies: new AnomalyLog(ledger),
-    resumeRequests: new ResumeRequests(ledger),
+    approvals: new ApprovalRequests(ledger),
     events: new DomainEventPublisher(eventBridge, 'killswitch-bus'),
     alerts: new OperatorAlerts(sns, 'arn:aws:sns:eu-west-1:111111111111:alerts'),
     ebMock,

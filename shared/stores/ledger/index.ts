@@ -2,5 +2,6 @@ export { LedgerTable } from './ledger-table.ts';
 export { IncidentLedger } from './incident-ledger.ts';
 export { AuditTrail } from './audit-trail.ts';
 export { AnomalyLog, type AnomalyClaim } from './anomaly-log.ts';
-export { ResumeRequests } from './resume-requests.ts';
+export { ApprovalRequests } from './approval-requests.ts';
 export { LedgerKeys, LEDGER_KIND_INDEX } from './keys.ts';
+export { RevocationLedger } from './revocations.ts';

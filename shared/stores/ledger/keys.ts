@@ -12,22 +12,22 @@ export const LedgerKeys = {
     sk: `V#${padVersion(version)}`,
   }),
   anomaly: (programId: string, anomalyId: string) => ({ pk: `ANOMALY#${programId}#${anomalyId}`, sk: '#ANOMALY' }),
-  resumeRequest: (requestId: string) => ({ pk: `RESUME#${requestId}`, sk: '#REQUEST' }),
+  approvalRequest: (requestId: string) => ({ pk: `REQUEST#${requestId}`, sk: '#REQUEST' }),
 } as const;
 
-/** Global secondary index that lists records of one kind by time (incidents, resume requests). */
+/** Global secondary index (`gsi1pk`, `gsi1sk`) that lists records of one kind by time (incidents, approval requests). */
 export const LEDGER_KIND_INDEX = 'byKind';
 export const KindKeys = {
-  incident: (openedAt: string, incidentId: string) => ({ kind: 'INCIDENT', kindSk: `${openedAt}#${incidentId}` }),
-  resumeRequest: (programId: string, requestedAt: string, requestId: string) => ({
-    kind: `RESUME#${programId}`,
-    kindSk: `${requestedAt}#${requestId}`,
+  incident: (openedAt: string, incidentId: string) => ({ gsi1pk: 'INCIDENT', gsi1sk: `${openedAt}#${incidentId}` }),
+  approvalRequest: (programId: string, requestedAt: string, requestId: string) => ({
+    gsi1pk: `REQUEST#${programId}`,
+    gsi1sk: `${requestedAt}#${requestId}`,
   }),
 } as const;
 
 /** Strip the key attributes before a record is parsed into its domain type. */
 export function withoutKeys(item: Record<string, unknown>): Record<string, unknown> {
   // eslint-disable-next-line @typescript-eslint/no-unused-vars
-  const { pk, sk, kind, kindSk, ...rest } = item;
+  const { pk, sk, gsi1pk, gsi1sk, ...rest } = item;
   return rest;
 }

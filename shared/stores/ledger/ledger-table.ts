@@ -1,4 +1,5 @@
 import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { batchWrite } from '../batch-write.ts';
 import { conditionally } from '../dynamo.ts';
 import { withoutKeys } from './keys.ts';
 
@@ -22,6 +23,14 @@ export class LedgerTable {
         }),
       ),
     );
+  }
+
+  /**
+   * Put many records, 25 per request. Unlike {@link putOnce} a record overwrites one with the same
+   * key: use it only for records whose content is determined by their key.
+   */
+  putMany(records: { key: Key; record: object }[]): Promise<void> {
+    return batchWrite(this.client, this.tableName, records.map(({ key, record }) => ({ ...record, ...key })));
   }
 
   async get(key: Key): Promise<Record<string, unknown> | undefined> {
@@ -55,7 +64,7 @@ export class LedgerTable {
       new QueryCommand({
         TableName: this.tableName,
         IndexName: index,
-        KeyConditionExpression: 'kind = :kind',
+        KeyConditionExpression: 'gsi1pk = :kind',
         ExpressionAttributeValues: { ':kind': kind },
         ScanIndexForward: false,
         Limit: limit,

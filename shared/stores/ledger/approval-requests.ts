@@ -1,24 +1,24 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { ResumeRequestSchema, type ResumeRequest } from '../../schemas/ledger.ts';
+import { ApprovalRequestSchema, type ApprovalRequest } from '../../schemas/ledger.ts';
 import { conditionally } from '../dynamo.ts';
 import { KindKeys, LedgerKeys } from './keys.ts';
 import type { LedgerTable } from './ledger-table.ts';
 
-/** Two-person resume: a request by one principal, a decision by another. */
-export class ResumeRequests {
+/** Two-person approvals (resume, grant restore): a request by one principal, a decision by another. */
+export class ApprovalRequests {
   constructor(private readonly table: LedgerTable) {}
 
-  create(request: ResumeRequest): Promise<boolean> {
+  create(request: ApprovalRequest): Promise<boolean> {
     return this.table.putOnce(
-      LedgerKeys.resumeRequest(request.requestId),
+      LedgerKeys.approvalRequest(request.requestId),
       request,
-      KindKeys.resumeRequest(request.programId, request.requestedAt, request.requestId),
+      KindKeys.approvalRequest(request.programId, request.requestedAt, request.requestId),
     );
   }
 
-  async get(requestId: string): Promise<ResumeRequest | undefined> {
-    const item = await this.table.get(LedgerKeys.resumeRequest(requestId));
-    return item ? ResumeRequestSchema.parse(item) : undefined;
+  async get(requestId: string): Promise<ApprovalRequest | undefined> {
+    const item = await this.table.get(LedgerKeys.approvalRequest(requestId));
+    return item ? ApprovalRequestSchema.parse(item) : undefined;
   }
 
   /** Move a PENDING request to its decision; `false` when it was already decided. */
@@ -30,7 +30,7 @@ export class ResumeRequests {
       this.table.client.send(
         new UpdateCommand({
           TableName: this.table.tableName,
-          Key: LedgerKeys.resumeRequest(requestId),
+          Key: LedgerKeys.approvalRequest(requestId),
           UpdateExpression:
             'SET #status = :status, approvedBy = :by, decidedAt = :at' +
             (decision.reason ? ', decisionReason = :reason' : '') +

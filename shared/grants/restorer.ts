@@ -1,0 +1,42 @@
+import type { RestoreWork } from '../schemas/grants.ts';
+import type { RevocationLedger } from '../stores/ledger/revocations.ts';
+import type { GrantBackend } from './backend.ts';
+import { inParallel, type Budget } from './run.ts';
+
+export type RestoreStep =
+  | { done: true; counts: { restored: number; stillHeld: number; skipped: number }; continuations: number }
+  | { done: false; next: RestoreWork };
+
+/**
+ * Use case: restore the grants an incident revoked, after two people approved it.
+ *
+ * 1. Page through the incident's restore snapshot in the ledger.
+ * 2. For each grant, release this incident's hold: the grant returns to ACTIVE only if no other
+ *    incident still holds it and nobody changed it since (its version is the snapshot's).
+ * 3. Record each outcome, with the reason for anything not restored, exactly once.
+ * 4. Continue in a new invocation when the time budget runs out.
+ */
+export class GrantRestorer {
+  constructor(
+    private readonly backend: GrantBackend,
+    private readonly ledger: RevocationLedger,
+    private readonly options: { pageSize?: number; concurrency?: number; clock?: () => Date } = {},
+  ) {}
+
+  async run(work: RestoreWork, budget: Budget): Promise<RestoreStep> {
+    const clock = this.options.clock ?? (() => new Date());
+    let cursor = work.cursor;
+    do {
+      if (!budget.hasTime()) return { done: false, next: { ...work, cursor, continuation: work.continuation + 1 } };
+      const page = await this.ledger.snapshots(work.incidentId, cursor, this.options.pageSize ?? 200);
+      await inParallel(page.snapshots, this.options.concurrency ?? 16, async (snapshot) => {
+        const at = clock();
+        const { outcome, reason } = await this.backend.restore(snapshot, work.approvedBy, at);
+        await this.ledger.recordRestore(work.requestId, snapshot, outcome, at, reason);
+      });
+      cursor = page.cursor;
+    } while (cursor);
+    const totals = await this.ledger.counts(work.incidentId, work.requestId);
+    return { done: true, counts: { restored: totals.restored, stillHeld: totals.stillHeld, skipped: totals.skipped }, continuations: work.continuation };
+  }
+}

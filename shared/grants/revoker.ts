@@ -1,0 +1,70 @@
+import type { Grant, RevocationSnapshot, RevokeWork } from '../schemas/grants.ts';
+import type { RevocationLedger } from '../stores/ledger/revocations.ts';
+import type { GrantBackend } from './backend.ts';
+import { inParallel, type Budget } from './run.ts';
+
+export const REVOKER_PRINCIPAL = 'killswitch:revoke-grants';
+
+export type RevocationStep =
+  | { done: true; counts: { revoked: number; alsoHeld: number; owners: number; scanned: number }; continuations: number }
+  | { done: false; next: RevokeWork };
+
+/**
+ * Use case: revoke access to the datasets of an incident.
+ *
+ * 1. Page through each dataset's grants (strongly consistent), one page at a time.
+ * 2. Revoke every non-owner grant for the incident: one conditional write each, so a retry or a
+ *    second delivery revokes nothing twice; owners are never touched.
+ * 3. Record a restore snapshot per grant in the ledger (exactly once per grant and incident).
+ * 4. When the time budget runs out, return the continuation (dataset and page cursor) instead of
+ *    dropping the rest. Counts come from the ledger, so replays never double-count.
+ */
+export class GrantRevoker {
+  constructor(
+    private readonly backend: GrantBackend,
+    private readonly ledger: RevocationLedger,
+    private readonly options: { pageSize?: number; concurrency?: number; clock?: () => Date } = {},
+  ) {}
+
+  async run(work: RevokeWork, budget: Budget): Promise<RevocationStep> {
+    const clock = this.options.clock ?? (() => new Date());
+    const counts = { ...work.counts };
+    let datasetIndex = work.datasetIndex;
+    let cursor = work.cursor;
+    while (datasetIndex < work.datasetIds.length) {
+      if (!budget.hasTime()) {
+        return { done: false, next: { ...work, datasetIndex, cursor, counts, continuation: work.continuation + 1 } };
+      }
+      const page = await this.backend.list(work.datasetIds[datasetIndex]!, cursor, this.options.pageSize ?? 200);
+      counts.scanned += page.grants.length;
+      counts.owners += page.grants.filter((g) => g.owner).length;
+      const snapshots: RevocationSnapshot[] = [];
+      await inParallel(page.grants.filter((g) => !g.owner), this.options.concurrency ?? 16, async (grant) => {
+        const snapshot = await this.#revoke(grant, work.incidentId, clock());
+        if (snapshot) snapshots.push(snapshot);
+      });
+      // Written after the page's grants: a crash in between is repaired by the retry, which finds
+      // the grants held (ALREADY_HELD) and writes the snapshots it missed.
+      await this.ledger.recordSnapshots(snapshots);
+      cursor = page.cursor;
+      if (!cursor) datasetIndex++;
+    }
+    const totals = await this.ledger.counts(work.incidentId);
+    return { done: true, counts: { revoked: totals.revoked, alsoHeld: totals.alsoHeld, owners: counts.owners, scanned: counts.scanned }, continuations: work.continuation };
+  }
+
+  async #revoke(grant: Grant, incidentId: string, at: Date): Promise<RevocationSnapshot | undefined> {
+    const heldBefore = grant.revokedByIncidents.filter((i) => i !== incidentId);
+    const result = grant.revokedByIncidents.includes(incidentId) ? 'ALREADY_HELD' : await this.backend.revoke(grant, incidentId, REVOKER_PRINCIPAL, at);
+    if (result === 'OWNER' || result === 'GONE') return undefined;
+    return {
+      incidentId,
+      datasetId: grant.datasetId,
+      principal: grant.principal,
+      permission: grant.permission,
+      version: grant.version,
+      previousStatus: result === 'REVOKED' || (result === 'ALREADY_HELD' && heldBefore.length === 0) ? 'ACTIVE' : 'REVOKED',
+      revokedAt: at.toISOString(),
+    };
+  }
+}

@@ -1,0 +1,107 @@
+import { z } from 'zod';
+import { DatasetIdSchema, IncidentIdSchema, ProgramIdSchema, TimestampSchema } from './common.ts';
+
+/** Permissions in increasing order of power: ADMIN implies WRITE implies READ. */
+export const PermissionSchema = z.enum(['READ', 'WRITE', 'ADMIN']);
+export type Permission = z.infer<typeof PermissionSchema>;
+export const PERMISSION_RANK: Record<Permission, number> = { READ: 1, WRITE: 2, ADMIN: 3 };
+
+/** An IAM role/user ARN, or a group id such as `group:all-staff`. */
+export const GrantPrincipalSchema = z
+  .string()
+  .min(1)
+  .max(2048)
+  .regex(/^(arn:aws[a-z-]*:iam::\d{12}:(role|user)\/.+|group:[A-Za-z0-9._@-]{1,256})$/, 'must be an IAM role/user ARN or group:<id>');
+
+export const GrantSchema = z.object({
+  datasetId: DatasetIdSchema,
+  principal: GrantPrincipalSchema,
+  permission: PermissionSchema,
+  grantedBy: z.string().min(1),
+  grantedAt: TimestampSchema,
+  /** Dataset owners are never revoked. */
+  owner: z.boolean().default(false),
+  status: z.enum(['ACTIVE', 'REVOKED']),
+  /** Bumped by every change to the grant itself (never by revocation): "changed since" is a version mismatch. */
+  version: z.number().int().min(1),
+  revokedAt: TimestampSchema.optional(),
+  revokedBy: z.string().optional(),
+  /** The first incident that revoked it. */
+  incidentId: IncidentIdSchema.optional(),
+  /** Every incident currently holding the grant revoked; it returns to ACTIVE only when all release it. */
+  revokedByIncidents: z.array(IncidentIdSchema).default([]),
+});
+export type Grant = z.infer<typeof GrantSchema>;
+export type GrantInput = z.input<typeof GrantSchema>;
+
+/** The ledger's record of one grant this incident revoked (or held revoked): what restore works from. */
+export const RevocationSnapshotSchema = z.object({
+  incidentId: IncidentIdSchema,
+  datasetId: DatasetIdSchema,
+  principal: z.string(),
+  permission: PermissionSchema,
+  /** The grant's version when it was revoked; restore applies only at this version. */
+  version: z.number().int(),
+  /** ACTIVE: this incident revoked it. REVOKED: another incident had already; this one holds it too. */
+  previousStatus: z.enum(['ACTIVE', 'REVOKED']),
+  revokedAt: TimestampSchema,
+});
+export type RevocationSnapshot = z.infer<typeof RevocationSnapshotSchema>;
+
+export const RestoreOutcomeSchema = z.enum(['RESTORED', 'STILL_HELD', 'SKIPPED']);
+export type RestoreOutcome = z.infer<typeof RestoreOutcomeSchema>;
+
+/** Work on the grant-work queue: a revocation or a restore, possibly continuing an earlier run. */
+export const GrantWorkSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('revoke'),
+    incidentId: IncidentIdSchema,
+    programId: ProgramIdSchema,
+    datasetIds: z.array(DatasetIdSchema).min(1),
+    /** Where to continue: the dataset index and the page cursor within it. */
+    datasetIndex: z.number().int().min(0).default(0),
+    cursor: z.string().optional(),
+    counts: z.object({ scanned: z.number().int(), owners: z.number().int() }).default({ scanned: 0, owners: 0 }),
+    continuation: z.number().int().min(0).default(0),
+  }),
+  z.object({
+    type: z.literal('restore'),
+    incidentId: IncidentIdSchema,
+    programId: ProgramIdSchema,
+    requestId: z.uuid(),
+    approvedBy: z.string().min(1),
+    cursor: z.string().optional(),
+    continuation: z.number().int().min(0).default(0),
+  }),
+]);
+export type GrantWork = z.infer<typeof GrantWorkSchema>;
+export type RevokeWork = Extract<GrantWork, { type: 'revoke' }>;
+export type RestoreWork = Extract<GrantWork, { type: 'restore' }>;
+
+/** Detail of the `Grants Revoked` event. */
+export const GrantsRevokedSchema = z.object({
+  incidentId: IncidentIdSchema,
+  programId: ProgramIdSchema,
+  datasetIds: z.array(DatasetIdSchema),
+  /** Grants this incident revoked (they were ACTIVE). */
+  revoked: z.number().int(),
+  /** Grants already revoked by another incident, now also held by this one. */
+  alsoHeld: z.number().int(),
+  /** Owner grants left untouched. */
+  owners: z.number().int(),
+  scanned: z.number().int(),
+  continuations: z.number().int(),
+  finishedAt: TimestampSchema,
+});
+export type GrantsRevoked = z.infer<typeof GrantsRevokedSchema>;
+
+export const GrantsRestoredSchema = z.object({
+  incidentId: IncidentIdSchema,
+  programId: ProgramIdSchema,
+  requestId: z.uuid(),
+  restored: z.number().int(),
+  stillHeld: z.number().int(),
+  skipped: z.number().int(),
+  finishedAt: TimestampSchema,
+});
+export type GrantsRestored = z.infer<typeof GrantsRestoredSchema>;
