@@ -13,7 +13,7 @@ import { ProgramStateStore } from '#shared/stores/program-state-store.ts';
 import { IncidentLedger, LedgerTable } from '#shared/stores/ledger/index.ts';
 import { dynamoDocumentClient } from '#shared/aws/clients.ts';
 import { startLocalStack } from './stack.ts';
-import { seedPrograms } from './seed.ts';
+import { seedGrants, seedPrograms } from './seed.ts';
 import { fleetNow, percentile, startCollectorFleet } from './collector-fleet.ts';
 
 const { values: args } = parseArgs({
@@ -38,8 +38,10 @@ const ms = (n: number) => `${n.toFixed(0).padStart(6)} ms`;
 const stack = await startLocalStack();
 try {
   await seedPrograms(stack);
+  const grantCount = await seedGrants(stack, 20);
   const programId = stack.config.programs[0]!.programId;
   say(`killswitch demo — program "${programId}", local stack (dynalite, fauxqs, local EventBridge, ${stack.functions.names().length} functions)`);
+  say(`${grantCount} grants on ${stack.config.programs[0]!.datasetIds.length} datasets (owners, training pipeline, analytics, all-staff, analysts)`);
 
   const fleet = await startCollectorFleet({
     count: collectorCount,
@@ -99,6 +101,8 @@ try {
   const incident = await new IncidentLedger(new LedgerTable(doc, stack.tables.ledger)).get(incidentId);
   const trigger = stack.functions.log.find((l) => l.function === 'anomaly-trigger');
   const engaged = stack.bus.journal.find((j) => j.event['detail-type'] === 'Kill Switch Engaged');
+  const grantsRevoked = stack.bus.journal.find((j) => j.event['detail-type'] === 'Grants Revoked');
+  const revokedDetail = grantsRevoked?.event.detail as { revoked: number; alsoHeld: number; owners: number; datasetIds: string[] } | undefined;
   // haltMs counts from the moment the event is handed to the trigger handler.
   const handedAt = trigger ? t0Fleet + (trigger.startedAt - t0) : t0Fleet;
   const halts = fleet.haltedAt.filter((t): t is number => t !== undefined).map((t) => t - handedAt);
@@ -112,6 +116,9 @@ try {
     timeline.push([Math.max(...sinceEvent), `all ${sinceEvent.length}/${collectorCount} collectors halted`]);
   }
   if (engaged) timeline.push([engaged.at - t0, `Kill Switch Engaged on the bus (incident ${incidentId})`]);
+  if (grantsRevoked && revokedDetail) {
+    timeline.push([grantsRevoked.at - t0, `grants revoked: ${revokedDetail.revoked} on ${revokedDetail.datasetIds.join(', ')} (${revokedDetail.owners} owner grants kept; restore snapshot in the ledger)`]);
+  }
   if (trigger) timeline.push([trigger.endedAt - t0, `incident ${incidentId} recorded: ${incident?.action ?? '?'}, datasets ${incident?.datasetIds.join(', ') ?? '?'}; operators alerted`]);
   for (const [at, text] of timeline.sort((a, b) => a[0] - b[0])) say(`${ms(at)}  ${text}`);
   say(`\nCollectors halted ${percentile(halts, 50).toFixed(0)} ms (p50) and ${Math.max(...halts).toFixed(0)} ms (max) after the event reached the trigger.`);
@@ -125,6 +132,11 @@ try {
     collectors: { total: collectorCount, halted: halts.length },
     haltMs: { p50: round(percentile(halts, 50)), max: round(Math.max(...halts)) },
     refreshIntervalMs,
+    grants: {
+      revoked: revokedDetail?.revoked ?? 0,
+      owners: revokedDetail?.owners ?? 0,
+      restorable: (revokedDetail?.revoked ?? 0) + (revokedDetail?.alsoHeld ?? 0),
+    },
   };
   if (args.json) console.log(JSON.stringify(summary));
   else console.log(`\n${JSON.stringify(summary)}`);

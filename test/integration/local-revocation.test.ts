@@ -1,0 +1,85 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { startLocalStack, type LocalStack } from '#infra/local/stack.ts';
+import { SAMPLE_ACCOUNT_ROLE, seedGrants, seedPrograms } from '#infra/local/seed.ts';
+import { dynamoDocumentClient } from '#shared/aws/clients.ts';
+import { DynamoGrantStore } from '#shared/stores/grant-store.ts';
+import { ALICE, BOB, drain, operatorCall } from '../support/local.ts';
+
+describe('Local stack: revocation on Kill Switch Engaged, two-person restore', () => {
+  let stack: LocalStack;
+  let grants: DynamoGrantStore;
+  let incidentId: string;
+
+  beforeAll(async () => {
+    stack = await startLocalStack({ asyncRetryDelaysMs: [10, 20] });
+    await seedPrograms(stack);
+    await seedGrants(stack, 30);
+    grants = new DynamoGrantStore(dynamoDocumentClient(), stack.tables.grants);
+  });
+  afterAll(() => stack?.stop());
+
+  it('revokes every non-owner grant of the exposed dataset, and only of that dataset', async () => {
+    await new EventBridgeClient({}).send(
+      new PutEventsCommand({
+        Entries: [
+          {
+            EventBusName: stack.busName,
+            Source: 'com.example.access-monitor',
+            DetailType: 'Anomaly Detected',
+            Detail: JSON.stringify({
+              anomalyId: 'rev-1',
+              programId: 'mci',
+              detector: 'access-monitor',
+              severity: 'HIGH',
+              kind: 'access-exposure',
+              datasetIds: ['transcripts'],
+              observedAt: new Date().toISOString(),
+              summary: 'all-staff can read transcripts',
+            }),
+          },
+        ],
+      }),
+    );
+    await stack.idle();
+
+    const revoked = stack.bus.journal.find((j) => j.event['detail-type'] === 'Grants Revoked');
+    expect(revoked?.event.detail).toMatchObject({ datasetIds: ['transcripts'], revoked: 33, owners: 1, alsoHeld: 0 });
+    incidentId = (revoked!.event.detail as { incidentId: string }).incidentId;
+
+    const owner = SAMPLE_ACCOUNT_ROLE(stack.config.account, 'mci-data-owner');
+    expect(await grants.canAccess('group:all-staff', 'transcripts', 'READ')).toBe(false);
+    expect(await grants.canAccess(owner, 'transcripts', 'ADMIN')).toBe(true);
+    expect(await grants.canAccess('group:all-staff', 'keystrokes', 'READ')).toBe(true);
+
+    const view = await operatorCall(stack, ALICE, { action: 'incident', incidentId });
+    expect(view.body.result.grants).toEqual({ revoked: 33, alsoHeld: 0 });
+    expect(view.body.result.timeline.map((t: { type: string }) => t.type)).toContain('GRANTS_REVOKED');
+  });
+
+  it('restores the grants after a second person approves, never with one', async () => {
+    const request = await operatorCall(stack, ALICE, { action: 'restore-grants', incidentId, reason: 'ACL corrected, audience verified' });
+    expect(request.status).toBe(200);
+    const requestId = request.body.result.request.requestId;
+    expect((await operatorCall(stack, ALICE, { action: 'approve-restore-grants', requestId })).status).toBe(403);
+    await stack.idle();
+    expect(await grants.canAccess('group:all-staff', 'transcripts', 'READ')).toBe(false);
+
+    const approved = await operatorCall(stack, BOB, { action: 'approve-restore-grants', requestId });
+    expect(approved.body).toMatchObject({ ok: true, result: { queued: true, request: { status: 'APPROVED', approvedBy: BOB } } });
+    await stack.idle();
+    expect(await grants.canAccess('group:all-staff', 'transcripts', 'READ')).toBe(true);
+    const restored = stack.bus.journal.find((j) => j.event['detail-type'] === 'Grants Restored');
+    expect(restored?.event.detail).toMatchObject({ incidentId, restored: 33, stillHeld: 0, skipped: 0 });
+  });
+
+  it('keeps grant work that does not parse in the DLQ with the reason, without retrying it', async () => {
+    const sqs = new SQSClient({});
+    await sqs.send(new SendMessageCommand({ QueueUrl: stack.queues.GrantRevocationWork, MessageBody: JSON.stringify({ type: 'revoke', programId: 'mci' }) }));
+    await stack.idle();
+    const dead = await drain(stack, 'GrantRevocationWorkDlq');
+    expect(dead).toHaveLength(1);
+    expect(dead[0]?.MessageAttributes?.ErrorMessage?.StringValue).toMatch(/incidentId/);
+  });
+});
