@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ProgramsConfigSchema } from '#shared/schemas/config.ts';
+import { NoticeSettingsSchema } from '#shared/schemas/notices.ts';
 import { ConfigurationError, toFieldIssues } from '#shared/errors.ts';
 
 const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
@@ -30,6 +31,11 @@ export const DeploymentConfigSchema = z.object({
     .number()
     .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), `must be one of ${LOG_RETENTION_DAYS.join(', ')}`)
     .default(365),
+  /** In whose name exposure notices are sent and whom employees contact. */
+  notices: NoticeSettingsSchema.extend({
+    /** Deliveries of a send batch before its failing notices are marked FAILED. */
+    maxAttempts: z.number().int().min(1).max(20).default(5),
+  }),
   /** p99 duration of the anomaly trigger above which the operators are alerted. */
   triggerDurationAlarmMs: z.number().int().min(100).default(3000),
 });

@@ -18,7 +18,11 @@ export class OperatorControl extends Construct {
   readonly url: FunctionUrl;
   readonly operatorsRole: IRole;
 
-  constructor(scope: Construct, id: string, props: { readonly resources: KillSwitchResources; readonly grantWorkQueue: IQueue }) {
+  constructor(
+    scope: Construct,
+    id: string,
+    props: { readonly resources: KillSwitchResources; readonly grantWorkQueue: IQueue; readonly noticePlanQueue: IQueue },
+  ) {
     super(scope, id);
     const { resources } = props;
     const { config } = resources;
@@ -26,7 +30,8 @@ export class OperatorControl extends Construct {
     this.function = this.#operatorFunction(resources, 'Operator', 'functions/operator/handler.ts', 'killswitch: operator actions (Function URL, verified identity)')
       .bindTable(resources.tables.programState, 'PROGRAM_STATE_TABLE', ['GetItem', 'Query', 'UpdateItem'])
       .bindTable(resources.tables.ledger, 'LEDGER_TABLE', ['GetItem', 'Query', 'PutItem', 'UpdateItem'], [LEDGER_KIND_INDEX])
-      .bindQueue(props.grantWorkQueue, 'GRANT_WORK_QUEUE_URL');
+      .bindQueue(props.grantWorkQueue, 'GRANT_WORK_QUEUE_URL')
+      .bindQueue(props.noticePlanQueue, 'NOTICE_PLAN_QUEUE_URL');
     this.breakGlass = this.#operatorFunction(resources, 'BreakGlass', 'functions/operator/break-glass.ts', 'killswitch: break-glass pause (direct invoke, unverified)')
       .bindTable(resources.tables.programState, 'PROGRAM_STATE_TABLE', ['GetItem', 'UpdateItem'])
       .bindTable(resources.tables.ledger, 'LEDGER_TABLE', ['GetItem', 'PutItem']);

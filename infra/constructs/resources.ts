@@ -12,6 +12,7 @@ export interface KillSwitchResources {
   readonly key: IKey;
   readonly tables: Readonly<Record<TableName, Table>>;
   readonly alertTopic: ITopic;
+  readonly noticeTopic: ITopic;
   readonly bus: IEventBus;
   readonly logRetention: RetentionDays;
 }

@@ -14,6 +14,7 @@ export type FleetHostMessage =
   | { type: 'started'; allowed: number }
   | { type: 'change'; index: number; allowed: boolean; at: number }
   | { type: 'status'; allowed: number; reads: number; errors: string[] }
+  | { type: 'latencies'; values: number[] }
   | { type: 'stopped' };
 
 export interface CollectorFleet {
@@ -21,6 +22,8 @@ export interface CollectorFleet {
   /** Absolute time (performance.timeOrigin + now) at which each collector's allowed() turned false. */
   haltedAt: (number | undefined)[];
   status(): Promise<{ allowed: number; reads: number; errors: string[] }>;
+  /** Read latencies (ms) the collectors saw since the last call. */
+  latencies(): Promise<number[]>;
   stop(): Promise<void>;
 }
 
@@ -96,7 +99,7 @@ export async function startCollectorFleet(options: {
   }
   await Promise.all(started);
 
-  const ask = <T extends FleetHostMessage['type']>(worker: Worker, message: 'status' | 'stop', reply: T) =>
+  const ask = <T extends FleetHostMessage['type']>(worker: Worker, message: 'status' | 'stop' | 'latencies', reply: T) =>
     new Promise<Extract<FleetHostMessage, { type: T }>>((resolve) => {
       const on = (m: FleetHostMessage) => {
         if (m.type === reply) {
@@ -119,6 +122,7 @@ export async function startCollectorFleet(options: {
         errors: [...new Set(all.flatMap((s) => s.errors))],
       };
     },
+    latencies: async () => (await Promise.all(hosts.map((h) => ask(h, 'latencies', 'latencies')))).flatMap((m) => m.values),
     stop: async () => {
       await Promise.all(hosts.map((h) => ask(h, 'stop', 'stopped')));
       await Promise.all(hosts.map((h) => h.terminate()));

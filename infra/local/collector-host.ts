@@ -16,6 +16,7 @@ const now = () => performance.timeOrigin + performance.now();
 // Each simulated host (an employee's machine) has its own client, hence its own state feed
 // shared by the collectors it runs; the hosts of this thread share one connection pool.
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+let latencies: number[] = [];
 const clients = new Map<number, DynamoDBClient>();
 const clientOf = (host: number) => {
   let client = clients.get(host);
@@ -27,6 +28,18 @@ const clientOf = (host: number) => {
       maxAttempts: 2,
       requestHandler: new NodeHttpHandler({ httpAgent: agent }),
     });
+    // Read latency as the collector sees it (for the fleet's figures and the benchmarks).
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        const started = performance.now();
+        try {
+          return await next(args);
+        } finally {
+          latencies.push(performance.now() - started);
+        }
+      },
+      { step: 'initialize', name: 'fleetReadTimer' },
+    );
     clients.set(host, client);
   }
   return client;
@@ -38,8 +51,11 @@ const gates = init.collectors.map(
 
 gates.forEach((gate, i) => gate.onChange((state) => post({ type: 'change', index: init.firstIndex + i, allowed: state.allowed, at: now() })));
 
-port.on('message', (message: 'status' | 'stop') => {
-  if (message === 'status') {
+port.on('message', (message: 'status' | 'stop' | 'latencies') => {
+  if (message === 'latencies') {
+    post({ type: 'latencies', values: latencies });
+    latencies = [];
+  } else if (message === 'status') {
     // One feed per host: count each host's reads once.
     const hostReads = new Map<number, number>();
     init.collectors.forEach(({ host }, i) => hostReads.set(host, gates[i]!.reads));

@@ -12,24 +12,30 @@ import { ANOMALY_DETAIL_TYPE, type AnomalyDetailInput } from '#shared/schemas/an
 import { ProgramStateStore } from '#shared/stores/program-state-store.ts';
 import { IncidentLedger, LedgerTable } from '#shared/stores/ledger/index.ts';
 import { dynamoDocumentClient } from '#shared/aws/clients.ts';
-import { startLocalStack } from './stack.ts';
-import { seedGrants, seedPrograms } from './seed.ts';
+import { NOTICE_GATEWAY_QUEUE, startLocalStack, type LocalStack } from './stack.ts';
+import { LOCAL_PRINCIPAL_HEADER } from './lambda-endpoint.ts';
+import { ReceiveMessageCommand, DeleteMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { NoticeLedger } from '#shared/stores/ledger/index.ts';
+import { seedDataSubjects, seedGrants, seedPrograms } from './seed.ts';
 import { fleetNow, percentile, startCollectorFleet } from './collector-fleet.ts';
 
 const { values: args } = parseArgs({
   options: {
     json: { type: 'boolean', default: false },
     collectors: { type: 'string', default: '200' },
+    employees: { type: 'string', default: '2000' },
     'refresh-ms': { type: 'string', default: '250' },
     verbose: { type: 'boolean', default: false },
   },
 });
 const collectorCount = positiveInt(args.collectors, '--collectors');
+const employeeCount = positiveInt(args.employees, '--employees');
 const refreshIntervalMs = positiveInt(args['refresh-ms'], '--refresh-ms');
 process.env.POWERTOOLS_LOG_LEVEL ??= args.verbose ? 'INFO' : 'SILENT';
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
+const DEMO_OPERATOR = 'arn:aws:sts::111111111111:assumed-role/KillswitchOperators/alice';
 const say = (line: string) => {
   if (!args.json) console.log(line);
 };
@@ -39,8 +45,10 @@ const stack = await startLocalStack();
 try {
   await seedPrograms(stack);
   const grantCount = await seedGrants(stack, 20);
+  await seedDataSubjects(stack, employeeCount);
   const programId = stack.config.programs[0]!.programId;
   say(`killswitch demo — program "${programId}", local stack (dynalite, fauxqs, local EventBridge, ${stack.functions.names().length} functions)`);
+  say(`${employeeCount} employees whose data is in the datasets; notices go to the local messaging gateway queue`);
   say(`${grantCount} grants on ${stack.config.programs[0]!.datasetIds.length} datasets (owners, training pipeline, analytics, all-staff, analysts)`);
 
   const fleet = await startCollectorFleet({
@@ -59,6 +67,7 @@ try {
     status = await fleet.status();
   }
   const collecting = status.allowed;
+  await fleet.latencies(); // reset: only the incident's reads count below
   say(`${collecting}/${collectorCount} collectors collecting (KillSwitchGate, refresh ${refreshIntervalMs} ms)`);
   if (collecting !== collectorCount) {
     throw new Error(`only ${collecting}/${collectorCount} collectors saw an ACTIVE program before the incident (${status.errors.join('; ')})`);
@@ -95,6 +104,17 @@ try {
   while (fleet.haltedAt.some((t) => t === undefined) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));
   await stack.idle();
 
+  const readMs = await fleet.latencies();
+  // The program waits for an operator before notices go out: the demo plays that operator.
+  const notifyAt = performance.now();
+  const notify = await fetch(stack.endpoints.operatorUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', [LOCAL_PRINCIPAL_HEADER]: DEMO_OPERATOR },
+    body: JSON.stringify({ action: 'notify', incidentId: engagedIncidentId(stack) }),
+  });
+  if (!notify.ok) throw new Error(`notify was refused: ${notify.status} ${await notify.text()}`);
+  await stack.idle();
+  if (process.env.KILLSWITCH_DEMO_DEBUG) console.error(`collector reads during the incident: n=${readMs.length} p50=${percentile(readMs, 50).toFixed(1)} p99=${percentile(readMs, 99).toFixed(1)} max=${Math.max(...readMs).toFixed(1)}`);
   const doc = dynamoDocumentClient();
   const state = (await new ProgramStateStore(doc, stack.tables.programState).get(programId, '*'))?.state;
   const incidentId = state?.incidentId ?? '';
@@ -102,6 +122,10 @@ try {
   const trigger = stack.functions.log.find((l) => l.function === 'anomaly-trigger');
   const engaged = stack.bus.journal.find((j) => j.event['detail-type'] === 'Kill Switch Engaged');
   const grantsRevoked = stack.bus.journal.find((j) => j.event['detail-type'] === 'Grants Revoked');
+  const planned = stack.bus.journal.find((j) => j.event['detail-type'] === 'Exposure Notices Planned');
+  const sends = stack.functions.log.filter((l) => l.function === 'send-notices' && l.ok);
+  const delivery = await drainGateway(stack);
+  const noticeCounts = await new NoticeLedger(new LedgerTable(doc, stack.tables.ledger)).counts(incidentId);
   const revokedDetail = grantsRevoked?.event.detail as { revoked: number; alsoHeld: number; owners: number; datasetIds: string[] } | undefined;
   // haltMs counts from the moment the event is handed to the trigger handler.
   const handedAt = trigger ? t0Fleet + (trigger.startedAt - t0) : t0Fleet;
@@ -119,6 +143,10 @@ try {
   if (grantsRevoked && revokedDetail) {
     timeline.push([grantsRevoked.at - t0, `grants revoked: ${revokedDetail.revoked} on ${revokedDetail.datasetIds.join(', ')} (${revokedDetail.owners} owner grants kept; restore snapshot in the ledger)`]);
   }
+  timeline.push([notifyAt - t0, `operator ${DEMO_OPERATOR.split('/').pop()} runs "notify" for the incident`]);
+  if (planned) timeline.push([planned.at - t0, `notices planned: ${noticeCounts.planned} employees, one ledger entry each (PENDING)`]);
+  if (sends.length) timeline.push([Math.max(...sends.map((l) => l.endedAt)) - t0, `notices sent: ${noticeCounts.sent} via SNS PublishBatch, each marked SENT with its message id`]);
+  if (delivery.count) timeline.push([delivery.lastAt - t0, `notices delivered: ${delivery.count} on the gateway queue (${delivery.duplicates} duplicates)`]);
   if (trigger) timeline.push([trigger.endedAt - t0, `incident ${incidentId} recorded: ${incident?.action ?? '?'}, datasets ${incident?.datasetIds.join(', ') ?? '?'}; operators alerted`]);
   for (const [at, text] of timeline.sort((a, b) => a[0] - b[0])) say(`${ms(at)}  ${text}`);
   say(`\nCollectors halted ${percentile(halts, 50).toFixed(0)} ms (p50) and ${Math.max(...halts).toFixed(0)} ms (max) after the event reached the trigger.`);
@@ -137,12 +165,55 @@ try {
       owners: revokedDetail?.owners ?? 0,
       restorable: (revokedDetail?.revoked ?? 0) + (revokedDetail?.alsoHeld ?? 0),
     },
+    notices: {
+      affected: noticeCounts.planned,
+      sent: noticeCounts.sent,
+      delivered: delivery.count,
+      duplicates: delivery.duplicates,
+      failed: noticeCounts.failed,
+    },
   };
   if (args.json) console.log(JSON.stringify(summary));
   else console.log(`\n${JSON.stringify(summary)}`);
   process.exitCode = halts.length === collectorCount ? 0 : 1;
 } finally {
   await stack.stop();
+}
+
+function engagedIncidentId(local: LocalStack): string {
+  const engaged = local.bus.journal.find((j) => j.event['detail-type'] === 'Kill Switch Engaged');
+  if (!engaged) throw new Error('the kill switch did not engage');
+  return (engaged.event.detail as { incidentId: string }).incidentId;
+}
+
+/** Receive everything the gateway queue holds; count notices and repeats per (incident, employee). */
+async function drainGateway(local: LocalStack): Promise<{ count: number; duplicates: number; lastAt: number }> {
+  const sqs = new SQSClient({});
+  const seen = new Set<string>();
+  let count = 0;
+  let duplicates = 0;
+  let lastAt = 0;
+  for (let empty = 0; empty < 3; ) {
+    const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: local.queues[NOTICE_GATEWAY_QUEUE], MaxNumberOfMessages: 10, MessageAttributeNames: ['All'] }));
+    const messages = out.Messages ?? [];
+    if (!messages.length) {
+      empty++;
+      await new Promise((r) => setTimeout(r, 20));
+      continue;
+    }
+    empty = 0;
+    lastAt = performance.now();
+    for (const m of messages) {
+      const body = JSON.parse(m.Body ?? '{}') as { incidentId?: string; employeeId?: string };
+      const key = `${body.incidentId}/${body.employeeId}`;
+      count++;
+      if (seen.has(key)) duplicates++;
+      seen.add(key);
+    }
+    await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: local.queues[NOTICE_GATEWAY_QUEUE], Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
+  }
+  sqs.destroy();
+  return { count, duplicates, lastAt };
 }
 
 function positiveInt(value: string | undefined, flag: string): number {

@@ -11,12 +11,14 @@ export class QueuePoller {
   #running = false;
   #busy = false;
   #loop: Promise<void> | undefined;
+  #abort = new AbortController();
 
   constructor(
     private readonly sqs: SQSClient,
     private readonly functions: LocalFunctions,
     private readonly mapping: { functionName: string; queueUrl: string; queueArn: string; batchSize: number; reportBatchItemFailures: boolean; region: string },
-    private readonly idleDelayMs = 20,
+    /** Long-poll wait, as Lambda's pollers use: no busy polling of an empty queue. */
+    private readonly waitTimeSeconds = 1,
   ) {}
 
   get busy(): boolean {
@@ -30,6 +32,7 @@ export class QueuePoller {
 
   async stop(): Promise<void> {
     this.#running = false;
+    this.#abort.abort();
     await this.#loop;
   }
 
@@ -41,19 +44,18 @@ export class QueuePoller {
           new ReceiveMessageCommand({
             QueueUrl: this.mapping.queueUrl,
             MaxNumberOfMessages: this.mapping.batchSize,
-            WaitTimeSeconds: 0,
+            WaitTimeSeconds: this.waitTimeSeconds,
             MessageSystemAttributeNames: ['All'],
             MessageAttributeNames: ['All'],
           }),
+          { abortSignal: this.#abort.signal },
         );
         messages = out.Messages ?? [];
       } catch {
-        messages = [];
-      }
-      if (!messages.length) {
-        await new Promise((r) => setTimeout(r, this.idleDelayMs));
+        if (this.#running) await new Promise((r) => setTimeout(r, 100)); // the emulator is going away, or hiccuped
         continue;
       }
+      if (!messages.length) continue;
       this.#busy = true;
       try {
         await this.#deliver(messages);

@@ -1,6 +1,7 @@
 import { dynamoDocumentClient } from '#shared/aws/clients.ts';
 import { ProgramStateStore } from '#shared/stores/program-state-store.ts';
 import { DynamoGrantStore } from '#shared/stores/grant-store.ts';
+import { DataSubjectStore } from '#shared/stores/data-subject-store.ts';
 import type { LocalStack } from './stack.ts';
 
 export const SEED_PRINCIPAL = { id: 'killswitch:local-seed', verified: true } as const;
@@ -44,4 +45,34 @@ export async function seedGrants(stack: LocalStack, readersPerDataset = 20): Pro
   );
   await store.seed(grants);
   return grants.length;
+}
+
+/** The category of data each sample dataset holds about an employee. */
+export const SAMPLE_CATEGORIES: Record<string, string> = {
+  keystrokes: 'keystrokes',
+  mouse: 'mouse-activity',
+  transcripts: 'chat-transcripts',
+};
+
+/**
+ * Employees E000000… whose data is in the program's datasets: every employee is in the first
+ * dataset, two in three also in the second, one in two also in the third — overlapping, so that
+ * notices must merge categories per person.
+ */
+export async function seedDataSubjects(stack: LocalStack, employees: number): Promise<number> {
+  const store = new DataSubjectStore(dynamoDocumentClient({ endpoint: stack.endpoints.dynamodb }), stack.tables.dataSubjects);
+  const heldFrom = '2026-09-01T00:00:00Z';
+  const heldTo = new Date().toISOString();
+  let rows = 0;
+  for (const program of stack.config.programs) {
+    const subjects = Array.from({ length: employees }, (_, i) => {
+      const employeeId = `E${String(i).padStart(6, '0')}`;
+      return program.datasetIds
+        .filter((_, d) => d === 0 || (d === 1 && i % 3 !== 0) || (d >= 2 && i % 2 === 0))
+        .map((datasetId) => ({ datasetId, employeeId, categories: [SAMPLE_CATEGORIES[datasetId] ?? datasetId], heldFrom, heldTo }));
+    }).flat();
+    await store.seed(subjects);
+    rows += subjects.length;
+  }
+  return rows;
 }

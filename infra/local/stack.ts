@@ -52,6 +52,8 @@ export interface LocalStack {
 }
 
 let running = false;
+/** The local stand-in for the messaging gateway's subscription to the notices topic. */
+export const NOTICE_GATEWAY_QUEUE = 'NoticeGateway';
 const LOCAL_KEY_ID = '00000000-0000-0000-0000-000000000000';
 const stripHash = (logicalId: string): string => logicalId.replace(/[0-9A-F]{8}$/, '');
 
@@ -74,6 +76,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   // queue URL's host: resolve *.localhost to loopback in this process, as fauxqs recommends.
   const restoreDns = interceptLocalhostDns();
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
+  // dynalite on its own thread, so that the functions and the emulator do not share one event loop.
   const dynamo: EmbeddedDynamo = await startDynalite({ path: options.dataDir, port: options.ports?.dynamodb, thread: true });
   const fauxqs = await startFauxqs({ port: options.ports?.sqs ?? 0, logger: false, defaultRegion: region });
   const clientEnv: Record<string, string> = {
@@ -82,7 +85,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'local',
     AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
     AWS_ENDPOINT_URL_SNS: fauxqs.address,
-    AWS_ENDPOINT_URL_SQS: fauxqs.address,
+    // fauxqs names queues http://sqs.<region>.localhost:<port>/…; using the same host as the
+    // endpoint keeps the SQS client from redirecting (and warning) on every call.
+    AWS_ENDPOINT_URL_SQS: `http://sqs.${region}.localhost:${fauxqs.port}`,
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
   Object.assign(process.env, clientEnv);
@@ -128,6 +133,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       attributes: { RawMessageDelivery: String(s.raw), ...(s.filterPolicy ? { FilterPolicy: JSON.stringify(s.filterPolicy) } : {}) },
     });
   }
+  // The company's messaging gateway is not part of killswitch: locally a queue stands in for it,
+  // subscribed to the notices topic with raw delivery, so the demo and tests see what it would get.
+  if (topics.ExposureNotices) {
+    const gateway = fauxqs.createQueue(NOTICE_GATEWAY_QUEUE, { region });
+    queues[NOTICE_GATEWAY_QUEUE] = gateway.queueUrl;
+    fauxqs.subscribe({ topic: 'ExposureNotices', queue: NOTICE_GATEWAY_QUEUE, region, attributes: { RawMessageDelivery: 'true' } });
+  }
   const busNames = ['default', ...system.buses.map((b) => b.name)];
   for (const b of system.buses) set(b.ref, b.name, { Arn: `arn:aws:events:${region}:${account}:event-bus/${b.name}`, Name: b.name });
   for (const f of system.functions) set(f.ref, f.name, { Arn: `arn:aws:lambda:${region}:${account}:function:${f.name}` });
@@ -153,7 +165,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }
   }
 
-  const sqs = new SQSClient({ endpoint: fauxqs.address, region });
+  const sqs = new SQSClient({ endpoint: clientEnv.AWS_ENDPOINT_URL_SQS, region });
   const functions = new LocalFunctions(sqs, options.asyncRetryDelaysMs);
   const bus = new LocalEventBus(account, region, busNames);
   const busServer = await serve(bus.handler(), options.ports?.eventbridge);
@@ -216,7 +228,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     endpoints: {
       dynamodb: dynamo.endpoint,
       sns: fauxqs.address,
-      sqs: fauxqs.address,
+      sqs: `http://sqs.${region}.localhost:${fauxqs.port}`,
       eventbridge: busServer.endpoint,
       lambda: lambdaServer.endpoint,
       operatorUrl: urlServer?.endpoint ?? '',

@@ -30,6 +30,8 @@ export class StatefulStack extends Stack {
   readonly key: Key;
   readonly tables: Record<TableName, Table>;
   readonly alertTopic: Topic;
+  /** Exposure notices, one message per employee; the company's messaging gateway subscribes. */
+  readonly noticeTopic: Topic;
   readonly bus: EventBus;
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
@@ -64,12 +66,22 @@ export class StatefulStack extends Stack {
       enforceSSL: true,
     });
     for (const email of props.config.alerts.emails) this.alertTopic.addSubscription(new EmailSubscription(email));
+    this.noticeTopic = new Topic(this, 'ExposureNotices', {
+      displayName: 'killswitch exposure notices',
+      masterKey: this.key,
+      enforceSSL: true,
+    });
 
     this.bus = new EventBus(this, 'Bus', { eventBusName: `${props.config.stackPrefix.toLowerCase()}-bus` });
     // No resource policy: only principals of this account with events:PutEvents may publish.
 
     new CfnOutput(this, 'EventBusName', { value: this.bus.eventBusName, description: 'Bus that detectors publish Anomaly Detected events to' });
     new CfnOutput(this, 'ProgramStateTableName', { value: this.tables.programState.tableName });
+    new CfnOutput(this, 'ExposureNoticesTopicArn', {
+      value: this.noticeTopic.topicArn,
+      description: 'Subscribe the messaging gateway (an SQS queue, raw delivery) to this topic',
+      exportName: `${props.config.stackPrefix}-ExposureNoticesTopicArn`,
+    });
   }
 
   #table(id: string, definition: TableDefinition): Table {

@@ -8,12 +8,13 @@ import { CollectorAccess } from '../constructs/collector-access.ts';
 import { OperatorControl } from '../constructs/operator-control.ts';
 import { KillSwitchDashboard } from '../constructs/dashboard.ts';
 import { GrantRevocation } from '../constructs/grant-revocation.ts';
+import { ExposureNotices } from '../constructs/exposure-notices.ts';
 import type { KillSwitchResources } from '../constructs/resources.ts';
 
 export interface StatelessStackProps extends StackProps {
   readonly config: DeploymentConfig;
   /** The stateful resources, passed as typed references (CloudFormation exports underneath). */
-  readonly stateful: Pick<StatefulStack, 'key' | 'tables' | 'alertTopic' | 'bus'>;
+  readonly stateful: Pick<StatefulStack, 'key' | 'tables' | 'alertTopic' | 'noticeTopic' | 'bus'>;
 }
 
 /** Functions, rules, queues and alarms: everything that can be replaced by a redeploy. */
@@ -22,6 +23,7 @@ export class StatelessStack extends Stack {
   readonly operator: OperatorControl;
   readonly collectorAccess: CollectorAccess;
   readonly revocation: GrantRevocation;
+  readonly notices: ExposureNotices;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
@@ -30,13 +32,19 @@ export class StatelessStack extends Stack {
       key: props.stateful.key,
       tables: props.stateful.tables,
       alertTopic: props.stateful.alertTopic,
+      noticeTopic: props.stateful.noticeTopic,
       bus: props.stateful.bus,
       logRetention: props.config.logRetentionDays as RetentionDays,
     };
     this.collectorAccess = new CollectorAccess(this, 'CollectorAccess', { resources });
     this.trigger = new AnomalyTriggerCapability(this, 'AnomalyTrigger', { resources });
     this.revocation = new GrantRevocation(this, 'GrantRevocation', { resources });
-    this.operator = new OperatorControl(this, 'OperatorControl', { resources, grantWorkQueue: this.revocation.queue });
+    this.notices = new ExposureNotices(this, 'ExposureNotices', { resources });
+    this.operator = new OperatorControl(this, 'OperatorControl', {
+      resources,
+      grantWorkQueue: this.revocation.queue,
+      noticePlanQueue: this.notices.planQueue,
+    });
     new KillSwitchDashboard(this, 'Dashboard', {
       name: `${props.config.stackPrefix}-killswitch`,
       deadLetterQueues: {
@@ -47,6 +55,9 @@ export class StatelessStack extends Stack {
         'grant work': this.revocation.deadLetterQueue,
         'grant worker invocations': this.revocation.function.deadLetterQueue,
         'engaged delivery to grant work': this.revocation.targetDlq,
+        ...this.notices.deadLetterQueues,
+        'notice planner invocations': this.notices.planner.deadLetterQueue,
+        'notice sender invocations': this.notices.sender.deadLetterQueue,
       },
     });
   }

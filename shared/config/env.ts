@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ConfigurationError, toFieldIssues } from '../errors.ts';
 import { ProgramsConfigSchema, type ProgramConfig } from '../schemas/config.ts';
+import { NoticeSettingsSchema } from '../schemas/notices.ts';
 
 /**
  * The one place that reads `process.env`. Each function declares the variables it needs
@@ -20,18 +21,23 @@ export function readEnv<S extends z.ZodObject>(schema: S, env: NodeJS.ProcessEnv
 
 const name = z.string().min(1, 'is required');
 
+/** A variable holding JSON that must match `schema`. */
+export function jsonOf<S extends z.ZodType>(schema: S) {
+  return z
+    .string({ error: 'is required' })
+    .transform((raw, ctx) => {
+      try {
+        return JSON.parse(raw) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(schema);
+}
+
 /** The programs configuration travels as JSON in one variable. */
-export const ProgramsVariable = z
-  .string({ error: 'is required' })
-  .transform((raw, ctx) => {
-    try {
-      return JSON.parse(raw) as unknown;
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'must be JSON' });
-      return z.NEVER;
-    }
-  })
-  .pipe(ProgramsConfigSchema);
+export const ProgramsVariable = jsonOf(ProgramsConfigSchema);
 
 export const EnvVars = {
   programStateTable: { PROGRAM_STATE_TABLE: name },
@@ -45,6 +51,15 @@ export const EnvVars = {
   grantWorkDlq: { GRANT_WORK_DLQ_URL: name },
   /** Longest a grant-work invocation works before it continues in a new one. */
   grantWorkBudget: { GRANT_WORK_BUDGET_MS: z.coerce.number().int().min(100).default(600_000) },
+  noticePlanQueue: { NOTICE_PLAN_QUEUE_URL: name },
+  noticePlanDlq: { NOTICE_PLAN_DLQ_URL: name },
+  noticeSendQueue: { NOTICE_SEND_QUEUE_URL: name },
+  noticeSendDlq: { NOTICE_SEND_DLQ_URL: name },
+  noticeTopic: { NOTICE_TOPIC_ARN: name },
+  noticeSettings: { NOTICE_SETTINGS: jsonOf(NoticeSettingsSchema) },
+  /** Deliveries of a send batch before its failed notices are marked FAILED and dead-lettered. */
+  noticeMaxAttempts: { NOTICE_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5) },
+  noticePlanBudget: { NOTICE_PLAN_BUDGET_MS: z.coerce.number().int().min(100).default(600_000) },
 } as const;
 
 /** Looks up a program in the deployed configuration. */

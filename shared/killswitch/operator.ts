@@ -9,7 +9,11 @@ import type {
   PauseCommand,
   RequestResumeCommand,
   RestoreGrantsCommand,
+  NotifyCommand,
+  ResendFailedCommand,
 } from '../schemas/operator.ts';
+import type { PlanWork } from '../schemas/notices.ts';
+import type { NoticeCounts, NoticeLedger } from '../stores/ledger/notice-ledger.ts';
 import type { GrantWork } from '../schemas/grants.ts';
 import type { WorkQueue } from '../aws/work-queue.ts';
 import type { RevocationLedger } from '../stores/ledger/revocations.ts';
@@ -34,6 +38,9 @@ export interface OperatorDeps {
   /** Grant restore: where approved restores are queued, and the revocation snapshot. */
   grantWork?: WorkQueue<GrantWork>;
   revocations?: RevocationLedger;
+  /** Notices: where planning work is queued, and the delivery ledger. */
+  noticeWork?: WorkQueue<PlanWork>;
+  notices?: NoticeLedger;
   clock?: () => Date;
 }
 
@@ -58,6 +65,13 @@ export interface IncidentView {
   timeline: TimelineEntry[];
   audit: AuditEntry[];
   grants?: { revoked: number; alsoHeld: number };
+  notices?: NoticeCounts;
+}
+export interface NotifyView {
+  action: 'notify' | 'resend-failed';
+  incidentId: string;
+  queued: true;
+  notices: NoticeCounts;
 }
 export interface RestoreRequestView {
   action: 'restore-grants' | 'approve-restore-grants';
@@ -69,7 +83,7 @@ export interface IncidentListView {
   action: 'list-incidents';
   incidents: Incident[];
 }
-export type OperatorResult = PauseResultView | StatusView | ResumeRequestView | IncidentView | IncidentListView | RestoreRequestView;
+export type OperatorResult = PauseResultView | StatusView | ResumeRequestView | IncidentView | IncidentListView | RestoreRequestView | NotifyView;
 
 /**
  * Use case: a person on call acts on the kill switch.
@@ -103,6 +117,9 @@ export class OperatorService {
         return this.requestRestore(command, principal);
       case 'approve-restore-grants':
         return this.approveRestore(command, principal);
+      case 'notify':
+      case 'resend-failed':
+        return this.notify(command, principal);
     }
   }
 
@@ -325,10 +342,11 @@ export class OperatorService {
   async incident(incidentId: string): Promise<IncidentView> {
     const incident = await this.deps.incidents.get(incidentId);
     if (!incident) throw new NotFoundError(`incident ${incidentId} does not exist`);
-    const [timeline, audit, grants] = await Promise.all([
+    const [timeline, audit, grants, notices] = await Promise.all([
       this.deps.incidents.timeline(incidentId),
       this.deps.audit.history(incident.programId, incident.scope),
       this.deps.revocations?.counts(incidentId),
+      this.deps.notices?.counts(incidentId),
     ]);
     // The versions this incident set, and the resume that closed it.
     const resumeIds = new Set(timeline.map((t) => t.data?.requestId).filter((r): r is string => typeof r === 'string'));
@@ -338,7 +356,38 @@ export class OperatorService {
       timeline,
       audit: audit.filter((a) => a.incidentId === incidentId || (a.requestId !== undefined && resumeIds.has(a.requestId))),
       ...(grants ? { grants: { revoked: grants.revoked, alsoHeld: grants.alsoHeld } } : {}),
+      ...(notices ? { notices } : {}),
     };
+  }
+
+  /**
+   * Tell the affected employees (`notify`), or try the FAILED notices again (`resend-failed`).
+   * Planning is queued and runs asynchronously; planning an incident twice notifies nobody twice.
+   */
+  async notify(command: NotifyCommand | ResendFailedCommand, principal: Principal): Promise<NotifyView> {
+    this.#requireVerified(principal, `run ${command.action}`);
+    if (!this.deps.noticeWork || !this.deps.notices) throw new StateConflictError('notices are not available in this function');
+    const incident = await this.deps.incidents.get(command.incidentId);
+    if (!incident) throw new NotFoundError(`incident ${command.incidentId} does not exist`);
+    await this.deps.noticeWork.enqueue({
+      type: 'plan',
+      incidentId: incident.incidentId,
+      programId: incident.programId,
+      noticeType: command.noticeType,
+      mode: command.action === 'notify' ? 'all' : 'failed',
+      datasetIds: incident.datasetIds,
+      continuation: 0,
+      planned: 0,
+    });
+    const at = this.#clock().toISOString();
+    await this.deps.incidents.record(`${command.action.toUpperCase()}#${principal.id}#${at}`, {
+      incidentId: incident.incidentId,
+      at,
+      type: command.action === 'notify' ? 'NOTIFY_REQUESTED' : 'RESEND_REQUESTED',
+      actor: principal.id,
+      message: command.action === 'notify' ? `${command.noticeType} notices requested` : `failed ${command.noticeType} notices queued again`,
+    });
+    return { action: command.action, incidentId: incident.incidentId, queued: true, notices: await this.deps.notices.counts(incident.incidentId) };
   }
 
   /** Ask for the incident's revoked grants to be restored; a second person must approve. */

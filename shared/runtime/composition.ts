@@ -5,6 +5,10 @@ import { WorkQueue } from '../aws/work-queue.ts';
 import type { GrantWork } from '../schemas/grants.ts';
 import { DynamoGrantStore } from '../stores/grant-store.ts';
 import { RevocationLedger } from '../stores/ledger/revocations.ts';
+import { NoticeLedger } from '../stores/ledger/notice-ledger.ts';
+import { DataSubjectStore } from '../stores/data-subject-store.ts';
+import { NoticePublisher } from '../aws/notice-publisher.ts';
+import type { PlanWork, SendBatch } from '../schemas/notices.ts';
 import { DomainEventPublisher } from '../aws/domain-event-publisher.ts';
 import { OperatorAlerts } from '../aws/operator-alerts.ts';
 import { EnvVars, ProgramRegistry, readEnv } from '../config/env.ts';
@@ -39,15 +43,63 @@ export function killSwitchServices(env: KillSwitchEnv = readEnv(KillSwitchEnvSch
   };
 }
 
-/** The operator function: the kill switch, plus queuing approved grant restores. */
-export const OperatorEnvSchema = KillSwitchEnvSchema.extend({ ...EnvVars.grantWorkQueue });
+/** The operator function: the kill switch, plus queuing grant restores and notice planning. */
+export const OperatorEnvSchema = KillSwitchEnvSchema.extend({ ...EnvVars.grantWorkQueue, ...EnvVars.noticePlanQueue });
 
 export function operatorServices(env = readEnv(OperatorEnvSchema)) {
   const base = killSwitchServices(env);
   return {
     ...base,
     grantWork: new WorkQueue<GrantWork>(sqsClient(), env.GRANT_WORK_QUEUE_URL),
+    noticeWork: new WorkQueue<PlanWork>(sqsClient(), env.NOTICE_PLAN_QUEUE_URL),
     revocations: new RevocationLedger(base.ledger),
+    notices: new NoticeLedger(base.ledger),
+  };
+}
+
+export const PlanNoticesEnvSchema = z.object({
+  ...EnvVars.dataSubjectsTable,
+  ...EnvVars.ledgerTable,
+  ...EnvVars.eventBus,
+  ...EnvVars.noticePlanQueue,
+  ...EnvVars.noticePlanDlq,
+  ...EnvVars.noticeSendQueue,
+  ...EnvVars.noticePlanBudget,
+});
+
+export function planNoticesServices(env = readEnv(PlanNoticesEnvSchema)) {
+  const dynamo = dynamoDocumentClient();
+  const sqs = sqsClient();
+  const ledger = new LedgerTable(dynamo, env.LEDGER_TABLE);
+  return {
+    env,
+    subjects: new DataSubjectStore(dynamo, env.DATA_SUBJECTS_TABLE),
+    notices: new NoticeLedger(ledger),
+    incidents: new IncidentLedger(ledger),
+    events: new DomainEventPublisher(eventBridgeClient(), env.EVENT_BUS_NAME),
+    planQueue: new WorkQueue<PlanWork>(sqs, env.NOTICE_PLAN_QUEUE_URL),
+    sendQueue: new WorkQueue<SendBatch>(sqs, env.NOTICE_SEND_QUEUE_URL),
+    deadLetters: new DeadLetters(sqs, env.NOTICE_PLAN_DLQ_URL),
+  };
+}
+
+export const SendNoticesEnvSchema = z.object({
+  ...EnvVars.ledgerTable,
+  ...EnvVars.noticeTopic,
+  ...EnvVars.noticeSettings,
+  ...EnvVars.noticeMaxAttempts,
+  ...EnvVars.noticeSendDlq,
+});
+
+export function sendNoticesServices(env = readEnv(SendNoticesEnvSchema)) {
+  const ledger = new LedgerTable(dynamoDocumentClient(), env.LEDGER_TABLE);
+  return {
+    env,
+    notices: new NoticeLedger(ledger),
+    incidents: new IncidentLedger(ledger),
+    publisher: new NoticePublisher(snsClient(), env.NOTICE_TOPIC_ARN),
+    settings: env.NOTICE_SETTINGS,
+    deadLetters: new DeadLetters(sqsClient(), env.NOTICE_SEND_DLQ_URL),
   };
 }
 

@@ -17,6 +17,7 @@ export const DetailType = {
   KillSwitchReleased: 'Kill Switch Released',
   GrantsRevoked: 'Grants Revoked',
   GrantsRestored: 'Grants Restored',
+  ExposureNoticesPlanned: 'Exposure Notices Planned',
 } as const;
 
 export const NotifyModeSchema = z.enum(['auto', 'manual']);

@@ -6,3 +6,4 @@ export * from './domain-events.ts';
 export * from './config.ts';
 export * from './ledger.ts';
 export * from './grants.ts';
+export * from './notices.ts';

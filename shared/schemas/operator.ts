@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { NoticeTypeSchema } from './notices.ts';
 import {
   ExternalIdSchema,
   IncidentIdSchema,
@@ -70,6 +71,18 @@ export const ApproveRestoreGrantsCommandSchema = z.object({
   reason: ReasonSchema.optional(),
 });
 
+export const NotifyCommandSchema = z.object({
+  action: z.literal('notify'),
+  incidentId: IncidentIdSchema,
+  noticeType: NoticeTypeSchema.default('exposure'),
+});
+
+export const ResendFailedCommandSchema = z.object({
+  action: z.literal('resend-failed'),
+  incidentId: IncidentIdSchema,
+  noticeType: NoticeTypeSchema.default('exposure'),
+});
+
 export const OperatorCommandSchema = z.discriminatedUnion('action', [
   PauseCommandSchema,
   StatusCommandSchema,
@@ -79,12 +92,16 @@ export const OperatorCommandSchema = z.discriminatedUnion('action', [
   ListIncidentsCommandSchema,
   RestoreGrantsCommandSchema,
   ApproveRestoreGrantsCommandSchema,
+  NotifyCommandSchema,
+  ResendFailedCommandSchema,
 ]);
 export type OperatorCommand = z.infer<typeof OperatorCommandSchema>;
 export type OperatorCommandInput = z.input<typeof OperatorCommandSchema>;
 export type PauseCommand = z.infer<typeof PauseCommandSchema>;
 export type RequestResumeCommand = z.infer<typeof RequestResumeCommandSchema>;
 export type ApproveResumeCommand = z.infer<typeof ApproveResumeCommandSchema>;
+export type NotifyCommand = z.infer<typeof NotifyCommandSchema>;
+export type ResendFailedCommand = z.infer<typeof ResendFailedCommandSchema>;
 export type RestoreGrantsCommand = z.infer<typeof RestoreGrantsCommandSchema>;
 export type ApproveRestoreGrantsCommand = z.infer<typeof ApproveRestoreGrantsCommandSchema>;
 

@@ -51,6 +51,7 @@ const EXPECTED: Record<string, string[]> = {
     'dynamodb:UpdateItem -> Ledger',
     'dynamodb:Query -> Ledger/index/byKind',
     'sqs:SendMessage -> GrantRevocationWork',
+    'sqs:SendMessage -> ExposureNoticesPlanWork',
   ],
   OperatorControlBreakGlassRole: [
     ...baseline('OperatorControlBreakGlass'),
@@ -74,6 +75,32 @@ const EXPECTED: Record<string, string[]> = {
     'dynamodb:Query -> Ledger',
     'sqs:SendMessage -> GrantRevocationWork',
     'sqs:SendMessage -> GrantRevocationWorkDlq',
+  ],
+  ExposureNoticesPlannerRole: [
+    ...baseline('ExposureNoticesPlanner'),
+    ...dynamoKey(true),
+    ...consumes('ExposureNoticesPlanWork'),
+    'events:PutEvents -> Bus',
+    'dynamodb:Query -> DataSubjects',
+    'dynamodb:GetItem -> Ledger',
+    'dynamodb:PutItem -> Ledger',
+    'dynamodb:Query -> Ledger',
+    'dynamodb:UpdateItem -> Ledger',
+    'sqs:SendMessage -> ExposureNoticesPlanWork',
+    'sqs:SendMessage -> ExposureNoticesPlanDlq',
+    'sqs:SendMessage -> ExposureNoticesSendWork',
+  ],
+  // The sender reads the incident and moves ledger entries; it can publish notices and nothing else.
+  ExposureNoticesSenderRole: [
+    ...baseline('ExposureNoticesSender'),
+    ...dynamoKey(true),
+    ...consumes('ExposureNoticesSendWork'),
+    ...keyVia('sns'),
+    'sns:Publish -> ExposureNotices',
+    'dynamodb:GetItem -> Ledger',
+    'dynamodb:Query -> Ledger',
+    'dynamodb:UpdateItem -> Ledger',
+    'sqs:SendMessage -> ExposureNoticesSendDlq',
   ],
 };
 

@@ -5,3 +5,4 @@ export { AnomalyLog, type AnomalyClaim } from './anomaly-log.ts';
 export { ApprovalRequests } from './approval-requests.ts';
 export { LedgerKeys, LEDGER_KIND_INDEX } from './keys.ts';
 export { RevocationLedger } from './revocations.ts';
+export { NoticeLedger, NOTICE_SHARDS, type NoticeCounts } from './notice-ledger.ts';

@@ -1,0 +1,91 @@
+import type { PlanWork, SendBatch } from '../schemas/notices.ts';
+import type { DataSubjectStore } from '../stores/data-subject-store.ts';
+import type { NoticeLedger } from '../stores/ledger/notice-ledger.ts';
+import type { WorkQueue } from '../aws/work-queue.ts';
+import type { Budget } from '../grants/run.ts';
+import { inParallel } from '../grants/run.ts';
+import { affectedEmployees } from './audience.ts';
+
+export const SEND_BATCH_SIZE = 50;
+
+export type PlanStep = { done: true; planned: number; queued: number } | { done: false; next: PlanWork; queued: number };
+
+/**
+ * Use case: plan an incident's notices.
+ *
+ * 1. Stream the affected employees (each once, categories merged across datasets).
+ * 2. Write one PENDING ledger entry per employee with a conditional put: planning the same
+ *    incident again adds nobody twice.
+ * 3. Queue every entry that is not yet sent, 50 employees per send batch (re-queuing a PENDING
+ *    entry is safe: the sender's claim lets only one send it).
+ * 4. Stop before the time budget runs out and return where to continue (after employee X).
+ * `failed` mode puts FAILED entries back to PENDING and queues them again.
+ */
+export class NoticePlanner {
+  constructor(
+    private readonly deps: { subjects: DataSubjectStore; notices: NoticeLedger; sendQueue: WorkQueue<SendBatch>; clock?: () => Date },
+    private readonly options: { concurrency?: number } = {},
+  ) {}
+
+  async run(work: PlanWork, budget: Budget): Promise<PlanStep> {
+    return work.mode === 'failed' ? this.#retryFailed(work) : this.#planAll(work, budget);
+  }
+
+  async #planAll(work: PlanWork, budget: Budget): Promise<PlanStep> {
+    const now = (this.deps.clock ?? (() => new Date()))().toISOString();
+    let planned = work.planned;
+    let queued = 0;
+    let chunk: Parameters<NoticeLedger['plan']>[0][] = [];
+    let last: string | undefined;
+    const flush = async () => {
+      const toSend: string[] = [];
+      await inParallel(chunk, this.options.concurrency ?? 16, async (entry) => {
+        const { created, entry: stored } = await this.deps.notices.plan(entry);
+        if (created) planned++;
+        if (stored.status === 'PENDING') toSend.push(entry.employeeId);
+      });
+      if (toSend.length) {
+        await this.deps.sendQueue.enqueue({ type: 'send', incidentId: work.incidentId, noticeType: work.noticeType, employeeIds: toSend.sort() });
+        queued += toSend.length;
+      }
+      chunk = [];
+    };
+    for await (const employee of affectedEmployees(this.deps.subjects, work.datasetIds, { after: work.after })) {
+      chunk.push({
+        incidentId: work.incidentId,
+        employeeId: employee.employeeId,
+        noticeType: work.noticeType,
+        categories: employee.categories,
+        datasetIds: employee.datasetIds,
+        heldFrom: employee.heldFrom,
+        heldTo: employee.heldTo,
+        ...(employee.locale ? { locale: employee.locale } : {}),
+        plannedAt: now,
+      });
+      last = employee.employeeId;
+      if (chunk.length === SEND_BATCH_SIZE) {
+        await flush();
+        if (!budget.hasTime()) return { done: false, next: { ...work, after: last, planned, continuation: work.continuation + 1 }, queued };
+      }
+    }
+    await flush();
+    return { done: true, planned, queued };
+  }
+
+  async #retryFailed(work: PlanWork): Promise<PlanStep> {
+    let batch: string[] = [];
+    let queued = 0;
+    const flush = async () => {
+      if (!batch.length) return;
+      await this.deps.sendQueue.enqueue({ type: 'send', incidentId: work.incidentId, noticeType: work.noticeType, employeeIds: batch });
+      queued += batch.length;
+      batch = [];
+    };
+    for await (const entry of this.deps.notices.failed(work.incidentId, work.noticeType)) {
+      if (await this.deps.notices.retryFailed(work.incidentId, work.noticeType, entry.employeeId)) batch.push(entry.employeeId);
+      if (batch.length === SEND_BATCH_SIZE) await flush();
+    }
+    await flush();
+    return { done: true, planned: work.planned, queued };
+  }
+}

@@ -1,0 +1,38 @@
+import type { NoticeType } from '../schemas/notices.ts';
+import { exposureEnV1 } from './templates/exposure.en.ts';
+import type { NoticeContext, NoticeTemplate, RenderedNotice } from './templates/types.ts';
+
+export type { NoticeContext, RenderedNotice } from './templates/types.ts';
+
+/** Current template per type and locale; add a locale by adding a template. */
+const TEMPLATES: NoticeTemplate[] = [exposureEnV1];
+
+export function templateFor(type: NoticeType, locale: string | undefined, defaultLocale: string): NoticeTemplate {
+  const pick = (l: string | undefined) => TEMPLATES.filter((t) => t.type === type && t.locale === l).sort((a, b) => b.version - a.version)[0];
+  const template = pick(locale) ?? pick(locale?.split('-')[0]) ?? pick(defaultLocale) ?? pick('en');
+  if (!template) throw new Error(`no notice template for type "${type}"`);
+  return template;
+}
+
+/** Render one employee's notice: plain text and the structured form. */
+export function renderNotice(type: NoticeType, context: NoticeContext, locale?: string): RenderedNotice {
+  const template = templateFor(type, locale, context.settings.defaultLocale);
+  const { title, subject, sections } = template.render(context);
+  const templateId = `${template.type}/v${template.version}/${template.locale}`;
+  const text = [title.toUpperCase(), '', ...sections.flatMap((s) => [s.heading, s.body, ''])].join('\n').trimEnd() + '\n';
+  return {
+    templateId,
+    subject,
+    text,
+    structured: {
+      format: 'killswitch.notice.v1',
+      templateId,
+      title,
+      incidentId: context.incident.incidentId,
+      employeeId: context.employee.employeeId,
+      categories: [...context.employee.categories],
+      exposureWindow: context.incident.exposure?.window ?? null,
+      sections,
+    },
+  };
+}

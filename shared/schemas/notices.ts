@@ -1,0 +1,102 @@
+import { z } from 'zod';
+import { DatasetIdSchema, IncidentIdSchema, ProgramIdSchema, TimestampSchema } from './common.ts';
+
+export const EmployeeIdSchema = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 characters of letters, digits, ".", "_" or "-"');
+
+/** A category of collected data, as the DataSubjects index names it (`keystrokes`, `chat-transcripts`, …). */
+export const DataCategorySchema = z.string().regex(/^[a-z][a-z0-9-]{0,63}$/, 'must be a lower-case kebab-case word');
+
+/** DataSubjects item: whose data a dataset holds, which categories, and over which period. */
+export const DataSubjectSchema = z.object({
+  datasetId: DatasetIdSchema,
+  employeeId: EmployeeIdSchema,
+  categories: z.array(DataCategorySchema).min(1),
+  heldFrom: TimestampSchema,
+  heldTo: TimestampSchema,
+  /** BCP 47 language tag for the notice; the default locale when absent. */
+  locale: z.string().regex(/^[a-z]{2,3}(-[A-Z]{2})?$/).optional(),
+});
+export type DataSubject = z.infer<typeof DataSubjectSchema>;
+
+/** One affected employee, merged across the incident's datasets. */
+export interface AffectedEmployee {
+  employeeId: string;
+  categories: string[];
+  datasetIds: string[];
+  heldFrom: string;
+  heldTo: string;
+  locale?: string;
+}
+
+export const NoticeTypeSchema = z.enum(['exposure', 'update', 'resolved']);
+export type NoticeType = z.infer<typeof NoticeTypeSchema>;
+
+export const NoticeStatusSchema = z.enum(['PENDING', 'SENDING', 'SENT', 'FAILED']);
+
+/** The delivery ledger: one entry per employee, incident and notice type. */
+export const NoticeEntrySchema = z.object({
+  incidentId: IncidentIdSchema,
+  employeeId: EmployeeIdSchema,
+  noticeType: NoticeTypeSchema,
+  categories: z.array(z.string()),
+  datasetIds: z.array(z.string()),
+  heldFrom: TimestampSchema,
+  heldTo: TimestampSchema,
+  locale: z.string().optional(),
+  status: NoticeStatusSchema,
+  attempts: z.number().int().min(0),
+  plannedAt: TimestampSchema,
+  claimedAt: TimestampSchema.optional(),
+  sentAt: TimestampSchema.optional(),
+  /** The SNS message id: the delivery record. */
+  messageId: z.string().optional(),
+  error: z.string().optional(),
+});
+export type NoticeEntry = z.infer<typeof NoticeEntrySchema>;
+
+/** Work for the notice planner: resolve the audience and write the ledger, page by page. */
+export const PlanWorkSchema = z.object({
+  type: z.literal('plan'),
+  incidentId: IncidentIdSchema,
+  programId: ProgramIdSchema,
+  noticeType: NoticeTypeSchema.default('exposure'),
+  /** `all`: plan everyone affected. `failed`: put FAILED entries back to PENDING and send them again. */
+  mode: z.enum(['all', 'failed']).default('all'),
+  datasetIds: z.array(DatasetIdSchema).min(1),
+  /** Continue after this employee id (employees are planned in id order). */
+  after: EmployeeIdSchema.optional(),
+  continuation: z.number().int().min(0).default(0),
+  planned: z.number().int().min(0).default(0),
+});
+export type PlanWork = z.infer<typeof PlanWorkSchema>;
+
+/** Work for the notice sender: up to 50 employees of one incident. */
+export const SendBatchSchema = z.object({
+  type: z.literal('send'),
+  incidentId: IncidentIdSchema,
+  noticeType: NoticeTypeSchema,
+  employeeIds: z.array(EmployeeIdSchema).min(1).max(50),
+});
+export type SendBatch = z.infer<typeof SendBatchSchema>;
+
+/** Who employees contact, and in whose name notices are sent (deployment configuration). */
+export const NoticeSettingsSchema = z.object({
+  organisation: z.string().min(1).max(200),
+  contact: z.object({
+    email: z.email().optional(),
+    phone: z.string().max(40).optional(),
+    url: z.url().optional(),
+    postal: z.string().max(300).optional(),
+  }),
+  defaultLocale: z.string().default('en'),
+});
+export type NoticeSettings = z.infer<typeof NoticeSettingsSchema>;
+
+/** Detail of `Exposure Notices Dispatched`: planning finished. */
+export const NoticesPlannedSchema = z.object({
+  incidentId: IncidentIdSchema,
+  programId: ProgramIdSchema,
+  noticeType: NoticeTypeSchema,
+  planned: z.number().int(),
+  finishedAt: TimestampSchema,
+});

@@ -1,0 +1,179 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { startLocalStack, NOTICE_GATEWAY_QUEUE, type LocalStack } from '#infra/local/stack.ts';
+import { seedDataSubjects, seedPrograms } from '#infra/local/seed.ts';
+import { dynamoDocumentClient } from '#shared/aws/clients.ts';
+import { NoticePublisher } from '#shared/aws/notice-publisher.ts';
+import { WorkQueue } from '#shared/aws/work-queue.ts';
+import { DataSubjectStore } from '#shared/stores/data-subject-store.ts';
+import { IncidentLedger, LedgerTable, NoticeLedger } from '#shared/stores/ledger/index.ts';
+import { NoticePlanner } from '#shared/notices/planner.ts';
+import { NoticeSender } from '#shared/notices/sender.ts';
+import type { PlanWork, SendBatch } from '#shared/schemas/notices.ts';
+import { ALICE, operatorCall } from '../support/local.ts';
+
+const EMPLOYEES = 5000;
+const unlimited = { hasTime: () => true };
+
+/** Everything on the gateway queue: one entry per message, with its body. */
+async function drainGateway(stack: LocalStack): Promise<{ incidentId: string; employeeId: string; categories: string[]; text: string }[]> {
+  const sqs = new SQSClient({});
+  const out = [];
+  for (let empty = 0; empty < 3; ) {
+    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: stack.queues[NOTICE_GATEWAY_QUEUE], MaxNumberOfMessages: 10 }));
+    if (!Messages.length) {
+      empty++;
+      continue;
+    }
+    empty = 0;
+    for (const m of Messages) out.push(JSON.parse(m.Body!));
+    await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: stack.queues[NOTICE_GATEWAY_QUEUE], Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
+  }
+  return out;
+}
+
+const expectedCategories = (i: number) =>
+  [['keystrokes'], i % 3 !== 0 ? ['mouse-activity'] : [], i % 2 === 0 ? ['chat-transcripts'] : []].flat().sort();
+
+async function raiseIncident(stack: LocalStack, anomalyId: string): Promise<string> {
+  const before = new Set(stack.bus.journal.map((j) => j.event.id));
+  await new EventBridgeClient({}).send(
+    new PutEventsCommand({
+      Entries: [
+        {
+          EventBusName: stack.busName,
+          Source: 'com.example.dlp',
+          DetailType: 'Anomaly Detected',
+          Detail: JSON.stringify({
+            anomalyId,
+            programId: 'mci',
+            detector: 'dlp',
+            severity: 'CRITICAL',
+            kind: 'access-exposure',
+            datasetIds: [],
+            exposure: { audience: 'all-staff', principals: ['group:all-staff'], window: { start: '2026-11-27T07:00:00Z', end: '2026-11-27T10:00:00Z' } },
+            observedAt: new Date().toISOString(),
+            summary: 'exposed',
+          }),
+        },
+      ],
+    }),
+  );
+  await stack.idle();
+  const engaged = stack.bus.journal.find((j) => !before.has(j.event.id) && j.event['detail-type'] === 'Kill Switch Engaged');
+  return (engaged!.event.detail as { incidentId: string }).incidentId;
+}
+
+describe('Exposure notices on the local stack (dynalite + fauxqs)', () => {
+  let stack: LocalStack;
+  let ledger: LedgerTable;
+  let subjects: DataSubjectStore;
+  beforeAll(async () => {
+    stack = await startLocalStack({ asyncRetryDelaysMs: [10, 20] });
+    await seedPrograms(stack);
+    await seedDataSubjects(stack, EMPLOYEES);
+    ledger = new LedgerTable(dynamoDocumentClient(), stack.tables.ledger);
+    subjects = new DataSubjectStore(dynamoDocumentClient(), stack.tables.dataSubjects);
+  }, 120_000);
+  afterAll(() => stack?.stop());
+
+  it(`tells ${EMPLOYEES} employees across overlapping datasets exactly once each, with their categories, despite three concurrent plannings`, async () => {
+    const incidentId = await raiseIncident(stack, 'notices-1');
+    const work: PlanWork = { type: 'plan', incidentId, programId: 'mci', noticeType: 'exposure', mode: 'all', datasetIds: ['keystrokes', 'mouse', 'transcripts'], continuation: 0, planned: 0 };
+    const planner = new NoticePlanner({ subjects, notices: new NoticeLedger(ledger), sendQueue: new WorkQueue<SendBatch>(new SQSClient({}), stack.queues.ExposureNoticesSendWork!) });
+    // One planning through the operator's notify, two more at once directly.
+    const [notify, ...direct] = await Promise.all([
+      operatorCall(stack, ALICE, { action: 'notify', incidentId }),
+      planner.run(work, unlimited),
+      planner.run(work, unlimited),
+    ]);
+    expect(notify.status).toBe(200);
+    expect(direct.reduce((n, d) => n + (d.done ? d.planned : 0), 0)).toBeLessThanOrEqual(EMPLOYEES);
+    await stack.idle();
+
+    const delivered = await drainGateway(stack);
+    const byEmployee = new Map(delivered.map((d) => [d.employeeId, d]));
+    expect(delivered).toHaveLength(EMPLOYEES);
+    expect(byEmployee.size).toBe(EMPLOYEES);
+    for (const i of [0, 1, 2, 3, 4999]) {
+      const notice = byEmployee.get(`E${String(i).padStart(6, '0')}`)!;
+      expect(notice.incidentId).toBe(incidentId);
+      expect(notice.categories).toEqual(expectedCategories(i));
+    }
+    expect(await new NoticeLedger(ledger).counts(incidentId)).toMatchObject({ planned: EMPLOYEES, sent: EMPLOYEES, failed: 0, pending: 0, sending: 0 });
+  }, 240_000);
+
+  it('delivers everything after an SNS outage mid-way, nothing twice', async () => {
+    const incidentId = await raiseIncident(stack, 'notices-outage');
+    const notices = new NoticeLedger(ledger);
+    const batches: SendBatch[] = [];
+    const planner = new NoticePlanner({ subjects, notices, sendQueue: { enqueue: async (b: SendBatch) => void batches.push(b) } as unknown as WorkQueue<SendBatch> });
+    await planner.run({ type: 'plan', incidentId, programId: 'mci', noticeType: 'exposure', mode: 'all', datasetIds: ['mouse'], continuation: 0, planned: 0 }, unlimited);
+    const affected = batches.reduce((n, b) => n + b.employeeIds.length, 0);
+
+    // SNS fails every PublishBatch between the 20th and the 60th call: fewer than ten deliveries
+    // of one batch can use up (a delivery makes at most five calls).
+    const sns = new SNSClient({});
+    let calls = 0;
+    sns.middlewareStack.add(
+      (next) => async (args) => {
+        calls++;
+        if (calls > 20 && calls <= 60) throw Object.assign(new Error('Service Unavailable'), { name: 'ServiceUnavailable', $retryable: {} });
+        return next(args);
+      },
+      { step: 'initialize', name: 'outage' },
+    );
+    const sender = new NoticeSender({
+      notices,
+      incidents: new IncidentLedger(ledger),
+      publisher: new NoticePublisher(sns, stack.topics.ExposureNotices!),
+      settings: { organisation: 'Example Corp', contact: { email: 'privacy@example.com' }, defaultLocale: 'en' },
+    });
+    // SQS redelivers a batch with failures until it succeeds (here: up to 10 deliveries).
+    let failedDeliveries = 0;
+    for (const batch of batches) {
+      for (let attempt = 1; attempt <= 10; attempt++) {
+        const report = await sender.send(batch, { lastAttempt: attempt === 10 });
+        if (!report.failed.length) break;
+        failedDeliveries++;
+      }
+    }
+    expect(failedDeliveries).toBeGreaterThan(0);
+
+    const delivered = (await drainGateway(stack)).filter((d) => d.incidentId === incidentId);
+    expect(delivered).toHaveLength(affected);
+    expect(new Set(delivered.map((d) => d.employeeId)).size).toBe(affected);
+    expect(await notices.counts(incidentId)).toMatchObject({ planned: affected, sent: affected, failed: 0 });
+  }, 240_000);
+
+  it('marks notices FAILED with the error when the last delivery fails, and resend-failed sends them once', async () => {
+    const incidentId = await raiseIncident(stack, 'notices-failed');
+    const notices = new NoticeLedger(ledger);
+    const batches: SendBatch[] = [];
+    const planner = new NoticePlanner({ subjects, notices, sendQueue: { enqueue: async (b: SendBatch) => void batches.push(b) } as unknown as WorkQueue<SendBatch> });
+    await planner.run({ type: 'plan', incidentId, programId: 'mci', noticeType: 'exposure', mode: 'all', datasetIds: ['transcripts'], continuation: 0, planned: 0 }, unlimited);
+    const down = new SNSClient({});
+    down.middlewareStack.add(() => async () => Promise.reject(Object.assign(new Error('Topic unavailable'), { name: 'InternalError' })), { step: 'initialize', name: 'down' });
+    const sender = new NoticeSender({
+      notices,
+      incidents: new IncidentLedger(ledger),
+      publisher: new NoticePublisher(down, stack.topics.ExposureNotices!),
+      settings: { organisation: 'Example Corp', contact: {}, defaultLocale: 'en' },
+    });
+    const report = await sender.send(batches[0]!, { lastAttempt: true });
+    expect(report.failed).toHaveLength(batches[0]!.employeeIds.length);
+    const entry = await notices.get(incidentId, 'exposure', batches[0]!.employeeIds[0]!);
+    expect(entry).toMatchObject({ status: 'FAILED', error: 'InternalError: Topic unavailable', attempts: 1 });
+
+    // Send the other batches normally, then resend the failed ones through the operator.
+    for (const batch of batches.slice(1)) await stack.functions.invoke('send-notices', { Records: [{ messageId: 'm', body: JSON.stringify(batch), attributes: { ApproximateReceiveCount: '1' } }] });
+    expect((await operatorCall(stack, ALICE, { action: 'resend-failed', incidentId })).status).toBe(200);
+    await stack.idle();
+    const delivered = (await drainGateway(stack)).filter((d) => d.incidentId === incidentId);
+    const affected = batches.reduce((n, b) => n + b.employeeIds.length, 0);
+    expect(delivered).toHaveLength(affected);
+    expect(await notices.counts(incidentId)).toMatchObject({ planned: affected, sent: affected, failed: 0 });
+  }, 240_000);
+});
