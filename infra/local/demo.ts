@@ -105,6 +105,8 @@ try {
   await stack.idle();
 
   const readMs = await fleet.latencies();
+  // Every collector has stopped; the simulated fleet has nothing more to show.
+  await fleet.stop();
   // The program waits for an operator before notices go out: the demo plays that operator.
   const notifyAt = performance.now();
   const notify = await fetch(stack.endpoints.operatorUrl, {
@@ -152,7 +154,6 @@ try {
   say(`\nCollectors halted ${percentile(halts, 50).toFixed(0)} ms (p50) and ${Math.max(...halts).toFixed(0)} ms (max) after the event reached the trigger.`);
   say(`Incident record: the operator "incident" action for ${incidentId} (Function URL or CLI).`);
 
-  await fleet.stop();
   const summary = {
     programId,
     incidentId,
