@@ -4,10 +4,13 @@ import { DynamoGrantStore } from '#shared/stores/grant-store.ts';
 import { DataSubjectStore } from '#shared/stores/data-subject-store.ts';
 import type { LocalStack } from './stack.ts';
 
+/** What seeding needs of a running local stack (in this process, or described by `local up`). */
+export type SeedTarget = Pick<LocalStack, 'endpoints' | 'tables' | 'config'>;
+
 export const SEED_PRINCIPAL = { id: 'killswitch:local-seed', verified: true } as const;
 
 /** Registers every configured program (its global scope, ACTIVE at version 1) unless it exists. */
-export async function seedPrograms(stack: LocalStack): Promise<string[]> {
+export async function seedPrograms(stack: SeedTarget): Promise<string[]> {
   const store = new ProgramStateStore(dynamoDocumentClient({ endpoint: stack.endpoints.dynamodb }), stack.tables.programState);
   const now = new Date();
   const registered: string[] = [];
@@ -24,7 +27,7 @@ export const SAMPLE_ACCOUNT_ROLE = (account: string, name: string) => `arn:aws:i
  * pipeline, an analytics group, the all-staff group that the incident exposes the data to, and
  * `readersPerDataset` individual analyst roles.
  */
-export async function seedGrants(stack: LocalStack, readersPerDataset = 20): Promise<number> {
+export async function seedGrants(stack: SeedTarget, readersPerDataset = 20): Promise<number> {
   const store = new DynamoGrantStore(dynamoDocumentClient({ endpoint: stack.endpoints.dynamodb }), stack.tables.grants);
   const at = new Date().toISOString();
   const role = (name: string) => SAMPLE_ACCOUNT_ROLE(stack.config.account, name);
@@ -59,7 +62,7 @@ export const SAMPLE_CATEGORIES: Record<string, string> = {
  * dataset, two in three also in the second, one in two also in the third — overlapping, so that
  * notices must merge categories per person.
  */
-export async function seedDataSubjects(stack: LocalStack, employees: number): Promise<number> {
+export async function seedDataSubjects(stack: SeedTarget, employees: number): Promise<number> {
   const store = new DataSubjectStore(dynamoDocumentClient({ endpoint: stack.endpoints.dynamodb }), stack.tables.dataSubjects);
   const heldFrom = '2026-09-01T00:00:00Z';
   const heldTo = new Date().toISOString();

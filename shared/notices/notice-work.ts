@@ -43,7 +43,7 @@ export async function performPlanWork(
     return { outcome: 'CONTINUED', planned: step.next.planned, queued: step.queued };
   }
   const at = (deps.clock ?? (() => new Date()))().toISOString();
-  await deps.incidents.record(`NOTICES_PLANNED#${work.noticeType}#${work.mode}#${work.continuation}`, {
+  await deps.incidents.record(`NOTICES_PLANNED#${work.noticeType}#${work.mode}#${at}`, {
     incidentId: work.incidentId,
     at,
     type: work.mode === 'failed' ? 'NOTICES_REQUEUED' : 'NOTICES_PLANNED',

@@ -1,0 +1,80 @@
+import { Sha256 } from '@aws-crypto/sha256-js';
+import { defaultProvider } from '@aws-sdk/credential-provider-node';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { LOCAL_PRINCIPAL_HEADER } from '#infra/local/lambda-endpoint.ts';
+import { CliError, Exit } from './exit-codes.ts';
+
+export interface OperatorResponse {
+  status: number;
+  body: { ok: boolean; result?: unknown; error?: { kind: string; message: string; issues?: { path: string; message: string }[] } };
+}
+
+/** Where operator commands go: the Function URL in AWS, or the local stack. */
+export interface OperatorTarget {
+  readonly description: string;
+  call(command: Record<string, unknown>): Promise<OperatorResponse>;
+  /** Direct invocation of the break-glass function (pause only). */
+  breakGlass(command: Record<string, unknown>): Promise<OperatorResponse>;
+}
+
+async function post(url: string, headers: Record<string, string>, body: string): Promise<OperatorResponse> {
+  let response: Response;
+  try {
+    response = await fetch(url, { method: 'POST', headers, body });
+  } catch (error) {
+    throw new CliError(`cannot reach ${url}: ${(error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message}`);
+  }
+  const text = await response.text();
+  try {
+    return { status: response.status, body: JSON.parse(text) as OperatorResponse['body'] };
+  } catch {
+    throw new CliError(`${url} answered ${response.status} with something that is not an operator response: ${text.slice(0, 200)}`);
+  }
+}
+
+async function invoke(client: LambdaClient, functionName: string, command: Record<string, unknown>): Promise<OperatorResponse> {
+  const out = await client.send(new InvokeCommand({ FunctionName: functionName, Payload: JSON.stringify(command) }));
+  const body = JSON.parse(Buffer.from(out.Payload ?? []).toString() || '{}') as OperatorResponse['body'];
+  return { status: out.FunctionError ? 500 : body.ok ? 200 : 400, body };
+}
+
+/** The operator Function URL, SigV4-signed with the standard AWS credential chain. */
+export function awsTarget(options: { url: string; region: string; breakGlassFunction?: string }): OperatorTarget {
+  const url = new URL(options.url);
+  const signer = new SignatureV4({ service: 'lambda', region: options.region, credentials: defaultProvider(), sha256: Sha256 });
+  return {
+    description: `AWS ${url.host}`,
+    async call(command) {
+      const body = JSON.stringify(command);
+      let signed;
+      try {
+        signed = await signer.sign({
+          method: 'POST',
+          protocol: url.protocol,
+          hostname: url.hostname,
+          path: url.pathname,
+          headers: { host: url.host, 'content-type': 'application/json' },
+          body,
+        });
+      } catch (error) {
+        throw new CliError(`no AWS credentials: ${(error as Error).message}. Configure a profile (AWS_PROFILE) or assume the operators role first.`);
+      }
+      return post(options.url, signed.headers as Record<string, string>, body);
+    },
+    async breakGlass(command) {
+      if (!options.breakGlassFunction) throw new CliError('--break-glass needs the function name (--break-glass-function or KILLSWITCH_BREAK_GLASS_FUNCTION)', Exit.BAD_INPUT);
+      return invoke(new LambdaClient({ region: options.region }), options.breakGlassFunction, command);
+    },
+  };
+}
+
+/** The local stack: the principal is named with --as, which only the local stack accepts. */
+export function localTarget(options: { operatorUrl: string; lambdaEndpoint: string; as: string; region: string }): OperatorTarget {
+  return {
+    description: `local stack ${options.operatorUrl} as ${options.as}`,
+    call: (command) => post(options.operatorUrl, { 'content-type': 'application/json', [LOCAL_PRINCIPAL_HEADER]: options.as }, JSON.stringify(command)),
+    breakGlass: (command) =>
+      invoke(new LambdaClient({ region: options.region, endpoint: options.lambdaEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }), 'break-glass', command),
+  };
+}

@@ -1,0 +1,8 @@
+#!/usr/bin/env node
+// The killswitch CLI. The project runs TypeScript directly (tsx), so this shim registers the
+// loader and hands over to bin/cli.ts.
+import { register } from 'tsx/esm/api';
+
+register();
+const { main } = await import('./cli.ts');
+process.exitCode = await main(process.argv.slice(2));

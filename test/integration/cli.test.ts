@@ -1,0 +1,100 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../../bin/cli.ts';
+import { writeLocalState } from '../../bin/cli/local.ts';
+import { startLocalStack, type LocalStack } from '#infra/local/stack.ts';
+import { ALICE, BOB } from '../support/local.ts';
+
+/** Runs the CLI in-process against the local stack; returns its exit code and output. */
+async function cli(dir: string, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(['--state-dir', dir, ...args], { out: (l) => out.push(l), err: (l) => err.push(l), env: {} });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+const json = (text: string) => JSON.parse(text.split('\n').at(-1)!);
+
+describe('CLI: killswitch against the local stack', () => {
+  let stack: LocalStack;
+  let dir: string;
+  const as = (who: string) => ['--local', '--as', who];
+
+  beforeAll(async () => {
+    stack = await startLocalStack({ asyncRetryDelaysMs: [10, 20] });
+    dir = mkdtempSync(join(tmpdir(), 'ks-cli-'));
+    writeLocalState(dir, stack);
+    expect((await cli(dir, '--local', 'local', 'seed', '--employees', '50', '--readers', '3')).code).toBe(0);
+  }, 120_000);
+  afterAll(() => stack?.stop());
+
+  it('pauses, shows the status, and needs a second person to resume', async () => {
+    const paused = await cli(dir, ...as(ALICE), 'pause', '--program', 'mci', '--reason', 'HR reported an exposure');
+    expect(paused).toMatchObject({ code: 0, out: expect.stringMatching(/^PAUSED: mci\/\* is PAUSED at version 2 \(incident inc-/) });
+
+    const status = await cli(dir, ...as(ALICE), 'status', '--program', 'mci');
+    expect(status.out).toMatch(/PROGRAM\s+SCOPE\s+STATUS/);
+    expect(status.out).toMatch(/mci\s+\*\s+PAUSED\s+2/);
+    const incidentId = json((await cli(dir, ...as(ALICE), '--json', 'status')).out).result.programs[0].scopes[0].incidentId as string;
+
+    const request = await cli(dir, ...as(ALICE), '--json', 'resume', 'request', '--program', 'mci', '--reason', 'ACL fixed', '--incident', incidentId);
+    const requestId = json(request.out).result.request.requestId as string;
+    const self = await cli(dir, ...as(ALICE), 'resume', 'approve', '--program', 'mci', '--request', requestId);
+    expect(self).toMatchObject({ code: 3, err: expect.stringContaining('different person') });
+    const approved = await cli(dir, ...as(BOB), 'resume', 'approve', '--program', 'mci', '--request', requestId);
+    expect(approved).toMatchObject({ code: 0, out: 'mci/* is ACTIVE at version 3' });
+  });
+
+  it('notifies, waits for the notices, restores grants with two people, and shows the incident', async () => {
+    const event = join(dir, 'anomaly.json');
+    writeFileSync(
+      event,
+      JSON.stringify({
+        source: 'com.example.dlp',
+        'detail-type': 'Anomaly Detected',
+        detail: { anomalyId: 'cli-1', programId: 'mci', detector: 'dlp', severity: 'CRITICAL', kind: 'access-exposure', datasetIds: ['mouse'], observedAt: new Date().toISOString(), summary: 'x' },
+      }),
+    );
+    expect((await cli(dir, '--local', 'events', 'send', '--file', event)).out).toMatch(/^event .* put on killswitch-bus$/);
+    await stack.idle();
+    const list = json((await cli(dir, ...as(ALICE), '--json', 'incident', 'list', '--program', 'mci')).out);
+    const incidentId = list.result.incidents.find((i: { anomalyId?: string }) => i.anomalyId === 'cli-1').incidentId as string;
+
+    const notify = await cli(dir, ...as(ALICE), 'notify', '--incident', incidentId, '--wait');
+    expect(notify.code).toBe(0); // 33 of the 50 seeded employees have data in the mouse dataset
+    expect(notify.err).toMatch(/notices: 33 sent, 0 failed, 0 waiting of 33 planned$/);
+
+    const restore = await cli(dir, ...as(ALICE), '--json', 'grants', 'restore', '--incident', incidentId, '--reason', 'audience verified');
+    const requestId = json(restore.out).result.request.requestId as string;
+    expect((await cli(dir, ...as(ALICE), 'grants', 'approve', '--request', requestId)).code).toBe(3);
+    expect((await cli(dir, ...as(BOB), 'grants', 'approve', '--request', requestId)).code).toBe(0);
+    await stack.idle();
+
+    const show = await cli(dir, ...as(ALICE), 'incident', 'show', incidentId);
+    expect(show.out).toMatch(/GRANTS_REVOKED/);
+    expect(show.out).toMatch(/GRANTS_RESTORED/);
+    expect(show.out).toMatch(/notices\s+\{"planned":33,"pending":0,"sending":0,"sent":33,"failed":0\}/);
+  }, 120_000);
+
+  it('pauses through break-glass, recorded as unverified', async () => {
+    const out = await cli(dir, ...as(ALICE), '--json', 'pause', '--program', 'mci', '--scope', 'category#keystrokes', '--reason', 'URL down', '--break-glass');
+    expect(json(out.out)).toMatchObject({ ok: true, result: { state: { trigger: 'BREAK_GLASS', changedByVerified: false } } });
+  });
+
+  it('explains bad input with exit code 2', async () => {
+    expect(await cli(dir, ...as(ALICE), 'pause', '--program', 'mci')).toMatchObject({ code: 2, err: expect.stringContaining("required option '--reason <text>'") });
+    expect(await cli(dir, ...as(ALICE), 'pause', '--program', 'nope', '--reason', 'x')).toMatchObject({ code: 2, err: expect.stringContaining('unknown programId "nope"') });
+    expect(await cli(dir, '--local', 'status')).toMatchObject({ code: 2, err: expect.stringContaining('--local needs --as') });
+    expect(await cli(dir, '--as', ALICE, 'status')).toMatchObject({ code: 2, err: expect.stringContaining('only with --local') });
+    expect(await cli(dir, 'status')).toMatchObject({ code: 2, err: expect.stringContaining('no operator URL') });
+    expect(await cli(dir, ...as(ALICE), 'incident', 'list', '--limit', 'lots')).toMatchObject({ code: 2 });
+    expect(await cli(join(dir, 'nowhere'), ...as(ALICE), 'status')).toMatchObject({ code: 1, err: expect.stringContaining('no local stack is running') });
+  });
+
+  it('reports an unreachable endpoint and missing credentials clearly', async () => {
+    const unreachable = await cli(dir, '--url', 'http://127.0.0.1:9/', '--region', 'eu-west-1', 'status');
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.err).toMatch(/no AWS credentials|cannot reach http:\/\/127\.0\.0\.1:9\//);
+  });
+});
