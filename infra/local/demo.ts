@@ -157,6 +157,7 @@ try {
   const summary = {
     programId,
     incidentId,
+    totalMs: Math.round(Math.max(delivery.lastAt, ...timeline.map(([at]) => t0 + at)) - t0),
     stateVersion: state?.version ?? null,
     collectors: { total: collectorCount, halted: halts.length },
     haltMs: { p50: round(percentile(halts, 50)), max: round(Math.max(...halts)) },

@@ -186,11 +186,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       if (target.kind === 'queue') {
         const queueUrl = physical.get(refKey(target.target))?.ref;
         if (!queueUrl) throw new Error(`local runtime: rule ${name} targets an unknown queue`);
-        bus.addRule({ name, bus: busName, pattern: rule.pattern, deliver: (event) =>
-            void sqs
-              .send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(event) }))
-              .catch((error: unknown) => console.error(`local bus: delivery of ${event.id} to ${name} failed: ${String(error)}`)),
-        });
+        const dlqUrl = target.dlq ? physical.get(refKey({ stack: rule.ref.stack, logicalId: (target.dlq as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]! }))?.ref : undefined;
+        bus.addRule({ name, bus: busName, pattern: rule.pattern, deliver: (event) => deliverToQueue(sqs, event, queueUrl, dlqUrl, name) });
       } else {
         const fn = system.functions.find((f) => refKey(f.ref) === refKey(target.target));
         if (!fn) throw new Error(`local runtime: rule ${name} targets an unknown function`);
@@ -263,6 +260,39 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       running = false;
     },
   };
+}
+
+/**
+ * EventBridge → SQS: retried with backoff (EventBridge retries for up to 24 hours; locally
+ * three times), then sent to the rule target's DLQ with the error, as EventBridge does.
+ */
+async function deliverToQueue(sqs: SQSClient, event: { id: string }, queueUrl: string, dlqUrl: string | undefined, rule: string): Promise<void> {
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    if (attempt) await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+    try {
+      await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(event) }));
+      return;
+    } catch (error) {
+      lastError = error;
+    }
+  }
+  if (!dlqUrl) {
+    console.error(`local bus: ${rule} could not deliver ${event.id}: ${String(lastError)}`);
+    return;
+  }
+  await sqs
+    .send(
+      new SendMessageCommand({
+        QueueUrl: dlqUrl,
+        MessageBody: JSON.stringify(event),
+        MessageAttributes: {
+          RULE_ARN: { DataType: 'String', StringValue: rule },
+          ERROR_MESSAGE: { DataType: 'String', StringValue: String((lastError as Error)?.message ?? lastError).slice(0, 1000) },
+        },
+      }),
+    )
+    .catch((error: unknown) => console.error(`local bus: ${rule} could not dead-letter ${event.id}: ${String(error)}`));
 }
 
 function isKey(system: LocalSystem, r: ResourceRef): boolean {
