@@ -71,16 +71,19 @@ export const ApproveRestoreGrantsCommandSchema = z.object({
   reason: ReasonSchema.optional(),
 });
 
+/** Notice types an operator can send: those with a template (`update` and `resolved` are planned). */
+const SendableNoticeTypeSchema = NoticeTypeSchema.extract(['exposure']).default('exposure');
+
 export const NotifyCommandSchema = z.object({
   action: z.literal('notify'),
   incidentId: IncidentIdSchema,
-  noticeType: NoticeTypeSchema.default('exposure'),
+  noticeType: SendableNoticeTypeSchema,
 });
 
 export const ResendFailedCommandSchema = z.object({
   action: z.literal('resend-failed'),
   incidentId: IncidentIdSchema,
-  noticeType: NoticeTypeSchema.default('exposure'),
+  noticeType: SendableNoticeTypeSchema,
 });
 
 export const OperatorCommandSchema = z.discriminatedUnion('action', [

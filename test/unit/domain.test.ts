@@ -83,3 +83,10 @@ describe('Validation errors name the field', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 });
+
+describe('Notice types', () => {
+  it('accepts notify only for notice types that have a template', () => {
+    expect(parseOrThrow(OperatorCommandSchema, { action: 'notify', incidentId: 'inc-20261127-aaaaaaaaaaaa' }, 'operator command')).toMatchObject({ noticeType: 'exposure' });
+    expect(() => parseOrThrow(OperatorCommandSchema, { action: 'notify', incidentId: 'inc-20261127-aaaaaaaaaaaa', noticeType: 'resolved' }, 'operator command')).toThrow(/noticeType/);
+  });
+});
