@@ -7,12 +7,20 @@ import { ConfigurationError, toFieldIssues } from '#shared/errors.ts';
 const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 
 /** Everything a platform team sets to deploy killswitch; validated before anything is built. */
+/**
+ * Lambda allows 4 KB of environment variables per function in total; the programs travel in
+ * one of them (KILLSWITCH_PROGRAMS), next to a few table and queue names.
+ */
+export const MAX_PROGRAMS_JSON_BYTES = 3000;
+
 export const DeploymentConfigSchema = z.object({
   /** Prefix of both stack names: `<prefix>-Stateful`, `<prefix>-Stateless`. */
   stackPrefix: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,40}$/, 'must be a CloudFormation-safe name').default('Killswitch'),
   account: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id'),
   region: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'must be an AWS region such as eu-west-1'),
-  programs: ProgramsConfigSchema,
+  programs: ProgramsConfigSchema.refine((programs) => Buffer.byteLength(JSON.stringify(programs)) <= MAX_PROGRAMS_JSON_BYTES, {
+    message: `the programs configuration must fit in ${MAX_PROGRAMS_JSON_BYTES} bytes of JSON (Lambda's 4 KB environment limit); shorten ids or split programs across deployments`,
+  }),
   /** EventBridge `source` values of the custom detectors allowed to publish `Anomaly Detected`. */
   detectorSources: z.array(z.string().min(1).max(256)).min(1),
   operators: z

@@ -134,6 +134,11 @@ describe('Configuration', () => {
     ).toThrow(/programs\.0\.severityPolicy\.CRITICAL: CRITICAL anomalies must always pause/);
   });
 
+  it('refuses a programs configuration that would not fit in a Lambda environment', () => {
+    const programs = Array.from({ length: 40 }, (_, i) => ({ programId: `program-${i}`, datasetIds: ['keystrokes-dataset', 'mouse-dataset', 'transcripts-dataset'] }));
+    expect(() => sampleApp({ programs } as never)).toThrow(/programs: the programs configuration must fit in 3000 bytes/);
+  });
+
   it('refuses a malformed account id', () => {
     expect(() => sampleApp({ account: '12' })).toThrow(/account: must be a 12-digit AWS account id/);
   });
