@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type { z } from './schemas/z.ts';
 
 /** Exit-code-like category an error maps to at the edges (HTTP status, CLI exit code). */
 export type ErrorKind = 'BAD_INPUT' | 'NOT_FOUND' | 'REFUSED' | 'CONFLICT' | 'FAILURE';

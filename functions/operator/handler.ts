@@ -1,6 +1,6 @@
-import { LambdaFunctionUrlSchema } from '@aws-lambda-powertools/parser/schemas/lambda';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { OperatorCommandSchema } from '#shared/schemas/operator.ts';
+import { FunctionUrlEventSchema } from '#shared/schemas/aws-events.ts';
 import { parseOrThrow, PolicyRefusedError, ValidationError } from '#shared/errors.ts';
 import { OperatorService } from '#shared/killswitch/operator.ts';
 import { operatorServices } from '#shared/runtime/composition.ts';
@@ -18,7 +18,7 @@ const operator = new OperatorService(operatorServices());
  */
 export const handler = async (event: unknown): Promise<APIGatewayProxyStructuredResultV2> => {
   try {
-    const request = parseOrThrow(LambdaFunctionUrlSchema, event, 'Function URL event');
+    const request = parseOrThrow(FunctionUrlEventSchema, event, 'Function URL event');
     const userArn = request.requestContext.authorizer?.iam?.userArn;
     if (!userArn) throw new PolicyRefusedError('no verified IAM identity on the request');
     if (request.requestContext.http.method !== 'POST') {

@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import { z } from '../schemas/z.ts';
 import { ScopeSchema, ProgramIdSchema } from '../schemas/common.ts';
 import { parseOrThrow } from '../errors.ts';
 import { evaluate, type Evaluation } from './evaluate.ts';

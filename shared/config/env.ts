@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../schemas/z.ts';
 import { ConfigurationError, toFieldIssues } from '../errors.ts';
 import { ProgramsConfigSchema, type ProgramConfig } from '../schemas/config.ts';
 import { NoticeSettingsSchema } from '../schemas/notices.ts';

@@ -8,7 +8,7 @@ import type { IncidentLedger } from '../stores/ledger/incident-ledger.ts';
 import type { GrantRevoker } from './revoker.ts';
 import type { GrantRestorer } from './restorer.ts';
 import type { Budget } from './run.ts';
-import { z } from 'zod';
+import { z } from '../schemas/z.ts';
 
 /** A queue message: the `Kill Switch Engaged` event itself (EventBridge → SQS), or our own work item. */
 const EngagedEnvelopeSchema = z.object({ 'detail-type': z.literal(DetailType.KillSwitchEngaged), detail: KillSwitchEngagedSchema });

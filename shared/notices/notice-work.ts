@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../schemas/z.ts';
 import { DetailType, KillSwitchEngagedSchema } from '../schemas/domain-events.ts';
 import { PlanWorkSchema, SendBatchSchema, type PlanWork, type SendBatch } from '../schemas/notices.ts';
 import { parseOrThrow, ValidationError } from '../errors.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from '../schemas/z.ts';
 import { dynamoDocumentClient, eventBridgeClient, snsClient, sqsClient } from '../aws/clients.ts';
 import { DeadLetters } from '../aws/dead-letters.ts';
 import { WorkQueue } from '../aws/work-queue.ts';

@@ -1,5 +1,5 @@
-import { z } from 'zod';
-import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
+import { z } from './z.ts';
+import { EventBridgeEnvelopeSchema } from './aws-events.ts';
 import {
   DatasetIdSchema,
   ExternalIdSchema,
@@ -43,7 +43,7 @@ export type AnomalyDetail = z.infer<typeof AnomalyDetailSchema>;
 export type AnomalyDetailInput = z.input<typeof AnomalyDetailSchema>;
 
 /** The whole EventBridge event, as a Lambda target receives it. */
-export const AnomalyEventSchema = EventBridgeSchema.extend({
+export const AnomalyEventSchema = EventBridgeEnvelopeSchema.extend({
   'detail-type': z.literal(ANOMALY_DETAIL_TYPE),
   detail: AnomalyDetailSchema,
 });

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from './z.ts';
 
 /** Lower-case slug used for program and dataset ids: stable, URL- and key-safe. */
 export const SlugSchema = z

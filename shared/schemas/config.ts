@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from './z.ts';
 import { DatasetIdSchema, ProgramIdSchema, SeveritySchema } from './common.ts';
 import { NotifyModeSchema } from './domain-events.ts';
 

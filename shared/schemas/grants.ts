@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from './z.ts';
 import { DatasetIdSchema, IncidentIdSchema, ProgramIdSchema, TimestampSchema } from './common.ts';
 
 /** Permissions in increasing order of power: ADMIN implies WRITE implies READ. */

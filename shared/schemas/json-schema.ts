@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from './z.ts';
 import { AnomalyDetailSchema } from './anomaly.ts';
 import { KillSwitchEngagedSchema, KillSwitchReleasedSchema } from './domain-events.ts';
 import { OperatorCommandSchema } from './operator.ts';

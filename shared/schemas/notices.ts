@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from './z.ts';
 import { DatasetIdSchema, IncidentIdSchema, ProgramIdSchema, TimestampSchema } from './common.ts';
 
 export const EmployeeIdSchema = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 characters of letters, digits, ".", "_" or "-"');

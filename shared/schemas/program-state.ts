@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from './z.ts';
 import { IncidentIdSchema, ProgramIdSchema, ScopeSchema, TimestampSchema } from './common.ts';
 
 export const ProgramStatusSchema = z.enum(['ACTIVE', 'PAUSED']);
