@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: each benchmark side by side with its baseline, in one run, one JSON object per
  * benchmark. `-- --json` prints only the JSON lines; `-- --quick` runs small sizes (CI checks the
- * benchmarks still run); `-- --only name[,name]` runs some.
+ * benchmarks still run); `-- --only name[,name]` runs some; `-- --sizes 10000` sets fan-out sizes.
  */
 import { parseArgs } from 'node:util';
 import { gateHotPath } from './gate-hot-path.ts';
@@ -9,17 +9,19 @@ import { killPath } from './kill-path.ts';
 import { revocation } from './revocation.ts';
 import { propagation } from './propagation.ts';
 import { coldStart } from './cold-start.ts';
+import { fanOut } from './fan-out.ts';
 
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
-const { values } = parseArgs({ options: { json: { type: 'boolean', default: false }, quick: { type: 'boolean', default: false }, only: { type: 'string' } } });
+const { values } = parseArgs({ options: { json: { type: 'boolean', default: false }, quick: { type: 'boolean', default: false }, only: { type: 'string' }, sizes: { type: 'string' } } });
 const BENCHMARKS: Record<string, (o: { quick: boolean }) => Promise<Record<string, unknown>>> = {
   'gate-hot-path': gateHotPath,
   'kill-path': killPath,
   propagation,
   revocation,
+  'fan-out': (o) => fanOut({ ...o, sizes: values.sizes ? values.sizes.split(',').map(Number) : undefined }),
   'cold-start': coldStart,
 };
 const selected = values.only ? values.only.split(',') : Object.keys(BENCHMARKS);
