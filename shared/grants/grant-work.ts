@@ -7,7 +7,7 @@ import type { WorkQueue } from '../aws/work-queue.ts';
 import type { IncidentLedger } from '../stores/ledger/incident-ledger.ts';
 import type { GrantRevoker } from './revoker.ts';
 import type { GrantRestorer } from './restorer.ts';
-import type { Budget } from './run.ts';
+import type { Budget } from '../runtime/work.ts';
 import { z } from '../schemas/z.ts';
 
 /** A queue message: the `Kill Switch Engaged` event itself (EventBridge → SQS), or our own work item. */

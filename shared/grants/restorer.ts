@@ -1,7 +1,7 @@
 import type { RestoreWork } from '../schemas/grants.ts';
 import type { RevocationLedger } from '../stores/ledger/revocations.ts';
 import type { GrantBackend } from './backend.ts';
-import { inParallel, type Budget } from './run.ts';
+import { inParallel, type Budget } from '../runtime/work.ts';
 
 export type RestoreStep =
   | { done: true; counts: { restored: number; stillHeld: number; skipped: number }; continuations: number }

@@ -1,7 +1,7 @@
 import type { Grant, RevocationSnapshot, RevokeWork } from '../schemas/grants.ts';
 import type { RevocationLedger } from '../stores/ledger/revocations.ts';
 import type { GrantBackend } from './backend.ts';
-import { inParallel, type Budget } from './run.ts';
+import { inParallel, type Budget } from '../runtime/work.ts';
 
 export const REVOKER_PRINCIPAL = 'killswitch:revoke-grants';
 

@@ -5,7 +5,7 @@ import { parseOrThrow, ValidationError } from '../errors.ts';
 import type { DomainEventPublisher } from '../aws/domain-event-publisher.ts';
 import type { WorkQueue } from '../aws/work-queue.ts';
 import type { IncidentLedger } from '../stores/ledger/incident-ledger.ts';
-import type { Budget } from '../grants/run.ts';
+import type { Budget } from '../runtime/work.ts';
 import type { NoticePlanner } from './planner.ts';
 
 const EngagedEnvelopeSchema = z.object({ 'detail-type': z.literal(DetailType.KillSwitchEngaged), detail: KillSwitchEngagedSchema });

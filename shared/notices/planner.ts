@@ -2,8 +2,8 @@ import type { PlanWork, SendBatch } from '../schemas/notices.ts';
 import type { DataSubjectStore } from '../stores/data-subject-store.ts';
 import type { NoticeLedger } from '../stores/ledger/notice-ledger.ts';
 import type { WorkQueue } from '../aws/work-queue.ts';
-import type { Budget } from '../grants/run.ts';
-import { inParallel } from '../grants/run.ts';
+import type { Budget } from '../runtime/work.ts';
+import { inParallel } from '../runtime/work.ts';
 import { affectedEmployees } from './audience.ts';
 
 export const SEND_BATCH_SIZE = 50;

@@ -3,7 +3,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { ValidationError } from '../errors.ts';
 import type { DeadLetters } from '../aws/dead-letters.ts';
-import { budgetUntil, type Budget } from '../grants/run.ts';
+import { budgetUntil, type Budget } from './work.ts';
 import { describeError } from './observability.ts';
 
 /** Stop starting new pages this long before the function's timeout. */

@@ -4,7 +4,7 @@ import { DynamoGrantStore, grantKey } from '#shared/stores/grant-store.ts';
 import { LedgerTable, RevocationLedger } from '#shared/stores/ledger/index.ts';
 import { GrantRevoker } from '#shared/grants/revoker.ts';
 import { GrantRestorer } from '#shared/grants/restorer.ts';
-import { budgetUntil, type Budget } from '#shared/grants/run.ts';
+import { budgetUntil, type Budget } from '#shared/runtime/work.ts';
 import { parseGrantWork } from '#shared/grants/grant-work.ts';
 import { ValidationError } from '#shared/errors.ts';
 import type { RevokeWork } from '#shared/schemas/grants.ts';
