@@ -1,7 +1,9 @@
 import { z } from '../schemas/z.ts';
 import { DetailType, KillSwitchEngagedSchema } from '../schemas/domain-events.ts';
 import { PlanWorkSchema, SendBatchSchema, type PlanWork, type SendBatch } from '../schemas/notices.ts';
-import { parseOrThrow, ValidationError } from '../errors.ts';
+import { KillSwitchError, parseOrThrow, ValidationError } from '../errors.ts';
+import type { DeadLetters } from '../aws/dead-letters.ts';
+import type { NoticeSender, SendReport } from './sender.ts';
 import type { DomainEventPublisher } from '../aws/domain-event-publisher.ts';
 import type { WorkQueue } from '../aws/work-queue.ts';
 import type { IncidentLedger } from '../stores/ledger/incident-ledger.ts';
@@ -59,4 +61,41 @@ export async function performPlanWork(
     finishedAt: at,
   });
   return { outcome: 'DONE', planned: step.planned, queued: step.queued };
+}
+
+/** Some notices of a batch were not accepted; the batch is retried (SQS redelivers it). */
+export class NoticeBatchRetry extends KillSwitchError {
+  constructor(
+    failed: number,
+    attempt: number,
+    /** Notices this delivery did send (they are SENT and will be skipped by the retry). */
+    readonly sent: number,
+  ) {
+    super(`${failed} notices not accepted by SNS on attempt ${attempt}; the batch will be retried`, 'FAILURE');
+  }
+}
+
+/**
+ * Send one delivery of a batch. Before the last delivery, notices SNS rejected are retried with
+ * the batch (throws {@link NoticeBatchRetry}); on the last, they are marked FAILED and the batch
+ * of them goes to the DLQ with the errors, for `resend-failed`.
+ */
+export async function performSendBatch(
+  batch: SendBatch,
+  attempt: number,
+  deps: { sender: NoticeSender; deadLetters: DeadLetters; maxAttempts: number },
+): Promise<SendReport & { lastAttempt: boolean }> {
+  const lastAttempt = attempt >= deps.maxAttempts;
+  const report = await deps.sender.send(batch, { lastAttempt });
+  if (report.failed.length && lastAttempt) {
+    const errors = [...new Set(report.failed.map((f) => f.error))].join('; ');
+    await deps.deadLetters.send(
+      JSON.stringify({ ...batch, employeeIds: report.failed.map((f) => f.employeeId) }),
+      `notices marked FAILED after ${attempt} attempts: ${errors}`,
+      'send-notices',
+    );
+  } else if (report.failed.length) {
+    throw new NoticeBatchRetry(report.failed.length, attempt, report.sent.length);
+  }
+  return { ...report, lastAttempt };
 }

@@ -6,21 +6,14 @@ import { buildApp, type KillSwitchApp } from '#infra/app.ts';
 import { loadDeploymentConfig, parseDeploymentConfig, type DeploymentConfigInput } from '#infra/config.ts';
 
 /** The sample deployment, built in memory without bundling (tests never run esbuild). */
-export function sampleApp(overrides: Partial<DeploymentConfigInput> = {}): KillSwitchApp & { stateful: Template; stateless: Template } & {
-  built: KillSwitchApp;
-} {
+export function sampleApp(overrides: Partial<DeploymentConfigInput> = {}): { app: KillSwitchApp['app']; stateful: Template; stateless: Template } {
   const base = loadDeploymentConfig();
   const config = parseDeploymentConfig({ ...base, ...overrides });
   const built = buildApp(config, {
     outdir: mkdtempSync(join(tmpdir(), 'ks-cdk-')),
     context: { 'aws:cdk:bundling-stacks': [] },
   });
-  return {
-    ...built,
-    built,
-    stateful: Template.fromStack(built.stateful),
-    stateless: Template.fromStack(built.stateless),
-  } as never;
+  return { app: built.app, stateful: Template.fromStack(built.stateful), stateless: Template.fromStack(built.stateless) };
 }
 
 type Json = Record<string, unknown>;

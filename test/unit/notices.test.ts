@@ -4,6 +4,7 @@ import { PublishBatchCommand, SNSClient } from '@aws-sdk/client-sns';
 import { renderNotice, type NoticeContext } from '#shared/notices/render.ts';
 import { NoticePublisher } from '#shared/aws/notice-publisher.ts';
 import { affectedEmployees } from '#shared/notices/audience.ts';
+import { performSendBatch } from '#shared/notices/notice-work.ts';
 import type { DataSubject } from '#shared/schemas/notices.ts';
 import type { DataSubjectStore } from '#shared/stores/data-subject-store.ts';
 
@@ -131,5 +132,34 @@ describe('Function: affectedEmployees', () => {
     let n = 0;
     for await (const _ of affectedEmployees(store, ['k'], { pageSize: 10 })) if (++n === 25) break;
     expect(pages()).toBe(3);
+  });
+});
+
+describe('Function: performSendBatch', () => {
+  const batch = { type: 'send' as const, incidentId: 'inc-20261127-5b40bfcd731b', noticeType: 'exposure' as const, employeeIds: ['E1', 'E2', 'E3'] };
+  const setup = (report: { sent: string[]; failed: { employeeId: string; error: string }[]; skipped: string[] }) => {
+    const calls: { options: { lastAttempt: boolean } }[] = [];
+    const dead: { body: string; reason: string }[] = [];
+    const deps = {
+      sender: { send: async (_b: unknown, options: { lastAttempt: boolean }) => (calls.push({ options }), report) } as never,
+      deadLetters: { send: async (body: string, reason: string) => void dead.push({ body, reason }) } as never,
+      maxAttempts: 5,
+    };
+    return { deps, calls, dead };
+  };
+
+  it('retries a batch with rejected notices before the last delivery, counting what was sent', async () => {
+    const { deps, dead } = setup({ sent: ['E1'], failed: [{ employeeId: 'E2', error: 'Throttled' }], skipped: ['E3'] });
+    await expect(performSendBatch(batch, 2, deps)).rejects.toMatchObject({ name: 'NoticeBatchRetry', sent: 1 });
+    expect(dead).toEqual([]);
+  });
+
+  it('on the last delivery, dead-letters only the failed notices with their errors, and succeeds', async () => {
+    const { deps, calls, dead } = setup({ sent: ['E1'], failed: [{ employeeId: 'E2', error: 'Throttled' }, { employeeId: 'E3', error: 'Throttled' }], skipped: [] });
+    const report = await performSendBatch(batch, 5, deps);
+    expect(report.lastAttempt).toBe(true);
+    expect(calls[0]!.options).toEqual({ lastAttempt: true });
+    expect(JSON.parse(dead[0]!.body).employeeIds).toEqual(['E2', 'E3']);
+    expect(dead[0]!.reason).toBe('notices marked FAILED after 5 attempts: Throttled');
   });
 });

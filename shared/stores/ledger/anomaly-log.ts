@@ -58,9 +58,4 @@ export class AnomalyLog {
       }),
     );
   }
-
-  /** Whether an anomaly (or AWS finding) id has been seen: used by the sweep for missed findings. */
-  async seen(programId: string, anomalyId: string): Promise<boolean> {
-    return (await this.table.get(LedgerKeys.anomaly(programId, anomalyId))) !== undefined;
-  }
 }

@@ -57,28 +57,32 @@ export class RevocationLedger {
   /** Counts over every snapshot entry of the incident (and, with a request id, its restore outcomes). */
   async counts(incidentId: string, requestId?: string): Promise<{ revoked: number; alsoHeld: number; restored: number; stillHeld: number; skipped: number }> {
     const counts = { revoked: 0, alsoHeld: 0, restored: 0, stillHeld: 0, skipped: 0 };
-    for (const [prefix, tally] of [
-      ['REVOKED#', (i: Record<string, unknown>) => (i.previousStatus === 'ACTIVE' ? counts.revoked++ : counts.alsoHeld++)],
-      [`RESTORE#${requestId ?? ''}`, (i: Record<string, unknown>) => (i.outcome === 'RESTORED' ? counts.restored++ : i.outcome === 'STILL_HELD' ? counts.stillHeld++ : counts.skipped++)],
-    ] as const) {
-      if (prefix === 'RESTORE#' && !requestId) continue;
-      let ExclusiveStartKey: Record<string, unknown> | undefined;
-      do {
-        const page = await this.table.client.send(
-          new QueryCommand({
-            TableName: this.table.tableName,
-            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-            ExpressionAttributeValues: { ':pk': `INCIDENT#${incidentId}`, ':prefix': prefix },
-            ProjectionExpression: 'previousStatus, outcome',
-            ConsistentRead: true,
-            ExclusiveStartKey,
-          }),
-        );
-        for (const item of page.Items ?? []) tally(item);
-        ExclusiveStartKey = page.LastEvaluatedKey;
-      } while (ExclusiveStartKey);
+    await this.#scan(incidentId, 'REVOKED#', (i) => (i.previousStatus === 'ACTIVE' ? counts.revoked++ : counts.alsoHeld++));
+    if (requestId) {
+      await this.#scan(incidentId, `RESTORE#${requestId}#`, (i) =>
+        i.outcome === 'RESTORED' ? counts.restored++ : i.outcome === 'STILL_HELD' ? counts.stillHeld++ : counts.skipped++,
+      );
     }
     return counts;
+  }
+
+  /** Every entry under the incident with the sort-key prefix, only the fields counts need. */
+  async #scan(incidentId: string, prefix: string, visit: (item: Record<string, unknown>) => void): Promise<void> {
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.table.client.send(
+        new QueryCommand({
+          TableName: this.table.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': `INCIDENT#${incidentId}`, ':prefix': prefix },
+          ProjectionExpression: 'previousStatus, outcome',
+          ConsistentRead: true,
+          ExclusiveStartKey,
+        }),
+      );
+      for (const item of page.Items ?? []) visit(item);
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
   }
 
   /** The restore outcomes that were not RESTORED, for the operator's report. */
