@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ProgramsConfigSchema } from '#shared/schemas/config.ts';
 import { NoticeSettingsSchema } from '#shared/schemas/notices.ts';
+import { FINDING_SOURCES, FindingMapSchema, type FindingMap } from '#shared/schemas/findings.ts';
 import { ConfigurationError, toFieldIssues } from '#shared/errors.ts';
 
 const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
@@ -46,9 +47,50 @@ export const DeploymentConfigSchema = z.object({
   }),
   /** p99 duration of the anomaly trigger above which the operators are alerted. */
   triggerDurationAlarmMs: z.number().int().min(100).default(3000),
+  /** AWS findings (Macie, GuardDuty, Security Hub) as triggers: which sources, which resources belong to which program. */
+  findings: FindingMapSchema.extend({
+    /** Sources whose findings are taken (rules on the default bus) and swept. */
+    sources: z.array(z.enum(FINDING_SOURCES)).default([...FINDING_SOURCES]),
+    sweep: z
+      .object({
+        /** How often the sweep lists recent findings; 0 turns it off. */
+        everyMinutes: z.number().int().min(0).max(1440).default(15),
+        /** How far back the first run looks. */
+        lookbackHours: z.number().int().min(1).max(2160).default(24),
+        /** Each run starts this long before the previous run's watermark. */
+        overlapMinutes: z.number().int().min(0).max(1440).default(10),
+        /** Findings per source and run, at most (the rest waits for the next run). */
+        maxFindingsPerRun: z.number().int().min(1).max(100_000).default(2000),
+      })
+      .default({ everyMinutes: 15, lookbackHours: 24, overlapMinutes: 10, maxFindingsPerRun: 2000 }),
+  }).default({ s3: [], accounts: [], sources: [...FINDING_SOURCES], sweep: { everyMinutes: 15, lookbackHours: 24, overlapMinutes: 10, maxFindingsPerRun: 2000 } }),
+}).superRefine((config, ctx) => {
+  // Every mapping must name a deployed program and one of its datasets.
+  const programs = new Map(config.programs.map((p) => [p.programId, new Set(p.datasetIds)]));
+  config.findings.s3.forEach((m, i) => {
+    const datasets = programs.get(m.programId);
+    if (!datasets) ctx.addIssue({ code: 'custom', path: ['findings', 's3', i, 'programId'], message: `"${m.programId}" is not one of the programs` });
+    else if (!datasets.has(m.datasetId)) ctx.addIssue({ code: 'custom', path: ['findings', 's3', i, 'datasetId'], message: `"${m.datasetId}" is not a dataset of program "${m.programId}"` });
+  });
+  config.findings.accounts.forEach((m, i) => {
+    if (!programs.has(m.programId)) ctx.addIssue({ code: 'custom', path: ['findings', 'accounts', i, 'programId'], message: `"${m.programId}" is not one of the programs` });
+  });
+  const envBytes = Buffer.byteLength(JSON.stringify(config.programs)) + Buffer.byteLength(JSON.stringify(findingMapOf(config)));
+  if (envBytes > MAX_PROGRAMS_JSON_BYTES + 500) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['findings'],
+      message: `the programs and the finding mappings must fit in ${MAX_PROGRAMS_JSON_BYTES + 500} bytes of JSON together (Lambda's 4 KB environment limit); they take ${envBytes}`,
+    });
+  }
 });
 export type DeploymentConfig = z.infer<typeof DeploymentConfigSchema>;
 export type DeploymentConfigInput = z.input<typeof DeploymentConfigSchema>;
+
+/** The resource map as the finding functions read it (`KILLSWITCH_FINDING_MAP`). */
+export function findingMapOf(config: Pick<DeploymentConfig, 'findings'>): FindingMap {
+  return { s3: config.findings.s3, accounts: config.findings.accounts };
+}
 
 export const DEFAULT_CONFIG_PATH = 'config/killswitch.sample.json';
 

@@ -97,6 +97,8 @@ export class LocalEventBus {
     if (!entry.Source) return fail('InvalidArgument', 'Parameter Source is not valid. Reason: Source is a required argument.');
     if (!entry.DetailType) return fail('InvalidArgument', 'Parameter DetailType is not valid. Reason: DetailType is a required argument.');
     if (!entry.Detail) return fail('InvalidArgument', 'Parameter Detail is not valid. Reason: Detail is a required argument.');
+    // Sources starting with "aws." belong to AWS services: PutEvents refuses them, as in AWS.
+    if (entry.Source.startsWith('aws.')) return fail('NotAuthorizedForSourceException', `Not authorized for the source ${entry.Source}.`);
     if (Buffer.byteLength(JSON.stringify(entry)) > MAX_ENTRY_BYTES) return fail('InvalidArgument', 'Entry is larger than 256 KB');
     let detail: unknown;
     try {
@@ -120,11 +122,27 @@ export class LocalEventBus {
       resources: entry.Resources ?? [],
       detail,
     };
+    this.#route(bus, event);
+    return { EventId: event.id };
+  }
+
+  /**
+   * An event an AWS service (Macie, GuardDuty, Security Hub) puts on the account's default bus,
+   * exactly as given: the local stand-in for the service side, which PutEvents cannot play.
+   */
+  emitServiceEvent(event: BusEvent): string {
+    if (typeof event.source !== 'string' || !event.source.startsWith('aws.')) throw new Error('a service event has an "aws." source');
+    if (!this.buses.includes('default')) throw new Error('the local bus has no default bus');
+    const copy = structuredClone(event);
+    this.#route('default', copy);
+    return copy.id;
+  }
+
+  #route(bus: string, event: BusEvent): void {
     const matched = this.#rules.filter((r) => r.bus === bus && r.matches(event));
     this.journal.push({ at: performance.now(), bus, event, rules: matched.map((r) => r.name) });
     if (this.journal.length > this.journalLimit) this.journal.shift();
     // Asynchronous, like EventBridge: PutEvents returns before any target runs.
     for (const rule of matched) queueMicrotask(() => rule.deliver(structuredClone(event)));
-    return { EventId: event.id };
   }
 }

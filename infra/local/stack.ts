@@ -43,12 +43,20 @@ export interface LocalStack {
   topics: Record<string, string>;
   queues: Record<string, string>;
   busName: string;
+  /** Scheduled rules: listed, not run (invoke their functions through `functions`). */
+  schedules: LocalSchedule[];
   functions: LocalFunctions;
   bus: LocalEventBus;
   fauxqs: FauxqsServer;
   /** Resolves when the bus, the async invocations and the queue pollers are quiet. */
   idle(): Promise<void>;
   stop(): Promise<void>;
+}
+
+export interface LocalSchedule {
+  name: string;
+  expression: string;
+  function: string | undefined;
 }
 
 let running = false;
@@ -179,7 +187,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const dlqUrl = f.dlq ? physical.get(refKey(f.dlq))?.ref : undefined;
     functions.register(f, lookup.attr(f.ref, 'Arn')!, mod.handler, dlqUrl);
   }
+  const schedules: LocalSchedule[] = [];
   for (const rule of system.rules) {
+    if (rule.schedule !== undefined) {
+      // Scheduled rules do not run by themselves locally (the finding sweep would call the real
+      // Macie, GuardDuty and Security Hub APIs); tests and tools invoke their functions directly.
+      const fn = system.functions.find((f) => rule.targets.some((t) => refKey(t.target) === refKey(f.ref)));
+      schedules.push({ name: stripHash(rule.ref.logicalId), expression: rule.schedule, function: fn?.name });
+      continue;
+    }
     const busName = resolve(rule.bus, rule.ref.stack).split('/').pop()!;
     for (const target of rule.targets) {
       const name = stripHash(rule.ref.logicalId);
@@ -235,6 +251,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     topics,
     queues,
     busName: system.buses[0]?.name ?? 'default',
+    schedules,
     functions,
     bus,
     fauxqs,

@@ -38,6 +38,8 @@ export interface LocalRuleSpec {
   ref: ResourceRef;
   bus: unknown;
   pattern: unknown;
+  /** A scheduled rule (`rate(…)`/`cron(…)`) instead of a pattern. */
+  schedule?: string;
   /** A Lambda function or an SQS queue, by the resource its ARN points at. */
   targets: { target: ResourceRef; kind: 'function' | 'queue'; maxAttempts: number; maxAgeS: number; dlq?: unknown }[];
 }
@@ -135,6 +137,7 @@ export function describeSystem(templates: Record<string, CfnTemplate>): LocalSys
             ref,
             bus: p.EventBusName ?? 'default',
             pattern: p.EventPattern,
+            ...(typeof p.ScheduleExpression === 'string' ? { schedule: p.ScheduleExpression } : {}),
             targets: targets.map((t) => {
               const retry = (t.RetryPolicy ?? {}) as { MaximumRetryAttempts?: number; MaximumEventAgeInSeconds?: number };
               const target = refOf(stack, t.Arn);

@@ -9,6 +9,7 @@ import { OperatorControl } from '../constructs/operator-control.ts';
 import { KillSwitchDashboard } from '../constructs/dashboard.ts';
 import { GrantRevocation } from '../constructs/grant-revocation.ts';
 import { ExposureNotices } from '../constructs/exposure-notices.ts';
+import { FindingTriggers } from '../constructs/finding-triggers.ts';
 import type { KillSwitchResources } from '../constructs/resources.ts';
 
 export interface StatelessStackProps extends StackProps {
@@ -24,6 +25,7 @@ export class StatelessStack extends Stack {
   readonly collectorAccess: CollectorAccess;
   readonly revocation: GrantRevocation;
   readonly notices: ExposureNotices;
+  readonly findings: FindingTriggers;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
@@ -38,6 +40,7 @@ export class StatelessStack extends Stack {
     };
     this.collectorAccess = new CollectorAccess(this, 'CollectorAccess', { resources });
     this.trigger = new AnomalyTriggerCapability(this, 'AnomalyTrigger', { resources });
+    this.findings = new FindingTriggers(this, 'FindingTriggers', { resources });
     this.revocation = new GrantRevocation(this, 'GrantRevocation', { resources });
     this.notices = new ExposureNotices(this, 'ExposureNotices', { resources });
     this.operator = new OperatorControl(this, 'OperatorControl', {
@@ -50,6 +53,10 @@ export class StatelessStack extends Stack {
       deadLetterQueues: {
         'trigger delivery': this.trigger.targetDlq,
         'trigger invocations': this.trigger.function.deadLetterQueue,
+        'finding delivery': this.findings.targetDlq,
+        'finding trigger invocations': this.findings.trigger.deadLetterQueue,
+        'rejected findings': this.findings.rejectedFindings,
+        ...(this.findings.sweep ? { 'finding sweep invocations': this.findings.sweep.deadLetterQueue } : {}),
         'operator invocations': this.operator.function.deadLetterQueue,
         'break-glass invocations': this.operator.breakGlass.deadLetterQueue,
         'grant work': this.revocation.deadLetterQueue,

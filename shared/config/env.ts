@@ -2,6 +2,7 @@ import { z } from '../schemas/z.ts';
 import { ConfigurationError, toFieldIssues } from '../errors.ts';
 import { ProgramsConfigSchema, type ProgramConfig } from '../schemas/config.ts';
 import { NoticeSettingsSchema } from '../schemas/notices.ts';
+import { FINDING_SOURCES, FindingMapSchema } from '../schemas/findings.ts';
 
 /**
  * The one place that reads `process.env`. Each function declares the variables it needs
@@ -60,6 +61,19 @@ export const EnvVars = {
   /** Deliveries of a send batch before its failed notices are marked FAILED and dead-lettered. */
   noticeMaxAttempts: { NOTICE_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5) },
   noticePlanBudget: { NOTICE_PLAN_BUDGET_MS: z.coerce.number().int().min(100).default(600_000) },
+  /** Which AWS resources belong to which program and dataset (the `findings` section of the configuration). */
+  findingMap: { KILLSWITCH_FINDING_MAP: jsonOf(FindingMapSchema) },
+  rejectedFindingsQueue: { REJECTED_FINDINGS_QUEUE_URL: name },
+  /** Comma-separated finding sources the sweep lists. */
+  sweepSources: {
+    SWEEP_SOURCES: z
+      .string({ error: 'is required' })
+      .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+      .pipe(z.array(z.enum(FINDING_SOURCES))),
+  },
+  sweepLookbackMs: { SWEEP_LOOKBACK_MS: z.coerce.number().int().min(60_000).default(86_400_000) },
+  sweepOverlapMs: { SWEEP_OVERLAP_MS: z.coerce.number().int().min(0).default(600_000) },
+  sweepMaxFindings: { SWEEP_MAX_FINDINGS: z.coerce.number().int().min(1).default(2000) },
 } as const;
 
 /** Looks up a program in the deployed configuration. */

@@ -13,7 +13,11 @@ import { DomainEventPublisher } from '../aws/domain-event-publisher.ts';
 import { OperatorAlerts } from '../aws/operator-alerts.ts';
 import { EnvVars, ProgramRegistry, readEnv } from '../config/env.ts';
 import { ProgramStateStore } from '../stores/program-state-store.ts';
-import { AnomalyLog, ApprovalRequests, AuditTrail, IncidentLedger, LedgerTable } from '../stores/ledger/index.ts';
+import { AnomalyLog, ApprovalRequests, AuditTrail, FindingLog, IncidentLedger, LedgerTable } from '../stores/ledger/index.ts';
+import { AnomalyTrigger } from '../killswitch/trigger.ts';
+import { FindingIntake } from '../findings/intake.ts';
+import { FindingRejections } from '../findings/rejections.ts';
+import { ResourceMap } from '../findings/resource-map.ts';
 
 /** Environment of the functions that act on the kill switch (trigger, operator). */
 export const KillSwitchEnvSchema = z.object({
@@ -42,6 +46,29 @@ export function killSwitchServices(env: KillSwitchEnv = readEnv(KillSwitchEnvSch
     alerts: new OperatorAlerts(snsClient(), env.ALERT_TOPIC_ARN),
   };
 }
+
+/** The finding trigger: the kill switch, the resource map and the rejected-findings queue. */
+export const FindingTriggerEnvSchema = KillSwitchEnvSchema.extend({ ...EnvVars.findingMap, ...EnvVars.rejectedFindingsQueue });
+
+export function findingServices(env = readEnv(FindingTriggerEnvSchema)) {
+  const base = killSwitchServices(env);
+  const findings = new FindingLog(base.ledger);
+  const trigger = new AnomalyTrigger(base);
+  return {
+    ...base,
+    findings,
+    intake: new FindingIntake({ map: new ResourceMap(env.KILLSWITCH_FINDING_MAP), trigger, anomalies: base.anomalies, findings }),
+    rejections: new FindingRejections(base.alerts, new DeadLetters(sqsClient(), env.REJECTED_FINDINGS_QUEUE_URL)),
+  };
+}
+
+/** The finding sweep: the finding trigger's services, which sources to list and how far. */
+export const FindingSweepEnvSchema = FindingTriggerEnvSchema.extend({
+  ...EnvVars.sweepSources,
+  ...EnvVars.sweepLookbackMs,
+  ...EnvVars.sweepOverlapMs,
+  ...EnvVars.sweepMaxFindings,
+});
 
 /** The operator function: the kill switch, plus queuing grant restores and notice planning. */
 export const OperatorEnvSchema = KillSwitchEnvSchema.extend({ ...EnvVars.grantWorkQueue, ...EnvVars.noticePlanQueue });

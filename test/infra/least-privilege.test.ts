@@ -38,6 +38,37 @@ const EXPECTED: Record<string, string[]> = {
     'dynamodb:PutItem -> Ledger',
     'dynamodb:UpdateItem -> Ledger',
   ],
+  // The finding trigger acts on the kill switch like the anomaly trigger, and keeps malformed findings.
+  FindingTriggersTriggerRole: [
+    ...baseline('FindingTriggersTrigger'),
+    ...publishes,
+    ...dynamoKey(true),
+    'dynamodb:GetItem -> ProgramState',
+    'dynamodb:UpdateItem -> ProgramState',
+    'dynamodb:GetItem -> Ledger',
+    'dynamodb:PutItem -> Ledger',
+    'dynamodb:UpdateItem -> Ledger',
+    'sqs:SendMessage -> FindingTriggersRejectedFindings',
+  ],
+  // The sweep: the same, plus read-only finding APIs in this account and region.
+  FindingTriggersSweepRole: [
+    ...baseline('FindingTriggersSweep'),
+    ...publishes,
+    ...dynamoKey(true),
+    'dynamodb:GetItem -> ProgramState',
+    'dynamodb:UpdateItem -> ProgramState',
+    'dynamodb:GetItem -> Ledger',
+    'dynamodb:PutItem -> Ledger',
+    'dynamodb:UpdateItem -> Ledger',
+    'sqs:SendMessage -> FindingTriggersRejectedFindings',
+    // Macie's finding actions have no resource types; GuardDuty's ListDetectors neither.
+    'macie2:ListFindings -> *',
+    'macie2:GetFindings -> *',
+    'guardduty:ListDetectors -> *',
+    'guardduty:ListFindings -> arn:AWS::Partition:guardduty:eu-west-1:111111111111:detector/*',
+    'guardduty:GetFindings -> arn:AWS::Partition:guardduty:eu-west-1:111111111111:detector/*',
+    'securityhub:GetFindings -> arn:AWS::Partition:securityhub:eu-west-1:111111111111:hub/default',
+  ],
   OperatorControlOperatorRole: [
     ...baseline('OperatorControlOperator'),
     ...publishes,
@@ -107,6 +138,10 @@ const EXPECTED: Record<string, string[]> = {
 /** Resource-based permissions on the functions: who may invoke what, and how. */
 const EXPECTED_INVOKERS = [
   'events.amazonaws.com: lambda:InvokeFunction on AnomalyTriggerFunction (from AnomalyTriggerAnomalyRule)',
+  'events.amazonaws.com: lambda:InvokeFunction on FindingTriggersTriggerFunction (from FindingTriggersMacieRule)',
+  'events.amazonaws.com: lambda:InvokeFunction on FindingTriggersTriggerFunction (from FindingTriggersGuardDutyRule)',
+  'events.amazonaws.com: lambda:InvokeFunction on FindingTriggersTriggerFunction (from FindingTriggersSecurityHubRule)',
+  'events.amazonaws.com: lambda:InvokeFunction on FindingTriggersSweepFunction (from FindingTriggersSweepSchedule)',
   'OperatorControlOperatorsRole: lambda:InvokeFunction on OperatorControlBreakGlassFunction',
   'OperatorControlOperatorsRole: lambda:InvokeFunction on OperatorControlOperatorFunction (via URL only)',
   'OperatorControlOperatorsRole: lambda:InvokeFunctionUrl on OperatorControlOperatorFunction (AWS_IAM)',

@@ -47,6 +47,12 @@ export class AnomalyLog {
     return takenOver ? { claim: 'PROCESS' } : { claim: 'IN_PROGRESS', since };
   }
 
+  /** Whether every effect of this anomaly is recorded (a cheap read for the finding sweep). */
+  async isComplete(programId: string, anomalyId: string): Promise<boolean> {
+    const record = await this.table.get(LedgerKeys.anomaly(programId, anomalyId));
+    return record?.status === 'COMPLETED';
+  }
+
   async complete(programId: string, anomalyId: string, now: Date): Promise<void> {
     await this.table.client.send(
       new UpdateCommand({

@@ -5,4 +5,5 @@ export { AnomalyLog, type AnomalyClaim } from './anomaly-log.ts';
 export { ApprovalRequests } from './approval-requests.ts';
 export { LedgerKeys, LEDGER_KIND_INDEX } from './keys.ts';
 export { RevocationLedger } from './revocations.ts';
+export { FindingLog } from './finding-log.ts';
 export { NoticeLedger, NOTICE_SHARDS, type NoticeCounts } from './notice-ledger.ts';

@@ -13,6 +13,9 @@ export const LedgerKeys = {
   }),
   anomaly: (programId: string, anomalyId: string) => ({ pk: `ANOMALY#${programId}#${anomalyId}`, sk: '#ANOMALY' }),
   approvalRequest: (requestId: string) => ({ pk: `REQUEST#${requestId}`, sk: '#REQUEST' }),
+  /** An AWS finding that concerns no program (recorded, not acted on). */
+  finding: (source: string, findingId: string) => ({ pk: `FINDING#${source}#${findingId}`, sk: '#FINDING' }),
+  sweepWatermark: (source: string) => ({ pk: `SWEEP#${source}`, sk: '#WATERMARK' }),
 } as const;
 
 /** Global secondary index (`gsi1pk`, `gsi1sk`) that lists records of one kind by time (incidents, approval requests). */

@@ -1,0 +1,211 @@
+import { createHash } from 'node:crypto';
+import type { z } from '../schemas/z.ts';
+import type { Severity } from '../schemas/common.ts';
+import { ValidationError, toFieldIssues } from '../errors.ts';
+import {
+  AsffFindingSchema,
+  FindingEventTypes,
+  GuardDutyFindingEventSchema,
+  GuardDutyFindingSchema,
+  MacieFindingEventSchema,
+  MacieFindingSchema,
+  SecurityHubFindingsEventSchema,
+  type FindingSource,
+} from '../schemas/findings.ts';
+import { asffSeverity, guardDutySeverity, macieSeverity } from './relevance.ts';
+
+/** An AWS resource a finding is about, as far as the mapping needs it. */
+export type ResourceRef =
+  | { kind: 's3'; bucket: string; key?: string }
+  /** An IAM user, role or access key: mapped by account and region. */
+  | { kind: 'identity'; type: string };
+
+/** A finding from any source, in the few terms killswitch acts on. Never the finding's data. */
+export interface NormalisedFinding {
+  source: FindingSource;
+  findingId: string;
+  type: string;
+  /** On killswitch's scale; `undefined` for informational findings (no issue found). */
+  severity: Severity | undefined;
+  title: string;
+  account: string;
+  region: string;
+  /** Stable across updates of the finding: the anomaly's `observedAt`. */
+  createdAt: string;
+  updatedAt: string;
+  /** When the activity was seen, where the source says. */
+  window?: { start: string; end: string };
+  resources: ResourceRef[];
+  /** The source's own resource type names (for relevance). */
+  resourceTypes: string[];
+  archived: boolean;
+  sample: boolean;
+  /** Security Hub: the product that produced the finding. */
+  product?: string;
+}
+
+export type ParsedFinding =
+  | { ok: true; finding: NormalisedFinding }
+  | { ok: false; source: FindingSource | undefined; error: ValidationError; findingId?: string; raw: unknown };
+
+function parse<S extends z.ZodType>(schema: S, input: unknown, what: string): { data: z.infer<S> } | { error: ValidationError } {
+  const result = schema.safeParse(input);
+  return result.success ? { data: result.data } : { error: new ValidationError(what, toFieldIssues(result.error)) };
+}
+
+const idOf = (raw: unknown, field: string): string | undefined => {
+  const v = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>)[field] : undefined;
+  return typeof v === 'string' ? v.slice(0, 1024) : undefined;
+};
+
+// Control characters never reach the ledger; titles are capped.
+// eslint-disable-next-line no-control-regex
+const clean = (s: string | undefined, fallback: string) => (s ?? '').replace(/[\u0000-\u001f\u007f]+/g, ' ').trim().slice(0, 500) || fallback;
+
+/** A Macie `Finding` object (the event's detail, or GetFindings output once dates are strings). */
+export function parseMacieFinding(raw: unknown): ParsedFinding {
+  const r = parse(MacieFindingSchema, raw, 'Macie finding');
+  if ('error' in r) return { ok: false, source: 'macie', error: r.error, findingId: idOf(raw, 'id'), raw };
+  const f = r.data;
+  const { s3Bucket, s3Object } = f.resourcesAffected;
+  return {
+    ok: true,
+    finding: {
+      source: 'macie',
+      findingId: f.id,
+      type: f.type,
+      severity: macieSeverity(f.severity.description),
+      title: clean(f.title, f.type),
+      account: f.accountId,
+      region: f.region,
+      createdAt: f.createdAt,
+      updatedAt: f.updatedAt,
+      window: { start: f.createdAt, end: f.updatedAt },
+      resources: [{ kind: 's3', bucket: s3Bucket.name, ...(s3Object?.key ? { key: s3Object.key } : {}) }],
+      resourceTypes: [s3Object?.key ? 'S3Object' : 'S3Bucket'],
+      archived: f.archived ?? false,
+      sample: f.sample ?? false,
+    },
+  };
+}
+
+/** A GuardDuty `Finding` in its JSON (camelCase) form, as in the event's detail. */
+export function parseGuardDutyFinding(raw: unknown): ParsedFinding {
+  const r = parse(GuardDutyFindingSchema, raw, 'GuardDuty finding');
+  if ('error' in r) return { ok: false, source: 'guardduty', error: r.error, findingId: idOf(raw, 'id'), raw };
+  const f = r.data;
+  const { resource, service } = f;
+  const resources: ResourceRef[] =
+    resource.resourceType === 'S3Bucket'
+      ? (resource.s3BucketDetails ?? []).map((b) => ({ kind: 's3' as const, bucket: b.name }))
+      : resource.resourceType === 'AccessKey'
+        ? [{ kind: 'identity', type: resource.accessKeyDetails?.userType ?? 'AccessKey' }]
+        : [];
+  const first = service?.eventFirstSeen;
+  const last = service?.eventLastSeen;
+  return {
+    ok: true,
+    finding: {
+      source: 'guardduty',
+      findingId: f.id,
+      type: f.type,
+      severity: guardDutySeverity(f.severity),
+      title: clean(f.title, f.type),
+      account: f.accountId,
+      region: f.region,
+      createdAt: f.createdAt,
+      updatedAt: f.updatedAt,
+      ...(first && last && Date.parse(last) >= Date.parse(first) ? { window: { start: first, end: last } } : {}),
+      resources,
+      resourceTypes: [resource.resourceType],
+      archived: service?.archived ?? false,
+      sample: service?.additionalInfo?.sample ?? false,
+    },
+  };
+}
+
+const S3_ARN = /^arn:aws[a-z-]*:s3:::([^/]+)(?:\/(.+))?$/;
+
+/** One ASFF finding (an element of `detail.findings`, or GetFindings output). */
+export function parseAsffFinding(raw: unknown): ParsedFinding {
+  const r = parse(AsffFindingSchema, raw, 'Security Hub finding');
+  if ('error' in r) return { ok: false, source: 'securityhub', error: r.error, findingId: idOf(raw, 'Id'), raw };
+  const f = r.data;
+  const resources: ResourceRef[] = [];
+  for (const res of f.Resources) {
+    const s3 = S3_ARN.exec(res.Id);
+    if ((res.Type === 'AwsS3Bucket' || res.Type === 'AwsS3Object') && s3) {
+      resources.push({ kind: 's3', bucket: s3[1]!, ...(res.Type === 'AwsS3Object' && s3[2] ? { key: s3[2] } : {}) });
+    } else if (res.Type.startsWith('AwsIam')) {
+      resources.push({ kind: 'identity', type: res.Type });
+    }
+  }
+  const first = f.FirstObservedAt;
+  const last = f.LastObservedAt;
+  return {
+    ok: true,
+    finding: {
+      source: 'securityhub',
+      findingId: f.Id,
+      type: f.Types?.[0] ?? f.GeneratorId ?? 'unknown',
+      severity: asffSeverity(f.Severity),
+      title: clean(f.Title, f.Types?.[0] ?? 'Security Hub finding'),
+      account: f.AwsAccountId,
+      region: f.Region ?? f.Resources[0]?.Region ?? '',
+      createdAt: f.CreatedAt,
+      updatedAt: f.UpdatedAt,
+      ...(first && last && Date.parse(last) >= Date.parse(first) ? { window: { start: first, end: last } } : {}),
+      resources,
+      resourceTypes: f.Resources.map((res) => res.Type),
+      archived: f.RecordState === 'ARCHIVED' || f.Workflow?.Status === 'RESOLVED' || f.Workflow?.Status === 'SUPPRESSED',
+      sample: f.Sample ?? false,
+      ...(f.ProductName ? { product: f.ProductName } : {}),
+    },
+  };
+}
+
+const SOURCES_BY_EVENT_SOURCE = new Map<string, FindingSource>(
+  Object.entries(FindingEventTypes).map(([name, t]) => [t.source, name as FindingSource]),
+);
+
+/**
+ * Any of the three finding events, as EventBridge delivers it, into one parse result per finding
+ * (Security Hub events carry several). A bad finding is a result of its own: the others go on.
+ */
+export function parseFindingEvent(event: unknown): ParsedFinding[] {
+  const eventSource = idOf(event, 'source');
+  const source = eventSource === undefined ? undefined : SOURCES_BY_EVENT_SOURCE.get(eventSource);
+  const reject = (error: ValidationError): ParsedFinding[] => [{ ok: false, source, error, raw: event }];
+  switch (source) {
+    case 'macie': {
+      const r = parse(MacieFindingEventSchema, event, 'Macie Finding event');
+      return 'error' in r ? reject(r.error) : [parseMacieFinding(r.data.detail)];
+    }
+    case 'guardduty': {
+      const r = parse(GuardDutyFindingEventSchema, event, 'GuardDuty Finding event');
+      return 'error' in r ? reject(r.error) : [parseGuardDutyFinding(r.data.detail)];
+    }
+    case 'securityhub': {
+      const r = parse(SecurityHubFindingsEventSchema, event, 'Security Hub Findings - Imported event');
+      return 'error' in r ? reject(r.error) : r.data.detail.findings.map((f) => parseAsffFinding(f));
+    }
+    default:
+      return reject(
+        new ValidationError('finding event', [
+          { path: 'source', message: `must be one of ${[...SOURCES_BY_EVENT_SOURCE.keys()].join(', ')}` },
+        ]),
+      );
+  }
+}
+
+const EXTERNAL_ID = /^[\w.:/@+=,-]{1,256}$/;
+
+/**
+ * The anomaly id of a finding: `<source>:<finding id>`, the key both the event path and the sweep
+ * claim. Ids too long or with other characters (some ASFF ids) are hashed.
+ */
+export function anomalyIdOf(source: FindingSource, findingId: string): string {
+  const plain = `${source}:${findingId}`;
+  if (EXTERNAL_ID.test(plain)) return plain;
+  return `${source}:sha256:${createHash('sha256').update(findingId).digest('hex').slice(0, 40)}`;
+}

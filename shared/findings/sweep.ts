@@ -1,0 +1,118 @@
+import type { FindingSource } from '../schemas/findings.ts';
+import type { FindingLog } from '../stores/ledger/finding-log.ts';
+import type { FindingIntake, IgnoredReason } from './intake.ts';
+import type { FindingRejections } from './rejections.ts';
+import { isThrottling, type SweepSource } from './sources.ts';
+
+export interface SweepReport {
+  source: FindingSource;
+  since: string;
+  listed: number;
+  /** Anomalies handed to the trigger. */
+  handled: number;
+  /** Anomalies the event path (or an earlier sweep) had already completed. */
+  alreadyHandled: number;
+  ignored: Partial<Record<IgnoredReason, number>>;
+  rejected: number;
+  watermark: string;
+  complete: boolean;
+  stoppedBy?: 'budget' | 'limit' | 'throttled' | 'error';
+  error?: string;
+}
+
+export interface FindingSweepDeps {
+  intake: Pick<FindingIntake, 'handle'>;
+  findings: Pick<FindingLog, 'watermark' | 'saveWatermark'>;
+  rejections: Pick<FindingRejections, 'reject'>;
+  clock?: () => Date;
+  /** First run: how far back to look. */
+  initialLookbackMs: number;
+  /** Each run starts this much before the watermark: findings indexed late are still listed. */
+  overlapMs: number;
+  /** Findings listed per source and run, at most; the rest waits for the next run. */
+  maxFindingsPerRun: number;
+}
+
+/**
+ * The safety net under the event path: Macie delivers to EventBridge on a best-effort basis and
+ * GuardDuty repeats updates only every few hours, so a missed event must not mean a missed pause.
+ *
+ * Per source: list findings updated since the watermark (less an overlap), oldest first, page by
+ * page; skip what is already handled (the anomaly key the event path claims); hand the rest to the
+ * intake. The watermark moves to the newest finding fully processed, so a run stopped by its time
+ * budget, its finding limit, throttling or an error resumes where it stopped.
+ */
+export class FindingSweep {
+  readonly #clock: () => Date;
+  constructor(private readonly deps: FindingSweepDeps) {
+    this.#clock = deps.clock ?? (() => new Date());
+  }
+
+  async run(source: SweepSource, hasTime: () => boolean = () => true): Promise<SweepReport> {
+    const { deps } = this;
+    const now = this.#clock();
+    const previous = await deps.findings.watermark(source.name);
+    const since = previous ? new Date(Date.parse(previous.watermark) - deps.overlapMs) : new Date(now.getTime() - deps.initialLookbackMs);
+    const report: SweepReport = {
+      source: source.name,
+      since: since.toISOString(),
+      listed: 0,
+      handled: 0,
+      alreadyHandled: 0,
+      ignored: {},
+      rejected: 0,
+      watermark: previous?.watermark ?? since.toISOString(),
+      complete: false,
+    };
+    const advance = (iso: string) => {
+      const t = new Date(iso).toISOString();
+      if (t > report.watermark) report.watermark = t;
+    };
+
+    try {
+      pages: for await (const page of source.pages(since, now)) {
+        for (const item of page) {
+          report.listed++;
+          if (!item.ok) {
+            await deps.rejections.reject(item, 'sweep');
+            report.rejected++;
+            continue;
+          }
+          const outcome = await deps.intake.handle(item.finding, { skipHandled: true });
+          if (outcome.outcome === 'IGNORED') report.ignored[outcome.reason] = (report.ignored[outcome.reason] ?? 0) + 1;
+          else {
+            for (const a of outcome.anomalies) {
+              if (a.outcome === 'ALREADY_HANDLED') report.alreadyHandled++;
+              else report.handled++;
+            }
+          }
+          advance(item.finding.updatedAt);
+        }
+        if (report.listed >= deps.maxFindingsPerRun) {
+          report.stoppedBy = 'limit';
+          break pages;
+        }
+        if (!hasTime()) {
+          report.stoppedBy = 'budget';
+          break pages;
+        }
+      }
+      if (!report.stoppedBy) {
+        report.complete = true;
+        // Nothing newer exists up to `now`: the next run need not look further back than this.
+        advance(new Date(now.getTime() - deps.overlapMs).toISOString());
+      }
+    } catch (error) {
+      report.stoppedBy = isThrottling(error) ? 'throttled' : 'error';
+      report.error = `${(error as Error).name}: ${(error as Error).message}`.slice(0, 500);
+    }
+
+    await deps.findings.saveWatermark({
+      source: source.name,
+      watermark: report.watermark,
+      lastRunAt: now.toISOString(),
+      lastRun: { listed: report.listed, handled: report.handled, seen: report.alreadyHandled, complete: report.complete },
+    });
+    return report;
+  }
+}

@@ -1,0 +1,192 @@
+import { z } from './z.ts';
+import { EventBridgeEnvelopeSchema } from './aws-events.ts';
+import { DatasetIdSchema, ProgramIdSchema, TimestampSchema } from './common.ts';
+
+/*
+ * The three AWS finding events killswitch takes, as AWS documents them:
+ *
+ * - Amazon Macie, `aws.macie` / `Macie Finding`: the detail is the Macie `Finding` object
+ *   (Macie API reference, "Findings"; Macie user guide, "EventBridge event schema for Macie findings").
+ * - Amazon GuardDuty, `aws.guardduty` / `GuardDuty Finding`: the detail is the GuardDuty `Finding`
+ *   object in its JSON (camelCase) form, schemaVersion 2.0.
+ * - AWS Security Hub, `aws.securityhub` / `Security Hub Findings - Imported`: the detail holds
+ *   `findings`, an array of AWS Security Finding Format (ASFF) objects.
+ *
+ * Strict on the fields killswitch relies on (ids, type, severity, time, resources, account),
+ * tolerant of everything else: zod drops unknown keys, and AWS adds fields over time.
+ */
+
+export const FINDING_SOURCES = ['macie', 'guardduty', 'securityhub'] as const;
+export type FindingSource = (typeof FINDING_SOURCES)[number];
+
+export const FindingEventTypes = {
+  macie: { source: 'aws.macie', detailType: 'Macie Finding' },
+  guardduty: { source: 'aws.guardduty', detailType: 'GuardDuty Finding' },
+  securityhub: { source: 'aws.securityhub', detailType: 'Security Hub Findings - Imported' },
+} as const satisfies Record<FindingSource, { source: string; detailType: string }>;
+
+export const AwsAccountIdSchema = z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id');
+export const AwsRegionSchema = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-1');
+/** S3 bucket naming rules (general purpose buckets). */
+export const BucketNameSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name (3-63 characters of a-z, 0-9, "." and "-")');
+
+const FindingIdSchema = z.string().min(1, 'must not be empty').max(1024, 'must be at most 1024 characters');
+const FindingTypeSchema = z.string().min(1, 'must not be empty').max(256, 'must be at most 256 characters');
+const TitleSchema = z.string().max(4096).optional();
+
+// ---------------------------------------------------------------------------------------------
+// Amazon Macie
+// ---------------------------------------------------------------------------------------------
+
+/** Macie severity: `description` Low | Medium | High, `score` 1 to 3. */
+export const MacieSeveritySchema = z.object({
+  description: z.enum(['Low', 'Medium', 'High'], 'must be Low, Medium or High'),
+  score: z.number().int().min(1).max(3).optional(),
+});
+
+export const MacieFindingSchema = z.object({
+  id: FindingIdSchema,
+  accountId: AwsAccountIdSchema,
+  region: z.string().min(1),
+  type: FindingTypeSchema,
+  title: TitleSchema,
+  /** CLASSIFICATION (sensitive data) or POLICY. */
+  category: z.string().optional(),
+  severity: MacieSeveritySchema,
+  createdAt: TimestampSchema,
+  updatedAt: TimestampSchema,
+  archived: z.boolean().optional(),
+  sample: z.boolean().optional(),
+  resourcesAffected: z.object({
+    s3Bucket: z.object({ name: BucketNameSchema, arn: z.string().optional() }),
+    s3Object: z.object({ key: z.string().min(1).max(1024) }).nullish(),
+  }),
+});
+export type MacieFinding = z.infer<typeof MacieFindingSchema>;
+
+export const MacieFindingEventSchema = EventBridgeEnvelopeSchema.extend({
+  source: z.literal(FindingEventTypes.macie.source),
+  'detail-type': z.literal(FindingEventTypes.macie.detailType),
+  detail: MacieFindingSchema,
+});
+
+// ---------------------------------------------------------------------------------------------
+// Amazon GuardDuty
+// ---------------------------------------------------------------------------------------------
+
+export const GuardDutyFindingSchema = z.object({
+  id: FindingIdSchema,
+  accountId: AwsAccountIdSchema,
+  region: z.string().min(1),
+  type: FindingTypeSchema,
+  title: TitleSchema,
+  /** 1.0 to 10.0: Low 1.0-3.9, Medium 4.0-6.9, High 7.0-8.9, Critical 9.0-10.0. */
+  severity: z.number().min(0, 'must be between 0 and 10').max(10, 'must be between 0 and 10'),
+  createdAt: TimestampSchema,
+  updatedAt: TimestampSchema,
+  resource: z.object({
+    resourceType: z.string().min(1),
+    s3BucketDetails: z.array(z.object({ name: BucketNameSchema, arn: z.string().optional() })).max(100).optional(),
+    accessKeyDetails: z.object({ userType: z.string().optional(), principalId: z.string().optional() }).optional(),
+  }),
+  service: z
+    .object({
+      archived: z.boolean().optional(),
+      eventFirstSeen: TimestampSchema.optional(),
+      eventLastSeen: TimestampSchema.optional(),
+      additionalInfo: z.object({ sample: z.boolean().optional() }).optional(),
+    })
+    .optional(),
+});
+export type GuardDutyFinding = z.infer<typeof GuardDutyFindingSchema>;
+
+export const GuardDutyFindingEventSchema = EventBridgeEnvelopeSchema.extend({
+  source: z.literal(FindingEventTypes.guardduty.source),
+  'detail-type': z.literal(FindingEventTypes.guardduty.detailType),
+  detail: GuardDutyFindingSchema,
+});
+
+// ---------------------------------------------------------------------------------------------
+// AWS Security Hub (ASFF)
+// ---------------------------------------------------------------------------------------------
+
+export const ASFF_SEVERITY_LABELS = ['INFORMATIONAL', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] as const;
+
+export const AsffFindingSchema = z.object({
+  SchemaVersion: z.string().optional(),
+  Id: FindingIdSchema,
+  ProductArn: z.string().min(1),
+  ProductName: z.string().optional(),
+  GeneratorId: z.string().optional(),
+  AwsAccountId: AwsAccountIdSchema,
+  Region: z.string().optional(),
+  Types: z.array(z.string().max(256)).max(50).optional(),
+  Title: TitleSchema,
+  CreatedAt: TimestampSchema,
+  UpdatedAt: TimestampSchema,
+  FirstObservedAt: TimestampSchema.optional(),
+  LastObservedAt: TimestampSchema.optional(),
+  /** Label is preferred; Normalized (0-100) is deprecated but still filled in by Security Hub. */
+  Severity: z
+    .object({
+      Label: z.enum(ASFF_SEVERITY_LABELS, `must be one of ${ASFF_SEVERITY_LABELS.join(', ')}`).optional(),
+      Normalized: z.number().int().min(0).max(100).optional(),
+    })
+    .refine((s) => s.Label !== undefined || s.Normalized !== undefined, { message: 'must have Label or Normalized', path: ['Label'] }),
+  Resources: z
+    .array(z.object({ Type: z.string().min(1), Id: z.string().min(1).max(2048), Region: z.string().optional() }))
+    .min(1, 'must list at least one resource')
+    .max(32),
+  RecordState: z.enum(['ACTIVE', 'ARCHIVED']).optional(),
+  Workflow: z.object({ Status: z.string() }).optional(),
+  Sample: z.boolean().optional(),
+});
+export type AsffFinding = z.infer<typeof AsffFindingSchema>;
+
+/** The envelope alone: each finding in `detail.findings` is parsed on its own, so one bad finding never sinks the others. */
+export const SecurityHubFindingsEventSchema = EventBridgeEnvelopeSchema.extend({
+  source: z.literal(FindingEventTypes.securityhub.source),
+  'detail-type': z.literal(FindingEventTypes.securityhub.detailType),
+  detail: z.object({ findings: z.array(z.unknown()).min(1, 'must hold at least one finding').max(100) }),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Resource mapping: which program and dataset an AWS resource belongs to
+// ---------------------------------------------------------------------------------------------
+
+export const S3MappingSchema = z.object({
+  bucket: BucketNameSchema,
+  /** Object key prefix; empty (the default) means the whole bucket. The longest matching prefix wins. */
+  prefix: z.string().max(1024).default(''),
+  programId: ProgramIdSchema,
+  datasetId: DatasetIdSchema,
+  /** Only findings from this account match (recommended when bucket names are reused across partitions). */
+  account: AwsAccountIdSchema.optional(),
+});
+
+export const AccountMappingSchema = z.object({
+  account: AwsAccountIdSchema,
+  /** Only findings from this region match; all regions when omitted. */
+  region: AwsRegionSchema.optional(),
+  /** Findings about identities (IAM users, roles, access keys) in this account concern this program, all its datasets. */
+  programId: ProgramIdSchema,
+});
+
+export const FindingMapSchema = z.object({
+  s3: z.array(S3MappingSchema).max(100).default([]),
+  accounts: z.array(AccountMappingSchema).max(50).default([]),
+});
+export type FindingMap = z.infer<typeof FindingMapSchema>;
+export type FindingMapInput = z.input<typeof FindingMapSchema>;
+
+/** Watermark of the finding sweep, one per source. */
+export const SweepWatermarkSchema = z.object({
+  source: z.enum(FINDING_SOURCES),
+  /** Findings updated at or after this time (less an overlap) are listed by the next run. */
+  watermark: TimestampSchema,
+  lastRunAt: TimestampSchema,
+  lastRun: z.object({ listed: z.number().int(), handled: z.number().int(), seen: z.number().int(), complete: z.boolean() }),
+});
+export type SweepWatermark = z.infer<typeof SweepWatermarkSchema>;
