@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, CommanderError } from 'commander';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { LOCAL_SERVICE_EVENT_TARGET } from '#infra/local/event-bus.ts';
 import { awsTarget, localTarget, type OperatorResponse, type OperatorTarget } from './cli/targets.ts';
 import { localSeed, localUp, readLocalState } from './cli/local.ts';
 import { CliError, Exit, exitFor } from './cli/exit-codes.ts';
@@ -220,6 +221,22 @@ export async function main(argv: string[], io: CliIo = { out: console.log, err: 
         throw new CliError(`cannot read ${o.file}: ${(error as Error).message}`, Exit.BAD_INPUT);
       }
       const local = g.local ? readLocalState(g.stateDir) : undefined;
+      const rawSource = String(raw.Source ?? raw.source ?? '');
+      if (rawSource.startsWith('aws.')) {
+        // AWS services put their own events on the default bus; PutEvents refuses "aws." sources.
+        if (!local) throw new CliError(`${o.file}: "${rawSource}" events are put on the default bus by AWS itself; only the local stack (--local) can play that part`, Exit.BAD_INPUT);
+        if (raw['detail-type'] === undefined || raw.detail === undefined) throw new CliError(`${o.file}: an AWS service event needs the whole EventBridge event (source, detail-type, detail, …)`, Exit.BAD_INPUT);
+        const response = await fetch(local.endpoints.eventbridge, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': LOCAL_SERVICE_EVENT_TARGET },
+          body: JSON.stringify(raw),
+        });
+        const result = (await response.json()) as { EventId?: string; message?: string };
+        if (!response.ok) throw new CliError(`${o.file}: ${result.message ?? response.status}`, Exit.BAD_INPUT);
+        if (g.json) io.out(JSON.stringify(result));
+        else io.out(`event ${result.EventId} put on default (as ${rawSource})`);
+        return;
+      }
       const entry = {
         Source: (raw.Source ?? raw.source) as string,
         DetailType: (raw.DetailType ?? raw['detail-type']) as string,

@@ -1,8 +1,9 @@
 /**
  * `npm run demo`: a whole incident on the embedded stack, with nothing to set up.
  *
- * A detector puts a CRITICAL `Anomaly Detected` event on the bus; the anomaly trigger pauses
- * the program; every simulated collector stops by itself. The timeline shows each step with
+ * A detector puts a CRITICAL `Anomaly Detected` event on the bus (or, with `--source macie |
+ * guardduty | securityhub`, that AWS service puts its sample HIGH finding on the default bus); the
+ * trigger pauses the program; every simulated collector stops by itself. The timeline shows each step with
  * its time since the event; `--json` ends with one JSON line of the figures.
  */
 import { parseArgs } from 'node:util';
@@ -18,6 +19,8 @@ import { ReceiveMessageCommand, DeleteMessageBatchCommand, SQSClient } from '@aw
 import { NoticeLedger } from '#shared/stores/ledger/index.ts';
 import { seedDataSubjects, seedGrants, seedPrograms } from './seed.ts';
 import { fleetNow, percentile, startCollectorFleet } from './collector-fleet.ts';
+import { sampleFindingEvent } from './samples.ts';
+import { FINDING_SOURCES, FindingEventTypes } from '#shared/schemas/findings.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -26,8 +29,15 @@ const { values: args } = parseArgs({
     employees: { type: 'string', default: '2000' },
     'refresh-ms': { type: 'string', default: '250' },
     verbose: { type: 'boolean', default: false },
+    source: { type: 'string', default: 'anomaly' },
   },
 });
+const SOURCES = ['anomaly', ...FINDING_SOURCES] as const;
+if (!(SOURCES as readonly string[]).includes(args.source!)) {
+  console.error(`--source must be one of ${SOURCES.join(', ')}, got "${args.source}"`);
+  process.exit(2);
+}
+const source = args.source as (typeof SOURCES)[number];
 const collectorCount = positiveInt(args.collectors, '--collectors');
 const employeeCount = positiveInt(args.employees, '--employees');
 const refreshIntervalMs = positiveInt(args['refresh-ms'], '--refresh-ms');
@@ -92,12 +102,23 @@ try {
   const t0 = performance.now();
   const t0Fleet = fleetNow();
   const t0Wall = Date.now();
-  const put = await eventBridge.send(
-    new PutEventsCommand({
-      Entries: [{ EventBusName: stack.busName, Source: stack.config.detectorSources[0], DetailType: ANOMALY_DETAIL_TYPE, Detail: JSON.stringify(anomaly) }],
-    }),
-  );
-  if (put.FailedEntryCount) throw new Error(`the bus rejected the anomaly: ${JSON.stringify(put.Entries)}`);
+  let opening: string;
+  let triggerFunction = 'anomaly-trigger';
+  if (source === 'anomaly') {
+    const put = await eventBridge.send(
+      new PutEventsCommand({
+        Entries: [{ EventBusName: stack.busName, Source: stack.config.detectorSources[0], DetailType: ANOMALY_DETAIL_TYPE, Detail: JSON.stringify(anomaly) }],
+      }),
+    );
+    if (put.FailedEntryCount) throw new Error(`the bus rejected the anomaly: ${JSON.stringify(put.Entries)}`);
+    opening = `CRITICAL anomaly ${anomaly.anomalyId} put on the bus (${ANOMALY_DETAIL_TYPE})`;
+  } else {
+    // What the AWS service does on its own: its finding event lands on the account's default bus.
+    const event = sampleFindingEvent(source, { at: new Date(), suffix: String(Date.now()) });
+    stack.bus.emitServiceEvent(event);
+    triggerFunction = 'finding-trigger';
+    opening = `${FindingEventTypes[source].detailType} on the default bus (${event.source}): ${describeFinding(event.detail)}`;
+  }
   say('');
 
   const deadline = t0 + refreshIntervalMs * 8 + 2000;
@@ -121,7 +142,7 @@ try {
   const state = (await new ProgramStateStore(doc, stack.tables.programState).get(programId, '*'))?.state;
   const incidentId = state?.incidentId ?? '';
   const incident = await new IncidentLedger(new LedgerTable(doc, stack.tables.ledger)).get(incidentId);
-  const trigger = stack.functions.log.find((l) => l.function === 'anomaly-trigger');
+  const trigger = stack.functions.log.find((l) => l.function === triggerFunction);
   const engaged = stack.bus.journal.find((j) => j.event['detail-type'] === 'Kill Switch Engaged');
   const grantsRevoked = stack.bus.journal.find((j) => j.event['detail-type'] === 'Grants Revoked');
   const planned = stack.bus.journal.find((j) => j.event['detail-type'] === 'Exposure Notices Planned');
@@ -134,8 +155,9 @@ try {
   const halts = fleet.haltedAt.filter((t): t is number => t !== undefined).map((t) => t - handedAt);
 
   const sinceEvent = fleet.haltedAt.filter((t): t is number => t !== undefined).map((t) => t - t0Fleet);
-  const timeline: [number, string][] = [[0, `CRITICAL anomaly ${anomaly.anomalyId} put on the bus (${ANOMALY_DETAIL_TYPE})`]];
-  if (trigger) timeline.push([trigger.startedAt - t0, 'anomaly-trigger invoked by rule AnomalyTriggerAnomalyRule (pattern from the synthesized template)']);
+  const timeline: [number, string][] = [[0, opening]];
+  const rule = stack.bus.journal.find((j) => j.at >= t0)?.rules.join(', ') ?? '?';
+  if (trigger) timeline.push([trigger.startedAt - t0, `${triggerFunction} invoked by rule ${rule} (pattern from the synthesized template)`]);
   if (state) timeline.push([Date.parse(state.changedAt) - t0Wall, `flag flipped: ${programId}/* ${state.status} at version ${state.version} (one conditional write)`]);
   if (sinceEvent.length) {
     timeline.push([Math.min(...sinceEvent), 'first collector halted']);
@@ -155,6 +177,7 @@ try {
   say(`Incident record: the operator "incident" action for ${incidentId} (Function URL or CLI).`);
 
   const summary = {
+    source,
     programId,
     incidentId,
     totalMs: Math.round(Math.max(delivery.lastAt, ...timeline.map(([at]) => t0 + at)) - t0),
@@ -180,6 +203,17 @@ try {
   process.exitCode = halts.length === collectorCount ? 0 : 1;
 } finally {
   await stack.stop();
+}
+
+/** One line about a sample finding: its type, severity and resource (never its content). */
+function describeFinding(detail: unknown): string {
+  const d = detail as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  if (d.findings) {
+    const f = d.findings[0];
+    return `${f.Severity?.Label} ${f.GeneratorId ?? f.Types?.[0]} on ${f.Resources?.[0]?.Id}`;
+  }
+  if (d.resourcesAffected) return `${String(d.severity?.description).toUpperCase()} ${d.type} on s3://${d.resourcesAffected.s3Bucket?.name}`;
+  return `severity ${d.severity} ${d.type} on s3://${d.resource?.s3BucketDetails?.[0]?.name}`;
 }
 
 function engagedIncidentId(local: LocalStack): string {

@@ -39,6 +39,8 @@ interface PutEventsEntry {
 }
 
 const MAX_ENTRIES = 10;
+/** `X-Amz-Target` of the local bus's stand-in for AWS services putting their own events. */
+export const LOCAL_SERVICE_EVENT_TARGET = 'KillswitchLocal.EmitServiceEvent';
 const MAX_ENTRY_BYTES = 256 * 1024;
 
 /**
@@ -77,6 +79,16 @@ export class LocalEventBus {
         headers: { 'content-type': 'application/x-amz-json-1.1' },
         body: JSON.stringify({ __type: type, message }),
       });
+      if (target === LOCAL_SERVICE_EVENT_TARGET) {
+        // Local only: an AWS service's own event (Macie, GuardDuty, Security Hub) onto the default bus.
+        try {
+          const event = JSON.parse(body) as BusEvent;
+          const id = this.emitServiceEvent({ ...event, id: event.id ?? randomUUID() });
+          return { status: 200, headers: { 'content-type': 'application/x-amz-json-1.1' }, body: JSON.stringify({ EventId: id }) };
+        } catch (e) {
+          return error(400, 'ValidationException', (e as Error).message);
+        }
+      }
       if (target !== 'AWSEvents.PutEvents') return error(400, 'UnknownOperationException', `the local bus supports only PutEvents, not ${target}`);
       let request: { Entries?: PutEventsEntry[] };
       try {

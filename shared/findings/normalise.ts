@@ -179,15 +179,15 @@ export function parseFindingEvent(event: unknown): ParsedFinding[] {
   switch (source) {
     case 'macie': {
       const r = parse(MacieFindingEventSchema, event, 'Macie Finding event');
-      return 'error' in r ? reject(r.error) : [parseMacieFinding(r.data.detail)];
+      return 'error' in r ? reject(r.error) : [within('detail', parseMacieFinding(r.data.detail))];
     }
     case 'guardduty': {
       const r = parse(GuardDutyFindingEventSchema, event, 'GuardDuty Finding event');
-      return 'error' in r ? reject(r.error) : [parseGuardDutyFinding(r.data.detail)];
+      return 'error' in r ? reject(r.error) : [within('detail', parseGuardDutyFinding(r.data.detail))];
     }
     case 'securityhub': {
       const r = parse(SecurityHubFindingsEventSchema, event, 'Security Hub Findings - Imported event');
-      return 'error' in r ? reject(r.error) : r.data.detail.findings.map((f) => parseAsffFinding(f));
+      return 'error' in r ? reject(r.error) : r.data.detail.findings.map((f, i) => within(`detail.findings.${i}`, parseAsffFinding(f)));
     }
     default:
       return reject(
@@ -196,6 +196,13 @@ export function parseFindingEvent(event: unknown): ParsedFinding[] {
         ]),
       );
   }
+}
+
+/** Issue paths of a finding parsed out of an event, as paths in the event. */
+function within(prefix: string, parsed: ParsedFinding): ParsedFinding {
+  if (parsed.ok) return parsed;
+  const issues = parsed.error.issues.map((i) => ({ ...i, path: i.path === '(root)' ? prefix : `${prefix}.${i.path}` }));
+  return { ...parsed, error: new ValidationError(parsed.error.message.replace(/^invalid ([^:]+):.*$/, '$1'), issues) };
 }
 
 const EXTERNAL_ID = /^[\w.:/@+=,-]{1,256}$/;

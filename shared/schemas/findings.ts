@@ -66,10 +66,11 @@ export const MacieFindingSchema = z.object({
 });
 export type MacieFinding = z.infer<typeof MacieFindingSchema>;
 
+/** The envelope; the detail is parsed on its own, so that a rejection can still name the finding. */
 export const MacieFindingEventSchema = EventBridgeEnvelopeSchema.extend({
   source: z.literal(FindingEventTypes.macie.source),
   'detail-type': z.literal(FindingEventTypes.macie.detailType),
-  detail: MacieFindingSchema,
+  detail: z.record(z.string(), z.unknown()),
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -105,7 +106,7 @@ export type GuardDutyFinding = z.infer<typeof GuardDutyFindingSchema>;
 export const GuardDutyFindingEventSchema = EventBridgeEnvelopeSchema.extend({
   source: z.literal(FindingEventTypes.guardduty.source),
   'detail-type': z.literal(FindingEventTypes.guardduty.detailType),
-  detail: GuardDutyFindingSchema,
+  detail: z.record(z.string(), z.unknown()),
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -82,6 +82,17 @@ describe('CLI: killswitch against the local stack', () => {
     expect(json(out.out)).toMatchObject({ ok: true, result: { state: { trigger: 'BREAK_GLASS', changedByVerified: false } } });
   });
 
+  it('sends an AWS sample finding locally, as the service would, and refuses to fake one against AWS', async () => {
+    const sample = join(import.meta.dirname, '../../infra/local/samples/guardduty-finding.json');
+    const sent = await cli(dir, '--local', 'events', 'send', '--file', sample);
+    expect(sent).toMatchObject({ code: 0, out: expect.stringMatching(/^event .* put on default \(as aws\.guardduty\)$/) });
+    await stack.idle();
+    expect(stack.bus.journal.some((j) => j.event.source === 'aws.guardduty' && j.rules.includes('FindingTriggersGuardDutyRule'))).toBe(true);
+    expect(stack.functions.log.some((l) => l.function === 'finding-trigger' && l.ok)).toBe(true);
+    const remote = await cli(dir, '--region', 'eu-west-1', 'events', 'send', '--file', sample);
+    expect(remote).toMatchObject({ code: 2, err: expect.stringContaining('put on the default bus by AWS itself') });
+  });
+
   it('explains bad input with exit code 2', async () => {
     expect(await cli(dir, ...as(ALICE), 'pause', '--program', 'mci')).toMatchObject({ code: 2, err: expect.stringContaining("required option '--reason <text>'") });
     expect(await cli(dir, ...as(ALICE), 'pause', '--program', 'nope', '--reason', 'x')).toMatchObject({ code: 2, err: expect.stringContaining('unknown programId "nope"') });

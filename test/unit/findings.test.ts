@@ -72,7 +72,7 @@ describe('Finding normalisers (documented event shapes)', () => {
     const rejected = parsed[2]!;
     if (rejected.ok) throw new Error('expected a rejection');
     expect(rejected.findingId).toBe(`${good.Id}-3`);
-    expect(rejected.error.issues.map((i) => i.path).sort()).toEqual(['AwsAccountId', 'Severity.Label']);
+    expect(rejected.error.issues.map((i) => i.path).sort()).toEqual(['detail.findings.2.AwsAccountId', 'detail.findings.2.Severity.Label']);
   });
 
   it('tolerates fields AWS adds later, and rejects a missing relied-on field by name', () => {

@@ -1,0 +1,107 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { startLocalStack, type LocalStack } from '#infra/local/stack.ts';
+import { seedPrograms } from '#infra/local/seed.ts';
+import { sampleFindingEvent } from '#infra/local/samples.ts';
+import { dynamoDocumentClient } from '#shared/aws/clients.ts';
+import { ProgramStateStore } from '#shared/stores/program-state-store.ts';
+import { FindingLog, IncidentLedger, LedgerTable } from '#shared/stores/ledger/index.ts';
+import { anomalyIdOf } from '#shared/findings/normalise.ts';
+import type { FindingSource } from '#shared/schemas/findings.ts';
+import { drain } from '../support/local.ts';
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+describe('Local stack: AWS findings on the default bus, through the synthesized rules', () => {
+  let stack: LocalStack;
+  let state: ProgramStateStore;
+  let incidents: IncidentLedger;
+  let findingLog: FindingLog;
+  let n = 0;
+  const finding = (source: FindingSource): Json => sampleFindingEvent(source, { at: new Date(), suffix: `t${++n}` }) as unknown as Json;
+  const emit = async (event: Json) => {
+    const id = stack.bus.emitServiceEvent(event as never);
+    await stack.idle();
+    return stack.bus.journal.find((j) => j.event.id === id)!;
+  };
+  const findingIdOf = (event: Json): string => event.detail.id ?? event.detail.findings[0].Id;
+  const incidentOf = async (source: FindingSource, event: Json) => {
+    const invocation = stack.functions.log.filter((l) => l.function === 'finding-trigger').at(-1);
+    expect(invocation?.ok).toBe(true);
+    const anomalyId = anomalyIdOf(source, findingIdOf(event));
+    const listed = await incidents.list(50);
+    return listed.find((i) => i.anomalyId === anomalyId);
+  };
+
+  beforeAll(async () => {
+    stack = await startLocalStack({ asyncRetryDelaysMs: [10, 20] });
+    await seedPrograms(stack);
+    const doc = dynamoDocumentClient();
+    state = new ProgramStateStore(doc, stack.tables.programState);
+    const ledger = new LedgerTable(doc, stack.tables.ledger);
+    incidents = new IncidentLedger(ledger);
+    findingLog = new FindingLog(ledger);
+  });
+  afterAll(() => stack?.stop());
+
+  it('pauses the program on a HIGH Macie finding about mci-transcripts', async () => {
+    const event = finding('macie');
+    const routed = await emit(event);
+    expect(routed.bus).toBe('default');
+    expect(routed.rules).toEqual(['FindingTriggersMacieRule']);
+    expect((await state.get('mci', '*'))?.state).toMatchObject({ status: 'PAUSED', trigger: 'ANOMALY' });
+    expect(await incidentOf('macie', event)).toMatchObject({ detector: 'aws.macie', action: 'PAUSED', severity: 'HIGH', kind: 'public-bucket', datasetIds: ['transcripts'] });
+    expect(stack.bus.journal.some((j) => j.event['detail-type'] === 'Kill Switch Engaged')).toBe(true);
+  });
+
+  it('links GuardDuty and Security Hub findings to the open pause, with their datasets', async () => {
+    const gd = finding('guardduty');
+    expect((await emit(gd)).rules).toEqual(['FindingTriggersGuardDutyRule']);
+    expect(await incidentOf('guardduty', gd)).toMatchObject({ detector: 'aws.guardduty', action: 'LINKED', kind: 'exfiltration', datasetIds: ['keystrokes'] });
+    const sh = finding('securityhub');
+    expect((await emit(sh)).rules).toEqual(['FindingTriggersSecurityHubRule']);
+    expect(await incidentOf('securityhub', sh)).toMatchObject({ detector: 'aws.securityhub', action: 'LINKED', datasetIds: ['mouse'] });
+  });
+
+  it('routes nothing for low severity or irrelevant findings', async () => {
+    const low = finding('macie');
+    low.detail.severity = { score: 1, description: 'Low' };
+    const ec2 = finding('guardduty');
+    ec2.detail.type = 'CryptoCurrency:EC2/BitcoinTool.B!DNS';
+    const copy = finding('securityhub');
+    copy.detail.findings[0].ProductName = 'GuardDuty';
+    for (const event of [low, ec2, copy]) expect((await emit(event)).rules).toEqual([]);
+  });
+
+  it('records a finding about a bucket no program owns, and changes nothing', async () => {
+    const before = (await state.get('mci', '*'))?.state.version;
+    const event = finding('macie');
+    event.detail.resourcesAffected.s3Bucket = { name: 'marketing-assets', arn: 'arn:aws:s3:::marketing-assets' };
+    expect((await emit(event)).rules).toEqual(['FindingTriggersMacieRule']);
+    expect(await findingLog.getUnmapped('macie', event.detail.id)).toMatchObject({ outcome: 'UNMAPPED', buckets: ['marketing-assets'], severity: 'HIGH' });
+    expect((await state.get('mci', '*'))?.state.version).toBe(before);
+  });
+
+  it('keeps a malformed finding in the rejected-findings queue with its validation error, without failing the invocation', async () => {
+    const event = finding('macie');
+    event.detail.resourcesAffected.s3Bucket.name = 'Not A Bucket!';
+    await emit(event);
+    expect(stack.functions.log.filter((l) => l.function === 'finding-trigger').at(-1)?.ok).toBe(true);
+    const rejected = await drain(stack, 'FindingTriggersRejectedFindings');
+    expect(rejected).toHaveLength(1);
+    expect(JSON.parse(rejected[0]!.Body!)).toMatchObject({ via: 'event', source: 'macie', findingId: event.detail.id, issues: [{ path: 'detail.resourcesAffected.s3Bucket.name' }] });
+  });
+
+  it('refuses "aws." sources on PutEvents, as EventBridge does', async () => {
+    const out = await new EventBridgeClient({}).send(
+      new PutEventsCommand({ Entries: [{ Source: 'aws.macie', DetailType: 'Macie Finding', Detail: JSON.stringify(finding('macie').detail) }] }),
+    );
+    expect(out.FailedEntryCount).toBe(1);
+    expect(out.Entries?.[0]).toMatchObject({ ErrorCode: 'NotAuthorizedForSourceException' });
+  });
+
+  it('lists the sweep schedule without running it', () => {
+    expect(stack.schedules).toEqual([{ name: 'FindingTriggersSweepSchedule', expression: 'rate(15 minutes)', function: 'finding-sweep' }]);
+    expect(stack.functions.log.some((l) => l.function === 'finding-sweep')).toBe(false);
+  });
+});
