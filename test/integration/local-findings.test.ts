@@ -73,6 +73,20 @@ describe('Local stack: AWS findings on the default bus, through the synthesized 
     for (const event of [low, ec2, copy]) expect((await emit(event)).rules).toEqual([]);
   });
 
+  it('records, without pausing, a MEDIUM or LOW finding that reaches the trigger: the program policy decides', async () => {
+    const before = (await state.get('mci', '*'))?.state.version;
+    const medium = finding('guardduty');
+    medium.detail.severity = 5;
+    const low = finding('macie');
+    low.detail.severity = { score: 1, description: 'Low' };
+    // Straight to the function (the rule would not route the LOW one): normaliser -> policy -> state.
+    expect(await stack.functions.invoke('finding-trigger', medium)).toEqual({ findings: 1, outcomes: ['HANDLED:mci=RECORDED'] });
+    expect(await stack.functions.invoke('finding-trigger', low)).toEqual({ findings: 1, outcomes: ['HANDLED:mci=RECORDED'] });
+    expect((await state.get('mci', '*'))?.state.version).toBe(before);
+    const recorded = (await incidents.list(50)).filter((i) => i.anomalyId === anomalyIdOf('guardduty', medium.detail.id) || i.anomalyId === anomalyIdOf('macie', low.detail.id));
+    expect(recorded.map((i) => [i.severity, i.action]).sort()).toEqual([['LOW', 'RECORDED'], ['MEDIUM', 'RECORDED']]);
+  });
+
   it('records a finding about a bucket no program owns, and changes nothing', async () => {
     const before = (await state.get('mci', '*'))?.state.version;
     const event = finding('macie');
