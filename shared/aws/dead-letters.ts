@@ -1,4 +1,5 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { escapeForSqs, replaceForSqs } from './safe-text.ts';
 
 /**
  * Sends input that can never succeed (it does not parse) straight to a DLQ, with the reason as
@@ -14,10 +15,11 @@ export class DeadLetters {
     await this.client.send(
       new SendMessageCommand({
         QueueUrl: this.queueUrl,
-        MessageBody: body,
+        // The body is JSON (or the original message): escaping keeps it replayable byte for byte.
+        MessageBody: escapeForSqs(body),
         MessageAttributes: {
-          ErrorMessage: { DataType: 'String', StringValue: reason.slice(0, 1000) },
-          Source: { DataType: 'String', StringValue: source },
+          ErrorMessage: { DataType: 'String', StringValue: replaceForSqs(reason.slice(0, 1000)) || '-' },
+          Source: { DataType: 'String', StringValue: replaceForSqs(source) || '-' },
         },
       }),
     );

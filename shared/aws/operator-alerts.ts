@@ -1,4 +1,5 @@
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { replaceForSqs } from './safe-text.ts';
 
 export interface OperatorAlert {
   /** Short subject line (SNS caps it at 100 characters). */
@@ -21,8 +22,9 @@ export class OperatorAlerts {
     const result = await this.client.send(
       new PublishCommand({
         TopicArn: this.topicArn,
-        Subject: alert.subject.slice(0, 100),
-        Message: alert.lines.join('\n'),
+        // SNS subjects are one line of printable ASCII-safe text; messages exclude the same characters as SQS.
+        Subject: alert.subject.replace(/[^\x20-\x7e]/g, '?').slice(0, 100),
+        Message: replaceForSqs(alert.lines.join('\n')),
         MessageAttributes: {
           severity: { DataType: 'String', StringValue: alert.severity },
           programId: { DataType: 'String', StringValue: alert.programId },
