@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { startLocalStack, NOTICE_GATEWAY_QUEUE, type LocalStack } from '#infra/local/stack.ts';
+import { startLocalStack, type LocalStack } from '#infra/local/stack.ts';
 import { seedDataSubjects, seedPrograms } from '#infra/local/seed.ts';
 import { dynamoDocumentClient } from '#shared/aws/clients.ts';
 import { NoticePublisher } from '#shared/aws/notice-publisher.ts';
@@ -12,27 +12,10 @@ import { IncidentLedger, LedgerTable, NoticeLedger } from '#shared/stores/ledger
 import { NoticePlanner } from '#shared/notices/planner.ts';
 import { NoticeSender } from '#shared/notices/sender.ts';
 import type { PlanWork, SendBatch } from '#shared/schemas/notices.ts';
-import { ALICE, operatorCall } from '../support/local.ts';
+import { ALICE, drainGateway, operatorCall } from '../support/local.ts';
 
 const EMPLOYEES = 5000;
 const unlimited = { hasTime: () => true };
-
-/** Everything on the gateway queue: one entry per message, with its body. */
-async function drainGateway(stack: LocalStack): Promise<{ incidentId: string; employeeId: string; categories: string[]; text: string }[]> {
-  const sqs = new SQSClient({});
-  const out = [];
-  for (let empty = 0; empty < 3; ) {
-    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: stack.queues[NOTICE_GATEWAY_QUEUE], MaxNumberOfMessages: 10 }));
-    if (!Messages.length) {
-      empty++;
-      continue;
-    }
-    empty = 0;
-    for (const m of Messages) out.push(JSON.parse(m.Body!));
-    await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: stack.queues[NOTICE_GATEWAY_QUEUE], Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
-  }
-  return out;
-}
 
 const expectedCategories = (i: number) =>
   [['keystrokes'], i % 3 !== 0 ? ['mouse-activity'] : [], i % 2 === 0 ? ['chat-transcripts'] : []].flat().sort();

@@ -1,6 +1,6 @@
-import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { LOCAL_PRINCIPAL_HEADER } from '#infra/local/lambda-endpoint.ts';
-import type { LocalStack } from '#infra/local/stack.ts';
+import { NOTICE_GATEWAY_QUEUE, type LocalStack } from '#infra/local/stack.ts';
 
 export const ALICE = 'arn:aws:sts::111111111111:assumed-role/KillswitchOperators/alice';
 export const BOB = 'arn:aws:sts::111111111111:assumed-role/KillswitchOperators/bob';
@@ -27,4 +27,22 @@ export async function drain(stack: LocalStack, queueName: string, max = 10) {
   );
   sqs.destroy();
   return out.Messages ?? [];
+}
+
+/** Everything on the messaging gateway's queue (the notices' subscriber), deleted as read. */
+export async function drainGateway(stack: LocalStack): Promise<{ incidentId: string; employeeId: string; categories: string[]; text: string }[]> {
+  const sqs = new SQSClient({});
+  const out = [];
+  for (let empty = 0; empty < 3; ) {
+    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: stack.queues[NOTICE_GATEWAY_QUEUE], MaxNumberOfMessages: 10 }));
+    if (!Messages.length) {
+      empty++;
+      continue;
+    }
+    empty = 0;
+    for (const m of Messages) out.push(JSON.parse(m.Body!));
+    await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: stack.queues[NOTICE_GATEWAY_QUEUE], Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
+  }
+  sqs.destroy();
+  return out;
 }
