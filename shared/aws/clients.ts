@@ -10,8 +10,16 @@ import { SQSClient } from '@aws-sdk/client-sqs';
  * same code at dynalite, fauxqs and the local event bus.
  */
 
+/**
+ * DynamoDB throttles by partition and answers 5xx now and then; the SDK's default of 3 attempts
+ * lets one in a few hundred throttled calls fail at a 15 % throttle rate. Six attempts (backoff
+ * up to about 3 s in all) make that one in a hundred thousand. (Collector gates use their own
+ * client with fewer attempts: they must fail closed fast, not wait.)
+ */
+export const DYNAMODB_MAX_ATTEMPTS = 6;
+
 export function dynamoDocumentClient(config: DynamoDBClientConfig = {}): DynamoDBDocumentClient {
-  return DynamoDBDocumentClient.from(new DynamoDBClient(config), {
+  return DynamoDBDocumentClient.from(new DynamoDBClient({ maxAttempts: DYNAMODB_MAX_ATTEMPTS, ...config }), {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
   });
 }

@@ -5,6 +5,7 @@ import type { Incident } from '../schemas/ledger.ts';
 import type { ProgramState } from '../schemas/program-state.ts';
 import { KillSwitchError, UnknownProgramError } from '../errors.ts';
 import type { ProgramRegistry } from '../config/env.ts';
+import type { ProgramConfig } from '../schemas/config.ts';
 import type { ProgramStateStore, PauseResult } from '../stores/program-state-store.ts';
 import type { AnomalyLog, AuditTrail, IncidentLedger } from '../stores/ledger/index.ts';
 import type { DomainEventPublisher } from '../aws/domain-event-publisher.ts';
@@ -30,6 +31,16 @@ export interface AnomalyTriggerDeps {
   clock?: () => Date;
   /** Observes the moment the flag write is acknowledged (metrics, benchmarks). */
   onStateWritten?: (state: ProgramState) => void;
+}
+
+interface RecordContext {
+  program: ProgramConfig;
+  decision: ReturnType<typeof decide>;
+  incidentId: string;
+  scope: string;
+  detector: { id: string; verified: boolean };
+  pause: PauseResult | undefined;
+  now: Date;
 }
 
 export type TriggerOutcome =
@@ -88,6 +99,21 @@ export class AnomalyTrigger {
       return { outcome: 'INCIDENT_CLOSED', incidentId };
     }
 
+    try {
+      return await this.#record(anomaly, { program, decision, incidentId, scope, detector, pause, now });
+    } catch (error) {
+      // Give the claim up: the retry (EventBridge's, or Lambda's) takes over at once.
+      await deps.anomalies.release(anomaly.programId, anomaly.anomalyId, claim.receivedAt);
+      throw error;
+    }
+  }
+
+  /** Steps 4 and 5, under this delivery's claim. */
+  async #record(
+    anomaly: AnomalyDetail,
+    { program, decision, incidentId, scope, detector, pause, now }: RecordContext,
+  ): Promise<TriggerOutcome> {
+    const { deps } = this;
     // Ours when this delivery flipped the flag, or a concurrent delivery of the same anomaly did.
     const ours = pause !== undefined && (pause.outcome === 'PAUSED' || pause.state.incidentId === incidentId);
     const action: Incident['action'] = !pause ? 'RECORDED' : ours ? 'PAUSED' : 'LINKED';

@@ -1,3 +1,4 @@
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AnomalyTrigger, AnomalyInProgressError } from '#shared/killswitch/trigger.ts';
 import { OperatorService } from '#shared/killswitch/operator.ts';
@@ -112,5 +113,20 @@ describe('Class: AnomalyTrigger (dynalite)', () => {
     await trigger.handle(anomaly({ programId: 't8', scope: 'category#keystrokes' }));
     expect((await s.state.get('t8', '*'))!.state.status).toBe('ACTIVE');
     expect((await s.state.get('t8', 'category#keystrokes'))!.state.status).toBe('PAUSED');
+  });
+
+  it('gives its claim up when it fails mid-way, so the next delivery takes over at once', async () => {
+    const { s, trigger } = await setup('t9');
+    s.ebMock
+      .on(PutEventsCommand)
+      .rejectsOnce(Object.assign(new Error('bus unavailable'), { name: 'InternalException' }))
+      .callsFake(() => ({ FailedEntryCount: 0, Entries: [{ EventId: 'evt-retry' }] }));
+    const a = anomaly({ programId: 't9' });
+    await expect(trigger.handle(a)).rejects.toThrow('bus unavailable');
+    // Not "in progress": the retry proceeds now, not after the claim timeout.
+    const retried = await trigger.handle(a);
+    expect(retried).toMatchObject({ outcome: 'PAUSED', stateVersion: 2, stateChanged: true });
+    expect(await trigger.handle(a)).toMatchObject({ outcome: 'DUPLICATE' });
+    expect(await s.audit.history('t9', '*')).toHaveLength(1);
   });
 });

@@ -5,7 +5,7 @@ import type { LedgerTable } from './ledger-table.ts';
 
 export type AnomalyClaim =
   /** First delivery, or a takeover of a delivery that stopped mid-way: process it. */
-  | { claim: 'PROCESS' }
+  | { claim: 'PROCESS'; receivedAt: string }
   /** Another delivery is processing it right now. */
   | { claim: 'IN_PROGRESS'; since: string }
   /** Fully processed before: nothing to do. */
@@ -25,7 +25,7 @@ export class AnomalyLog {
   async claim(programId: string, anomalyId: string, incidentId: string, now: Date): Promise<AnomalyClaim> {
     const key = LedgerKeys.anomaly(programId, anomalyId);
     const record = { programId, anomalyId, incidentId, status: 'RECEIVED', receivedAt: now.toISOString() };
-    if (await this.table.putOnce(key, record)) return { claim: 'PROCESS' };
+    if (await this.table.putOnce(key, record)) return { claim: 'PROCESS', receivedAt: record.receivedAt };
 
     const existing = await this.table.get(key);
     if (existing?.status === 'COMPLETED') return { claim: 'DONE', incidentId: String(existing.incidentId) };
@@ -44,7 +44,27 @@ export class AnomalyLog {
         }),
       ),
     );
-    return takenOver ? { claim: 'PROCESS' } : { claim: 'IN_PROGRESS', since };
+    return takenOver ? { claim: 'PROCESS', receivedAt: now.toISOString() } : { claim: 'IN_PROGRESS', since };
+  }
+
+  /**
+   * A delivery that failed gives its claim up, so that the next delivery takes over at once
+   * instead of waiting for the claim to be presumed abandoned. Best effort: if this write fails
+   * too, the timeout still frees the claim.
+   */
+  async release(programId: string, anomalyId: string, receivedAt: string): Promise<void> {
+    await conditionally(() =>
+      this.table.client.send(
+        new UpdateCommand({
+          TableName: this.table.tableName,
+          Key: LedgerKeys.anomaly(programId, anomalyId),
+          UpdateExpression: 'SET receivedAt = :released',
+          ConditionExpression: '#status = :received AND receivedAt = :mine',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':released': new Date(0).toISOString(), ':received': 'RECEIVED', ':mine': receivedAt },
+        }),
+      ),
+    ).catch(() => undefined);
   }
 
   /** Whether every effect of this anomaly is recorded (a cheap read for the finding sweep). */
