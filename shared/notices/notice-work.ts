@@ -71,7 +71,7 @@ export class NoticeBatchRetry extends KillSwitchError {
     /** Notices this delivery did send (they are SENT and will be skipped by the retry). */
     readonly sent: number,
   ) {
-    super(`${failed} notices not accepted by SNS on attempt ${attempt}; the batch will be retried`, 'FAILURE');
+    super(`${failed} notices not sent (or still being sent by another delivery) on attempt ${attempt}; the batch will be retried`, 'FAILURE');
   }
 }
 
@@ -87,15 +87,16 @@ export async function performSendBatch(
 ): Promise<SendReport & { lastAttempt: boolean }> {
   const lastAttempt = attempt >= deps.maxAttempts;
   const report = await deps.sender.send(batch, { lastAttempt });
-  if (report.failed.length && lastAttempt) {
+  const unfinished = report.failed.length + report.inFlight.length;
+  if (unfinished && lastAttempt) {
     const errors = [...new Set(report.failed.map((f) => f.error))].join('; ');
     await deps.deadLetters.send(
-      JSON.stringify({ ...batch, employeeIds: report.failed.map((f) => f.employeeId) }),
-      `notices marked FAILED after ${attempt} attempts: ${errors}`,
+      JSON.stringify({ ...batch, employeeIds: report.failed.map((f) => f.employeeId), ...(report.inFlight.length ? { inFlight: report.inFlight } : {}) }),
+      `notices marked FAILED after ${attempt} attempts: ${errors || 'none'}${report.inFlight.length ? `; ${report.inFlight.length} still claimed by another delivery` : ''}`,
       'send-notices',
     );
-  } else if (report.failed.length) {
-    throw new NoticeBatchRetry(report.failed.length, attempt, report.sent.length);
+  } else if (unfinished) {
+    throw new NoticeBatchRetry(unfinished, attempt, report.sent.length);
   }
   return { ...report, lastAttempt };
 }

@@ -5,20 +5,44 @@ import type { NoticeLedger } from '../stores/ledger/notice-ledger.ts';
 import { NoticePublisher, type OutgoingNotice } from '../aws/notice-publisher.ts';
 import { NotFoundError } from '../errors.ts';
 import { renderNotice, type NoticeContext } from './render.ts';
+import { inParallel } from '../runtime/work.ts';
 
 export interface SendReport {
   sent: string[];
   /** Not sent now; retried (or, on the last attempt, marked FAILED). */
   failed: { employeeId: string; error: string }[];
-  /** Already sent, or being sent by another sender: nothing to do. */
+  /** Already sent (or FAILED): nothing to do. */
   skipped: string[];
+  /**
+   * Claimed by another delivery that has not finished (or whose SENT mark could not be written):
+   * the batch is retried later, when that delivery is done or its claim has gone stale.
+   */
+  inFlight: string[];
 }
+
+const CLAIM_CONCURRENCY = 10;
+
+/** Bookkeeping after SNS accepted or refused a notice is retried a few more times in-process: losing it strands a claim. */
+const BOOKKEEPING_ATTEMPTS = 4;
+async function persist<T>(write: () => Promise<T>, sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await write();
+    } catch (error) {
+      if (attempt >= BOOKKEEPING_ATTEMPTS) throw error;
+      await sleep(100 * 2 ** attempt * Math.random());
+    }
+  }
+}
+const errorText = (error: unknown) => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
 
 /**
  * Use case: send one batch of notices.
  *
- * 1. Claim each ledger entry (PENDING → SENDING); an entry already SENT, or claimed by another
- *    sender, is skipped — this is what makes a notice go out once.
+ * 1. Claim each ledger entry (PENDING → SENDING); an entry already SENT is skipped — this is
+ *    what makes a notice go out once. One claimed by another delivery that has not finished is
+ *    "in flight": the batch is retried later instead of forgetting it. A claim that fails is a
+ *    failure of that notice alone.
  * 2. Render each claimed notice (only that employee's categories and the exposure window).
  * 3. Publish with SNS PublishBatch, ten at a time, concurrently.
  * 4. Mark each accepted notice SENT with its SNS message id; put each rejected one back to
@@ -36,15 +60,27 @@ export class NoticeSender {
     const timeline = await this.deps.incidents.timeline(batch.incidentId);
     const context = incidentContext(incident, timeline.map((t) => ({ type: t.type, at: t.at })));
 
-    const report: SendReport = { sent: [], failed: [], skipped: [] };
+    const report: SendReport = { sent: [], failed: [], skipped: [], inFlight: [] };
     const claimed: NoticeEntry[] = [];
-    await Promise.all(
-      batch.employeeIds.map(async (employeeId) => {
-        const entry = await this.deps.notices.claim(batch.incidentId, batch.noticeType, employeeId, clock());
-        if (entry) claimed.push(entry);
-        else report.skipped.push(employeeId);
-      }),
-    );
+    // Ten claims at a time: a batch of 50 at once is a burst that, under throttling, drains the
+    // SDK's retry quota and turns retryable throttles into failures.
+    await inParallel(batch.employeeIds, CLAIM_CONCURRENCY, async (employeeId) => {
+      let entry: NoticeEntry | undefined;
+      try {
+        entry = await this.deps.notices.claim(batch.incidentId, batch.noticeType, employeeId, clock());
+      } catch (error) {
+        // Not claimed: nothing to put back. On the last attempt it is marked FAILED (best effort).
+        if (options.lastAttempt) await persist(() => this.deps.notices.markFailed(batch.incidentId, batch.noticeType, employeeId, errorText(error))).catch(() => undefined);
+        report.failed.push({ employeeId, error: errorText(error) });
+        return;
+      }
+      if (entry) claimed.push(entry);
+      else {
+        const current = await this.deps.notices.get(batch.incidentId, batch.noticeType, employeeId).catch(() => undefined);
+        if (current?.status === 'SENT' || current?.status === 'FAILED') report.skipped.push(employeeId);
+        else report.inFlight.push(employeeId);
+      }
+    });
 
     const chunks: NoticeEntry[][] = [];
     for (let i = 0; i < claimed.length; i += NoticePublisher.BATCH) chunks.push(claimed.slice(i, i + NoticePublisher.BATCH));
@@ -70,13 +106,19 @@ export class NoticeSender {
         await Promise.all(
           chunk.map(async (entry, i) => {
             const result = results[i]!;
-            if (result.ok) {
-              await this.deps.notices.markSent(entry.incidentId, entry.noticeType, entry.employeeId, result.messageId, clock());
-              report.sent.push(entry.employeeId);
-            } else {
-              if (options.lastAttempt) await this.deps.notices.markFailed(entry.incidentId, entry.noticeType, entry.employeeId, result.error);
-              else await this.deps.notices.release(entry.incidentId, entry.noticeType, entry.employeeId, result.error);
-              report.failed.push({ employeeId: entry.employeeId, error: result.error });
+            try {
+              if (result.ok) {
+                await persist(() => this.deps.notices.markSent(entry.incidentId, entry.noticeType, entry.employeeId, result.messageId, clock()));
+                report.sent.push(entry.employeeId);
+              } else {
+                if (options.lastAttempt) await persist(() => this.deps.notices.markFailed(entry.incidentId, entry.noticeType, entry.employeeId, result.error));
+                else await persist(() => this.deps.notices.release(entry.incidentId, entry.noticeType, entry.employeeId, result.error));
+                report.failed.push({ employeeId: entry.employeeId, error: result.error });
+              }
+            } catch {
+              // The ledger could not record the outcome: the entry stays SENDING until its claim is
+              // stale; the batch comes back for it then (an accepted notice may then go out twice).
+              report.inFlight.push(entry.employeeId);
             }
           }),
         );

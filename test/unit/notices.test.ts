@@ -137,7 +137,8 @@ describe('Function: affectedEmployees', () => {
 
 describe('Function: performSendBatch', () => {
   const batch = { type: 'send' as const, incidentId: 'inc-20261127-5b40bfcd731b', noticeType: 'exposure' as const, employeeIds: ['E1', 'E2', 'E3'] };
-  const setup = (report: { sent: string[]; failed: { employeeId: string; error: string }[]; skipped: string[] }) => {
+  const setup = (partial: { sent: string[]; failed: { employeeId: string; error: string }[]; skipped: string[]; inFlight?: string[] }) => {
+    const report = { inFlight: [], ...partial };
     const calls: { options: { lastAttempt: boolean } }[] = [];
     const dead: { body: string; reason: string }[] = [];
     const deps = {
@@ -161,5 +162,15 @@ describe('Function: performSendBatch', () => {
     expect(calls[0]!.options).toEqual({ lastAttempt: true });
     expect(JSON.parse(dead[0]!.body).employeeIds).toEqual(['E2', 'E3']);
     expect(dead[0]!.reason).toBe('notices marked FAILED after 5 attempts: Throttled');
+  });
+
+  it('retries a batch whose notices another delivery still holds, instead of forgetting them', async () => {
+    const { deps, dead } = setup({ sent: ['E1'], failed: [], skipped: [], inFlight: ['E2'] });
+    await expect(performSendBatch(batch, 1, deps)).rejects.toMatchObject({ name: 'NoticeBatchRetry', sent: 1 });
+    expect(dead).toEqual([]);
+    const last = setup({ sent: [], failed: [], skipped: [], inFlight: ['E2'] });
+    await performSendBatch(batch, 5, last.deps);
+    expect(JSON.parse(last.dead[0]!.body)).toMatchObject({ employeeIds: [], inFlight: ['E2'] });
+    expect(last.dead[0]!.reason).toBe('notices marked FAILED after 5 attempts: none; 1 still claimed by another delivery');
   });
 });
