@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { startLocalStack, type LocalStack } from '#infra/local/stack.ts';
@@ -12,7 +11,7 @@ import { IncidentLedger, LedgerTable, NoticeLedger } from '#shared/stores/ledger
 import { NoticePlanner } from '#shared/notices/planner.ts';
 import { NoticeSender } from '#shared/notices/sender.ts';
 import type { PlanWork, SendBatch } from '#shared/schemas/notices.ts';
-import { ALICE, drainGateway, operatorCall } from '../support/local.ts';
+import { ALICE, drainGateway, operatorCall, putAnomaly } from '../support/local.ts';
 
 const EMPLOYEES = 5000;
 const unlimited = { hasTime: () => true };
@@ -22,28 +21,11 @@ const expectedCategories = (i: number) =>
 
 async function raiseIncident(stack: LocalStack, anomalyId: string): Promise<string> {
   const before = new Set(stack.bus.journal.map((j) => j.event.id));
-  await new EventBridgeClient({}).send(
-    new PutEventsCommand({
-      Entries: [
-        {
-          EventBusName: stack.busName,
-          Source: 'com.example.dlp',
-          DetailType: 'Anomaly Detected',
-          Detail: JSON.stringify({
-            anomalyId,
-            programId: 'mci',
-            detector: 'dlp',
-            severity: 'CRITICAL',
-            kind: 'access-exposure',
-            datasetIds: [],
-            exposure: { audience: 'all-staff', principals: ['group:all-staff'], window: { start: '2026-11-27T07:00:00Z', end: '2026-11-27T10:00:00Z' } },
-            observedAt: new Date().toISOString(),
-            summary: 'exposed',
-          }),
-        },
-      ],
-    }),
-  );
+  await putAnomaly(stack, {
+    anomalyId,
+    datasetIds: [],
+    exposure: { audience: 'all-staff', principals: ['group:all-staff'], window: { start: '2026-11-27T07:00:00Z', end: '2026-11-27T10:00:00Z' } },
+  });
   await stack.idle();
   const engaged = stack.bus.journal.find((j) => !before.has(j.event.id) && j.event['detail-type'] === 'Kill Switch Engaged');
   return (engaged!.event.detail as { incidentId: string }).incidentId;

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { startLocalStack, type LocalStack } from '#infra/local/stack.ts';
 import { seedDataSubjects, seedGrants, seedPrograms } from '#infra/local/seed.ts';
 import { dynamoDocumentClient } from '#shared/aws/clients.ts';
@@ -7,7 +6,7 @@ import { ProgramStateStore } from '#shared/stores/program-state-store.ts';
 import { DynamoGrantStore } from '#shared/stores/grant-store.ts';
 import { AuditTrail, LedgerTable, NoticeLedger, RevocationLedger } from '#shared/stores/ledger/index.ts';
 import type { Grant } from '#shared/schemas/grants.ts';
-import { ALICE, drain, drainGateway, operatorCall } from '../support/local.ts';
+import { ALICE, drain, drainGateway, operatorCall, putAnomaly } from '../support/local.ts';
 import { FaultInjector, type OperationStats } from './fault-injection.ts';
 
 const EMPLOYEES = 1000;
@@ -29,27 +28,7 @@ describe('Faults: throttling, 5xx, timeouts and partial failures in the SDK clie
     await seedDataSubjects(stack, EMPLOYEES);
     faults.install();
 
-    const put = await new EventBridgeClient({}).send(
-      new PutEventsCommand({
-        Entries: [
-          {
-            EventBusName: stack.busName,
-            Source: 'com.example.dlp',
-            DetailType: 'Anomaly Detected',
-            Detail: JSON.stringify({
-              anomalyId: 'faults-1',
-              programId: 'mci',
-              detector: 'dlp',
-              severity: 'CRITICAL',
-              kind: 'access-exposure',
-              observedAt: new Date().toISOString(),
-              summary: 'exposed under faults',
-            }),
-          },
-        ],
-      }),
-    );
-    expect(put.FailedEntryCount).toBe(0);
+    await putAnomaly(stack, { anomalyId: 'faults-1', summary: 'exposed under faults' });
     faults.enabled = true;
     await stack.idle();
 

@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { startLocalStack, type LocalStack } from '#infra/local/stack.ts';
 import { seedDataSubjects, seedGrants, seedPrograms } from '#infra/local/seed.ts';
 import { sampleFindingEvent } from '#infra/local/samples.ts';
 import { KILLSWITCH_SOURCE } from '#shared/schemas/domain-events.ts';
-import { ALICE, drainGateway, operatorCall } from '../support/local.ts';
+import { ALICE, drainGateway, operatorCall, putAnomaly } from '../support/local.ts';
 
 /*
  * Privacy of killswitch's own outputs. With every log level on and metrics printed, one whole
@@ -53,28 +52,11 @@ describe('Privacy of our own outputs: logs, metrics, events and alerts carry ids
     await seedPrograms(stack);
     await seedGrants(stack, 5);
     await seedDataSubjects(stack, EMPLOYEES);
-    const put = await new EventBridgeClient({}).send(
-      new PutEventsCommand({
-        Entries: [
-          {
-            EventBusName: stack.busName,
-            Source: 'com.example.dlp',
-            DetailType: 'Anomaly Detected',
-            Detail: JSON.stringify({
-              anomalyId: 'privacy-1',
-              programId: 'mci',
-              detector: 'dlp',
-              severity: 'CRITICAL',
-              kind: 'access-exposure',
-              exposure: { audience: 'all-staff group', principals: ['group:all-staff'], window: { start: '2026-11-27T07:00:00Z', end: '2026-11-27T10:00:00Z' } },
-              observedAt: new Date().toISOString(),
-              summary: `Transcripts readable by all staff, e.g. row 17: ${EXPOSED_SAMPLE.join(' / ')}`,
-            }),
-          },
-        ],
-      }),
-    );
-    expect(put.FailedEntryCount).toBe(0);
+    await putAnomaly(stack, {
+      anomalyId: 'privacy-1',
+      exposure: { audience: 'all-staff group', principals: ['group:all-staff'], window: { start: '2026-11-27T07:00:00Z', end: '2026-11-27T10:00:00Z' } },
+      summary: `Transcripts readable by all staff, e.g. row 17: ${EXPOSED_SAMPLE.join(' / ')}`,
+    });
     await stack.idle();
     // A malformed finding carrying the same sample (rejected: alert and DLQ, never the logs).
     const bad = sampleFindingEvent('macie', { at: new Date(), suffix: 'priv' }) as unknown as { detail: Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any

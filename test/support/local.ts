@@ -1,4 +1,5 @@
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { LOCAL_PRINCIPAL_HEADER } from '#infra/local/lambda-endpoint.ts';
 import { NOTICE_GATEWAY_QUEUE, type LocalStack } from '#infra/local/stack.ts';
 
@@ -45,4 +46,26 @@ export async function drainGateway(stack: LocalStack): Promise<{ incidentId: str
   }
   sqs.destroy();
   return out;
+}
+
+/**
+ * Puts an `Anomaly Detected` event on the stack's bus, as the sample DLP detector would: a
+ * CRITICAL exposure of program mci unless `detail` says otherwise. Returns the event id.
+ */
+export async function putAnomaly(stack: LocalStack, detail: Record<string, unknown>): Promise<string> {
+  const out = await new EventBridgeClient({}).send(
+    new PutEventsCommand({
+      Entries: [
+        {
+          EventBusName: stack.busName,
+          Source: 'com.example.dlp',
+          DetailType: 'Anomaly Detected',
+          Detail: JSON.stringify({ programId: 'mci', detector: 'dlp', severity: 'CRITICAL', kind: 'access-exposure', observedAt: new Date().toISOString(), summary: 'exposed', ...detail }),
+        },
+      ],
+    }),
+  );
+  const entry = out.Entries?.[0];
+  if (out.FailedEntryCount || !entry?.EventId) throw new Error(`the bus refused the anomaly: ${entry?.ErrorCode} ${entry?.ErrorMessage}`);
+  return entry.EventId;
 }
