@@ -15,13 +15,14 @@ export interface Evaluation {
  * Decide from a program's state items whether a collector in `scopes` may collect.
  * Fail closed: a missing global item or any malformed item that concerns the collector
  * means "stop". A paused global scope stops every collector; a paused category or region
- * stops the collectors in it. Scoped items that do not exist have never been paused.
+ * stops the collectors in it. Scoped items that do not exist have never been paused. A collector
+ * that declares no scopes cannot show it is outside a paused scope: any paused scope stops it.
  */
 export function evaluate(items: readonly unknown[], programId: string, scopes: readonly string[]): Evaluation {
   const relevant = new Map<string, ProgramState>();
   for (const raw of items) {
     const scope = (raw as { scope?: unknown } | null)?.scope;
-    if (scope !== GLOBAL_SCOPE && !scopes.includes(scope as string)) continue;
+    if (scopes.length && scope !== GLOBAL_SCOPE && !scopes.includes(scope as string)) continue;
     const parsed = ProgramStateSchema.safeParse(raw);
     if (!parsed.success || parsed.data.programId !== programId) {
       return { allowed: false, status: 'UNKNOWN', version: undefined, reason: `malformed state item for scope ${String(scope)}` };
@@ -30,7 +31,7 @@ export function evaluate(items: readonly unknown[], programId: string, scopes: r
   }
   const global = relevant.get(GLOBAL_SCOPE);
   if (!global) return { allowed: false, status: 'UNKNOWN', version: undefined, reason: `program ${programId} has no state` };
-  for (const scope of [GLOBAL_SCOPE, ...scopes]) {
+  for (const scope of [GLOBAL_SCOPE, ...(scopes.length ? scopes : [...relevant.keys()].sort())]) {
     const state = relevant.get(scope);
     if (state?.status === 'PAUSED') {
       return { allowed: false, status: 'PAUSED', version: state.version, reason: state.reason, pausedScope: scope };

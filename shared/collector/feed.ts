@@ -3,7 +3,12 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 
 /** One read of a program's state items, good or failed. */
 export type Snapshot =
-  | { ok: true; items: Record<string, unknown>[]; at: number }
+  /**
+   * `at`: performance.now() when the read was sent; `wallAt`: Date.now() then. The items show the
+   * state at some instant after that, so freshness counted from the send is never overstated, however
+   * long the answer took.
+   */
+  | { ok: true; items: Record<string, unknown>[]; at: number; wallAt: number }
   | { ok: false; error: string; at: number };
 
 export interface FeedSubscriber {
@@ -86,6 +91,7 @@ export class ProgramStateFeed {
     const timeoutMs = this.#timeoutMs;
     const timer = setTimeout(() => abort.abort(new Error(`read timed out after ${timeoutMs} ms`)), timeoutMs);
     let snapshot: Snapshot;
+    const [sentAt, sentAtWall] = [performance.now(), Date.now()];
     try {
       const items: Record<string, unknown>[] = [];
       let ExclusiveStartKey: Record<string, AttributeValue> | undefined;
@@ -105,7 +111,7 @@ export class ProgramStateFeed {
         for (const item of page.Items) items.push(unmarshall(item));
         ExclusiveStartKey = page.LastEvaluatedKey;
       } while (ExclusiveStartKey);
-      snapshot = { ok: true, items, at: performance.now() };
+      snapshot = { ok: true, items, at: sentAt, wallAt: sentAtWall };
     } catch (error) {
       snapshot = { ok: false, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error), at: performance.now() };
     } finally {

@@ -10,7 +10,11 @@ export interface KillSwitchGateOptions {
   /** The ProgramState table (its name or ARN). */
   tableName: string;
   programId: string;
-  /** The scopes this collector belongs to, e.g. `['category#keystrokes', 'region#eu-west-1']`. @default [] */
+  /**
+   * The scopes this collector belongs to, e.g. `['category#keystrokes', 'region#eu-west-1']`. A gate
+   * that declares none cannot show it is outside a paused scope, so a pause of any scope of its
+   * program stops it. @default []
+   */
   scopes?: string[];
   /** How often to read the state. @default 1000 */
   refreshIntervalMs?: number;
@@ -58,8 +62,10 @@ let defaultClient: DynamoDBClient | undefined;
  * One strongly consistent Query per refresh interval reads every scope of the program, shared
  * by all gates of this process on the same client; `allowed()` returns a cached boolean (no
  * I/O, no allocation). It fails closed: before the first good read, after a failed read, and
- * once the last good read is older than `maxStalenessMs`, `allowed()` is false. Staleness runs
- * on a monotonic timer, so a jump of the wall clock changes nothing.
+ * once the last good read is older than `maxStalenessMs`, `allowed()` is false. Staleness is
+ * checked on every call, on the wall clock (a step back closes the gate until the next read), and
+ * by a monotonic timer besides, so neither a busy thread, nor a system suspend, nor a jump of the
+ * wall clock in either direction keeps it open.
  *
  * @example
  * const gate = new KillSwitchGate({ tableName, programId: 'mci', scopes: ['category#keystrokes'] });
@@ -78,6 +84,11 @@ export class KillSwitchGate implements FeedSubscriber {
   #allowed = false;
   #evaluation: Evaluation = { allowed: false, status: 'UNKNOWN', version: undefined, reason: 'not started' };
   #lastGoodAt: number | undefined; // performance.now() of the last good read
+  // Until when (wall clock) the last good read counts, and the latest wall-clock time allowed() saw:
+  // the wall clock advances while a laptop sleeps (the monotonic one does not), and a step back
+  // (the only way it could hide staleness) is seen as one and closes the gate until the next read.
+  #wallFreshUntil = 0;
+  #wallSeen = 0;
   #checkedAt: string | undefined;
   #error: string | undefined;
   #staleTimer: NodeJS.Timeout | undefined;
@@ -95,15 +106,32 @@ export class KillSwitchGate implements FeedSubscriber {
     this.#feed = feedFor(client, o.tableName, o.programId);
   }
 
-  /** The hot path: may this collector collect right now? */
+  /**
+   * The hot path: may this collector collect right now? The last good read's verdict, if that read
+   * is still fresh. The deadline is checked here, on every call, rather than by a timer: a timer
+   * does not fire while the collector's thread is busy, nor during a system suspend, and the first
+   * call after either must already say no. One clock read (the wall clock, which keeps moving
+   * through a suspend; a step back closes the gate), no I/O, no allocation.
+   */
   allowed(): boolean {
-    return this.#allowed;
+    const now = Date.now();
+    if (now < this.#wallSeen) return this.#wallWentBack();
+    this.#wallSeen = now;
+    return this.#allowed && now < this.#wallFreshUntil;
+  }
+
+  /** The wall clock stepped back: whatever it says now, staleness can no longer be told by it. Closed until the next good read. */
+  #wallWentBack(): false {
+    this.#wallSeen = Date.now();
+    this.#wallFreshUntil = 0;
+    this.#close('the wall clock stepped back; closed until the next good read');
+    return false;
   }
 
   state(): GateState {
-    const stale = this.#lastGoodAt === undefined || performance.now() - this.#lastGoodAt > this.#maxStalenessMs;
+    const stale = this.#lastGoodAt === undefined || performance.now() - this.#lastGoodAt > this.#maxStalenessMs || Date.now() >= this.#wallFreshUntil;
     return {
-      allowed: this.#allowed,
+      allowed: this.#allowed && !stale,
       status: this.#evaluation.status,
       version: this.#evaluation.version,
       reason: this.#evaluation.reason,
@@ -154,6 +182,8 @@ export class KillSwitchGate implements FeedSubscriber {
     if (!this.#running) return;
     if (snapshot.ok) {
       this.#lastGoodAt = snapshot.at;
+      this.#wallFreshUntil = snapshot.wallAt + this.#maxStalenessMs;
+      this.#wallSeen = Math.max(this.#wallSeen, snapshot.wallAt);
       this.#checkedAt = new Date().toISOString();
       this.#error = undefined;
       this.#apply(evaluate(snapshot.items, this.#programId, this.#scopes));

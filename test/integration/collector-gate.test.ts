@@ -7,7 +7,6 @@ import { ProgramStateStore } from '#shared/stores/program-state-store.ts';
 import { startDynalite } from '#infra/local/dynalite.ts';
 import { startTestDynamo, type TestDynamo } from '../support/dynamo.ts';
 
-const operator = { id: 'arn:aws:sts::1:assumed-role/Operators/alice', verified: true };
 const waitFor = async (predicate: () => boolean, timeoutMs = 3000) => {
   const until = Date.now() + timeoutMs;
   while (!predicate() && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
@@ -26,21 +25,23 @@ describe('KillSwitchGate against dynalite', () => {
   const gateFor = (programId: string, scopes: string[] = [], client = new DynamoDBClient({ endpoint: db.dynamo.endpoint, region: 'eu-west-1' })) =>
     new KillSwitchGate({ tableName: db.tables.programState, programId, scopes, refreshIntervalMs: 100, client });
 
-  it('sees a pause within one refresh interval and a scoped pause only in its scope', async () => {
-    await store.register('g1', operator, new Date());
+  it('sees a pause within one refresh interval; a scoped pause stops its scope, and every gate that declares none', async () => {
+    await store.register('g1', new Date());
     const everyone = gateFor('g1');
     const keystrokes = gateFor('g1', ['category#keystrokes']);
     const mouse = gateFor('g1', ['category#mouse']);
     await Promise.all([everyone.start(), keystrokes.start(), mouse.start()]);
     expect([everyone.allowed(), keystrokes.allowed(), mouse.allowed()]).toEqual([true, true, true]);
 
-    await store.pause({ programId: 'g1', scope: 'category#keystrokes', incidentId: 'inc-20261127-000000000001', reason: 'leak', changedBy: operator, trigger: 'OPERATOR', at: new Date() });
+    await store.pause({ programId: 'g1', scope: 'category#keystrokes', incidentId: 'inc-20261127-000000000001', attemptId: 'test', summary: 'leak', verified: true, trigger: 'OPERATOR', at: new Date() });
     expect(await waitFor(() => !keystrokes.allowed())).toBe(true);
-    expect(everyone.allowed()).toBe(true);
+    // A gate that declares no scopes cannot show it is outside category#keystrokes: it stops too.
+    expect(await waitFor(() => !everyone.allowed())).toBe(true);
+    expect(everyone.state()).toMatchObject({ status: 'PAUSED' });
     expect(mouse.allowed()).toBe(true);
 
-    await store.pause({ programId: 'g1', scope: '*', incidentId: 'inc-20261127-000000000002', reason: 'leak', changedBy: operator, trigger: 'OPERATOR', at: new Date() });
-    expect(await waitFor(() => !everyone.allowed() && !mouse.allowed())).toBe(true);
+    await store.pause({ programId: 'g1', scope: '*', incidentId: 'inc-20261127-000000000002', attemptId: 'test', summary: 'leak', verified: true, trigger: 'OPERATOR', at: new Date() });
+    expect(await waitFor(() => !mouse.allowed())).toBe(true);
     await Promise.all([everyone.stop(), keystrokes.stop(), mouse.stop()]);
   });
 
@@ -51,7 +52,7 @@ describe('KillSwitchGate against dynalite', () => {
     const { TableDefinitions } = await import('#shared/stores/table-definitions.ts');
     await ensureTables(client, [createTableInput('ProgramStateDying', TableDefinitions.programState)]);
     const { dynamoDocumentClient } = await import('#shared/aws/clients.ts');
-    await new ProgramStateStore(dynamoDocumentClient({ endpoint: dying.endpoint, region: 'eu-west-1' }), 'ProgramStateDying').register('g2', operator, new Date());
+    await new ProgramStateStore(dynamoDocumentClient({ endpoint: dying.endpoint, region: 'eu-west-1' }), 'ProgramStateDying').register('g2', new Date());
     const gate = new KillSwitchGate({ tableName: 'ProgramStateDying', programId: 'g2', refreshIntervalMs: 100, maxStalenessMs: 300, client });
     await gate.start();
     expect(gate.allowed()).toBe(true);
@@ -63,13 +64,13 @@ describe('KillSwitchGate against dynalite', () => {
   });
 
   it('serves collection-allowed through OpenFeature, false (not the default) when unreadable', async () => {
-    await store.register('g3', operator, new Date());
+    await store.register('g3', new Date());
     const provider = new KillSwitchProvider(gateFor('g3'));
     await OpenFeature.setProviderAndWait('g3', provider);
     const features = OpenFeature.getClient('g3');
     expect(await features.getBooleanValue(COLLECTION_ALLOWED_FLAG, false)).toBe(true);
 
-    await store.pause({ programId: 'g3', scope: '*', incidentId: 'inc-20261127-000000000003', reason: 'leak', changedBy: operator, trigger: 'OPERATOR', at: new Date() });
+    await store.pause({ programId: 'g3', scope: '*', incidentId: 'inc-20261127-000000000003', attemptId: 'test', summary: 'leak', verified: true, trigger: 'OPERATOR', at: new Date() });
     expect(await waitFor(() => !provider.gate.allowed())).toBe(true);
     const details = await features.getBooleanDetails(COLLECTION_ALLOWED_FLAG, true);
     expect(details).toMatchObject({ value: false, variant: 'halted', reason: 'DISABLED' });

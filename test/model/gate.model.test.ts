@@ -48,8 +48,11 @@ const mayCollect = (m: GateModel, mono: number, wall: number) =>
   m.collect && m.lastGood !== undefined && mono - m.lastGood.mono <= MAX_STALENESS_MS && wall - m.lastGood.wall <= MAX_STALENESS_MS;
 
 function check(m: GateModel, r: GateReal, what: string): void {
-  const allowed = r.gate.allowed();
+  // The clocks first, then the gate: the model judges an instant before the call, when the read was
+  // younger than at the call, so "stale for the model" means stale for the gate too (read after
+  // the call, the model would judge a later instant and blame the gate for the gap between them).
   const [mono, wall] = [performance.now(), Date.now()];
+  const allowed = r.gate.allowed();
   if (allowed && !mayCollect(m, mono, wall)) {
     const age = m.lastGood ? `last good read ${(mono - m.lastGood.mono).toFixed(0)} ms ago (monotonic), ${wall - m.lastGood.wall} ms ago (wall clock)` : 'no good read yet';
     throw new Error(`${what}: allowed() said yes for scopes [${m.scopes.join(', ')}] although ${m.collect ? age : 'the last read did not allow collection'} (max ${MAX_STALENESS_MS} ms)`);

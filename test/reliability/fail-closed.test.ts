@@ -70,7 +70,6 @@ const REFRESH_MS = 50;
 const MAX_STALENESS_MS = 300;
 /** Timers on a shared two-core machine fire late; the bound checked is maxStalenessMs plus this. */
 const TIMER_SLACK_MS = 150;
-const operator = { id: 'arn:aws:sts::111111111111:assumed-role/KillswitchOperators/alice', verified: true };
 
 const waitFor = async (predicate: () => boolean, timeoutMs: number) => {
   const until = performance.now() + timeoutMs;
@@ -97,7 +96,7 @@ describe('Fail closed: the collector SDK when DynamoDB misbehaves', () => {
   /** A registered ACTIVE program and a gate reading it through the proxy, with its own client and feed. */
   const openGate = async () => {
     const programId = `fc${++n}`;
-    await store.register(programId, operator, new Date());
+    await store.register(programId, new Date());
     proxy.set('pass');
     const client = new DynamoDBClient({ endpoint: proxy.endpoint, region: 'eu-west-1', maxAttempts: 1, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
     const gate = new KillSwitchGate({ tableName: db.tables.programState, programId, refreshIntervalMs: REFRESH_MS, maxStalenessMs: MAX_STALENESS_MS, client });
@@ -138,7 +137,7 @@ describe('Fail closed: the collector SDK when DynamoDB misbehaves', () => {
     const { gate, programId } = await openGate();
     proxy.set('refuse');
     expect(await waitFor(() => !gate.allowed(), MAX_STALENESS_MS + TIMER_SLACK_MS)).toBe(true);
-    await store.pause({ programId, scope: '*', incidentId: 'inc-20261127-00000000fc01', reason: 'during the outage', changedBy: operator, trigger: 'OPERATOR', at: new Date() });
+    await store.pause({ programId, scope: '*', incidentId: 'inc-20261127-00000000fc01', attemptId: 'test', summary: 'during the outage', verified: true, trigger: 'OPERATOR', at: new Date() });
     proxy.set('pass');
     expect(await waitFor(() => gate.state().status === 'PAUSED', 2000)).toBe(true);
     expect(await closedWhile(gate, 6 * REFRESH_MS)).toBe(true);
@@ -160,19 +159,21 @@ describe('Fail closed: the collector SDK when DynamoDB misbehaves', () => {
     await gate.stop();
   });
 
-  it('ignores jumps of the wall clock: staleness is measured on a monotonic clock', async () => {
+  it('closes at once when the wall clock jumps ahead (a laptop waking from sleep: the monotonic clock stood still) or steps back, and reopens with the next good read', async () => {
     const { gate } = await openGate();
     vi.useFakeTimers({ toFake: ['Date'] });
     try {
-      vi.setSystemTime(Date.now() + 86_400_000); // a day ahead
+      vi.setSystemTime(Date.now() + 86_400_000); // slept a day: performance.now() did not move
+      expect(gate.allowed()).toBe(false);
+      expect(gate.state()).toMatchObject({ allowed: false, stale: true });
+      // The next good read (at the new time) reopens it.
+      await gate.refresh();
       expect(gate.allowed()).toBe(true);
-      await new Promise((r) => setTimeout(r, 3 * REFRESH_MS));
+      // A step back could hide staleness: it closes the gate too, until the next good read.
+      vi.setSystemTime(Date.now() - 2 * 86_400_000);
+      expect(gate.allowed()).toBe(false);
+      await gate.refresh();
       expect(gate.allowed()).toBe(true);
-      vi.setSystemTime(Date.now() - 2 * 86_400_000); // a day behind
-      await new Promise((r) => setTimeout(r, 3 * REFRESH_MS));
-      expect(gate.allowed()).toBe(true);
-
-      // With the clock set back, an outage still closes the gate on time.
       const t0 = performance.now();
       proxy.set('hang');
       expect(await waitFor(() => !gate.allowed(), MAX_STALENESS_MS + TIMER_SLACK_MS + 500)).toBe(true);
@@ -182,5 +183,19 @@ describe('Fail closed: the collector SDK when DynamoDB misbehaves', () => {
       proxy.set('pass');
       await gate.stop();
     }
+  });
+
+  it('says no within maxStalenessMs even while the collector\'s thread is busy for seconds (no timer can fire)', async () => {
+    const { gate } = await openGate();
+    proxy.set('refuse');
+    const lastGoodBefore = performance.now(); // every good read completed before this moment
+    const answers: { at: number; allowed: boolean }[] = [];
+    // Two seconds of synchronous work, asking the gate on every event, as a collector would.
+    while (performance.now() - lastGoodBefore < 2000) answers.push({ at: performance.now() - lastGoodBefore, allowed: gate.allowed() });
+    const lateYes = answers.filter((a) => a.allowed && a.at > MAX_STALENESS_MS);
+    expect(lateYes).toEqual([]);
+    expect(answers.at(-1)!.allowed).toBe(false);
+    proxy.set('pass');
+    await gate.stop();
   });
 });
