@@ -54,7 +54,7 @@ async function oneSize(size: number) {
     const ledger = new LedgerTable(db.doc, db.tables.ledger);
     const incidents = new IncidentLedger(ledger);
     const incidentId = 'inc-20261127-fa0000000001';
-    await incidents.open({ incidentId, programId: 'bench', scope: '*', severity: 'CRITICAL', status: 'OPEN', action: 'PAUSED', openedAt: at, openedBy: 'bench', trigger: 'OPERATOR', datasetIds: ['ds'], unknownDatasetIds: [], notify: 'manual' });
+    await incidents.open({ incidentId, programId: 'bench', scope: '*', severity: 'CRITICAL', status: 'OPEN', action: 'PAUSED', openedAt: at, openedBy: 'bench', trigger: 'OPERATOR', datasetIds: ['ds'], unknownDatasetIds: [], notify: 'manual', revision: 1, inputIssues: [] });
     const notices = new NoticeLedger(ledger);
 
     // Ours: plan → SQS → senders (claim, render, PublishBatch, mark SENT) → subscriber.
@@ -78,7 +78,7 @@ async function oneSize(size: number) {
         }
       }
     });
-    await planner.run({ type: 'plan', incidentId, programId: 'bench', noticeType: 'exposure', mode: 'all', datasetIds: ['ds'], continuation: 0, planned: 0 }, { hasTime: () => true });
+    await planner.run({ type: 'plan', incidentId, programId: 'bench', noticeType: 'exposure', mode: 'all', continuation: 0, planned: 0 }, { hasTime: () => true }, ['ds']);
     planning = false;
     await Promise.all(senders);
     await until(() => ours.count() >= size, 120_000);

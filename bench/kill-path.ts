@@ -31,8 +31,8 @@ export async function killPath({ quick }: { quick: boolean }) {
     const ledger = new LedgerTable(db.doc, db.tables.ledger);
     const ids = Array.from({ length: programs }, (_, i) => `p${String(i).padStart(5, '0')}`);
     for (const id of ids) {
-      await state.register(id, { id: 'bench', verified: true }, new Date());
-      await state.register(`raw-${id}`, { id: 'bench', verified: true }, new Date());
+      await state.register(id, new Date());
+      await state.register(`raw-${id}`, new Date());
     }
     let writtenAt = 0;
     const trigger = new AnomalyTrigger({

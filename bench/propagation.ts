@@ -32,12 +32,12 @@ export async function propagation({ quick }: { quick: boolean }) {
   const db = await benchDb();
   try {
     const store = new ProgramStateStore(db.doc, db.tables.programState);
-    await store.register('bench', { id: 'bench', verified: true }, new Date());
+    await store.register('bench', new Date());
     const readsPerSecCapacity = await capacity(db, quick ? 1 : 3);
     const results = [];
     for (const [n, s] of scenarios.entries()) {
       const programId = `prop-${n}`;
-      await store.register(programId, { id: 'bench', verified: true }, new Date());
+      await store.register(programId, new Date());
       const hosts = Math.max(1, Math.min(s.collectors, Math.floor((0.3 * readsPerSecCapacity * s.refreshIntervalMs) / 1000)));
       const perHost = Math.ceil(s.collectors / hosts);
       const fleet = await startCollectorFleet({ count: s.collectors, endpoint: db.dynamo.endpoint, region: 'eu-west-1', tableName: db.tables.programState, programId, refreshIntervalMs: s.refreshIntervalMs, collectorsPerHost: perHost });
@@ -48,7 +48,7 @@ export async function propagation({ quick }: { quick: boolean }) {
         const before = (await fleet.status()).reads;
         await new Promise((r) => setTimeout(r, window));
         const readsPerCollectorPerSec = ((await fleet.status()).reads - before) / s.collectors / (window / 1000);
-        await store.pause({ programId, scope: '*', incidentId: 'inc-20261127-000000000001', reason: 'bench', changedBy: { id: 'bench', verified: true }, trigger: 'OPERATOR', at: new Date() });
+        await store.pause({ programId, scope: '*', incidentId: 'inc-20261127-000000000001', attemptId: 'bench', summary: 'bench', verified: true, trigger: 'OPERATOR', at: new Date() });
         const pausedAt = fleetNow();
         const deadline = performance.now() + 5 * s.refreshIntervalMs + 2000;
         while (fleet.haltedAt.some((t) => t === undefined) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10));

@@ -86,7 +86,7 @@ export async function main(argv: string[], io: CliIo = { out: console.log, err: 
           r.programs.flatMap((p: { programId: string; status: string; scopes: Record<string, unknown>[] }) =>
             p.scopes.length ? p.scopes.map((s) => ({ program: p.programId, ...s })) : [{ program: p.programId, status: p.status }],
           ),
-          ['program', 'scope', 'status', 'version', 'changedAt', 'changedBy', 'reason', 'incidentId'],
+          ['program', 'scope', 'status', 'version', 'changedAt', 'by', 'why', 'incidentId'],
         ),
       )(),
     );
@@ -98,11 +98,19 @@ export async function main(argv: string[], io: CliIo = { out: console.log, err: 
     .option('--scope <scope>', '"*" or <dimension>#<value>', '*')
     .requiredOption('--reason <text>')
     .option('--incident <id>', 'link to an existing incident')
+    .option('--dry-run', 'say what would stop and what would be revoked, and change nothing')
     .option('--break-glass', 'invoke the break-glass function directly (when the URL is unreachable); recorded as unverified')
-    .action((o: { program: string; scope: string; reason: string; incident?: string; breakGlass?: boolean }) =>
+    .action((o: { program: string; scope: string; reason: string; incident?: string; breakGlass?: boolean; dryRun?: boolean }) =>
       run(
-        { action: 'pause', programId: o.program, scope: o.scope, reason: o.reason, ...(o.incident ? { incidentId: o.incident } : {}) },
-        (r) => `${r.outcome}: ${r.state.programId}/${r.state.scope} is ${r.state.status} at version ${r.state.version} (incident ${r.incidentId})`,
+        { action: 'pause', programId: o.program, scope: o.scope, reason: o.reason, ...(o.incident ? { incidentId: o.incident } : {}), ...(o.dryRun ? { dryRun: true } : {}) },
+        (r) =>
+          r.dryRun
+            ? [
+                `dry run: nothing changed`,
+                `would stop:   ${r.wouldStop.collectors} (${r.programId}/${r.scope} is ${r.wouldStop.currentStatus} now)`,
+                `would revoke: ${r.wouldRevoke.map((d: { datasetId: string; grants?: number }) => `${d.datasetId}${d.grants === undefined ? '' : ` (${d.grants} grants)`}`).join(', ')}`,
+              ].join('\n')
+            : `${r.outcome}: ${r.state.programId}/${r.state.scope} is ${r.state.status} at version ${r.state.version} (incident ${r.incidentId}${r.reopenedFrom ? `, continuing ${r.reopenedFrom}, which a resume had closed` : ''})`,
         o.breakGlass ? 'break-glass' : 'url',
       )(),
     );
@@ -151,7 +159,7 @@ export async function main(argv: string[], io: CliIo = { out: console.log, err: 
           '',
           table(r.timeline, ['at', 'type', 'actor', 'message']),
           '',
-          table(r.audit, ['version', 'status', 'at', 'by', 'verified', 'reason']),
+          table(r.audit, ['version', 'status', 'at', 'person', 'by', 'verified', 'reason']),
         ].join('\n'),
       )(),
     );

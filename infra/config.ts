@@ -26,10 +26,18 @@ export const DeploymentConfigSchema = z.object({
   detectorSources: z.array(z.string().min(1).max(256)).min(1),
   operators: z
     .object({
-      /** An existing role for the people on call; a new one (assumable in this account) when omitted. */
+      /**
+       * An existing role for the people on call; a new one (`<prefix>Operators`) when omitted. Its trust
+       * policy must bind the session name to the person (see docs/architecture.md, "People, not session names").
+       */
       roleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'must be an IAM role ARN').optional(),
+      /** IAM Identity Center permission-set roles whose users are operators directly (their session name is the user's name). */
+      identityCenterRoleArns: z
+        .array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/aws-reserved\/sso\.amazonaws\.com\/([a-z0-9-]+\/)?AWSReservedSSO_[\w+=,.@-]+$/, 'must be the ARN of an IAM Identity Center permission-set role (…:role/aws-reserved/sso.amazonaws.com/…/AWSReservedSSO_…)'))
+        .max(10)
+        .default([]),
     })
-    .default({}),
+    .default({ identityCenterRoleArns: [] }),
   alerts: z
     .object({
       /** Email addresses subscribed to the operator alert topic. */

@@ -54,6 +54,19 @@ export class StateConflictError extends KillSwitchError {
   }
 }
 
+/**
+ * Work that can never be done (the ledger does not back it): a worker dead-letters it with this
+ * reason at once instead of retrying, as it does with a message that does not parse.
+ */
+export class PermanentWorkError extends KillSwitchError {
+  constructor(
+    readonly what: string,
+    readonly reason: string,
+  ) {
+    super(`${what} refused: ${reason}`, 'REFUSED');
+  }
+}
+
 export class ConfigurationError extends KillSwitchError {
   constructor(message: string) {
     super(message, 'BAD_INPUT');

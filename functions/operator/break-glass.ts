@@ -1,15 +1,13 @@
 import { BreakGlassCommandSchema } from '#shared/schemas/operator.ts';
 import { parseOrThrow } from '#shared/errors.ts';
-import { OperatorService } from '#shared/killswitch/operator.ts';
+import { OperatorPause } from '#shared/killswitch/operator-pause.ts';
+import { BREAK_GLASS } from '#shared/killswitch/identity.ts';
 import { killSwitchServices } from '#shared/runtime/composition.ts';
 import { describeError, observability } from '#shared/runtime/observability.ts';
 import { failure, type OperatorEnvelope } from './envelope.ts';
 
 const { logger } = observability('break-glass');
-const operator = new OperatorService(killSwitchServices());
-
-/** Direct invocation carries no verified identity; it is recorded as such. */
-const UNVERIFIED = { id: 'break-glass:unverified', verified: false } as const;
+const pauses = new OperatorPause(killSwitchServices());
 
 /**
  * Break-glass pause by direct `lambda:Invoke`, for when the Function URL cannot be reached.
@@ -19,8 +17,8 @@ const UNVERIFIED = { id: 'break-glass:unverified', verified: false } as const;
 export const handler = async (event: unknown): Promise<OperatorEnvelope> => {
   try {
     const command = parseOrThrow(BreakGlassCommandSchema, event, 'break-glass command (only "pause" is accepted)');
-    const result = await operator.pause(command, UNVERIFIED);
-    logger.warn('break-glass pause', { programId: command.programId, scope: command.scope, incidentId: result.incidentId });
+    const result = await pauses.pause(command, BREAK_GLASS);
+    logger.warn('break-glass pause', { programId: command.programId, scope: command.scope, incidentId: 'incidentId' in result ? result.incidentId : undefined, dryRun: 'dryRun' in result });
     return { ok: true, result };
   } catch (error) {
     logger.error('break-glass pause failed', describeError(error));

@@ -2,19 +2,22 @@ import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { OperatorCommandSchema } from '#shared/schemas/operator.ts';
 import { FunctionUrlEventSchema } from '#shared/schemas/aws-events.ts';
 import { parseOrThrow, PolicyRefusedError, ValidationError } from '#shared/errors.ts';
-import { OperatorService } from '#shared/killswitch/operator.ts';
+import { OperatorActions } from '#shared/killswitch/operator.ts';
+import { operatorPrincipal } from '#shared/killswitch/identity.ts';
 import { operatorServices } from '#shared/runtime/composition.ts';
 import { describeError, observability } from '#shared/runtime/observability.ts';
 import { failure, HTTP_STATUS, type OperatorEnvelope } from './envelope.ts';
 
 const { logger } = observability('operator');
-const operator = new OperatorService(operatorServices());
+const services = operatorServices();
+const operator = new OperatorActions(services);
 
 /**
  * Operator actions behind a Lambda Function URL with AWS_IAM auth. The principal is the IAM
- * identity that Lambda verified and put in the request context, never a field of the body.
- * (This function cannot be invoked directly: its resource policy allows invocation only
- * through the URL, so nobody can forge that context.)
+ * identity that Lambda verified and put in the request context, never a field of the body, and
+ * only a session of an operators role is an operator (the person is its bound session name).
+ * (This function cannot be invoked directly: its resource policy allows invocation only through
+ * the URL, so nobody can forge that context.)
  */
 export const handler = async (event: unknown): Promise<APIGatewayProxyStructuredResultV2> => {
   try {
@@ -26,7 +29,8 @@ export const handler = async (event: unknown): Promise<APIGatewayProxyStructured
     }
     const body = parseBody(request.body, request.isBase64Encoded);
     const command = parseOrThrow(OperatorCommandSchema, body, 'operator command');
-    const result = await operator.execute(command, { id: userArn, verified: true });
+    const principal = operatorPrincipal(userArn, services.trust);
+    const result = await operator.execute(command, principal);
     logger.info('operator action', { action: command.action, principal: userArn });
     return respond(200, { ok: true, result });
   } catch (error) {

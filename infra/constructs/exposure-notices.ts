@@ -2,33 +2,27 @@ import { Duration } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, MathExpression, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Rule } from 'aws-cdk-lib/aws-events';
-import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
-import type { IKey } from 'aws-cdk-lib/aws-kms';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DetailType, KILLSWITCH_SOURCE } from '#shared/schemas/domain-events.ts';
 import { METRICS_NAMESPACE } from '#shared/runtime/observability.ts';
 import { KillSwitchFunction, dlqAlarm, encryptedDlq } from './killswitch-function.ts';
-import type { KillSwitchResources } from './resources.ts';
+import { GuardedQueueTarget, workQueue } from './queue-target.ts';
+import { programsVariable, type KillSwitchResources } from './resources.ts';
 
 const PLAN_TIMEOUT = Duration.minutes(5);
 const SEND_TIMEOUT = Duration.minutes(1);
-
-function workQueue(scope: Construct, id: string, key: IKey, timeout: Duration, dlq: Queue, maxReceiveCount: number): Queue {
-  return new Queue(scope, id, {
-    encryption: QueueEncryption.KMS,
-    encryptionMasterKey: key,
-    enforceSSL: true,
-    visibilityTimeout: Duration.seconds(timeout.toSeconds() * 6),
-    retentionPeriod: Duration.days(14),
-    deadLetterQueue: { queue: dlq, maxReceiveCount },
-  });
-}
+/**
+ * A SENDING claim older than this is abandoned: longer than a sender can run (its timeout), and
+ * shorter than the send queue holds a batch before redelivering it (six timeouts), so a redelivery
+ * always finds the claim of a dead sender stale and takes it over.
+ */
+const STALE_CLAIM = Duration.seconds(SEND_TIMEOUT.toSeconds() * 2);
 
 /**
- * Exposure notices: planning (on `Kill Switch Engaged` when the program notifies automatically,
- * or on an operator's `notify`) writes the delivery ledger and queues send batches; the sender
+ * Exposure notices: planning (on an operator's `notify`, or on `Kill Switch Engaged` when the
+ * program notifies automatically or the incident was notified before) writes the delivery ledger
+ * and queues send batches; the sender
  * publishes to the notices topic ten at a time and records every delivery.
  */
 export class ExposureNotices extends Construct {
@@ -45,9 +39,9 @@ export class ExposureNotices extends Construct {
     const planDlq = encryptedDlq(this, 'PlanDlq', key);
     const sendDlq = encryptedDlq(this, 'SendDlq', key);
     const deliveryDlq = encryptedDlq(this, 'DeliveryDlq', key);
-    this.planQueue = workQueue(this, 'PlanWork', key, PLAN_TIMEOUT, planDlq, 5);
+    this.planQueue = workQueue(this, 'PlanWork', { key, consumerTimeout: PLAN_TIMEOUT, dlq: planDlq, maxReceiveCount: 5 });
     // The sender dead-letters on its own last attempt, with context; the redrive is the safety net.
-    this.sendQueue = workQueue(this, 'SendWork', key, SEND_TIMEOUT, sendDlq, config.notices.maxAttempts + 2);
+    this.sendQueue = workQueue(this, 'SendWork', { key, consumerTimeout: SEND_TIMEOUT, dlq: sendDlq, maxReceiveCount: config.notices.maxAttempts + 2 });
 
     this.planner = new KillSwitchFunction(this, 'Planner', {
       entry: 'functions/plan-notices/handler.ts',
@@ -58,11 +52,13 @@ export class ExposureNotices extends Construct {
     })
       .bindTable(resources.tables.dataSubjects, 'DATA_SUBJECTS_TABLE', ['Query'])
       .bindTable(resources.tables.ledger, 'LEDGER_TABLE', ['GetItem', 'PutItem', 'Query', 'UpdateItem'])
-      .bindBus(resources.bus, 'EVENT_BUS_NAME')
+      .bindBus(resources.domainBus, 'EVENT_BUS_NAME')
       .bindQueue(this.planQueue, 'NOTICE_PLAN_QUEUE_URL')
       .bindQueue(planDlq, 'NOTICE_PLAN_DLQ_URL')
-      .bindQueue(this.sendQueue, 'NOTICE_SEND_QUEUE_URL');
-    this.planner.function.addEventSource(new SqsEventSource(this.planQueue, { batchSize: 1, reportBatchItemFailures: true }));
+      .bindQueue(this.sendQueue, 'NOTICE_SEND_QUEUE_URL')
+      .setEnvironment('KILLSWITCH_PROGRAMS', programsVariable(config))
+      .setEnvironment('NOTICE_STALE_CLAIM_MS', String(STALE_CLAIM.toMilliseconds()))
+      .consumeQueue(this.planQueue, { batchSize: 1 });
 
     const { maxAttempts, ...settings } = config.notices;
     this.sender = new KillSwitchFunction(this, 'Sender', {
@@ -76,14 +72,15 @@ export class ExposureNotices extends Construct {
       .bindTopic(resources.noticeTopic, 'NOTICE_TOPIC_ARN')
       .bindQueue(sendDlq, 'NOTICE_SEND_DLQ_URL')
       .setEnvironment('NOTICE_SETTINGS', JSON.stringify(settings))
-      .setEnvironment('NOTICE_MAX_ATTEMPTS', String(maxAttempts));
-    this.sender.function.addEventSource(new SqsEventSource(this.sendQueue, { batchSize: 5, reportBatchItemFailures: true }));
+      .setEnvironment('NOTICE_MAX_ATTEMPTS', String(maxAttempts))
+      .setEnvironment('NOTICE_STALE_CLAIM_MS', String(STALE_CLAIM.toMilliseconds()))
+      .consumeQueue(this.sendQueue, { batchSize: 5 });
 
-    new Rule(this, 'AutoNotifyRule', {
-      eventBus: resources.bus,
-      description: 'Kill Switch Engaged for a program that notifies automatically: plan the notices',
-      eventPattern: { source: [KILLSWITCH_SOURCE], detailType: [DetailType.KillSwitchEngaged], detail: { notify: ['auto'] } },
-      targets: [new SqsQueue(this.planQueue, { retryAttempts: 185, maxEventAge: Duration.hours(24), deadLetterQueue: deliveryDlq })],
+    new Rule(this, 'EngagedRule', {
+      eventBus: resources.domainBus,
+      description: 'Kill Switch Engaged, Incident Escalated: plan notices if the program notifies automatically, or if an operator already notified the incident',
+      eventPattern: { source: [KILLSWITCH_SOURCE], detailType: [DetailType.KillSwitchEngaged, DetailType.IncidentEscalated] },
+      targets: [new GuardedQueueTarget(this.planQueue, { deadLetterQueue: deliveryDlq })],
     });
 
     const alerts = new SnsAction(resources.alertTopic);

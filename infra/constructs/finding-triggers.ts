@@ -18,7 +18,11 @@ import {
   SECURITY_HUB_WORKFLOW_STATUSES,
 } from '#shared/findings/relevance.ts';
 import { findingMapOf } from '../config.ts';
-import { KillSwitchFunction, dlqAlarm, encryptedDlq } from './killswitch-function.ts';
+import { KillSwitchFunction, ageAlarm, dlqAlarm, encryptedDlq } from './killswitch-function.ts';
+import { GuardedQueueTarget, workQueue } from './queue-target.ts';
+import { INTAKE_MAX_RECEIVES } from './anomaly-trigger.ts';
+
+const TRIGGER_TIMEOUT = Duration.seconds(60);
 import { programsVariable, type KillSwitchResources } from './resources.ts';
 
 /**
@@ -71,6 +75,9 @@ export class FindingTriggers extends Construct {
   readonly rules: Partial<Record<FindingSource, Rule>> = {};
   readonly targetDlq: Queue;
   readonly rejectedFindings: Queue;
+  /** Finding events wait here (through a storage outage of hours) until the trigger has handled them. */
+  readonly intake: Queue;
+  readonly intakeDlq: Queue;
 
   constructor(scope: Construct, id: string, props: { readonly resources: KillSwitchResources }) {
     super(scope, id);
@@ -78,12 +85,14 @@ export class FindingTriggers extends Construct {
     const { config } = resources;
     const findingMap = JSON.stringify(findingMapOf(config));
     this.rejectedFindings = encryptedDlq(this, 'RejectedFindings', resources.key);
+    this.intakeDlq = encryptedDlq(this, 'IntakeDlq', resources.key);
+    this.intake = workQueue(this, 'Intake', { key: resources.key, consumerTimeout: TRIGGER_TIMEOUT, dlq: this.intakeDlq, maxReceiveCount: INTAKE_MAX_RECEIVES });
 
     const bindKillSwitch = (fn: KillSwitchFunction) =>
       fn
         .bindTable(resources.tables.programState, 'PROGRAM_STATE_TABLE', ['GetItem', 'UpdateItem'])
         .bindTable(resources.tables.ledger, 'LEDGER_TABLE', ['GetItem', 'PutItem', 'UpdateItem'])
-        .bindBus(resources.bus, 'EVENT_BUS_NAME')
+        .bindBus(resources.domainBus, 'EVENT_BUS_NAME')
         .bindTopic(resources.alertTopic, 'ALERT_TOPIC_ARN')
         .bindQueue(this.rejectedFindings, 'REJECTED_FINDINGS_QUEUE_URL')
         .setEnvironment('KILLSWITCH_PROGRAMS', programsVariable(config))
@@ -95,9 +104,9 @@ export class FindingTriggers extends Construct {
         description: 'killswitch: maps Macie, GuardDuty and Security Hub findings to programs and pauses by policy',
         key: resources.key,
         logRetention: resources.logRetention,
-        timeout: Duration.seconds(60),
+        timeout: TRIGGER_TIMEOUT,
       }),
-    );
+    ).consumeQueue(this.intake, { batchSize: 1 });
 
     this.targetDlq = encryptedDlq(this, 'DeliveryDlq', resources.key);
     const patterns = findingEventPatterns();
@@ -106,7 +115,7 @@ export class FindingTriggers extends Construct {
       this.rules[source] = new Rule(this, RULE_IDS[source], {
         description: `${FindingEventTypes[source].detailType} events that concern a program's data`,
         eventPattern: patterns[source],
-        targets: [new LambdaFunction(this.trigger.function, { retryAttempts: 185, maxEventAge: Duration.hours(24), deadLetterQueue: this.targetDlq })],
+        targets: [new GuardedQueueTarget(this.intake, { deadLetterQueue: this.targetDlq })],
       });
     }
 
@@ -114,6 +123,8 @@ export class FindingTriggers extends Construct {
     this.trigger.addAlarms(resources.alertTopic);
     dlqAlarm(this, 'DeliveryDlqDepth', this.targetDlq, 'killswitch: finding events EventBridge could not deliver').addAlarmAction(alerts);
     dlqAlarm(this, 'RejectedFindingsDepth', this.rejectedFindings, 'killswitch: malformed findings were rejected (kept for replay)').addAlarmAction(alerts);
+    dlqAlarm(this, 'IntakeDlqDepth', this.intakeDlq, 'killswitch: finding events that failed for 50 hours').addAlarmAction(alerts);
+    ageAlarm(this, 'IntakeWaiting', this.intake, 300, 'killswitch: a finding event has waited more than 5 minutes to be handled (is the finding trigger failing?)').addAlarmAction(alerts);
 
     const { sweep } = config.findings;
     if (sweep.everyMinutes > 0 && config.findings.sources.length > 0) {
@@ -146,11 +157,10 @@ export class FindingTriggers extends Construct {
     const role = fn.grantPrincipal;
     const statements: PolicyStatement[] = [];
     if (sources.includes('macie')) {
-      // Macie's finding actions have no resource types: they can only be granted on "*".
-      statements.push(new PolicyStatement({ actions: ['macie2:ListFindings', 'macie2:GetFindings'], resources: ['*'] }));
+      fn.allowOnAnyResource(['macie2:ListFindings', 'macie2:GetFindings'], "Macie's finding actions have no resource types: they can only be granted on \"*\".");
     }
     if (sources.includes('guardduty')) {
-      statements.push(new PolicyStatement({ actions: ['guardduty:ListDetectors'], resources: ['*'] }));
+      fn.allowOnAnyResource(['guardduty:ListDetectors'], 'GuardDuty lists detectors without a resource: the detector ids are what it returns.');
       statements.push(
         new PolicyStatement({
           actions: ['guardduty:ListFindings', 'guardduty:GetFindings'],

@@ -7,12 +7,15 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { PolicyStatement, Role, ServicePrincipal, type IGrantable, type IPrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
-import { Architecture, LoggingFormat, Runtime, Tracing, ApplicationLogLevel, SystemLogLevel, type CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, EventSourceMapping, LoggingFormat, Runtime, Tracing, ApplicationLogLevel, SystemLogLevel, type CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption, type IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+
+/** Marks, in a cdk-nag acknowledgement's reason, the exact list of actions it covers on "*" (checked by test/infra). */
+export const WILDCARD_ACTIONS_MARK = 'Covers exactly:';
 
 /** The project root: handler entries are given relative to it. */
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -49,6 +52,8 @@ export class KillSwitchFunction extends Construct implements IGrantable {
   readonly role: Role;
   readonly deadLetterQueue: Queue;
   readonly logGroup: LogGroup;
+  /** The buses this function puts events on (a bus policy lets only these roles publish). */
+  readonly publishesTo = new Set<IEventBus>();
 
   constructor(scope: Construct, id: string, props: KillSwitchFunctionProps) {
     super(scope, id);
@@ -99,11 +104,42 @@ export class KillSwitchFunction extends Construct implements IGrantable {
     // Lambda sends failed async events to the DLQ with this role: SSE-KMS needs the key, via SQS only.
     this.#keyVia(props.key, 'sqs');
 
-    const nag = Validations.of(this.role);
-    nag.acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'X-Ray PutTraceSegments and PutTelemetryRecords support no resource-level permissions.',
+    // Tracing: Lambda adds these two on "*"; they take no resource-level permissions.
+    this.#acknowledgeWildcard(['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], 'X-Ray accepts no resource-level permissions for sending traces.');
+  }
+
+  /**
+   * Actions that take no resource ARN, granted on "*" — and the cdk-nag acknowledgement that lists
+   * exactly these actions, so that an acknowledgement never hides an action it does not name.
+   */
+  allowOnAnyResource(actions: string[], why: string): this {
+    this.role.addToPolicy(new PolicyStatement({ actions, resources: ['*'] }));
+    this.#acknowledgeWildcard(actions, why);
+    return this;
+  }
+
+  #acknowledgeWildcard(actions: string[], why: string): void {
+    Validations.of(this.role).acknowledge({ id: 'AwsSolutions-IAM5[Resource::*]', reason: `${why} ${WILDCARD_ACTIONS_MARK} ${actions.join(', ')}.` });
+  }
+
+  /**
+   * Consume an SQS queue (partial batch responses): receive, delete and extend visibility on this
+   * queue only, and its key through SQS only (the event source's own grant would give kms:Decrypt
+   * without a kms:ViaService condition).
+   */
+  consumeQueue(queue: IQueue, options: { batchSize: number; maxConcurrency?: number }): this {
+    new EventSourceMapping(this, `Consume${queue.node.id}`, {
+      target: this.function,
+      eventSourceArn: queue.queueArn,
+      batchSize: options.batchSize,
+      reportBatchItemFailures: true,
+      ...(options.maxConcurrency ? { maxConcurrency: options.maxConcurrency } : {}),
     });
+    this.role.addToPolicy(
+      new PolicyStatement({ actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'], resources: [queue.queueArn] }),
+    );
+    if (queue.encryptionMasterKey) this.#keyVia(queue.encryptionMasterKey, 'sqs');
+    return this;
   }
 
   get grantPrincipal(): IPrincipal {
@@ -146,6 +182,7 @@ export class KillSwitchFunction extends Construct implements IGrantable {
 
   bindBus(bus: IEventBus, envVar: string): this {
     bus.grantPutEventsTo(this.role);
+    this.publishesTo.add(bus);
     this.function.addEnvironment(envVar, bus.eventBusName);
     return this;
   }
@@ -209,6 +246,18 @@ export function dlqAlarm(scope: Construct, id: string, queue: IQueue, descriptio
     threshold: 1,
     evaluationPeriods: 1,
     comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    treatMissingData: TreatMissingData.NOT_BREACHING,
+  });
+}
+
+/** An alarm that fires once the oldest message of a queue has waited more than `seconds` (its consumer is failing or stalled). */
+export function ageAlarm(scope: Construct, id: string, queue: IQueue, seconds: number, description: string): Alarm {
+  return new Alarm(scope, id, {
+    alarmDescription: description,
+    metric: queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(1), statistic: 'Maximum' }),
+    threshold: seconds,
+    evaluationPeriods: 1,
+    comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
     treatMissingData: TreatMissingData.NOT_BREACHING,
   });
 }

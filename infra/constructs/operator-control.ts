@@ -1,5 +1,5 @@
-import { CfnOutput, Duration } from 'aws-cdk-lib';
-import { AccountRootPrincipal, ArnPrincipal, Role, type IRole } from 'aws-cdk-lib/aws-iam';
+import { Aws, CfnOutput, Duration } from 'aws-cdk-lib';
+import { AccountRootPrincipal, ArnPrincipal, PolicyDocument, PolicyStatement, Role, type CfnRole, type IRole } from 'aws-cdk-lib/aws-iam';
 import { FunctionUrlAuthType, type FunctionUrl } from 'aws-cdk-lib/aws-lambda';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -7,16 +7,52 @@ import { LEDGER_KIND_INDEX } from '#shared/stores/ledger/keys.ts';
 import { KillSwitchFunction } from './killswitch-function.ts';
 import { programsVariable, type KillSwitchResources } from './resources.ts';
 
+/** The role name in a role ARN (the last path segment), which is what a session's assumed-role ARN shows. */
+export const roleNameOf = (roleArn: string): string => roleArn.split('/').pop()!;
+
 /**
- * Operator control: the operator function behind a Function URL with AWS_IAM auth (the only
- * way to request or approve a resume, because only there does Lambda verify who calls), and a
- * break-glass function that can only pause, invocable directly by the same operators role.
+ * The operators role's trust policy. Anyone in the account with sts:AssumeRole on it may assume it,
+ * but only under a session name they cannot choose, because the two-person rule compares the person
+ * the session name names (shared/killswitch/identity.ts):
+ * - IAM users: the session name and the source identity must be their IAM user name;
+ * - sessions that carry a source identity (set by a SAML or OIDC identity provider, or earlier in a
+ *   role chain, and unchangeable after): the session name must be that source identity;
+ * - IAM Identity Center users (role chaining from a permission set): the session name must be their
+ *   Identity Center user id.
+ */
+export function operatorsTrustPolicy(): PolicyDocument {
+  const root = new AccountRootPrincipal();
+  const statement = (sid: string, actions: string[], conditions: Record<string, Record<string, string>>) => new PolicyStatement({ sid, principals: [root], actions, conditions });
+  return new PolicyDocument({
+    statements: [
+      statement('IamUsersUnderTheirOwnName', ['sts:AssumeRole', 'sts:SetSourceIdentity'], {
+        StringEquals: { 'sts:RoleSessionName': '${aws:username}', 'sts:SourceIdentity': '${aws:username}' },
+      }),
+      statement('SessionsUnderTheirSourceIdentity', ['sts:AssumeRole', 'sts:SetSourceIdentity'], {
+        Null: { 'aws:SourceIdentity': 'false' },
+        StringEquals: { 'sts:RoleSessionName': '${aws:SourceIdentity}' },
+      }),
+      statement('IdentityCenterUsersUnderTheirUserId', ['sts:AssumeRole'], {
+        Null: { 'identitystore:UserId': 'false' },
+        StringEquals: { 'sts:RoleSessionName': '${identitystore:UserId}' },
+      }),
+    ],
+  });
+}
+
+/**
+ * Operator control: the operator function behind a Function URL with AWS_IAM auth (the only way to
+ * request or approve a resume, because only there does Lambda verify who calls), and a break-glass
+ * function that can only pause, invocable directly by the same operators. Operators are sessions of
+ * the operators role, or of the IAM Identity Center permission-set roles the configuration lists.
  */
 export class OperatorControl extends Construct {
   readonly function: KillSwitchFunction;
   readonly breakGlass: KillSwitchFunction;
   readonly url: FunctionUrl;
   readonly operatorsRole: IRole;
+  /** Every role whose sessions are operators. */
+  readonly operatorRoleArns: string[];
 
   constructor(
     scope: Construct,
@@ -27,16 +63,36 @@ export class OperatorControl extends Construct {
     const { resources } = props;
     const { config } = resources;
 
+    if (config.operators.roleArn) {
+      this.operatorsRole = Role.fromRoleArn(this, 'OperatorsRole', config.operators.roleArn, { mutable: false });
+    } else {
+      const role = new Role(this, 'OperatorsRole', {
+        roleName: `${config.stackPrefix}Operators`,
+        assumedBy: new AccountRootPrincipal(),
+        description: 'killswitch operators: pause, status, two-person resume (session name bound to the person; see the trust policy)',
+        maxSessionDuration: Duration.hours(1),
+      });
+      (role.node.defaultChild as CfnRole).assumeRolePolicyDocument = operatorsTrustPolicy();
+      this.operatorsRole = role;
+    }
+    const operatorsRoleName = config.operators.roleArn ? roleNameOf(config.operators.roleArn) : `${config.stackPrefix}Operators`;
+    this.operatorRoleArns = [this.operatorsRole.roleArn, ...config.operators.identityCenterRoleArns];
+    const roleNames = [operatorsRoleName, ...config.operators.identityCenterRoleArns.map(roleNameOf)];
+
     this.function = this.#operatorFunction(resources, 'Operator', 'functions/operator/handler.ts', 'killswitch: operator actions (Function URL, verified identity)')
       .bindTable(resources.tables.programState, 'PROGRAM_STATE_TABLE', ['GetItem', 'Query', 'UpdateItem'])
       .bindTable(resources.tables.ledger, 'LEDGER_TABLE', ['GetItem', 'Query', 'PutItem', 'UpdateItem'], [LEDGER_KIND_INDEX])
+      // A dry-run pause counts the grants a revocation would remove.
+      .bindTable(resources.tables.grants, 'GRANTS_TABLE', ['Query'])
       .bindQueue(props.grantWorkQueue, 'GRANT_WORK_QUEUE_URL')
-      .bindQueue(props.noticePlanQueue, 'NOTICE_PLAN_QUEUE_URL');
+      .bindQueue(props.noticePlanQueue, 'NOTICE_PLAN_QUEUE_URL')
+      .setEnvironment('KILLSWITCH_ACCOUNT', config.account)
+      .setEnvironment('OPERATOR_ROLES', JSON.stringify(roleNames));
     this.breakGlass = this.#operatorFunction(resources, 'BreakGlass', 'functions/operator/break-glass.ts', 'killswitch: break-glass pause (direct invoke, unverified)')
       .bindTable(resources.tables.programState, 'PROGRAM_STATE_TABLE', ['GetItem', 'UpdateItem'])
       .bindTable(resources.tables.ledger, 'LEDGER_TABLE', ['GetItem', 'PutItem']);
     for (const fn of [this.function, this.breakGlass]) {
-      fn.bindBus(resources.bus, 'EVENT_BUS_NAME')
+      fn.bindBus(resources.domainBus, 'EVENT_BUS_NAME')
         .bindTopic(resources.alertTopic, 'ALERT_TOPIC_ARN')
         .setEnvironment('KILLSWITCH_PROGRAMS', programsVariable(config))
         .addAlarms(resources.alertTopic);
@@ -44,32 +100,20 @@ export class OperatorControl extends Construct {
 
     this.url = this.function.function.addFunctionUrl({ authType: FunctionUrlAuthType.AWS_IAM });
 
-    this.operatorsRole = config.operators.roleArn
-      ? Role.fromRoleArn(this, 'OperatorsRole', config.operators.roleArn, { mutable: false })
-      : new Role(this, 'OperatorsRole', {
-          assumedBy: new AccountRootPrincipal(),
-          description: 'killswitch operators: pause, status, two-person resume (assume with your own session name)',
-          maxSessionDuration: Duration.hours(1),
-        });
     // Resource-based permissions, so the same grants hold for a created or an imported role.
     // lambda:InvokeFunction on the operator function only with lambda:InvokedViaFunctionUrl:
     // nobody can invoke it directly with a forged request context.
-    const operators = new ArnPrincipal(this.operatorsRole.roleArn);
-    this.function.function.addPermission('OperatorsInvokeUrl', {
-      principal: operators,
-      action: 'lambda:InvokeFunctionUrl',
-      functionUrlAuthType: FunctionUrlAuthType.AWS_IAM,
+    this.operatorRoleArns.forEach((roleArn, i) => {
+      const operators = new ArnPrincipal(roleArn);
+      const suffix = i === 0 ? '' : String(i);
+      this.function.function.addPermission(`OperatorsInvokeUrl${suffix}`, { principal: operators, action: 'lambda:InvokeFunctionUrl', functionUrlAuthType: FunctionUrlAuthType.AWS_IAM });
+      this.function.function.addPermission(`OperatorsInvokeViaUrl${suffix}`, { principal: operators, action: 'lambda:InvokeFunction', invokedViaFunctionUrl: true });
+      this.breakGlass.function.addPermission(`OperatorsBreakGlass${suffix}`, { principal: operators, action: 'lambda:InvokeFunction' });
     });
-    this.function.function.addPermission('OperatorsInvokeViaUrl', {
-      principal: operators,
-      action: 'lambda:InvokeFunction',
-      invokedViaFunctionUrl: true,
-    });
-    this.breakGlass.function.addPermission('OperatorsBreakGlass', { principal: operators, action: 'lambda:InvokeFunction' });
 
     new CfnOutput(this, 'OperatorUrl', { value: this.url.url, description: 'killswitch CLI --url' });
     new CfnOutput(this, 'BreakGlassFunction', { value: this.breakGlass.function.functionName, description: 'killswitch CLI --break-glass' });
-    new CfnOutput(this, 'OperatorsRoleArn', { value: this.operatorsRole.roleArn });
+    new CfnOutput(this, 'OperatorsRoleArn', { value: this.operatorsRole.roleArn, description: `assume with your own identity, e.g. aws sts assume-role --role-session-name <your IAM user name> --source-identity <the same> (account ${Aws.ACCOUNT_ID})` });
   }
 
   #operatorFunction(resources: KillSwitchResources, id: string, entry: string, description: string): KillSwitchFunction {

@@ -13,7 +13,10 @@ export interface KillSwitchResources {
   readonly tables: Readonly<Record<TableName, Table>>;
   readonly alertTopic: ITopic;
   readonly noticeTopic: ITopic;
+  /** The detectors' bus: `Anomaly Detected` comes in here. */
   readonly bus: IEventBus;
+  /** killswitch's own events (`Kill Switch Engaged`, …): only killswitch's functions may put events here. */
+  readonly domainBus: IEventBus;
   readonly logRetention: RetentionDays;
 }
 

@@ -157,7 +157,7 @@ try {
   const sinceEvent = fleet.haltedAt.filter((t): t is number => t !== undefined).map((t) => t - t0Fleet);
   const timeline: [number, string][] = [[0, opening]];
   const rule = stack.bus.journal.find((j) => j.at >= t0)?.rules.join(', ') ?? '?';
-  if (trigger) timeline.push([trigger.startedAt - t0, `${triggerFunction} invoked by rule ${rule} (pattern from the synthesized template)`]);
+  if (trigger) timeline.push([trigger.startedAt - t0, `${triggerFunction} invoked from its intake queue (rule ${rule}, pattern from the synthesized template)`]);
   if (state) timeline.push([Date.parse(state.changedAt) - t0Wall, `flag flipped: ${programId}/* ${state.status} at version ${state.version} (one conditional write)`]);
   if (sinceEvent.length) {
     timeline.push([Math.min(...sinceEvent), 'first collector halted']);

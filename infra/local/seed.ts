@@ -7,15 +7,13 @@ import type { LocalStack } from './stack.ts';
 /** What seeding needs of a running local stack (in this process, or described by `local up`). */
 export type SeedTarget = Pick<LocalStack, 'endpoints' | 'tables' | 'config'>;
 
-export const SEED_PRINCIPAL = { id: 'killswitch:local-seed', verified: true } as const;
-
 /** Registers every configured program (its global scope, ACTIVE at version 1) unless it exists. */
 export async function seedPrograms(stack: SeedTarget): Promise<string[]> {
   const store = new ProgramStateStore(dynamoDocumentClient({ endpoint: stack.endpoints.dynamodb }), stack.tables.programState);
   const now = new Date();
   const registered: string[] = [];
   for (const program of stack.config.programs) {
-    if (await store.register(program.programId, SEED_PRINCIPAL, now)) registered.push(program.programId);
+    if (await store.register(program.programId, now)) registered.push(program.programId);
   }
   return registered;
 }

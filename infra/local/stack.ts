@@ -42,7 +42,10 @@ export interface LocalStack {
   /** Physical ids by logical id without its hash: topic ARNs, queue URLs. */
   topics: Record<string, string>;
   queues: Record<string, string>;
+  /** The detectors' bus (`Anomaly Detected` goes here). */
   busName: string;
+  /** killswitch's own events (in AWS only its functions may publish here; locally the bus policy is not enforced, the consumers' ledger checks are). */
+  domainBusName: string;
   /** Scheduled rules: listed, not run (invoke their functions through `functions`). */
   schedules: LocalSchedule[];
   functions: LocalFunctions;
@@ -250,7 +253,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     tables,
     topics,
     queues,
-    busName: system.buses[0]?.name ?? 'default',
+    busName: system.buses.find((b) => b.ref.logicalId.startsWith('Bus'))?.name ?? 'default',
+    domainBusName: system.buses.find((b) => b.ref.logicalId.startsWith('DomainBus'))?.name ?? 'default',
     schedules,
     functions,
     bus,

@@ -32,7 +32,10 @@ export class StatefulStack extends Stack {
   readonly alertTopic: Topic;
   /** Exposure notices, one message per employee; the company's messaging gateway subscribes. */
   readonly noticeTopic: Topic;
+  /** The detectors' bus: they put `Anomaly Detected` here. */
   readonly bus: EventBus;
+  /** killswitch's own events. Its policy (in the stateless stack, which knows the function roles) lets only killswitch publish. */
+  readonly domainBus: EventBus;
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     super(scope, id, props);
@@ -74,8 +77,10 @@ export class StatefulStack extends Stack {
 
     this.bus = new EventBus(this, 'Bus', { eventBusName: `${props.config.stackPrefix.toLowerCase()}-bus` });
     // No resource policy: only principals of this account with events:PutEvents may publish.
+    this.domainBus = new EventBus(this, 'DomainBus', { eventBusName: `${props.config.stackPrefix.toLowerCase()}-events` });
 
     new CfnOutput(this, 'EventBusName', { value: this.bus.eventBusName, description: 'Bus that detectors publish Anomaly Detected events to' });
+    new CfnOutput(this, 'DomainEventBusName', { value: this.domainBus.eventBusName, description: 'Bus killswitch puts its own events on (Kill Switch Engaged, …): subscribe here; only killswitch can publish' });
     new CfnOutput(this, 'ProgramStateTableName', { value: this.tables.programState.tableName });
     new CfnOutput(this, 'ExposureNoticesTopicArn', {
       value: this.noticeTopic.topicArn,

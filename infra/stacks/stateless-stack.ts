@@ -1,4 +1,5 @@
 import { Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnEventBusPolicy } from 'aws-cdk-lib/aws-events';
 import type { Construct } from 'constructs';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { DeploymentConfig } from '../config.ts';
@@ -10,12 +11,13 @@ import { KillSwitchDashboard } from '../constructs/dashboard.ts';
 import { GrantRevocation } from '../constructs/grant-revocation.ts';
 import { ExposureNotices } from '../constructs/exposure-notices.ts';
 import { FindingTriggers } from '../constructs/finding-triggers.ts';
+import { KillSwitchFunction } from '../constructs/killswitch-function.ts';
 import type { KillSwitchResources } from '../constructs/resources.ts';
 
 export interface StatelessStackProps extends StackProps {
   readonly config: DeploymentConfig;
   /** The stateful resources, passed as typed references (CloudFormation exports underneath). */
-  readonly stateful: Pick<StatefulStack, 'key' | 'tables' | 'alertTopic' | 'noticeTopic' | 'bus'>;
+  readonly stateful: Pick<StatefulStack, 'key' | 'tables' | 'alertTopic' | 'noticeTopic' | 'bus' | 'domainBus'>;
 }
 
 /** Functions, rules, queues and alarms: everything that can be replaced by a redeploy. */
@@ -36,6 +38,7 @@ export class StatelessStack extends Stack {
       alertTopic: props.stateful.alertTopic,
       noticeTopic: props.stateful.noticeTopic,
       bus: props.stateful.bus,
+      domainBus: props.stateful.domainBus,
       logRetention: props.config.logRetentionDays as RetentionDays,
     };
     this.collectorAccess = new CollectorAccess(this, 'CollectorAccess', { resources });
@@ -48,12 +51,34 @@ export class StatelessStack extends Stack {
       grantWorkQueue: this.revocation.queue,
       noticePlanQueue: this.notices.planQueue,
     });
+    // Only killswitch's own functions may put events on its domain bus: a detector (anyone with
+    // events:PutEvents in the account) cannot forge a Kill Switch Engaged. An explicit Deny in the
+    // bus policy overrides any Allow in an identity policy.
+    const publishers = this.node
+      .findAll()
+      .filter((c): c is KillSwitchFunction => c instanceof KillSwitchFunction && c.publishesTo.has(props.stateful.domainBus))
+      .map((f) => f.role.roleArn);
+    new CfnEventBusPolicy(this, 'DomainBusPublishers', {
+      eventBusName: props.stateful.domainBus.eventBusName,
+      statementId: 'OnlyKillswitchPublishes',
+      statement: {
+        Sid: 'OnlyKillswitchPublishes',
+        Effect: 'Deny',
+        Principal: { AWS: '*' },
+        Action: 'events:PutEvents',
+        Resource: props.stateful.domainBus.eventBusArn,
+        Condition: { ArnNotEquals: { 'aws:PrincipalArn': publishers } },
+      },
+    });
+
     new KillSwitchDashboard(this, 'Dashboard', {
       name: `${props.config.stackPrefix}-killswitch`,
       deadLetterQueues: {
         'trigger delivery': this.trigger.targetDlq,
+        'anomaly intake': this.trigger.intakeDlq,
         'trigger invocations': this.trigger.function.deadLetterQueue,
         'finding delivery': this.findings.targetDlq,
+        'finding intake': this.findings.intakeDlq,
         'finding trigger invocations': this.findings.trigger.deadLetterQueue,
         'rejected findings': this.findings.rejectedFindings,
         ...(this.findings.sweep ? { 'finding sweep invocations': this.findings.sweep.deadLetterQueue } : {}),

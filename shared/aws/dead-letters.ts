@@ -16,7 +16,7 @@ export class DeadLetters {
       new SendMessageCommand({
         QueueUrl: this.queueUrl,
         // The body is JSON (or the original message): escaping keeps it replayable byte for byte.
-        MessageBody: escapeForSqs(body),
+        MessageBody: escapeForSqs(body) || '(empty body)', // SQS refuses an empty body; nothing is lost by naming it
         MessageAttributes: {
           ErrorMessage: { DataType: 'String', StringValue: replaceForSqs(reason.slice(0, 1000)) || '-' },
           Source: { DataType: 'String', StringValue: replaceForSqs(source) || '-' },

@@ -1,6 +1,7 @@
 import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { KILLSWITCH_SOURCE } from '../schemas/domain-events.ts';
 import { KillSwitchError } from '../errors.ts';
+import type { DomainEvents } from '../killswitch/ports.ts';
 
 export class EventPublishError extends KillSwitchError {
   constructor(message: string) {
@@ -9,7 +10,7 @@ export class EventPublishError extends KillSwitchError {
 }
 
 /** Puts killswitch's own domain events on the bus. Failed entries are errors, so the caller retries. */
-export class DomainEventPublisher {
+export class DomainEventPublisher implements DomainEvents {
   constructor(
     private readonly client: EventBridgeClient,
     private readonly busName: string,

@@ -1,18 +1,11 @@
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { replaceForSqs } from './safe-text.ts';
+import type { Alerts, OperatorAlert } from '../killswitch/ports.ts';
 
-export interface OperatorAlert {
-  /** Short subject line (SNS caps it at 100 characters). */
-  subject: string;
-  /** Plain-text body. Ids and counts only: alerts never carry employee data or detector free text. */
-  lines: string[];
-  severity: string;
-  programId: string;
-  incidentId?: string;
-}
+export type { OperatorAlert } from '../killswitch/ports.ts';
 
 /** Alerts the people on call through the operator alert topic. */
-export class OperatorAlerts {
+export class OperatorAlerts implements Alerts {
   constructor(
     private readonly client: SNSClient,
     private readonly topicArn: string,

@@ -1,7 +1,8 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { WorkQueue as WorkQueuePort } from '../killswitch/ports.ts';
 
 /** Puts a unit of work (JSON) on an SQS queue: continuations, restores, notice batches. */
-export class WorkQueue<T extends object> {
+export class WorkQueue<T extends object> implements WorkQueuePort<T> {
   constructor(
     private readonly client: SQSClient,
     private readonly queueUrl: string,

@@ -64,6 +64,15 @@ export const EnvVars = {
   /** Which AWS resources belong to which program and dataset (the `findings` section of the configuration). */
   findingMap: { KILLSWITCH_FINDING_MAP: jsonOf(FindingMapSchema) },
   rejectedFindingsQueue: { REJECTED_FINDINGS_QUEUE_URL: name },
+  /** Where the trigger keeps events that can never pause anything (malformed minimal fields, an unknown program). */
+  triggerDlq: { TRIGGER_DLQ_URL: name },
+  /** Whose role sessions are operators (see shared/killswitch/identity.ts). */
+  operatorTrust: {
+    KILLSWITCH_ACCOUNT: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id'),
+    OPERATOR_ROLES: jsonOf(z.array(z.string().regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM role name')).min(1)),
+  },
+  /** A SENDING notice claim older than this is presumed abandoned (2 × the sender's timeout, < the queue's visibility timeout). */
+  noticeStaleClaim: { NOTICE_STALE_CLAIM_MS: z.coerce.number().int().min(1000).default(120_000) },
   /** Comma-separated finding sources the sweep lists. */
   sweepSources: {
     SWEEP_SOURCES: z

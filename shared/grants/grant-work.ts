@@ -1,10 +1,9 @@
 import { DetailType, KillSwitchEngagedSchema } from '../schemas/domain-events.ts';
-import { GrantWorkSchema, type GrantWork, type GrantsRestored, type GrantsRevoked } from '../schemas/grants.ts';
-import { parseOrThrow, ValidationError } from '../errors.ts';
-import type { DomainEventPublisher } from '../aws/domain-event-publisher.ts';
-import type { OperatorAlerts } from '../aws/operator-alerts.ts';
-import type { WorkQueue } from '../aws/work-queue.ts';
-import type { IncidentLedger } from '../stores/ledger/incident-ledger.ts';
+import { GrantWorkSchema, type GrantWork, type GrantsRestored, type GrantsRevoked, type RestoreWork, type RevokeWork } from '../schemas/grants.ts';
+import type { Incident } from '../schemas/ledger.ts';
+import { parseOrThrow, PermanentWorkError, ValidationError } from '../errors.ts';
+import { samePerson } from '../killswitch/identity.ts';
+import type { Alerts, ApprovalRecords, Clock, DomainEvents, IncidentRecords, Programs, WorkQueue } from '../killswitch/ports.ts';
 import type { GrantRevoker } from './revoker.ts';
 import type { GrantRestorer } from './restorer.ts';
 import type { Budget } from '../runtime/work.ts';
@@ -13,6 +12,7 @@ import { z } from '../schemas/z.ts';
 /** A queue message: the `Kill Switch Engaged` event itself (EventBridge → SQS), or our own work item. */
 const EngagedEnvelopeSchema = z.object({ 'detail-type': z.literal(DetailType.KillSwitchEngaged), detail: KillSwitchEngagedSchema });
 
+/** Only the incident a `Kill Switch Engaged` names is taken from it: what to revoke comes from the ledger. */
 export function parseGrantWork(body: string): GrantWork {
   let json: unknown;
   try {
@@ -23,7 +23,7 @@ export function parseGrantWork(body: string): GrantWork {
   const engaged = EngagedEnvelopeSchema.safeParse(json);
   if (engaged.success) {
     const d = engaged.data.detail;
-    return { type: 'revoke', incidentId: d.incidentId, programId: d.programId, datasetIds: d.datasetIds, datasetIndex: 0, counts: { scanned: 0, owners: 0 }, continuation: 0 };
+    return { type: 'revoke', incidentId: d.incidentId, programId: d.programId, datasetIndex: 0, counts: { scanned: 0, owners: 0 }, continuation: 0 };
   }
   return parseOrThrow(GrantWorkSchema, json, 'grant work');
 }
@@ -32,54 +32,134 @@ export interface GrantWorkDeps {
   revoker: GrantRevoker;
   restorer: GrantRestorer;
   work: WorkQueue<GrantWork>;
-  incidents: IncidentLedger;
-  events: DomainEventPublisher;
-  alerts: OperatorAlerts;
-  clock?: () => Date;
+  incidents: IncidentRecords;
+  approvals: ApprovalRecords;
+  revocations: { datasetsDone(incidentId: string): Promise<Set<string>>; markDatasetDone(incidentId: string, datasetId: string, at: Date): Promise<boolean> };
+  programs: Programs;
+  events: DomainEvents;
+  alerts: Alerts;
+  clock?: Clock;
 }
 
+export type GrantWorkOutcome = 'DONE' | 'CONTINUED' | 'WAITING';
+
 /**
- * Use case: carry out one unit of grant work within a time budget. Unfinished work is put back
- * on the queue as a continuation; finished work is recorded in the incident timeline (once)
- * and announced on the bus.
+ * Use case: carry out one unit of grant work within a time budget.
+ *
+ * Revoke: the incident must exist, be the program's and have paused something; the datasets are
+ * the incident's (as the ledger records it, within the program's configuration), less those whose
+ * revocation already finished. When every dataset is done, approved restores that waited are queued.
+ *
+ * Restore: only against an APPROVED two-person restore request of the same incident, and only once
+ * the incident's revocation has finished (else it waits: the revocation queues it when done).
+ *
+ * Anything else is refused for good (a forged or misrouted message): dead-lettered with the
+ * reason, and the operators alerted. Unfinished work goes back on the queue as a continuation.
  */
-export async function performGrantWork(work: GrantWork, budget: Budget, deps: GrantWorkDeps): Promise<'DONE' | 'CONTINUED'> {
-  const step = work.type === 'revoke' ? await deps.revoker.run(work, budget) : await deps.restorer.run(work, budget);
+export async function performGrantWork(work: GrantWork, budget: Budget, deps: GrantWorkDeps): Promise<GrantWorkOutcome> {
+  const incident = await deps.incidents.get(work.incidentId);
+  if (!incident || incident.programId !== work.programId) return refuse(deps, work, `${work.incidentId} is not an incident of program ${work.programId}`);
+  return work.type === 'revoke' ? revoke(work, incident, budget, deps) : restore(work, incident, budget, deps);
+}
+
+async function revoke(work: RevokeWork, incident: Incident, budget: Budget, deps: GrantWorkDeps): Promise<GrantWorkOutcome> {
+  if (incident.action === 'RECORDED') return refuse(deps, work, `${incident.incidentId} paused nothing (its anomaly was only recorded): nothing is revoked for it`);
+  const configured = new Set(deps.programs.find(incident.programId)?.datasetIds ?? []);
+  const exposed = incident.datasetIds.filter((d) => configured.has(d));
+  if (work.datasetIds?.some((d) => !exposed.includes(d))) return refuse(deps, work, `grant work names datasets ${work.datasetIds.join(', ')} that incident ${incident.incidentId} does not expose`);
+  const done = await deps.revocations.datasetsDone(incident.incidentId);
+  const datasetIds = work.datasetIds ?? exposed.filter((d) => !done.has(d));
+  const clock = deps.clock ?? (() => new Date());
+  if (datasetIds.length) {
+    const step = await deps.revoker.run({ ...work, datasetIds }, budget, (datasetId) => deps.revocations.markDatasetDone(incident.incidentId, datasetId, clock()));
+    if (!step.done) {
+      await deps.work.enqueue(step.next);
+      return 'CONTINUED';
+    }
+    const finishedAt = clock().toISOString();
+    const detail: GrantsRevoked = { incidentId: incident.incidentId, programId: incident.programId, datasetIds, ...step.counts, continuations: step.continuations, finishedAt };
+    await deps.incidents.record(`GRANTS_REVOKED#${datasetIds.join(',')}`, {
+      incidentId: incident.incidentId,
+      at: finishedAt,
+      type: 'GRANTS_REVOKED',
+      actor: 'killswitch:revoke-grants',
+      message: `${detail.revoked} grants revoked (${detail.alsoHeld} already revoked by another incident, ${detail.owners} owner grants kept) on ${datasetIds.join(', ')}`,
+      data: { ...step.counts, continuations: step.continuations, datasetIds },
+    });
+    await deps.events.publish(DetailType.GrantsRevoked, detail);
+  }
+  // Restores approved while this revocation ran waited for it: queue them now.
+  const finished = new Set([...done, ...datasetIds]);
+  if (exposed.every((d) => finished.has(d))) {
+    const approved = (await deps.approvals.list(incident.programId)).filter((r) => r.kind === 'RESTORE_GRANTS' && r.incidentId === incident.incidentId && r.status === 'APPROVED');
+    for (const r of approved) await deps.work.enqueue({ type: 'restore', incidentId: r.incidentId, programId: r.programId, requestId: r.requestId, continuation: 0 });
+  }
+  return 'DONE';
+}
+
+async function restore(work: RestoreWork, incident: Incident, budget: Budget, deps: GrantWorkDeps): Promise<GrantWorkOutcome> {
+  const request = await deps.approvals.get(work.requestId);
+  const approved =
+    request?.kind === 'RESTORE_GRANTS' &&
+    request.status === 'APPROVED' &&
+    request.incidentId === incident.incidentId &&
+    request.programId === incident.programId &&
+    request.approvedBy !== undefined &&
+    request.approvedByPerson !== undefined &&
+    !samePerson(request.requestedByPerson, request.approvedByPerson);
+  if (!approved || !request.approvedBy) return refuse(deps, work, `restore ${work.requestId} is not a two-person restore of ${incident.incidentId} approved in the ledger`);
+  const clock = deps.clock ?? (() => new Date());
+  if (incident.action !== 'RECORDED') {
+    const configured = new Set(deps.programs.find(incident.programId)?.datasetIds ?? []);
+    const done = await deps.revocations.datasetsDone(incident.incidentId);
+    const pending = incident.datasetIds.filter((d) => configured.has(d) && !done.has(d));
+    if (pending.length) {
+      await deps.incidents.record(`RESTORE_WAITING#${request.requestId}`, {
+        incidentId: incident.incidentId,
+        at: clock().toISOString(),
+        type: 'RESTORE_WAITING',
+        actor: 'killswitch:revoke-grants',
+        message: `restore ${request.requestId} waits for the revocation of ${pending.join(', ')} to finish; it runs then`,
+        data: { requestId: request.requestId, pending },
+      });
+      return 'WAITING';
+    }
+  }
+  const step = await deps.restorer.run(work, budget, request.approvedBy);
   if (!step.done) {
     await deps.work.enqueue(step.next);
     return 'CONTINUED';
   }
-  const finishedAt = (deps.clock ?? (() => new Date()))().toISOString();
-  if (work.type === 'revoke' && 'revoked' in step.counts) {
-    const detail: GrantsRevoked = { incidentId: work.incidentId, programId: work.programId, datasetIds: work.datasetIds, ...step.counts, continuations: step.continuations, finishedAt };
-    await deps.incidents.record(`GRANTS_REVOKED#${work.datasetIds.join(',')}`, {
-      incidentId: work.incidentId,
-      at: finishedAt,
-      type: 'GRANTS_REVOKED',
-      actor: 'killswitch:revoke-grants',
-      message: `${detail.revoked} grants revoked (${detail.alsoHeld} already revoked by another incident, ${detail.owners} owner grants kept) on ${work.datasetIds.join(', ')}`,
-      data: { ...step.counts, continuations: step.continuations },
-    });
-    await deps.events.publish(DetailType.GrantsRevoked, detail);
-  } else if (work.type === 'restore' && 'restored' in step.counts) {
-    const detail: GrantsRestored = { incidentId: work.incidentId, programId: work.programId, requestId: work.requestId, ...step.counts, finishedAt };
-    const summary = `${detail.restored} grants restored, ${detail.stillHeld} still held by another incident, ${detail.skipped} skipped (changed or deleted since)`;
-    await deps.incidents.record(`GRANTS_RESTORED#${work.requestId}`, {
-      incidentId: work.incidentId,
-      at: finishedAt,
-      type: 'GRANTS_RESTORED',
-      actor: work.approvedBy,
-      message: summary,
-      data: { ...step.counts, requestId: work.requestId },
-    });
-    await deps.events.publish(DetailType.GrantsRestored, detail);
-    await deps.alerts.send({
-      subject: `[killswitch] grants restored for ${work.incidentId}`,
-      severity: 'HIGH',
-      programId: work.programId,
-      incidentId: work.incidentId,
-      lines: [summary, `Details: the operator "incident" action for ${work.incidentId}`],
-    });
-  }
+  const finishedAt = clock().toISOString();
+  const detail: GrantsRestored = { incidentId: incident.incidentId, programId: incident.programId, requestId: request.requestId, ...step.counts, finishedAt };
+  const summary = `${detail.restored} grants restored, ${detail.stillHeld} still held by another incident, ${detail.skipped} skipped (changed or deleted since)`;
+  await deps.incidents.record(`GRANTS_RESTORED#${request.requestId}`, {
+    incidentId: incident.incidentId,
+    at: finishedAt,
+    type: 'GRANTS_RESTORED',
+    actor: request.approvedBy,
+    message: summary,
+    data: { ...step.counts, requestId: request.requestId },
+  });
+  await deps.events.publish(DetailType.GrantsRestored, detail);
+  await deps.alerts.send({
+    subject: `[killswitch] grants restored for ${incident.incidentId}`,
+    severity: 'HIGH',
+    programId: incident.programId,
+    incidentId: incident.incidentId,
+    lines: [summary, `Details: the operator "incident" action for ${incident.incidentId}`],
+  });
   return 'DONE';
+}
+
+/** Work the ledger does not back: never acted on, kept in the DLQ with the reason, and the operators told. */
+async function refuse(deps: GrantWorkDeps, work: GrantWork, reason: string): Promise<never> {
+  await deps.alerts.send({
+    subject: `[killswitch] grant work refused for ${work.incidentId}`,
+    severity: 'HIGH',
+    programId: work.programId,
+    incidentId: work.incidentId,
+    lines: [`Refused: ${reason}`, `Work:    ${work.type} (kept in the grant-work DLQ)`, 'A message the ledger does not back reached the grant-work queue: check who can send to it.'],
+  });
+  throw new PermanentWorkError('grant work', reason);
 }

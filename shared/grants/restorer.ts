@@ -23,7 +23,8 @@ export class GrantRestorer {
     private readonly options: { pageSize?: number; concurrency?: number; clock?: () => Date } = {},
   ) {}
 
-  async run(work: RestoreWork, budget: Budget): Promise<RestoreStep> {
+  /** `approvedBy`: the approver the ledger records (never a field of the message). */
+  async run(work: RestoreWork, budget: Budget, approvedBy: string): Promise<RestoreStep> {
     const clock = this.options.clock ?? (() => new Date());
     let cursor = work.cursor;
     do {
@@ -31,7 +32,7 @@ export class GrantRestorer {
       const page = await this.ledger.snapshots(work.incidentId, cursor, this.options.pageSize ?? 200);
       await inParallel(page.snapshots, this.options.concurrency ?? 16, async (snapshot) => {
         const at = clock();
-        const { outcome, reason } = await this.backend.restore(snapshot, work.approvedBy, at);
+        const { outcome, reason } = await this.backend.restore(snapshot, approvedBy, at);
         await this.ledger.recordRestore(work.requestId, snapshot, outcome, at, reason);
       });
       cursor = page.cursor;

@@ -7,7 +7,7 @@ export const REVOKER_PRINCIPAL = 'killswitch:revoke-grants';
 
 export type RevocationStep =
   | { done: true; counts: { revoked: number; alsoHeld: number; owners: number; scanned: number }; continuations: number }
-  | { done: false; next: RevokeWork };
+  | { done: false; next: RevokeWork & { datasetIds: string[] } };
 
 /**
  * Use case: revoke access to the datasets of an incident.
@@ -26,7 +26,8 @@ export class GrantRevoker {
     private readonly options: { pageSize?: number; concurrency?: number; clock?: () => Date } = {},
   ) {}
 
-  async run(work: RevokeWork, budget: Budget): Promise<RevocationStep> {
+  /** `onDatasetDone`: the last page of a dataset was revoked (restores wait for every dataset of the incident). */
+  async run(work: RevokeWork & { datasetIds: string[] }, budget: Budget, onDatasetDone: (datasetId: string) => Promise<unknown> = async () => undefined): Promise<RevocationStep> {
     const clock = this.options.clock ?? (() => new Date());
     const counts = { ...work.counts };
     let datasetIndex = work.datasetIndex;
@@ -47,7 +48,7 @@ export class GrantRevoker {
       // the grants held (ALREADY_HELD) and writes the snapshots it missed.
       await this.ledger.recordSnapshots(snapshots);
       cursor = page.cursor;
-      if (!cursor) datasetIndex++;
+      if (!cursor) await onDatasetDone(work.datasetIds[datasetIndex++]!);
     }
     const totals = await this.ledger.counts(work.incidentId);
     return { done: true, counts: { revoked: totals.revoked, alsoHeld: totals.alsoHeld, owners: counts.owners, scanned: counts.scanned }, continuations: work.continuation };

@@ -1,200 +1,295 @@
+import { createHash } from 'node:crypto';
 import type { AnomalyDetail } from '../schemas/anomaly.ts';
-import { GLOBAL_SCOPE } from '../schemas/common.ts';
-import { DetailType, type KillSwitchEngaged } from '../schemas/domain-events.ts';
+import { GLOBAL_SCOPE, type Principal } from '../schemas/common.ts';
+import type { ProgramConfig } from '../schemas/config.ts';
+import { DetailType, type IncidentEscalated, type KillSwitchEngaged } from '../schemas/domain-events.ts';
 import type { Incident } from '../schemas/ledger.ts';
 import type { ProgramState } from '../schemas/program-state.ts';
 import { KillSwitchError, UnknownProgramError } from '../errors.ts';
-import type { ProgramRegistry } from '../config/env.ts';
-import type { ProgramConfig } from '../schemas/config.ts';
-import type { ProgramStateStore, PauseResult } from '../stores/program-state-store.ts';
-import type { AnomalyLog, AuditTrail, IncidentLedger } from '../stores/ledger/index.ts';
-import type { DomainEventPublisher } from '../aws/domain-event-publisher.ts';
-import type { OperatorAlerts } from '../aws/operator-alerts.ts';
-import { decide } from './policy.ts';
+import { decide, type PolicyDecision } from './policy.ts';
 import { incidentIdFor } from './ids.ts';
+import { isDeclaredScope } from './scopes.ts';
+import { PauseProgram, type PauseDeps, type PauseOrder } from './pause.ts';
+import type { AnomalyReports, Clock, FlipResult, Programs, ReportClaim } from './ports.ts';
 
-/** Another delivery of the same anomaly is being processed: retry later (EventBridge will). */
+/** Another delivery of the same anomaly is being processed: retry later (the queue will). */
 export class AnomalyInProgressError extends KillSwitchError {
   constructor(anomalyId: string, since: string) {
     super(`anomaly ${anomalyId} is being processed by another delivery since ${since}; retry later`, 'CONFLICT');
   }
 }
 
-export interface AnomalyTriggerDeps {
-  programs: ProgramRegistry;
-  state: ProgramStateStore;
-  incidents: IncidentLedger;
-  audit: AuditTrail;
-  anomalies: AnomalyLog;
-  events: DomainEventPublisher;
-  alerts: OperatorAlerts;
-  clock?: () => Date;
+export interface AnomalyTriggerDeps extends PauseDeps {
+  programs: Programs;
+  anomalies: AnomalyReports;
+  clock?: Clock;
   /** Observes the moment the flag write is acknowledged (metrics, benchmarks). */
   onStateWritten?: (state: ProgramState) => void;
 }
 
-interface RecordContext {
-  program: ProgramConfig;
-  decision: ReturnType<typeof decide>;
-  incidentId: string;
-  scope: string;
-  detector: { id: string; verified: boolean };
-  pause: PauseResult | undefined;
-  now: Date;
-}
-
 export type TriggerOutcome =
-  | { outcome: 'PAUSED' | 'LINKED'; incidentId: string; stateVersion: number; stateChanged: boolean }
-  | { outcome: 'RECORDED'; incidentId: string }
+  | { outcome: 'PAUSED' | 'LINKED'; incidentId: string; stateVersion: number; stateChanged: boolean; escalated: boolean }
+  | { outcome: 'RECORDED'; incidentId: string; escalated: boolean }
   | { outcome: 'DUPLICATE' | 'INCIDENT_CLOSED'; incidentId: string };
 
+interface Report {
+  anomaly: AnomalyDetail;
+  program: ProgramConfig;
+  decision: PolicyDecision;
+  scope: string;
+  issues: string[];
+  order: PauseOrder;
+}
+
 /**
- * Use case: an anomaly detector reported an anomaly.
+ * Use case: an anomaly detector (or an AWS finding) reported an anomaly.
  *
  * 1. Find the program in the deployed configuration (unknown → error) and decide by severity.
- * 2. If the policy pauses: flip the flag. This is the first write, before anything else.
- * 3. Claim the anomaly id: a duplicate delivery stops here; a concurrent one retries later.
- * 4. Record the incident, the audit entry for the new version and the timeline (all idempotent).
- * 5. Put `Kill Switch Engaged` on the bus, alert the operators, mark the anomaly complete.
+ *    A scope the program does not declare pauses the whole program instead (never nothing).
+ * 2. If the policy pauses: flip the flag — the first write, before anything else.
+ * 3. Claim the report (anomaly id and scope): a duplicate stops here, a concurrent delivery retries
+ *    later, and an escalation (a higher severity or more datasets than recorded) goes on.
+ * 4. Record it through the one pause path: incident, audit entry for the version, timeline,
+ *    `Kill Switch Engaged`, alert. An escalation is recorded in the incident of the first report;
+ *    an escalation of an incident a resume closed pauses again, in a new incident linked to it.
  *
  * Automation can only pause: no path here resumes anything.
  */
 export class AnomalyTrigger {
-  readonly #clock: () => Date;
+  readonly #clock: Clock;
+  readonly #pauses: PauseProgram;
   constructor(private readonly deps: AnomalyTriggerDeps) {
     this.#clock = deps.clock ?? (() => new Date());
+    this.#pauses = new PauseProgram(deps);
   }
 
-  async handle(anomaly: AnomalyDetail): Promise<TriggerOutcome> {
+  /** `issues`: fields of the report that were cleaned or replaced (normaliseAnomaly), kept in the incident. */
+  async handle(anomaly: AnomalyDetail, issues: string[] = []): Promise<TriggerOutcome> {
     const { deps } = this;
     const program = deps.programs.find(anomaly.programId);
     if (!program) throw new UnknownProgramError(anomaly.programId);
+    const report = this.#report(anomaly, program, issues);
 
-    const decision = decide(program, anomaly);
-    const incidentId = incidentIdFor(`${anomaly.programId}/${anomaly.anomalyId}`, new Date(anomaly.observedAt));
-    const scope = anomaly.scope ?? GLOBAL_SCOPE;
-    const detector = { id: `detector:${anomaly.detector}`, verified: false };
+    const flip = report.decision.action === 'PAUSE' ? await this.#pauses.flip(report.order) : undefined;
+    if (flip && flip.outcome !== 'CLOSED') deps.onStateWritten?.(flip.state);
 
-    let pause: PauseResult | undefined;
-    if (decision.action === 'PAUSE') {
-      pause = await deps.state.pause({
-        programId: anomaly.programId,
-        scope,
-        incidentId,
-        // Never the detector's free-text summary: the state item is read by every collector.
-        reason: `${anomaly.severity} ${anomaly.kind} anomaly ${anomaly.anomalyId} from ${anomaly.detector}`,
-        changedBy: detector,
-        trigger: 'ANOMALY',
-        at: this.#clock(),
-      });
-      deps.onStateWritten?.(pause.state);
-    }
-
-    const now = this.#clock();
-    const claim = await deps.anomalies.claim(anomaly.programId, anomaly.anomalyId, incidentId, now);
-    if (claim.claim === 'DONE') return { outcome: 'DUPLICATE', incidentId: claim.incidentId };
+    const claim = await deps.anomalies.claim(
+      { programId: program.programId, anomalyId: anomaly.anomalyId, scope: report.scope, incidentId: report.order.incidentId, severity: anomaly.severity, datasetIds: report.decision.datasetIds },
+      this.#clock(),
+    );
     if (claim.claim === 'IN_PROGRESS') throw new AnomalyInProgressError(anomaly.anomalyId, claim.since);
-    if (pause?.outcome === 'INCIDENT_CLOSED') {
-      await deps.anomalies.complete(anomaly.programId, anomaly.anomalyId, now);
-      return { outcome: 'INCIDENT_CLOSED', incidentId };
-    }
-
+    if (claim.claim === 'DONE' && !(flip?.outcome === 'PAUSED' && flip.wrote)) return { outcome: 'DUPLICATE', incidentId: claim.incidentId };
+    // A flip with no record is a bug by definition: a report that adds nothing but did write a version (it cannot, but if it ever did) is recorded like an escalation.
+    const process: Extract<ReportClaim, { claim: 'PROCESS' }> =
+      claim.claim === 'PROCESS' ? claim : { claim: 'PROCESS', incidentId: claim.incidentId, revision: claim.revision, escalated: true, receivedAt: '', recorded: { severity: anomaly.severity, datasetIds: report.decision.datasetIds } };
     try {
-      return await this.#record(anomaly, { program, decision, incidentId, scope, detector, pause, now });
+      const outcome = await this.#record(report, process, flip);
+      if (process.receivedAt) await deps.anomalies.complete({ programId: program.programId, anomalyId: anomaly.anomalyId, scope: report.scope }, process.receivedAt, this.#clock());
+      return outcome;
     } catch (error) {
-      // Give the claim up: the retry (EventBridge's, or Lambda's) takes over at once.
-      await deps.anomalies.release(anomaly.programId, anomaly.anomalyId, claim.receivedAt);
+      // Give the claim up: the retry (the queue's) takes over at once.
+      if (process.receivedAt) await deps.anomalies.release({ programId: program.programId, anomalyId: anomaly.anomalyId, scope: report.scope }, process.receivedAt);
       throw error;
     }
   }
 
-  /** Steps 4 and 5, under this delivery's claim. */
-  async #record(
-    anomaly: AnomalyDetail,
-    { program, decision, incidentId, scope, detector, pause, now }: RecordContext,
-  ): Promise<TriggerOutcome> {
-    const { deps } = this;
-    // Ours when this delivery flipped the flag, or a concurrent delivery of the same anomaly did.
-    const ours = pause !== undefined && (pause.outcome === 'PAUSED' || pause.state.incidentId === incidentId);
-    const action: Incident['action'] = !pause ? 'RECORDED' : ours ? 'PAUSED' : 'LINKED';
-    const incident: Incident = {
-      incidentId,
-      programId: anomaly.programId,
+  #report(anomaly: AnomalyDetail, program: ProgramConfig, issues: string[]): Report {
+    const named = anomaly.scope ?? GLOBAL_SCOPE;
+    const scope = isDeclaredScope(program, named) ? named : GLOBAL_SCOPE;
+    const allIssues = scope === named ? issues : [...issues, `scope: "${named}" is not a scope of program ${program.programId}; the whole program is paused`];
+    const seed = scope === GLOBAL_SCOPE ? `${program.programId}/${anomaly.anomalyId}` : `${program.programId}/${anomaly.anomalyId}/${scope}`;
+    const incidentId = incidentIdFor(seed, new Date(anomaly.observedAt));
+    const detector: Principal = { id: `detector:${anomaly.detector}`, verified: false };
+    return {
+      anomaly,
+      program,
       scope,
-      severity: anomaly.severity,
+      issues: allIssues,
+      decision: decide(program, anomaly),
+      order: {
+        program,
+        scope,
+        incidentId,
+        causeKey: causeKeyOf(seed),
+        // The same report delivered again is the same attempt; a report with more (an escalation) is a new one.
+        attemptId: `${incidentId}#${createHash('sha256').update(`${anomaly.severity}/${[...new Set(anomaly.datasetIds)].sort().join(',')}`).digest('hex').slice(0, 12)}`,
+        trigger: 'ANOMALY',
+        severity: anomaly.severity,
+        actor: detector,
+        // The ledger's record of why (investigators read it); collectors see only the summary.
+        reason: `${anomaly.severity} ${anomaly.kind} anomaly ${anomaly.anomalyId} from ${anomaly.detector}: ${anomaly.summary}`,
+      },
+    };
+  }
+
+  /** Step 4, under this delivery's claim. */
+  async #record(report: Report, claim: Extract<ReportClaim, { claim: 'PROCESS' }>, flip: FlipResult | undefined): Promise<TriggerOutcome> {
+    const { deps } = this;
+    const { anomaly, program, decision, scope } = report;
+    const incidentId = claim.incidentId;
+    const now = this.#clock();
+    const existing = await deps.incidents.get(incidentId);
+    const escalated = claim.escalated && existing !== undefined;
+    const order: PauseOrder = { ...report.order, incidentId, severity: claim.recorded.severity };
+
+    if (flip?.outcome === 'CLOSED') {
+      // The incident (or this anomaly on this scope) was closed by a resume. A report that adds
+      // nothing is a late duplicate; an escalation pauses again, in a new incident linked to it.
+      if (!claim.escalated) return { outcome: 'INCIDENT_CLOSED', incidentId };
+      return this.#pauseAfterClose(report, claim, incidentId, now);
+    }
+    if (flip && flip.state.incidentId === report.order.incidentId && report.order.incidentId !== incidentId) {
+      // Flipped under this report's own id (its day differs from the first report's): the pause belongs to the first report's incident.
+      await deps.state.relabel(program.programId, scope, flip.state.version, report.order.incidentId, incidentId);
+      flip = { ...flip, state: { ...flip.state, incidentId } };
+    } else if (flip?.outcome === 'LINKED' && flip.state.incidentId === incidentId) {
+      // "Linked" to the incident that records this report: its own pause (relabelled by an earlier attempt that then died).
+      flip = { outcome: 'PAUSED', state: flip.state, wrote: false };
+    }
+
+    const datasetIds = [...new Set([...(existing?.datasetIds ?? []), ...claim.recorded.datasetIds])];
+    const action: Incident['action'] = !flip ? 'RECORDED' : flip.outcome === 'PAUSED' ? 'PAUSED' : 'LINKED';
+    const incident = existing ?? this.#incident(report, incidentId, action, claim, datasetIds, flip?.state, now);
+    if (escalated) {
+      const upgraded = existing.action === 'PAUSED' || action === 'RECORDED' ? undefined : action;
+      await deps.incidents.escalate(incidentId, {
+        revision: claim.revision,
+        severity: claim.recorded.severity,
+        datasetIds,
+        unknownDatasetIds: [...new Set([...existing.unknownDatasetIds, ...decision.unknownDatasetIds])],
+        ...(upgraded ? { action: upgraded } : {}),
+        ...(flip?.outcome === 'PAUSED' ? { stateVersion: flip.state.version } : {}),
+        inputIssues: [...new Set([...existing.inputIssues, ...report.issues])],
+      });
+      await deps.incidents.record(`ESCALATED#r${claim.revision}`, {
+        incidentId,
+        at: now.toISOString(),
+        type: 'ESCALATED',
+        actor: order.actor.id,
+        message: `${anomaly.anomalyId} reported again as ${anomaly.severity}${decision.datasetIds.length ? ` on ${decision.datasetIds.join(', ')}` : ''}: the incident now concerns ${claim.recorded.severity}, ${datasetIds.join(', ')}${flip ? `; ${program.programId}/${scope} ${flip.outcome === 'PAUSED' ? 'paused' : 'already paused'} at version ${flip.state.version}` : ''}`,
+        data: { revision: claim.revision, severity: claim.recorded.severity, datasetIds },
+      });
+    } else {
+      await deps.incidents.record('OPENED', {
+        incidentId,
+        at: incident.openedAt,
+        type: 'INCIDENT_OPENED',
+        actor: order.actor.id,
+        message: `${anomaly.severity} ${anomaly.kind} anomaly ${anomaly.anomalyId}: ${action.toLowerCase()}`,
+        data: { datasetIds: decision.datasetIds, unknownDatasetIds: decision.unknownDatasetIds, ...(report.issues.length ? { inputIssues: report.issues } : {}) },
+      });
+    }
+
+    const alert = this.#alert(report, incidentId, escalated, flip);
+    if (escalated) {
+      // Consumers re-read the incident: notices for an incident already notified reach the new datasets' employees.
+      const detail: IncidentEscalated = { incidentId, programId: program.programId, revision: claim.revision, severity: claim.recorded.severity, datasetIds, escalatedAt: now.toISOString() };
+      await deps.events.publish(DetailType.IncidentEscalated, detail);
+    }
+    if (flip) {
+      const paused = await this.#pauses.record(order, flip, { ...incident, datasetIds }, alert);
+      return { outcome: paused.outcome, incidentId, stateVersion: paused.state.version, stateChanged: paused.stateChanged, escalated };
+    }
+    await deps.incidents.open(incident);
+    if (escalated && existing.action !== 'RECORDED' && datasetIds.length > existing.datasetIds.length) {
+      // The incident paused before and now concerns more datasets: its consumers revoke and notify those too.
+      await this.#engagedAgain(report, incidentId, datasetIds, now);
+    }
+    await deps.alerts.send({ ...alert, severity: anomaly.severity, programId: program.programId, incidentId });
+    return { outcome: 'RECORDED', incidentId, escalated };
+  }
+
+  async #pauseAfterClose(report: Report, claim: Extract<ReportClaim, { claim: 'PROCESS' }>, closedId: string, now: Date): Promise<TriggerOutcome> {
+    const { program, scope, anomaly } = report;
+    const seed = `${program.programId}/${anomaly.anomalyId}/${scope}#r${claim.revision}`;
+    const incidentId = incidentIdFor(seed, now);
+    const order: PauseOrder = { ...report.order, incidentId, causeKey: causeKeyOf(seed), attemptId: incidentId, severity: claim.recorded.severity };
+    const flip = await this.#pauses.flip(order);
+    if (flip.outcome === 'CLOSED') return { outcome: 'INCIDENT_CLOSED', incidentId };
+    const incident = { ...this.#incident(report, incidentId, flip.outcome, claim, claim.recorded.datasetIds, flip.state, now), linkedIncidentId: closedId };
+    await this.deps.incidents.record(`REOPENED#r${claim.revision}`, {
+      incidentId: closedId,
+      at: now.toISOString(),
+      type: 'ESCALATED_AFTER_CLOSE',
+      actor: order.actor.id,
+      message: `${anomaly.anomalyId} reported again as ${anomaly.severity} after this incident was closed: ${program.programId}/${scope} is paused again under ${incidentId}`,
+      data: { revision: claim.revision, incidentId },
+    });
+    await this.deps.incidents.record('OPENED', {
+      incidentId,
+      at: now.toISOString(),
+      type: 'INCIDENT_OPENED',
+      actor: order.actor.id,
+      message: `${anomaly.severity} ${anomaly.kind} anomaly ${anomaly.anomalyId} escalated after ${closedId} was closed: ${flip.outcome.toLowerCase()}`,
+      data: { datasetIds: claim.recorded.datasetIds, linkedIncidentId: closedId },
+    });
+    const paused = await this.#pauses.record(order, flip, incident, this.#alert(report, incidentId, true, flip));
+    return { outcome: paused.outcome, incidentId, stateVersion: paused.state.version, stateChanged: paused.stateChanged, escalated: true };
+  }
+
+  #incident(report: Report, incidentId: string, action: Incident['action'], claim: Extract<ReportClaim, { claim: 'PROCESS' }>, datasetIds: string[], state: ProgramState | undefined, now: Date): Incident {
+    const { anomaly, program, scope, decision } = report;
+    return {
+      incidentId,
+      programId: program.programId,
+      scope,
+      severity: claim.recorded.severity,
       status: 'OPEN',
       action,
       openedAt: now.toISOString(),
-      openedBy: detector.id,
+      openedBy: report.order.actor.id,
       trigger: 'ANOMALY',
       anomalyId: anomaly.anomalyId,
       detector: anomaly.detector,
       kind: anomaly.kind,
       summary: anomaly.summary,
-      datasetIds: decision.datasetIds,
+      datasetIds,
       unknownDatasetIds: decision.unknownDatasetIds,
       exposure: anomaly.exposure,
-      stateVersion: pause?.state.version,
-      linkedIncidentId: action === 'LINKED' ? pause?.state.incidentId : undefined,
+      stateVersion: state?.version,
+      linkedIncidentId: action === 'LINKED' ? state?.incidentId : undefined,
       notify: program.notify,
+      causeKey: report.order.causeKey,
+      revision: claim.revision,
+      inputIssues: report.issues,
     };
-    await deps.incidents.open(incident);
-    await Promise.all([
-      ours && pause ? deps.audit.recordState(pause.state) : undefined,
-      deps.incidents.record('OPENED', {
-        incidentId,
-        at: now.toISOString(),
-        type: 'INCIDENT_OPENED',
-        actor: detector.id,
-        message: `${anomaly.severity} ${anomaly.kind} anomaly ${anomaly.anomalyId}: ${action.toLowerCase()}`,
-        data: { datasetIds: decision.datasetIds, unknownDatasetIds: decision.unknownDatasetIds },
-      }),
-      pause && ours
-        ? deps.incidents.record(`STATE#${scope}#v${pause.state.version}`, {
-            incidentId,
-            at: pause.state.changedAt,
-            type: 'STATE_CHANGED',
-            actor: pause.state.changedBy,
-            message: `${anomaly.programId}/${scope} PAUSED at version ${pause.state.version}`,
-            data: { version: pause.state.version, status: 'PAUSED', scope },
-          })
-        : undefined,
-    ]);
+  }
 
-    if (pause) {
-      const engaged: KillSwitchEngaged = {
-        incidentId,
-        programId: anomaly.programId,
-        scope,
-        stateVersion: pause.state.version,
-        stateChanged: ours,
-        datasetIds: decision.datasetIds,
-        severity: anomaly.severity,
-        trigger: 'ANOMALY',
-        notify: program.notify,
-        engagedAt: (ours ? pause.state.changedAt : now.toISOString()),
-      };
-      await deps.events.publish(DetailType.KillSwitchEngaged, engaged);
-    }
-    await deps.alerts.send({
-      subject: `[killswitch] ${anomaly.severity} anomaly on ${anomaly.programId}: ${action.toLowerCase()}`,
-      severity: anomaly.severity,
-      programId: anomaly.programId,
-      incidentId,
+  #alert(report: Report, incidentId: string, escalated: boolean, flip: FlipResult | undefined): { subject: string; lines: string[] } {
+    const { anomaly, program, scope, decision } = report;
+    const action = !flip ? 'recorded' : flip.outcome === 'PAUSED' ? 'paused' : 'linked to the pause in place';
+    return {
+      subject: `[killswitch] ${anomaly.severity} anomaly on ${program.programId}${escalated ? ' (escalated)' : ''}: ${action}`,
       lines: [
         `Incident:  ${incidentId}`,
-        `Program:   ${anomaly.programId} (scope ${scope})`,
-        `Anomaly:   ${anomaly.anomalyId} (${anomaly.kind}) from ${anomaly.detector}`,
-        `Action:    ${action}${pause ? ` — state version ${pause.state.version}` : ' — not paused by policy'}`,
+        `Program:   ${program.programId} (scope ${scope})`,
+        `Anomaly:   ${anomaly.anomalyId} (${anomaly.kind}) from ${anomaly.detector}${escalated ? ', reported again with more' : ''}`,
+        `Action:    ${action}${flip ? ` — state version ${flip.state.version}` : ' — not paused by policy'}`,
         `Datasets:  ${decision.datasetIds.join(', ')}`,
         ...(decision.unknownDatasetIds.length ? [`Unknown datasets (not acted on): ${decision.unknownDatasetIds.join(', ')}`] : []),
+        ...(report.issues.length ? [`Input cleaned: ${report.issues.length} field(s), see the incident`] : []),
         `Details:   killswitch incident show ${incidentId}`,
       ],
-    });
-    await deps.anomalies.complete(anomaly.programId, anomaly.anomalyId, this.#clock());
+    };
+  }
 
-    return pause
-      ? { outcome: action as 'PAUSED' | 'LINKED', incidentId, stateVersion: pause.state.version, stateChanged: ours }
-      : { outcome: 'RECORDED', incidentId };
+  async #engagedAgain(report: Report, incidentId: string, datasetIds: string[], now: Date): Promise<void> {
+    const current = await this.deps.state.get(report.program.programId, report.scope);
+    const engaged: KillSwitchEngaged = {
+      incidentId,
+      programId: report.program.programId,
+      scope: report.scope,
+      stateVersion: current?.state.version ?? 1,
+      stateChanged: false,
+      datasetIds,
+      severity: report.anomaly.severity,
+      trigger: 'ANOMALY',
+      notify: report.program.notify,
+      engagedAt: now.toISOString(),
+    };
+    await this.deps.events.publish(DetailType.KillSwitchEngaged, engaged);
   }
 }
+
+/** The cause a resume closes for an anomaly on a scope: a hash, since collectors read the closed causes. */
+export const causeKeyOf = (seed: string): string => `A#${createHash('sha256').update(seed).digest('hex').slice(0, 20)}`;

@@ -1,16 +1,17 @@
 import { z } from '../schemas/z.ts';
 import { DetailType, KillSwitchEngagedSchema } from '../schemas/domain-events.ts';
 import { PlanWorkSchema, SendBatchSchema, type PlanWork, type SendBatch } from '../schemas/notices.ts';
-import { KillSwitchError, parseOrThrow, ValidationError } from '../errors.ts';
+import { KillSwitchError, parseOrThrow, PermanentWorkError, ValidationError } from '../errors.ts';
 import type { DeadLetters } from '../aws/dead-letters.ts';
 import type { NoticeSender, SendReport } from './sender.ts';
-import type { DomainEventPublisher } from '../aws/domain-event-publisher.ts';
-import type { WorkQueue } from '../aws/work-queue.ts';
-import type { IncidentLedger } from '../stores/ledger/incident-ledger.ts';
+import type { DomainEvents, IncidentRecords, Programs, WorkQueue } from '../killswitch/ports.ts';
 import type { Budget } from '../runtime/work.ts';
 import type { NoticePlanner } from './planner.ts';
 
-const EngagedEnvelopeSchema = z.object({ 'detail-type': z.literal(DetailType.KillSwitchEngaged), detail: KillSwitchEngagedSchema });
+const EngagedEnvelopeSchema = z.object({
+  'detail-type': z.enum([DetailType.KillSwitchEngaged, DetailType.IncidentEscalated]),
+  detail: z.object({ incidentId: KillSwitchEngagedSchema.shape.incidentId, programId: KillSwitchEngagedSchema.shape.programId }),
+});
 
 const json = (body: string, what: string): unknown => {
   try {
@@ -20,26 +21,41 @@ const json = (body: string, what: string): unknown => {
   }
 };
 
-/** A plan-queue message: `Kill Switch Engaged` (notify: auto), or plan work from an operator. */
+/** A plan-queue message: `Kill Switch Engaged` or `Incident Escalated`, or plan work from an operator. Only the incident is taken from it. */
 export function parsePlanWork(body: string): PlanWork {
   const value = json(body, 'notice plan work');
   const engaged = EngagedEnvelopeSchema.safeParse(value);
   if (engaged.success) {
     const d = engaged.data.detail;
-    return PlanWorkSchema.parse({ type: 'plan', incidentId: d.incidentId, programId: d.programId, datasetIds: d.datasetIds });
+    return PlanWorkSchema.parse({ type: 'plan', incidentId: d.incidentId, programId: d.programId });
   }
   return parseOrThrow(PlanWorkSchema, value, 'notice plan work');
 }
 
 export const parseSendBatch = (body: string): SendBatch => parseOrThrow(SendBatchSchema, json(body, 'notice send batch'), 'notice send batch');
 
-/** Run one planning step; continue on the queue, or record and announce the plan when done. */
+/**
+ * Run one planning step; continue on the queue, or record and announce the plan when done. The
+ * audience is the incident's datasets as the ledger records them. Work without an operator's request
+ * comes from `Kill Switch Engaged` or `Incident Escalated`: it plans for a paused incident of a
+ * program that notifies automatically, or for an incident an operator has already notified (an
+ * escalation's new datasets' employees are told too), and does nothing otherwise. Work for no
+ * incident of the program is refused for good (DLQ, with the reason).
+ */
 export async function performPlanWork(
   work: PlanWork,
   budget: Budget,
-  deps: { planner: NoticePlanner; planQueue: WorkQueue<PlanWork>; incidents: IncidentLedger; events: DomainEventPublisher; clock?: () => Date },
-): Promise<{ outcome: 'DONE' | 'CONTINUED'; planned: number; queued: number }> {
-  const step = await deps.planner.run(work, budget);
+  deps: { planner: NoticePlanner; planQueue: WorkQueue<PlanWork>; incidents: IncidentRecords; programs: Programs; events: DomainEvents; clock?: () => Date },
+): Promise<{ outcome: 'DONE' | 'CONTINUED' | 'NOT_NOTIFIED'; planned: number; queued: number }> {
+  const incident = await deps.incidents.get(work.incidentId);
+  if (!incident || incident.programId !== work.programId) throw new PermanentWorkError('notice plan work', `${work.incidentId} is not an incident of program ${work.programId}`);
+  if (!work.requestedBy) {
+    const auto = deps.programs.find(incident.programId)?.notify === 'auto' && incident.action !== 'RECORDED';
+    const notified = !auto && (await deps.incidents.timeline(incident.incidentId)).some((t) => t.type === 'NOTIFY_REQUESTED');
+    if (!auto && !notified) return { outcome: 'NOT_NOTIFIED', planned: 0, queued: 0 };
+  }
+  const configured = new Set(deps.programs.find(incident.programId)?.datasetIds ?? incident.datasetIds);
+  const step = await deps.planner.run(work, budget, incident.datasetIds.filter((d) => configured.has(d)));
   if (!step.done) {
     await deps.planQueue.enqueue(step.next);
     return { outcome: 'CONTINUED', planned: step.next.planned, queued: step.queued };

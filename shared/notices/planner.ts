@@ -1,7 +1,7 @@
 import type { PlanWork, SendBatch } from '../schemas/notices.ts';
 import type { DataSubjectStore } from '../stores/data-subject-store.ts';
 import type { NoticeLedger } from '../stores/ledger/notice-ledger.ts';
-import type { WorkQueue } from '../aws/work-queue.ts';
+import type { WorkQueue } from '../killswitch/ports.ts';
 import type { Budget } from '../runtime/work.ts';
 import { inParallel } from '../runtime/work.ts';
 import { affectedEmployees } from './audience.ts';
@@ -16,10 +16,10 @@ export type PlanStep = { done: true; planned: number; queued: number } | { done:
  * 1. Stream the affected employees (each once, categories merged across datasets).
  * 2. Write one PENDING ledger entry per employee with a conditional put: planning the same
  *    incident again adds nobody twice.
- * 3. Queue every entry that is not yet sent, 50 employees per send batch (re-queuing a PENDING
- *    entry is safe: the sender's claim lets only one send it).
+ * 3. Queue every entry that is not yet sent (PENDING, or SENDING by a sender presumed dead), 50
+ *    employees per send batch (re-queuing is safe: the sender's claim lets only one send it).
  * 4. Stop before the time budget runs out and return where to continue (after employee X).
- * `failed` mode puts FAILED entries back to PENDING and queues them again.
+ * `failed` mode puts FAILED entries back to PENDING and queues them again, with stale SENDING ones.
  */
 export class NoticePlanner {
   constructor(
@@ -27,12 +27,14 @@ export class NoticePlanner {
     private readonly options: { concurrency?: number } = {},
   ) {}
 
-  async run(work: PlanWork, budget: Budget): Promise<PlanStep> {
-    return work.mode === 'failed' ? this.#retryFailed(work) : this.#planAll(work, budget);
+  /** `datasetIds`: the incident's, as the ledger records it. */
+  async run(work: PlanWork, budget: Budget, datasetIds: readonly string[]): Promise<PlanStep> {
+    return work.mode === 'failed' ? this.#retryFailed(work) : this.#planAll(work, budget, datasetIds);
   }
 
-  async #planAll(work: PlanWork, budget: Budget): Promise<PlanStep> {
-    const now = (this.deps.clock ?? (() => new Date()))().toISOString();
+  async #planAll(work: PlanWork, budget: Budget, datasetIds: readonly string[]): Promise<PlanStep> {
+    const clock = this.deps.clock ?? (() => new Date());
+    const now = clock().toISOString();
     let planned = work.planned;
     let queued = 0;
     let chunk: Parameters<NoticeLedger['plan']>[0][] = [];
@@ -42,7 +44,8 @@ export class NoticePlanner {
       await inParallel(chunk, this.options.concurrency ?? 16, async (entry) => {
         const { created, entry: stored } = await this.deps.notices.plan(entry);
         if (created) planned++;
-        if (stored.status === 'PENDING') toSend.push(entry.employeeId);
+        // A stale SENDING entry's sender died: queue it again (the sender's claim takes it over).
+        if (stored.status === 'PENDING' || this.deps.notices.isStale(stored, clock())) toSend.push(entry.employeeId);
       });
       if (toSend.length) {
         await this.deps.sendQueue.enqueue({ type: 'send', incidentId: work.incidentId, noticeType: work.noticeType, employeeIds: toSend.sort() });
@@ -50,7 +53,7 @@ export class NoticePlanner {
       }
       chunk = [];
     };
-    for await (const employee of affectedEmployees(this.deps.subjects, work.datasetIds, { after: work.after })) {
+    for await (const employee of affectedEmployees(this.deps.subjects, datasetIds, { after: work.after })) {
       chunk.push({
         incidentId: work.incidentId,
         employeeId: employee.employeeId,
@@ -81,8 +84,8 @@ export class NoticePlanner {
       queued += batch.length;
       batch = [];
     };
-    for await (const entry of this.deps.notices.failed(work.incidentId, work.noticeType)) {
-      if (await this.deps.notices.retryFailed(work.incidentId, work.noticeType, entry.employeeId)) batch.push(entry.employeeId);
+    for await (const entry of this.deps.notices.failed(work.incidentId, work.noticeType, (this.deps.clock ?? (() => new Date()))())) {
+      if (entry.status === 'SENDING' || (await this.deps.notices.retryFailed(work.incidentId, work.noticeType, entry.employeeId))) batch.push(entry.employeeId);
       if (batch.length === SEND_BATCH_SIZE) await flush();
     }
     await flush();

@@ -47,6 +47,14 @@ export function killSwitchServices(env: KillSwitchEnv = readEnv(KillSwitchEnvSch
   };
 }
 
+/** The anomaly trigger: the kill switch, and where events that can never pause anything are kept. */
+export const AnomalyTriggerEnvSchema = KillSwitchEnvSchema.extend({ ...EnvVars.triggerDlq });
+
+export function anomalyTriggerServices(env = readEnv(AnomalyTriggerEnvSchema)) {
+  const base = killSwitchServices(env);
+  return { ...base, trigger: new AnomalyTrigger(base), deadLetters: new DeadLetters(sqsClient(), env.TRIGGER_DLQ_URL) };
+}
+
 /** The finding trigger: the kill switch, the resource map and the rejected-findings queue. */
 export const FindingTriggerEnvSchema = KillSwitchEnvSchema.extend({ ...EnvVars.findingMap, ...EnvVars.rejectedFindingsQueue });
 
@@ -54,11 +62,13 @@ export function findingServices(env = readEnv(FindingTriggerEnvSchema)) {
   const base = killSwitchServices(env);
   const findings = new FindingLog(base.ledger);
   const trigger = new AnomalyTrigger(base);
+  const rejectedFindings = new DeadLetters(sqsClient(), env.REJECTED_FINDINGS_QUEUE_URL);
   return {
     ...base,
     findings,
+    deadLetters: rejectedFindings,
     intake: new FindingIntake({ map: new ResourceMap(env.KILLSWITCH_FINDING_MAP), trigger, anomalies: base.anomalies, findings }),
-    rejections: new FindingRejections(base.alerts, new DeadLetters(sqsClient(), env.REJECTED_FINDINGS_QUEUE_URL)),
+    rejections: new FindingRejections(base.alerts, rejectedFindings),
   };
 }
 
@@ -70,17 +80,19 @@ export const FindingSweepEnvSchema = FindingTriggerEnvSchema.extend({
   ...EnvVars.sweepMaxFindings,
 });
 
-/** The operator function: the kill switch, plus queuing grant restores and notice planning. */
-export const OperatorEnvSchema = KillSwitchEnvSchema.extend({ ...EnvVars.grantWorkQueue, ...EnvVars.noticePlanQueue });
+/** The operator function: the kill switch, who the operators are, queuing grant restores and notice planning, and counting grants for a dry run. */
+export const OperatorEnvSchema = KillSwitchEnvSchema.extend({ ...EnvVars.grantWorkQueue, ...EnvVars.noticePlanQueue, ...EnvVars.grantsTable, ...EnvVars.operatorTrust });
 
 export function operatorServices(env = readEnv(OperatorEnvSchema)) {
   const base = killSwitchServices(env);
   return {
     ...base,
+    trust: { account: env.KILLSWITCH_ACCOUNT, roleNames: env.OPERATOR_ROLES },
     grantWork: new WorkQueue<GrantWork>(sqsClient(), env.GRANT_WORK_QUEUE_URL),
     noticeWork: new WorkQueue<PlanWork>(sqsClient(), env.NOTICE_PLAN_QUEUE_URL),
     revocations: new RevocationLedger(base.ledger),
     notices: new NoticeLedger(base.ledger),
+    grants: new DynamoGrantStore(dynamoDocumentClient(), env.GRANTS_TABLE),
   };
 }
 
@@ -88,10 +100,12 @@ export const PlanNoticesEnvSchema = z.object({
   ...EnvVars.dataSubjectsTable,
   ...EnvVars.ledgerTable,
   ...EnvVars.eventBus,
+  ...EnvVars.programs,
   ...EnvVars.noticePlanQueue,
   ...EnvVars.noticePlanDlq,
   ...EnvVars.noticeSendQueue,
   ...EnvVars.noticePlanBudget,
+  ...EnvVars.noticeStaleClaim,
 });
 
 export function planNoticesServices(env = readEnv(PlanNoticesEnvSchema)) {
@@ -100,8 +114,9 @@ export function planNoticesServices(env = readEnv(PlanNoticesEnvSchema)) {
   const ledger = new LedgerTable(dynamo, env.LEDGER_TABLE);
   return {
     env,
+    programs: new ProgramRegistry(env.KILLSWITCH_PROGRAMS),
     subjects: new DataSubjectStore(dynamo, env.DATA_SUBJECTS_TABLE),
-    notices: new NoticeLedger(ledger),
+    notices: new NoticeLedger(ledger, env.NOTICE_STALE_CLAIM_MS),
     incidents: new IncidentLedger(ledger),
     events: new DomainEventPublisher(eventBridgeClient(), env.EVENT_BUS_NAME),
     planQueue: new WorkQueue<PlanWork>(sqs, env.NOTICE_PLAN_QUEUE_URL),
@@ -116,13 +131,14 @@ export const SendNoticesEnvSchema = z.object({
   ...EnvVars.noticeSettings,
   ...EnvVars.noticeMaxAttempts,
   ...EnvVars.noticeSendDlq,
+  ...EnvVars.noticeStaleClaim,
 });
 
 export function sendNoticesServices(env = readEnv(SendNoticesEnvSchema)) {
   const ledger = new LedgerTable(dynamoDocumentClient(), env.LEDGER_TABLE);
   return {
     env,
-    notices: new NoticeLedger(ledger),
+    notices: new NoticeLedger(ledger, env.NOTICE_STALE_CLAIM_MS),
     incidents: new IncidentLedger(ledger),
     publisher: new NoticePublisher(snsClient(), env.NOTICE_TOPIC_ARN),
     settings: env.NOTICE_SETTINGS,
@@ -136,6 +152,7 @@ export const GrantWorkEnvSchema = z.object({
   ...EnvVars.ledgerTable,
   ...EnvVars.eventBus,
   ...EnvVars.alertTopic,
+  ...EnvVars.programs,
   ...EnvVars.grantWorkQueue,
   ...EnvVars.grantWorkDlq,
   ...EnvVars.grantWorkBudget,
@@ -147,9 +164,11 @@ export function grantWorkServices(env = readEnv(GrantWorkEnvSchema)) {
   const ledger = new LedgerTable(dynamo, env.LEDGER_TABLE);
   return {
     env,
+    programs: new ProgramRegistry(env.KILLSWITCH_PROGRAMS),
     grants: new DynamoGrantStore(dynamo, env.GRANTS_TABLE),
     revocations: new RevocationLedger(ledger),
     incidents: new IncidentLedger(ledger),
+    approvals: new ApprovalRequests(ledger),
     events: new DomainEventPublisher(eventBridgeClient(), env.EVENT_BUS_NAME),
     alerts: new OperatorAlerts(snsClient(), env.ALERT_TOPIC_ARN),
     work: new WorkQueue<GrantWork>(sqs, env.GRANT_WORK_QUEUE_URL),

@@ -1,7 +1,7 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { ValidationError } from '../errors.ts';
+import { PermanentWorkError, ValidationError } from '../errors.ts';
 import type { DeadLetters } from '../aws/dead-letters.ts';
 import { budgetUntil, type Budget } from './work.ts';
 import { describeError } from './observability.ts';
@@ -23,8 +23,9 @@ export interface SqsWorkerOptions<W> {
 
 /**
  * An SQS-triggered Lambda handler with partial batch responses: a failed record is retried by
- * SQS (and dead-lettered by the queue's redrive policy); a record that does not parse goes to
- * the DLQ at once with the reason, since retrying it cannot help.
+ * SQS (and dead-lettered by the queue's redrive policy); a record that does not parse, or that the
+ * ledger does not back (PermanentWorkError), goes to the DLQ at once with the reason, since
+ * retrying it cannot help.
  */
 export function sqsWorker<W>(options: SqsWorkerOptions<W>): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
   const processor = new BatchProcessor(EventType.SQS);
@@ -43,6 +44,12 @@ export function sqsWorker<W>(options: SqsWorkerOptions<W>): (event: SQSEvent, co
       const outcome = await options.perform(work, budgetUntil(deadline), record);
       options.logger.info(`${options.name}: done`, { messageId: record.messageId, ...outcome });
     } catch (error) {
+      if (error instanceof PermanentWorkError) {
+        // The ledger does not back this work: retrying cannot help, keeping it (with the reason) can.
+        options.logger.error(`${options.name}: work refused; kept in the DLQ`, { messageId: record.messageId, ...describeError(error) });
+        await options.deadLetters.send(record.body, error.message, options.name);
+        return;
+      }
       options.logger.error(`${options.name}: failed; SQS will retry it`, { messageId: record.messageId, ...describeError(error) });
       throw error;
     }

@@ -29,6 +29,8 @@ export const GLOBAL_SCOPE = '*';
 
 export const SeveritySchema = z.enum(['LOW', 'MEDIUM', 'HIGH', 'CRITICAL']);
 export type Severity = z.infer<typeof SeveritySchema>;
+export const SEVERITY_RANK: Readonly<Record<Severity, number>> = { LOW: 1, MEDIUM: 2, HIGH: 3, CRITICAL: 4 };
+export const higherSeverity = (a: Severity, b: Severity): Severity => (SEVERITY_RANK[a] >= SEVERITY_RANK[b] ? a : b);
 
 export const TimestampSchema = z.iso.datetime({ offset: true });
 
@@ -52,5 +54,11 @@ export const PrincipalSchema = z.object({
   id: z.string().min(1).max(2048),
   /** True only when AWS verified the identity (Function URL with AWS_IAM auth). */
   verified: z.boolean(),
+  /**
+   * The person behind a verified operator identity, as the two-person rule compares it: a name
+   * the caller cannot choose (see shared/killswitch/identity.ts), lower-cased. Absent for
+   * automation and break-glass.
+   */
+  person: z.string().min(1).max(256).optional(),
 });
 export type Principal = z.infer<typeof PrincipalSchema>;

@@ -25,6 +25,10 @@ export const ProgramConfigSchema = z.object({
   severityPolicy: SeverityPolicySchema,
   /** Whether exposure notices go out as soon as the switch engages, or wait for an operator. */
   notify: NotifyModeSchema.default('manual'),
+  /** Regions the program collects in: each is a scope (`region#<name>`) that can be paused alone. */
+  regions: z.array(z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'must be an AWS region such as eu-west-1')).max(30).default([]),
+  /** Groups of collectors (teams, sites): each is a scope (`group#<name>`) that can be paused alone. */
+  groups: z.array(z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 characters of letters, digits, ".", "_" or "-"')).max(50).default([]),
 });
 export type ProgramConfig = z.infer<typeof ProgramConfigSchema>;
 export type ProgramConfigInput = z.input<typeof ProgramConfigSchema>;

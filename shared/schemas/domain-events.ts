@@ -17,6 +17,7 @@ export const DetailType = {
   KillSwitchReleased: 'Kill Switch Released',
   GrantsRevoked: 'Grants Revoked',
   GrantsRestored: 'Grants Restored',
+  IncidentEscalated: 'Incident Escalated',
   ExposureNoticesPlanned: 'Exposure Notices Planned',
 } as const;
 
@@ -47,3 +48,14 @@ export const KillSwitchReleasedSchema = z.object({
   releasedAt: TimestampSchema,
 });
 export type KillSwitchReleased = z.infer<typeof KillSwitchReleasedSchema>;
+
+/** An anomaly was reported again with more (a higher severity, more datasets): its incident now concerns more. */
+export const IncidentEscalatedSchema = z.object({
+  incidentId: IncidentIdSchema,
+  programId: ProgramIdSchema,
+  revision: z.number().int().min(2),
+  severity: SeveritySchema,
+  datasetIds: z.array(DatasetIdSchema),
+  escalatedAt: TimestampSchema,
+});
+export type IncidentEscalated = z.infer<typeof IncidentEscalatedSchema>;

@@ -51,13 +51,18 @@ export type RevocationSnapshot = z.infer<typeof RevocationSnapshotSchema>;
 export const RestoreOutcomeSchema = z.enum(['RESTORED', 'STILL_HELD', 'SKIPPED']);
 export type RestoreOutcome = z.infer<typeof RestoreOutcomeSchema>;
 
-/** Work on the grant-work queue: a revocation or a restore, possibly continuing an earlier run. */
+/**
+ * Work on the grant-work queue: a revocation or a restore, possibly continuing an earlier run. The
+ * worker acts on the incident and the approval as the ledger records them: the message only says
+ * which incident (and where to continue).
+ */
 export const GrantWorkSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('revoke'),
     incidentId: IncidentIdSchema,
     programId: ProgramIdSchema,
-    datasetIds: z.array(DatasetIdSchema).min(1),
+    /** Set by the worker on a continuation (the datasets this run revokes); a fresh message takes them from the incident. */
+    datasetIds: z.array(DatasetIdSchema).min(1).optional(),
     /** Where to continue: the dataset index and the page cursor within it. */
     datasetIndex: z.number().int().min(0).default(0),
     cursor: z.string().optional(),
@@ -68,8 +73,8 @@ export const GrantWorkSchema = z.discriminatedUnion('type', [
     type: z.literal('restore'),
     incidentId: IncidentIdSchema,
     programId: ProgramIdSchema,
+    /** The two-person restore request: the worker checks in the ledger that it is approved, for this incident. */
     requestId: z.uuid(),
-    approvedBy: z.string().min(1),
     cursor: z.string().optional(),
     continuation: z.number().int().min(0).default(0),
   }),

@@ -33,11 +33,24 @@ export const IncidentSchema = z.object({
   unknownDatasetIds: z.array(z.string()).default([]),
   exposure: ExposureSchema.optional(),
   stateVersion: z.number().int().optional(),
-  /** Set when the scope was already paused by another incident. */
+  /** Set when the scope was already paused by another incident, or when this incident continues a closed one. */
   linkedIncidentId: IncidentIdSchema.optional(),
   notify: NotifyModeSchema,
+  /**
+   * What a resume adds to the scope's closed causes, besides the incident id, so that a redelivered
+   * report of the same anomaly cannot pause again (a hash: collectors read the closed causes).
+   */
+  causeKey: z.string().optional(),
+  /** Reports recorded in this incident: 1, plus one per escalation (a higher severity, more datasets). */
+  revision: z.number().int().min(1).default(1),
+  /** Fields of the report that were cleaned or replaced instead of refusing the pause (over-long text, a scope the program does not declare…). */
+  inputIssues: z.array(z.string()).default([]),
+  openedByPerson: z.string().optional(),
   resolvedAt: TimestampSchema.optional(),
   resolvedBy: z.string().optional(),
+  resolvedByPerson: z.string().optional(),
+  /** The approved resume that resolved it. */
+  resolvedByRequestId: z.string().optional(),
 });
 export type Incident = z.infer<typeof IncidentSchema>;
 
@@ -64,6 +77,8 @@ export const AuditEntrySchema = z.object({
   trigger: StateTriggerSchema,
   incidentId: IncidentIdSchema.optional(),
   requestId: z.string().optional(),
+  /** The person behind a verified operator identity (the two-person rule's name for them). */
+  person: z.string().optional(),
 });
 export type AuditEntry = z.infer<typeof AuditEntrySchema>;
 
@@ -73,9 +88,13 @@ const ApprovalRequestBase = z.object({
   incidentId: IncidentIdSchema,
   reason: z.string(),
   requestedBy: z.string(),
+  /** The person who asked: the approver must be a different person, whatever their session names. */
+  requestedByPerson: z.string(),
   requestedAt: TimestampSchema,
   status: z.enum(['PENDING', 'APPROVED', 'REJECTED']),
+  /** Who decided (approved, or whose approval was refused). */
   approvedBy: z.string().optional(),
+  approvedByPerson: z.string().optional(),
   decidedAt: TimestampSchema.optional(),
   decisionReason: z.string().optional(),
 });
@@ -86,6 +105,12 @@ export const ResumeRequestSchema = ApprovalRequestBase.extend({
   scope: ScopeSchema,
   /** The state version the requester saw; the approval applies only at this version. */
   expectedVersion: z.number().int().min(1),
+  /** Pause attempts the scope had registered while paused when the request was made; one more and the approval refuses. */
+  expectedLinks: z.number().int().min(0).default(0),
+  /** The open incidents of the scope the request saw: the approval closes these, and refuses if any other is open. */
+  closes: z.array(IncidentIdSchema).default([]),
+  /** Each of those incidents' revision when the request was made: an escalation since then refuses the approval. */
+  seenRevisions: z.record(z.string(), z.number().int()).default({}),
   stateVersion: z.number().int().optional(),
 });
 export type ResumeRequest = z.infer<typeof ResumeRequestSchema>;

@@ -54,15 +54,19 @@ export const NoticeEntrySchema = z.object({
 });
 export type NoticeEntry = z.infer<typeof NoticeEntrySchema>;
 
-/** Work for the notice planner: resolve the audience and write the ledger, page by page. */
+/**
+ * Work for the notice planner: resolve the audience and write the ledger, page by page. The
+ * audience comes from the incident as the ledger records it (its datasets), never from the message.
+ */
 export const PlanWorkSchema = z.object({
   type: z.literal('plan'),
   incidentId: IncidentIdSchema,
   programId: ProgramIdSchema,
   noticeType: NoticeTypeSchema.default('exposure'),
-  /** `all`: plan everyone affected. `failed`: put FAILED entries back to PENDING and send them again. */
+  /** `all`: plan everyone affected. `failed`: queue FAILED (and stalled SENDING) entries again. */
   mode: z.enum(['all', 'failed']).default('all'),
-  datasetIds: z.array(DatasetIdSchema).min(1),
+  /** The operator who asked (absent: the program notifies automatically on `Kill Switch Engaged`). */
+  requestedBy: z.string().optional(),
   /** Continue after this employee id (employees are planned in id order). */
   after: EmployeeIdSchema.optional(),
   continuation: z.number().int().min(0).default(0),

@@ -23,6 +23,8 @@ export const PauseCommandSchema = z.object({
   /** Link the pause to an existing incident; a new incident is opened when omitted. */
   incidentId: IncidentIdSchema.optional(),
   idempotencyKey: IdempotencyKeySchema,
+  /** Say what would stop and what would be revoked, and change nothing. */
+  dryRun: z.boolean().optional(),
 });
 
 export const StatusCommandSchema = z.object({

@@ -80,6 +80,29 @@ export class DynamoGrantStore implements GrantBackend {
     return { grants: (page.Items ?? []).map(toGrant), cursor: encodeCursor(page.LastEvaluatedKey) };
   }
 
+  /** How many grants a revocation of the dataset would revoke now (every ACTIVE non-owner grant): for a dry run. */
+  async countRevocable(datasetId: string): Promise<number> {
+    let count = 0;
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'datasetId = :d',
+          FilterExpression: '#status = :active AND #owner <> :true',
+          ExpressionAttributeNames: { '#status': 'status', '#owner': 'owner' },
+          ExpressionAttributeValues: { ':d': datasetId, ':active': 'ACTIVE', ':true': true },
+          Select: 'COUNT',
+          ConsistentRead: true,
+          ExclusiveStartKey,
+        }),
+      );
+      count += page.Count ?? 0;
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    return count;
+  }
+
   async revoke(grant: Grant, incidentId: string, by: string, at: Date): Promise<RevokeResult> {
     if (grant.owner) return 'OWNER';
     try {

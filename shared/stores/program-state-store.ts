@@ -1,57 +1,49 @@
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ProgramStateSchema, type ProgramState, type StateTrigger } from '../schemas/program-state.ts';
-import type { Principal } from '../schemas/common.ts';
+import { ProgramStateSchema, type ProgramState } from '../schemas/program-state.ts';
+import type { FlipInput, FlipResult, ProgramStates, ResumeInput, StoredState } from '../killswitch/ports.ts';
 import { GLOBAL_SCOPE } from '../schemas/common.ts';
 import { StateConflictError } from '../errors.ts';
 import { conditionally, isConditionalCheckFailed } from './dynamo.ts';
 
-export interface PauseInput {
-  programId: string;
-  scope: string;
-  incidentId: string;
-  reason: string;
-  changedBy: Principal;
-  trigger: StateTrigger;
-  at: Date;
-}
-
-export type PauseResult =
-  /** This call flipped the flag. */
-  | { outcome: 'PAUSED'; state: ProgramState }
-  /** The scope was already paused (by this incident or another): nothing changed. */
-  | { outcome: 'ALREADY_PAUSED'; state: ProgramState }
-  /** The incident was closed by an approved resume: a late redelivery must not pause again. */
-  | { outcome: 'INCIDENT_CLOSED'; state: ProgramState };
-
-export interface ResumeInput {
-  programId: string;
-  scope: string;
-  expectedVersion: number;
-  requestId: string;
-  reason: string;
-  changedBy: Principal;
-  /** Incidents this resume closes; a later redelivery of their anomalies will not pause again. */
-  closesIncidentIds: string[];
-  at: Date;
-}
+/** How many times a pause retries when the scope changes under it (a resume landing between its two writes). */
+const MAX_FLIP_ROUNDS = 5;
 
 /**
  * The kill switch flag: one item per program and scope in the ProgramState table.
  *
- * Every change is a single conditional UpdateItem (no transactions, streams or TTL), so
- * concurrent writers never lose an update and the version only ever grows by one per change.
+ * Every change is a single conditional UpdateItem (no transactions, streams or TTL), so concurrent
+ * writers never lose an update and the version only ever grows by one per change. The item is what
+ * every collector reads, so it holds ids, kinds and counts only: who paused and why is in the ledger.
  */
-export class ProgramStateStore {
+export class ProgramStateStore implements ProgramStates {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
   ) {}
 
   /**
-   * Pause a scope. One UpdateItem; only on a failed condition does it read the item to say why.
-   * Pausing a paused scope is not an error.
+   * Pause a scope, or register this attempt with the pause already in place. The first write is the
+   * flip itself; only when its condition fails does it read the item, to say why.
    */
-  async pause(input: PauseInput): Promise<PauseResult> {
+  async pause(input: FlipInput): Promise<FlipResult> {
+    for (let round = 0; round < MAX_FLIP_ROUNDS; round++) {
+      const flipped = await this.#flip(input);
+      if (flipped) return { outcome: 'PAUSED', state: flipped, wrote: true };
+      const current = await this.get(input.programId, input.scope);
+      if (!current) continue;
+      if (current.closedCauses.includes(input.incidentId) || (input.causeKey && current.closedCauses.includes(input.causeKey))) {
+        return { outcome: 'CLOSED', state: current.state };
+      }
+      if (current.state.status !== 'PAUSED') continue; // resumed between the two writes: flip again
+      // Register the attempt (a no-op for one registered before), so a resume requested before it refuses.
+      if (await this.#link(input, current.state.version)) {
+        return current.state.incidentId === input.incidentId ? { outcome: 'PAUSED', state: current.state, wrote: false } : { outcome: 'LINKED', state: current.state };
+      }
+    }
+    throw new StateConflictError(`${input.programId}/${input.scope} kept changing during a pause; the pause will be retried`);
+  }
+
+  async #flip(input: FlipInput): Promise<ProgramState | undefined> {
     try {
       const { Attributes } = await this.client.send(
         new UpdateCommand({
@@ -60,9 +52,10 @@ export class ProgramStateStore {
           UpdateExpression:
             'SET #status = :paused, #version = if_not_exists(#version, :zero) + :one, changedAt = :at, ' +
             'changedBy = :by, changedByVerified = :verified, reason = :reason, #trigger = :trigger, incidentId = :incident ' +
-            'REMOVE resumeRequestId',
+            'REMOVE resumeRequestId, pauseLinks',
           ConditionExpression:
-            '(attribute_not_exists(#status) OR #status = :active) AND NOT contains(closedIncidentIds, :incident)',
+            '(attribute_not_exists(#status) OR #status = :active) AND NOT contains(closedCauses, :incident)' +
+            (input.causeKey ? ' AND NOT contains(closedCauses, :cause)' : ''),
           ExpressionAttributeNames: { '#status': 'status', '#version': 'version', '#trigger': 'trigger' },
           ExpressionAttributeValues: {
             ':paused': 'PAUSED',
@@ -70,28 +63,61 @@ export class ProgramStateStore {
             ':zero': 0,
             ':one': 1,
             ':at': input.at.toISOString(),
-            ':by': input.changedBy.id,
-            ':verified': input.changedBy.verified,
-            ':reason': input.reason,
+            ':by': input.trigger.toLowerCase().replace('_', '-'),
+            ':verified': input.verified,
+            ':reason': input.summary,
             ':trigger': input.trigger,
             ':incident': input.incidentId,
+            ...(input.causeKey ? { ':cause': input.causeKey } : {}),
           },
           ReturnValues: 'ALL_NEW',
         }),
       );
-      return { outcome: 'PAUSED', state: toState(Attributes) };
+      return toState(Attributes);
     } catch (error) {
       if (!isConditionalCheckFailed(error)) throw error;
+      return undefined;
     }
-    const current = await this.get(input.programId, input.scope);
-    if (!current) throw new StateConflictError(`state of ${input.programId}/${input.scope} vanished during a pause`);
-    if (current.closedIncidentIds.includes(input.incidentId)) return { outcome: 'INCIDENT_CLOSED', state: current.state };
-    return { outcome: 'ALREADY_PAUSED', state: current.state };
+  }
+
+  /** Register a pause attempt with the pause in place (still PAUSED at `version`). */
+  #link(input: FlipInput, version: number): Promise<boolean> {
+    return conditionally(() =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { programId: input.programId, scope: input.scope },
+          UpdateExpression: 'ADD pauseLinks :attempt',
+          ConditionExpression: '#status = :paused AND #version = :version',
+          ExpressionAttributeNames: { '#status': 'status', '#version': 'version' },
+          ExpressionAttributeValues: { ':attempt': new Set([input.attemptId]), ':paused': 'PAUSED', ':version': version },
+        }),
+      ),
+    );
   }
 
   /**
-   * Resume a scope, only if it is still at the version the resume request saw.
-   * A retried approval that already applied is recognised by its request id and returns the state.
+   * After a pause written under a provisional incident id (a report whose day differs from its
+   * anomaly's first), name the incident that records it. No new version: the same pause.
+   */
+  relabel(programId: string, scope: string, version: number, from: string, to: string): Promise<boolean> {
+    return conditionally(() =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { programId, scope },
+          UpdateExpression: 'SET incidentId = :to',
+          ConditionExpression: '#version = :version AND incidentId = :from',
+          ExpressionAttributeNames: { '#version': 'version' },
+          ExpressionAttributeValues: { ':to': to, ':from': from, ':version': version },
+        }),
+      ),
+    );
+  }
+
+  /**
+   * Resume a scope, only if it is still paused at the version, and with the pause attempts, that the
+   * request saw. A retried approval that already applied is recognised by its request id.
    */
   async resume(input: ResumeInput): Promise<ProgramState> {
     try {
@@ -101,9 +127,10 @@ export class ProgramStateStore {
           Key: { programId: input.programId, scope: input.scope },
           UpdateExpression:
             'SET #status = :activeStatus, #version = #version + :one, changedAt = :at, changedBy = :by, ' +
-            'changedByVerified = :verified, reason = :reason, #trigger = :trigger, resumeRequestId = :request ' +
-            (input.closesIncidentIds.length ? 'ADD closedIncidentIds :closed' : ''),
-          ConditionExpression: '#version = :expected AND #status = :paused',
+            'changedByVerified = :verified, reason = :reason, #trigger = :trigger, resumeRequestId = :request REMOVE pauseLinks' +
+            (input.closes.length ? ' ADD closedCauses :closed' : ''),
+          ConditionExpression:
+            '#version = :expected AND #status = :paused AND ' + (input.expectedLinks ? 'size(pauseLinks) = :links' : 'attribute_not_exists(pauseLinks)'),
           ExpressionAttributeNames: { '#status': 'status', '#version': 'version', '#trigger': 'trigger' },
           ExpressionAttributeValues: {
             ':activeStatus': 'ACTIVE',
@@ -111,12 +138,13 @@ export class ProgramStateStore {
             ':one': 1,
             ':expected': input.expectedVersion,
             ':at': input.at.toISOString(),
-            ':by': input.changedBy.id,
-            ':verified': input.changedBy.verified,
-            ':reason': input.reason,
+            ':by': 'resume',
+            ':verified': true,
+            ':reason': `resumed by two-person request ${input.requestId}`,
             ':trigger': 'RESUME',
             ':request': input.requestId,
-            ...(input.closesIncidentIds.length ? { ':closed': new Set(input.closesIncidentIds) } : {}),
+            ...(input.expectedLinks ? { ':links': input.expectedLinks } : {}),
+            ...(input.closes.length ? { ':closed': new Set(input.closes) } : {}),
           },
           ReturnValues: 'ALL_NEW',
         }),
@@ -126,17 +154,12 @@ export class ProgramStateStore {
       if (!isConditionalCheckFailed(error)) throw error;
     }
     const current = await this.get(input.programId, input.scope);
-    if (current && current.state.resumeRequestId === input.requestId && current.state.version === input.expectedVersion + 1) {
-      return current.state;
-    }
-    const now = current ? `${current.state.status} at version ${current.state.version}` : 'missing';
-    throw new StateConflictError(
-      `${input.programId}/${input.scope} changed since the resume was requested (expected PAUSED at version ${input.expectedVersion}, found ${now})`,
-    );
+    if (current && current.state.resumeRequestId === input.requestId && current.state.version === input.expectedVersion + 1) return current.state;
+    throw new StateConflictError(`${input.programId}/${input.scope} changed since the resume was requested: ${describeChange(input, current)}`);
   }
 
   /** Create the program's global scope as ACTIVE at version 1, unless it already exists. */
-  async register(programId: string, by: Principal, at: Date): Promise<boolean> {
+  async register(programId: string, at: Date): Promise<boolean> {
     return conditionally(() =>
       this.client.send(
         new PutCommand({
@@ -147,8 +170,8 @@ export class ProgramStateStore {
             status: 'ACTIVE',
             version: 1,
             changedAt: at.toISOString(),
-            changedBy: by.id,
-            changedByVerified: by.verified,
+            changedBy: 'seed',
+            changedByVerified: true,
             reason: 'program registered',
             trigger: 'SEED',
           },
@@ -158,12 +181,14 @@ export class ProgramStateStore {
     );
   }
 
-  async get(programId: string, scope: string): Promise<{ state: ProgramState; closedIncidentIds: string[] } | undefined> {
-    const { Item } = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: { programId, scope }, ConsistentRead: true }),
-    );
+  async get(programId: string, scope: string): Promise<StoredState | undefined> {
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { programId, scope }, ConsistentRead: true }));
     if (!Item) return undefined;
-    return { state: toState(Item), closedIncidentIds: [...((Item.closedIncidentIds as Set<string> | undefined) ?? [])] };
+    return {
+      state: toState(Item),
+      closedCauses: [...((Item.closedCauses as Set<string> | undefined) ?? [])],
+      links: (Item.pauseLinks as Set<string> | undefined)?.size ?? 0,
+    };
   }
 
   /** Every scope of a program, strongly consistent. */
@@ -185,6 +210,14 @@ export class ProgramStateStore {
     } while (ExclusiveStartKey);
     return states;
   }
+}
+
+function describeChange(input: ResumeInput, current: StoredState | undefined): string {
+  if (!current) return 'its state is missing';
+  const { state, links } = current;
+  if (state.status !== 'PAUSED') return `it is ${state.status} at version ${state.version}, not PAUSED at version ${input.expectedVersion}`;
+  if (state.version !== input.expectedVersion) return `it was paused again (version ${input.expectedVersion} → ${state.version})`;
+  return `${links - input.expectedLinks} newer pause attempt(s) reached it after the request (incident ${state.incidentId ?? '?'} holds it)`;
 }
 
 function toState(item: Record<string, unknown> | undefined): ProgramState {

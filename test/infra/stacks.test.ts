@@ -112,7 +112,8 @@ describe('Stacks: killswitch on AWS', () => {
       expect(byMetric('Errors')).toHaveLength(fns.length);
       expect(byMetric('Throttles')).toHaveLength(fns.length);
       expect(byMetric('Duration')).toHaveLength(1);
-      expect(byMetric('ApproximateAgeOfOldestMessage')).toHaveLength(1);
+      // Anomalies and findings waiting in their intake queues, grant work stalled.
+      expect(byMetric('ApproximateAgeOfOldestMessage').map((a) => a.Properties.Dimensions[0].Value['Fn::GetAtt'][0].replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(['AnomalyTriggerIntake', 'FindingTriggersIntake', 'GrantRevocationWork']);
       for (const a of alarms) expect(a.Properties.AlarmActions).toHaveLength(1);
     });
 
@@ -120,9 +121,21 @@ describe('Stacks: killswitch on AWS', () => {
       stateless.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
     });
 
-    it('exports the collector policy ARN', () => {
-      const outputs = stateless.findOutputs('*', { Export: { Name: 'Killswitch-CollectorPolicyArn' } });
+    it("exports each program's collector policy ARN", () => {
+      const outputs = stateless.findOutputs('*', { Export: { Name: 'Killswitch-CollectorPolicyArn-mci' } });
       expect(Object.keys(outputs)).toHaveLength(1);
+    });
+
+    it('delivers anomalies through a durable intake queue that outlasts a multi-hour outage, and only its own rule may send to it', () => {
+      const intake = Object.entries(stateless.findResources('AWS::SQS::Queue')).find(([id]) => id.startsWith('AnomalyTriggerIntake') && !id.includes('Dlq'))!;
+      const { VisibilityTimeout, RedrivePolicy, MessageRetentionPeriod } = intake[1].Properties;
+      expect(VisibilityTimeout * RedrivePolicy.maxReceiveCount).toBeGreaterThan(24 * 3600);
+      expect(MessageRetentionPeriod).toBe(14 * 24 * 3600);
+      stateless.hasResourceProperties('AWS::Lambda::EventSourceMapping', { EventSourceArn: { 'Fn::GetAtt': [intake[0], 'Arn'] }, FunctionResponseTypes: ['ReportBatchItemFailures'] });
+      stateless.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        Queues: [{ Ref: intake[0] }],
+        PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'events.amazonaws.com' }, Condition: { ArnEquals: { 'aws:SourceArn': Match.anyValue() }, StringEquals: { 'aws:SourceAccount': '111111111111' } } })]) },
+      });
     });
   });
 });

@@ -42,6 +42,11 @@ describe('CLI: killswitch against the local stack', () => {
     const requestId = json(request.out).result.request.requestId as string;
     const self = await cli(dir, ...as(ALICE), 'resume', 'approve', '--program', 'mci', '--request', requestId);
     expect(self).toMatchObject({ code: 3, err: expect.stringContaining('different person') });
+    // The same person under another spelling of the session name, or through another operators role: refused too.
+    for (const alias of [ALICE.replace('/alice', '/Alice'), ALICE.replace('/alice', '/ALICE')]) {
+      expect(await cli(dir, ...as(alias), 'resume', 'approve', '--program', 'mci', '--request', requestId)).toMatchObject({ code: 3, err: expect.stringContaining('different person') });
+    }
+    expect(json((await cli(dir, ...as(ALICE), '--json', 'status', '--program', 'mci')).out).result.programs[0].status).toBe('PAUSED');
     const approved = await cli(dir, ...as(BOB), 'resume', 'approve', '--program', 'mci', '--request', requestId);
     expect(approved).toMatchObject({ code: 0, out: 'mci/* is ACTIVE at version 3' });
   });
@@ -76,6 +81,48 @@ describe('CLI: killswitch against the local stack', () => {
     expect(show.out).toMatch(/GRANTS_RESTORED/);
     expect(show.out).toMatch(/notices\s+\{"planned":33,"pending":0,"sending":0,"sent":33,"failed":0\}/);
   }, 120_000);
+
+  it('a pause that exits 0 always leaves the program PAUSED: a new pause, one naming an incident a resume closed, a linked one', async () => {
+    const first = await cli(dir, ...as(ALICE), '--json', 'pause', '--program', 'mci', '--scope', 'category#transcripts', '--reason', 'first');
+    const incidentId = json(first.out).result.incidentId as string;
+    const request = json((await cli(dir, ...as(ALICE), '--json', 'resume', 'request', '--program', 'mci', '--scope', 'category#transcripts', '--reason', 'fixed', '--incident', incidentId)).out);
+    expect((await cli(dir, ...as(BOB), 'resume', 'approve', '--program', 'mci', '--request', request.result.request.requestId)).code).toBe(0);
+    const scopeStatus = async () =>
+      json((await cli(dir, ...as(ALICE), '--json', 'status', '--program', 'mci')).out).result.programs[0].scopes.find((s: { scope: string }) => s.scope === 'category#transcripts').status;
+    expect(await scopeStatus()).toBe('ACTIVE');
+    for (const extra of [['--incident', incidentId], [], []]) {
+      const paused = await cli(dir, ...as(BOB), 'pause', '--program', 'mci', '--scope', 'category#transcripts', '--reason', 'again', ...extra);
+      expect(paused.code).toBe(0);
+      expect(await scopeStatus()).toBe('PAUSED');
+    }
+  });
+
+  it('refuses a scope the program does not declare (exit 2), and a dry run changes nothing', async () => {
+    const typo = await cli(dir, ...as(ALICE), 'pause', '--program', 'mci', '--scope', 'category#keystroke', '--reason', 'typo');
+    expect(typo).toMatchObject({ code: 2, err: expect.stringContaining('"category#keystroke" is not a scope of program mci') });
+    const dry = await cli(dir, ...as(ALICE), 'pause', '--program', 'mci', '--scope', 'category#keystrokes', '--reason', 'checking', '--dry-run');
+    expect(dry).toMatchObject({ code: 0, out: expect.stringMatching(/^dry run: nothing changed\nwould stop: .*\nwould revoke: keystrokes \(\d+ grants\)$/) });
+  });
+
+  it('pauses on a MEDIUM-then-CRITICAL anomaly, and the incident records the escalation', async () => {
+    const send = async (severity: string) => {
+      const event = join(dir, `escalation-${severity}.json`);
+      writeFileSync(event, JSON.stringify({ source: 'com.example.dlp', 'detail-type': 'Anomaly Detected', detail: { anomalyId: 'cli-escalates', programId: 'mci', detector: 'dlp', severity, kind: 'access-exposure', scope: 'region#eu-west-1', observedAt: new Date().toISOString(), summary: 'x' } }));
+      expect((await cli(dir, '--local', 'events', 'send', '--file', event)).code).toBe(0);
+      await stack.idle();
+    };
+    const regionStatus = async () => json((await cli(dir, ...as(ALICE), '--json', 'status', '--program', 'mci')).out).result.programs[0].scopes.find((s: { scope: string }) => s.scope === 'region#eu-west-1')?.status;
+    await send('MEDIUM');
+    expect(await regionStatus()).toBeUndefined(); // recorded, nothing paused
+    await send('CRITICAL');
+    expect(await regionStatus()).toBe('PAUSED');
+    const list = json((await cli(dir, ...as(ALICE), '--json', 'incident', 'list', '--program', 'mci')).out);
+    const incident = list.result.incidents.find((i: { anomalyId?: string }) => i.anomalyId === 'cli-escalates');
+    expect(incident).toMatchObject({ severity: 'CRITICAL', action: 'PAUSED', revision: 2 });
+    const show = await cli(dir, ...as(ALICE), 'incident', 'show', incident.incidentId);
+    expect(show.out).toMatch(/ESCALATED/);
+    expect(show.out).toMatch(/STATE_CHANGED/);
+  });
 
   it('pauses through break-glass, recorded as unverified', async () => {
     const out = await cli(dir, ...as(ALICE), '--json', 'pause', '--program', 'mci', '--scope', 'category#keystrokes', '--reason', 'URL down', '--break-glass');

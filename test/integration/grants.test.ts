@@ -20,7 +20,7 @@ const reader = (datasetId: string, i: number) => ({
   grantedBy: 'seed',
   grantedAt: at,
 });
-const revokeWork = (incidentId: string, datasetIds: string[]): RevokeWork => ({
+const revokeWork = (incidentId: string, datasetIds: string[]): RevokeWork & { datasetIds: string[] } => ({
   type: 'revoke',
   incidentId,
   programId: 'mci',
@@ -103,7 +103,7 @@ describe('Grant revocation and restore (dynalite)', () => {
     await store.put({ ...reader('x', 0), grantedBy: 'admin-fixing-things' });
     await db.doc.send(new DeleteCommand({ TableName: db.tables.grants, Key: { datasetId: 'x', grantKey: grantKey(reader('x', 1).principal, 'READ') } }));
 
-    const restoreA = await restorer.run({ type: 'restore', incidentId: A, programId: 'mci', requestId: '00000000-0000-4000-8000-00000000000a', approvedBy: 'bob', continuation: 0 }, unlimited);
+    const restoreA = await restorer.run({ type: 'restore', incidentId: A, programId: 'mci', requestId: '00000000-0000-4000-8000-00000000000a', continuation: 0 }, unlimited, 'bob');
     expect(restoreA).toMatchObject({ done: true, counts: { restored: 0, stillHeld: 18, skipped: 2 } });
     expect((await store.get('x', reader('x', 5).principal, 'READ'))).toMatchObject({ status: 'REVOKED', revokedByIncidents: [B] });
     const skipped = await ledger.skipped(A, '00000000-0000-4000-8000-00000000000a');
@@ -112,14 +112,14 @@ describe('Grant revocation and restore (dynalite)', () => {
       'the grant was changed since it was revoked (version 1 → 2)',
     ]);
 
-    const restoreB = await restorer.run({ type: 'restore', incidentId: B, programId: 'mci', requestId: '00000000-0000-4000-8000-00000000000b', approvedBy: 'bob', continuation: 0 }, unlimited);
+    const restoreB = await restorer.run({ type: 'restore', incidentId: B, programId: 'mci', requestId: '00000000-0000-4000-8000-00000000000b', continuation: 0 }, unlimited, 'bob');
     expect(restoreB).toMatchObject({ done: true, counts: { restored: 28, skipped: 2 } });
     expect(await store.get('x', reader('x', 5).principal, 'READ')).toMatchObject({ status: 'ACTIVE', revokedByIncidents: [] });
     expect(await store.get('y', reader('y', 5).principal, 'READ')).toMatchObject({ status: 'ACTIVE' });
     expect(await store.get('x', owner('x').principal, 'ADMIN')).toMatchObject({ status: 'ACTIVE', version: 1 });
 
     // Running the same restore again changes nothing and reports the same.
-    const again = await restorer.run({ type: 'restore', incidentId: B, programId: 'mci', requestId: '00000000-0000-4000-8000-00000000000b', approvedBy: 'bob', continuation: 0 }, unlimited);
+    const again = await restorer.run({ type: 'restore', incidentId: B, programId: 'mci', requestId: '00000000-0000-4000-8000-00000000000b', continuation: 0 }, unlimited, 'bob');
     expect(again).toMatchObject({ done: true, counts: { restored: 28, skipped: 2 } });
   });
 

@@ -8,7 +8,7 @@ import { ProgramStateStore } from '#shared/stores/program-state-store.ts';
 import { FindingLog, IncidentLedger, LedgerTable } from '#shared/stores/ledger/index.ts';
 import { anomalyIdOf } from '#shared/findings/normalise.ts';
 import type { FindingSource } from '#shared/schemas/findings.ts';
-import { drain } from '../support/local.ts';
+import { asSqsEvent, drain } from '../support/local.ts';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -29,7 +29,7 @@ describe('Local stack: AWS findings on the default bus, through the synthesized 
     const invocation = stack.functions.log.filter((l) => l.function === 'finding-trigger').at(-1);
     expect(invocation?.ok).toBe(true);
     const anomalyId = anomalyIdOf(source, findingIdOf(event));
-    const listed = await incidents.list(50);
+    const listed = await incidents.list('mci', 50);
     return listed.find((i) => i.anomalyId === anomalyId);
   };
 
@@ -80,10 +80,9 @@ describe('Local stack: AWS findings on the default bus, through the synthesized 
     const low = finding('macie');
     low.detail.severity = { score: 1, description: 'Low' };
     // Straight to the function (the rule would not route the LOW one): normaliser -> policy -> state.
-    expect(await stack.functions.invoke('finding-trigger', medium)).toEqual({ findings: 1, outcomes: ['HANDLED:mci=RECORDED'] });
-    expect(await stack.functions.invoke('finding-trigger', low)).toEqual({ findings: 1, outcomes: ['HANDLED:mci=RECORDED'] });
+    expect(await stack.functions.invoke('finding-trigger', asSqsEvent(medium, low))).toEqual({ batchItemFailures: [] });
     expect((await state.get('mci', '*'))?.state.version).toBe(before);
-    const recorded = (await incidents.list(50)).filter((i) => i.anomalyId === anomalyIdOf('guardduty', medium.detail.id) || i.anomalyId === anomalyIdOf('macie', low.detail.id));
+    const recorded = (await incidents.list('mci', 50)).filter((i) => i.anomalyId === anomalyIdOf('guardduty', medium.detail.id) || i.anomalyId === anomalyIdOf('macie', low.detail.id));
     expect(recorded.map((i) => [i.severity, i.action]).sort()).toEqual([['LOW', 'RECORDED'], ['MEDIUM', 'RECORDED']]);
   });
 

@@ -66,18 +66,25 @@ describe('Local stack: the synthesized system, wired in-process', () => {
     expect(stack.functions.log.length).toBe(before);
   });
 
-  it('retries a malformed anomaly, then keeps it in the trigger DLQ with the reason; nothing changes', async () => {
+  it('keeps an anomaly whose minimal fields are malformed in the intake DLQ at once, with the reason; nothing changes', async () => {
     const before = (await state.get('mci', '*'))?.state.version;
     await put(anomaly({ severity: 'APOCALYPTIC' }));
     await stack.idle();
-    const failures = stack.functions.log.filter((l) => l.function === 'anomaly-trigger' && !l.ok);
-    expect(failures.map((f) => f.attempt)).toEqual([1, 2, 3]);
-    expect(failures[0]?.error).toMatch(/detail\.severity/);
-    const dlq = await drain(stack, 'AnomalyTriggerDlq');
+    const dlq = await drain(stack, 'AnomalyTriggerIntakeDlq');
     expect(dlq).toHaveLength(1);
     expect(dlq[0]?.MessageAttributes?.ErrorMessage?.StringValue).toMatch(/detail\.severity/);
     expect(JSON.parse(dlq[0]!.Body!).detail.severity).toBe('APOCALYPTIC');
     expect((await state.get('mci', '*'))?.state.version).toBe(before);
+  });
+
+  it('pauses on a CRITICAL anomaly whose free text is odd (over-long, control characters): cleaned, never a reason not to pause', async () => {
+    const { Entries } = await put(anomaly({ programId: 'mci', scope: 'category#mouse', summary: `${'x'.repeat(3000)}\u0007`, detector: 'dlp\u0000', kind: 'Not-Kebab' }));
+    await stack.idle();
+    expect((await state.get('mci', 'category#mouse'))?.state).toMatchObject({ status: 'PAUSED' });
+    const engaged = stack.bus.journal.find((j) => j.event['detail-type'] === 'Kill Switch Engaged' && (j.event.detail as { scope: string }).scope === 'category#mouse');
+    const view = await operatorCall(stack, ALICE, { action: 'incident', incidentId: (engaged!.event.detail as { incidentId: string }).incidentId });
+    expect(view.body.result.incident.inputIssues).toEqual(expect.arrayContaining([expect.stringMatching(/^summary: cleaned/), expect.stringMatching(/^kind:/), expect.stringMatching(/^detector: cleaned/)]));
+    expect(Entries?.[0]?.EventId).toBeDefined();
   });
 
   it('rejects a PutEvents entry whose Detail is not JSON, per entry', async () => {
@@ -95,6 +102,10 @@ describe('Local stack: the synthesized system, wired in-process', () => {
 
     const request = await operatorCall(stack, ALICE, { action: 'request-resume', programId: 'mci', reason: 'ACL fixed', incidentId });
     expect(request.status).toBe(200);
+    // The same person, under another spelling of the session name: refused, with 403.
+    const alias = await operatorCall(stack, ALICE.replace('/alice', '/Alice'), { action: 'approve-resume', programId: 'mci', requestId: request.body.result.request.requestId });
+    expect(alias).toMatchObject({ status: 403, body: { ok: false, error: { kind: 'REFUSED' } } });
+    expect(request.status).toBe(200);
     const requestId = request.body.result.request.requestId;
 
     const self = await operatorCall(stack, ALICE, { action: 'approve-resume', programId: 'mci', requestId });
@@ -102,7 +113,8 @@ describe('Local stack: the synthesized system, wired in-process', () => {
 
     const approved = await operatorCall(stack, BOB, { action: 'approve-resume', programId: 'mci', requestId });
     expect(approved.status).toBe(200);
-    expect(approved.body.result.state).toMatchObject({ status: 'ACTIVE', changedBy: BOB });
+    expect(approved.body.result.state).toMatchObject({ status: 'ACTIVE', changedBy: 'resume' });
+    expect(approved.body.result.request).toMatchObject({ approvedBy: BOB, approvedByPerson: 'bob', requestedByPerson: 'alice' });
   });
 
   it('refuses a Function URL call without a verified identity, and bad commands naming the field', async () => {

@@ -46,13 +46,13 @@ describe('Exposure notices on the local stack (dynalite + fauxqs)', () => {
 
   it(`tells ${EMPLOYEES} employees across overlapping datasets exactly once each, with their categories, despite three concurrent plannings`, async () => {
     const incidentId = await raiseIncident(stack, 'notices-1');
-    const work: PlanWork = { type: 'plan', incidentId, programId: 'mci', noticeType: 'exposure', mode: 'all', datasetIds: ['keystrokes', 'mouse', 'transcripts'], continuation: 0, planned: 0 };
+    const work: PlanWork = { type: 'plan', incidentId, programId: 'mci', noticeType: 'exposure', mode: 'all', continuation: 0, planned: 0 };
     const planner = new NoticePlanner({ subjects, notices: new NoticeLedger(ledger), sendQueue: new WorkQueue<SendBatch>(new SQSClient({}), stack.queues.ExposureNoticesSendWork!) });
     // One planning through the operator's notify, two more at once directly.
     const [notify, ...direct] = await Promise.all([
       operatorCall(stack, ALICE, { action: 'notify', incidentId }),
-      planner.run(work, unlimited),
-      planner.run(work, unlimited),
+      planner.run(work, unlimited, ['keystrokes', 'mouse', 'transcripts']),
+      planner.run(work, unlimited, ['keystrokes', 'mouse', 'transcripts']),
     ]);
     expect(notify.status).toBe(200);
     expect(direct.reduce((n, d) => n + (d.done ? d.planned : 0), 0)).toBeLessThanOrEqual(EMPLOYEES);
@@ -75,7 +75,7 @@ describe('Exposure notices on the local stack (dynalite + fauxqs)', () => {
     const notices = new NoticeLedger(ledger);
     const batches: SendBatch[] = [];
     const planner = new NoticePlanner({ subjects, notices, sendQueue: { enqueue: async (b: SendBatch) => void batches.push(b) } as unknown as WorkQueue<SendBatch> });
-    await planner.run({ type: 'plan', incidentId, programId: 'mci', noticeType: 'exposure', mode: 'all', datasetIds: ['mouse'], continuation: 0, planned: 0 }, unlimited);
+    await planner.run({ type: 'plan', incidentId, programId: 'mci', noticeType: 'exposure', mode: 'all', continuation: 0, planned: 0 }, unlimited, ['mouse']);
     const affected = batches.reduce((n, b) => n + b.employeeIds.length, 0);
 
     // SNS fails every PublishBatch between the 20th and the 60th call: fewer than ten deliveries
@@ -118,7 +118,7 @@ describe('Exposure notices on the local stack (dynalite + fauxqs)', () => {
     const notices = new NoticeLedger(ledger);
     const batches: SendBatch[] = [];
     const planner = new NoticePlanner({ subjects, notices, sendQueue: { enqueue: async (b: SendBatch) => void batches.push(b) } as unknown as WorkQueue<SendBatch> });
-    await planner.run({ type: 'plan', incidentId, programId: 'mci', noticeType: 'exposure', mode: 'all', datasetIds: ['transcripts'], continuation: 0, planned: 0 }, unlimited);
+    await planner.run({ type: 'plan', incidentId, programId: 'mci', noticeType: 'exposure', mode: 'all', continuation: 0, planned: 0 }, unlimited, ['transcripts']);
     const down = new SNSClient({});
     down.middlewareStack.add(() => async () => Promise.reject(Object.assign(new Error('Topic unavailable'), { name: 'InternalError' })), { step: 'initialize', name: 'down' });
     const sender = new NoticeSender({

@@ -144,7 +144,8 @@ export class ApproveResume extends Step {
   }
   protected async act(model: Model, real: Real) {
     const { sys } = real;
-    const request = pick(model.requests.filter((r) => r.kind === 'RESUME'), this.a.requestPick);
+    // Newest first: the request an approver was just asked about, then older ones (retries, stale requests).
+    const request = pick(model.requests.filter((r) => r.kind === 'RESUME').reverse(), this.a.requestPick);
     if (!request) return;
     const before = (await sys.observe.request(request.requestId))?.status;
     const env = await sys.operator(arn(this.a), { action: 'approve-resume', programId: model.fixture.programId, requestId: request.requestId }, this.a.crashAfter ? { crashAfter: this.a.crashAfter } : {});
@@ -192,7 +193,7 @@ export class ApproveRestore extends Step {
     super();
   }
   protected async act(model: Model, real: Real) {
-    const request = pick(model.requests.filter((r) => r.kind === 'RESTORE_GRANTS'), this.a.requestPick);
+    const request = pick(model.requests.filter((r) => r.kind === 'RESTORE_GRANTS').reverse(), this.a.requestPick);
     if (!request) return;
     const env = await real.sys.operator(arn(this.a), { action: 'approve-restore-grants', requestId: request.requestId }, this.a.crashAfter ? { crashAfter: this.a.crashAfter } : {});
     if (personOf(this.a) === request.person) {
@@ -339,14 +340,20 @@ export const commandFamilies = ({ spellings = true, declaredScopesOnly = false, 
     fc
       .record({ person: fc.nat(2), spelling, role, scope: fc.nat(4), incident: fc.integer({ min: -1, max: 5 }), breakGlass: fc.boolean(), crashAfter: crash, hold: fc.constantFrom(false, false, true) })
       .map((a) => new OperatorPause(a)),
+    // The whole program, the operator's usual pause: often on a program already paused.
+    fc
+      .record({ person: fc.nat(2), spelling, role, scope: fc.constant(1), incident: fc.integer({ min: -1, max: 5 }), breakGlass: fc.boolean(), crashAfter: crash, hold: fc.constant(false) })
+      .map((a) => new OperatorPause(a)),
   ],
   resume: [
+    fc.record({ person: fc.nat(2), spelling, role, scopePick: fc.nat(3), incidentPick: fc.nat(3) }).map((a) => new RequestResume(a)),
     fc.record({ person: fc.nat(2), spelling, role, scopePick: fc.nat(3), incidentPick: fc.nat(3) }).map((a) => new RequestResume(a)),
     fc.record({ person: fc.nat(2), spelling, role, requestPick: fc.nat(3), crashAfter: crash }).map((a) => new ApproveResume(a)),
     fc.record({ person: fc.nat(2), spelling, role, requestPick: fc.nat(3), crashAfter: crash }).map((a) => new ApproveResume(a)),
   ],
   restore: [
     fc.record({ person: fc.nat(2), spelling, role, incidentPick: fc.nat(3) }).map((a) => new RequestRestore(a)),
+    fc.record({ person: fc.nat(2), spelling, role, requestPick: fc.nat(3), crashAfter: crash }).map((a) => new ApproveRestore(a)),
     fc.record({ person: fc.nat(2), spelling, role, requestPick: fc.nat(3), crashAfter: crash }).map((a) => new ApproveRestore(a)),
   ],
   notify: [

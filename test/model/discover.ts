@@ -4,7 +4,7 @@
  *   npx tsx test/model/discover.ts [runs]              every invariant, one at a time, all commands
  *   npx tsx test/model/discover.ts findings [runs]     the twelve findings of issue 13, each hunted
  *                                                      with the command families that can reach it
- *   MODEL_SYSTEM=v1 …                                  against the code as it was before issue 13
+ * (Commit 2336c29 has the same hunt against the code as it was before issue 13: FINDINGS.md.)
  *
  * The test (killswitch.model.test.ts) enforces every invariant at once; this finds each one's
  * shortest counterexample, which is what a named regression test is made from.
@@ -49,8 +49,7 @@ const FINDINGS: Hunt[] = [
 const [mode, count] = process.argv[2] === 'findings' ? ['findings', process.argv[3]] : ['invariants', process.argv[2]];
 const runs = Number(count ?? 300);
 const seed = Number(process.env.MODEL_SEED ?? 4242);
-// Before the fixes there is only the system as it was (system-v1.ts).
-const system: SystemFactory = (await import('./system-v1.ts')).systemV1;
+const system: SystemFactory = (await import('./system-v2.ts')).systemV2;
 const hunts: Hunt[] = mode === 'findings' ? FINDINGS : (Object.keys(INVARIANTS) as InvariantName[]).map((invariant) => ({ name: invariant, invariant }));
 
 const db = await startTestDynamo();

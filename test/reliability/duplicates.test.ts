@@ -37,7 +37,7 @@ describe(`Duplicates: every entry point delivered ${COPIES}× at once, ${TIMES} 
     // The trigger use case on the stack's own tables, with a registry of 101 programs (more than
     // the sample configuration's one), so that each anomaly can have a program of its own.
     s = services({ doc: dynamoDocumentClient(), tables: stack.tables } as unknown as TestDynamo, programs);
-    for (const p of programs.slice(1)) await s.state.register(p.programId, { id: 'seed', verified: true }, new Date());
+    for (const p of programs.slice(1)) await s.state.register(p.programId, new Date());
   }, 180_000);
   afterAll(() => stack?.stop());
 
@@ -75,10 +75,14 @@ describe(`Duplicates: every entry point delivered ${COPIES}× at once, ${TIMES} 
     const datasetIds = stack.config.programs[0]!.datasetIds;
     const incidents = times(TIMES, (i) => `inc-20261127-${hex12(0xd0000 + i)}`);
     const eventBridge = new EventBridgeClient({});
+    // The incidents as the ledger records them (the worker acts on the ledger, never on the event).
+    for (const incidentId of incidents) {
+      await s.incidents.open({ incidentId, programId: 'mci', scope: '*', severity: 'CRITICAL', status: 'OPEN', action: 'PAUSED', openedAt: new Date().toISOString(), openedBy: 'test', trigger: 'ANOMALY', datasetIds: [...datasetIds], unknownDatasetIds: [], notify: 'manual', revision: 1, inputIssues: [] });
+    }
     await Promise.all(
       incidents.map(async (incidentId) => {
         const engaged: KillSwitchEngaged = { incidentId, programId: 'mci', scope: '*', stateVersion: 2, stateChanged: true, datasetIds: [...datasetIds], severity: 'CRITICAL', trigger: 'ANOMALY', notify: 'manual', engagedAt: new Date().toISOString() };
-        const entry = { EventBusName: stack.busName, Source: KILLSWITCH_SOURCE, DetailType: DetailType.KillSwitchEngaged, Detail: JSON.stringify(engaged) };
+        const entry = { EventBusName: stack.domainBusName, Source: KILLSWITCH_SOURCE, DetailType: DetailType.KillSwitchEngaged, Detail: JSON.stringify(engaged) };
         const out = await eventBridge.send(new PutEventsCommand({ Entries: times(COPIES, () => entry) }));
         expect(out.FailedEntryCount).toBe(0);
       }),
@@ -116,7 +120,7 @@ describe(`Duplicates: every entry point delivered ${COPIES}× at once, ${TIMES} 
       notices,
       sendQueue: { enqueue: async (b: SendBatch) => void planned.push(b) } as unknown as WorkQueue<SendBatch>,
     });
-    await planner.run({ type: 'plan', incidentId, programId: 'mci', noticeType: 'exposure', mode: 'all', datasetIds: ['keystrokes'], continuation: 0, planned: 0 }, { hasTime: () => true });
+    await planner.run({ type: 'plan', incidentId, programId: 'mci', noticeType: 'exposure', mode: 'all', continuation: 0, planned: 0 }, { hasTime: () => true }, ['keystrokes']);
     const employees = planned.flatMap((b) => b.employeeIds);
     expect(employees).toHaveLength(TIMES * 10);
     // 100 batches of 10, each delivered three times at once to the real sender function. As SQS

@@ -112,7 +112,7 @@ describe('Faults: throttling, 5xx, timeouts and partial failures in the SDK clie
     // Every notice that could not be sent is in the DLQ. (It may name more: a notice a batch gave up
     // on that another copy of the batch, planned again after a retry, sent later; the ledger says SENT.)
     const inDlq = new Set(deadEmployees);
-    for await (const entry of notices.failed(incidentId, 'exposure')) expect(inDlq.has(entry.employeeId), entry.employeeId).toBe(true);
+    for await (const entry of notices.failed(incidentId, 'exposure', new Date())) expect(inDlq.has(entry.employeeId), entry.employeeId).toBe(true);
     for (const employeeId of inDlq) expect(['SENT', 'FAILED']).toContain((await notices.get(incidentId, 'exposure', employeeId))?.status);
     expect(dead[0]?.MessageAttributes?.ErrorMessage?.StringValue).toMatch(/marked FAILED after \d+ attempts: .*injected/);
     table.push(['notices FAILED (poisoned+other) / in DLQ', `${poisoned.length}+${counts.failed - poisoned.length}/${inDlq.size}`, `${dead.length} messages`]);

@@ -3,10 +3,11 @@ import fc from 'fast-check';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { startLocalStack, type LocalStack } from '#infra/local/stack.ts';
 import { seedGrants, seedPrograms, seedDataSubjects } from '#infra/local/seed.ts';
-import { AnomalyEventSchema } from '#shared/schemas/anomaly.ts';
+import { parseAnomalyEvent } from '#shared/killswitch/anomaly-event.ts';
+import { ProgramRegistry } from '#shared/config/env.ts';
 import { OperatorCommandSchema } from '#shared/schemas/operator.ts';
 import { parseFindingEvent } from '#shared/findings/normalise.ts';
-import { ALICE, operatorCall } from '../support/local.ts';
+import { ALICE, asSqsEvent, drainAll, operatorCall } from '../support/local.ts';
 import { anomalyEvent, findingEvent, hostile, operatorCommand } from './arbitraries.ts';
 
 /** Invalid inputs per external entry point, through the real functions on the local stack. */
@@ -43,21 +44,32 @@ describe('Invalid input changes nothing (end to end, local stack)', () => {
   }, 120_000);
   afterAll(() => stack?.stop());
 
-  it('anomaly-trigger: rejects each with the field at fault; no table changes', async () => {
+  it('anomaly-trigger: keeps each whose minimal fields (anomaly id, program, severity) are broken in the DLQ, naming the field; no table changes', async () => {
+    // Broken free text (summary, detector, kind, exposure…) is cleaned and still pauses: that is the promise, tested in test/model.
+    const programs = new ProgramRegistry(stack.config.programs);
+    const unpausable = (i: unknown) => {
+      try {
+        parseAnomalyEvent(JSON.stringify(i), programs, new Date());
+        return false;
+      } catch {
+        return true;
+      }
+    };
     const before = await snapshot();
-    for (const input of invalid(anomalyEvent, (i) => !AnomalyEventSchema.safeParse(i).success)) {
-      await expect(stack.functions.invoke('anomaly-trigger', input)).rejects.toThrow(/^invalid Anomaly Detected event: \S+: /);
-    }
+    const inputs = invalid(anomalyEvent, unpausable);
+    for (const input of inputs) expect(await stack.functions.invoke('anomaly-trigger', asSqsEvent(input))).toEqual({ batchItemFailures: [] });
+    const kept = await drainAll(stack, 'AnomalyTriggerIntakeDlq');
+    expect(kept).toHaveLength(inputs.length);
+    for (const m of kept) expect(m.MessageAttributes?.ErrorMessage?.StringValue).toMatch(/^invalid Anomaly Detected event: \S+: /);
     expect(await snapshot()).toEqual(before);
   });
 
   it('finding-trigger: rejects each (kept for replay), pauses nothing; no table changes', async () => {
     const before = await snapshot();
     const inputs = invalid(findingEvent, (i) => parseFindingEvent(i).every((r) => !r.ok));
-    for (const input of inputs) {
-      const result = (await stack.functions.invoke('finding-trigger', input)) as { outcomes: string[] };
-      expect(result.outcomes.every((o) => o === 'REJECTED')).toBe(true);
-    }
+    for (const input of inputs) expect(await stack.functions.invoke('finding-trigger', asSqsEvent(input))).toEqual({ batchItemFailures: [] });
+    const rejected = await drainAll(stack, 'FindingTriggersRejectedFindings');
+    expect(rejected.length).toBe(inputs.reduce<number>((n, i) => n + parseFindingEvent(i).length, 0));
     expect(await snapshot()).toEqual(before);
   });
 

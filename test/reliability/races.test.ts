@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OperatorService } from '#shared/killswitch/operator.ts';
+import { OperatorActions } from '#shared/killswitch/operator.ts';
 import { PolicyRefusedError } from '#shared/errors.ts';
 import type { Principal } from '#shared/schemas/common.ts';
 import { startTestDynamo, type TestDynamo } from '../support/dynamo.ts';
-import { program, services } from '../support/fixtures.ts';
+import { operator as operatorNamed, program, services } from '../support/fixtures.ts';
 
-const PRINCIPALS: Principal[] = ['alice', 'bob', 'carol', 'dave'].map((n) => ({ id: `arn:aws:sts::111111111111:assumed-role/KillswitchOperators/${n}`, verified: true }));
+const PRINCIPALS: Principal[] = ['alice', 'bob', 'carol', 'dave'].map((n) => operatorNamed(n));
 const COMMANDS_PER_WAVE = 200;
 const WAVES = 3;
 
@@ -23,17 +23,17 @@ type Attempt =
 describe(`Races: ${WAVES} waves of ${COMMANDS_PER_WAVE} concurrent pause / request-resume / approve-resume commands on one program`, () => {
   let db: TestDynamo;
   let s: ReturnType<typeof services>;
-  let operator: OperatorService;
+  let operator: OperatorActions;
   const attempts: Attempt[] = [];
 
   beforeAll(async () => {
     db = await startTestDynamo();
     s = services(db, [program({ programId: 'race' })]);
-    await s.state.register('race', { id: 'seed', verified: true }, new Date());
-    operator = new OperatorService(s);
+    await s.state.register('race', new Date());
+    operator = new OperatorActions(s);
     const next = random(9);
     const pick = <T>(xs: T[]) => xs[Math.floor(next() * xs.length)]!;
-    await operator.pause({ action: 'pause', programId: 'race', scope: '*', reason: 'first report' }, PRINCIPALS[0]!);
+    await operator.pauses.pause({ action: 'pause', programId: 'race', scope: '*', reason: 'first report' }, PRINCIPALS[0]!);
 
     for (let wave = 0; wave < WAVES; wave++) {
       // Before each wave: a few resume requests on the current pause, from different people.
@@ -41,49 +41,50 @@ describe(`Races: ${WAVES} waves of ${COMMANDS_PER_WAVE} concurrent pause / reque
       const pending: { requestId: string; requestedBy: string }[] = [];
       if (current.status === 'PAUSED') {
         for (const by of PRINCIPALS.slice(0, 3)) {
-          const view = await operator.requestResume({ action: 'request-resume', programId: 'race', scope: '*', reason: `fixed (${wave})`, incidentId: current.incidentId! }, by);
+          const view = await operator.resumes.request({ action: 'request-resume', programId: 'race', scope: '*', reason: `fixed (${wave})`, incidentId: current.incidentId! }, by);
           pending.push({ requestId: view.request.requestId, requestedBy: by.id });
         }
       }
-      const wavePlan: (() => Promise<void>)[] = [];
+      // Each step with the delay it starts after: pauses spread over the second half of the wave, the
+      // rest over the first two thirds, so approvals race each other, the pauses, and each other's writes.
+      const wavePlan: { after: number; run: () => Promise<void> }[] = [];
       for (let i = 0; i < COMMANDS_PER_WAVE; i++) {
         const by = pick(PRINCIPALS);
         const roll = next();
         if (roll < 0.4 || (!pending.length && (roll >= 0.7 || !current.incidentId))) {
           const a: Attempt = { kind: 'pause', by };
           attempts.push(a);
-          wavePlan.push(async () => {
+          wavePlan.push({ after: 150 + next() * 250, run: async () => {
             try {
-              a.outcome = (await operator.pause({ action: 'pause', programId: 'race', scope: '*', reason: `report ${wave}/${i}` }, by)).outcome;
+              a.outcome = String(((await operator.pauses.pause({ action: 'pause', programId: 'race', scope: '*', reason: `report ${wave}/${i}` }, by)) as { outcome?: string }).outcome);
             } catch (e) {
               a.error = (e as Error).name;
             }
-          });
+          } });
         } else if (roll < 0.7 && current.incidentId) {
           const a: Attempt = { kind: 'request', by };
           attempts.push(a);
-          wavePlan.push(async () => {
+          wavePlan.push({ after: next() * 250, run: async () => {
             try {
-              a.requestId = (await operator.requestResume({ action: 'request-resume', programId: 'race', scope: '*', reason: 'looks fine', incidentId: current.incidentId! }, by)).request.requestId;
+              a.requestId = (await operator.resumes.request({ action: 'request-resume', programId: 'race', scope: '*', reason: 'looks fine', incidentId: current.incidentId! }, by)).request.requestId;
             } catch (e) {
               a.error = (e as Error).name;
             }
-          });
+          } });
         } else if (pending.length) {
           const request = pick(pending);
           const a: Attempt = { kind: 'approve', by, requestId: request.requestId, requestedBy: request.requestedBy };
           attempts.push(a);
-          wavePlan.push(async () => {
+          wavePlan.push({ after: next() * 250, run: async () => {
             try {
-              a.version = (await operator.approveResume({ action: 'approve-resume', programId: 'race', requestId: request.requestId }, by)).state?.version;
+              a.version = (await operator.resumes.approve({ action: 'approve-resume', programId: 'race', requestId: request.requestId }, by)).state?.version;
             } catch (e) {
               a.error = e;
             }
-          });
+          } });
         }
       }
-      // Spread over ~400 ms, so pauses land before, between and after the approvals' writes.
-      await Promise.all(wavePlan.map(async (run) => (await new Promise((r) => setTimeout(r, next() * 400)), run())));
+      await Promise.all(wavePlan.map(async ({ after, run }) => (await new Promise((r) => setTimeout(r, after)), run())));
     }
   }, 180_000);
   afterAll(() => db.dynamo.stop());

@@ -9,7 +9,15 @@ import { DomainEventPublisher } from '#shared/aws/domain-event-publisher.ts';
 import { OperatorAlerts } from '#shared/aws/operator-alerts.ts';
 import { ProgramStateStore } from '#shared/stores/program-state-store.ts';
 import { AnomalyLog, AuditTrail, IncidentLedger, LedgerTable, ApprovalRequests } from '#shared/stores/ledger/index.ts';
+import type { Principal } from '#shared/schemas/common.ts';
+import { operatorPrincipal } from '#shared/killswitch/identity.ts';
 import type { TestDynamo } from './dynamo.ts';
+
+/** The operators role of the sample deployment, and the verified principal of one of its sessions (the person is the session name). */
+export const OPERATORS_ROLE = 'KillswitchOperators';
+export const TRUST = { account: '111111111111', roleNames: [OPERATORS_ROLE, 'AWSReservedSSO_KillswitchOncall_0123456789abcdef'] };
+export const operatorArn = (session: string, role = OPERATORS_ROLE) => `arn:aws:sts::111111111111:assumed-role/${role}/${session}`;
+export const operator = (session: string, role = OPERATORS_ROLE): Principal => operatorPrincipal(operatorArn(session, role), TRUST);
 
 export const program = (overrides: Partial<ProgramConfigInput> = {}): ProgramConfig =>
   ProgramConfigSchema.parse({ programId: 'mci', datasetIds: ['keystrokes', 'mouse', 'transcripts'], ...overrides });

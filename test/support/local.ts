@@ -69,3 +69,25 @@ export async function putAnomaly(stack: LocalStack, detail: Record<string, unkno
   if (out.FailedEntryCount || !entry?.EventId) throw new Error(`the bus refused the anomaly: ${entry?.ErrorCode} ${entry?.ErrorMessage}`);
   return entry.EventId;
 }
+
+/** An SQS event as Lambda's event source mapping delivers it: each body is a message (the EventBridge event an intake queue holds). */
+export const asSqsEvent = (...bodies: unknown[]) => ({
+  Records: bodies.map((body, i) => ({
+    messageId: `m-${i}-${Math.random().toString(36).slice(2)}`,
+    receiptHandle: 'local',
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+    attributes: { ApproximateReceiveCount: '1' },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:eu-west-1:111111111111:local',
+    awsRegion: 'eu-west-1',
+  })),
+});
+
+/** Every message of a queue (deleted as read). */
+export async function drainAll(stack: LocalStack, queueName: string) {
+  const out = [];
+  for (let page = await drain(stack, queueName, 10); page.length; page = await drain(stack, queueName, 10)) out.push(...page);
+  return out;
+}

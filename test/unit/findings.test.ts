@@ -201,7 +201,7 @@ describe('Finding intake', () => {
     const unmapped: NormalisedFinding[] = [];
     const intake = new FindingIntake({
       map: sampleMap,
-      trigger: { handle: async (a) => (handled.push(a), { outcome: 'PAUSED', incidentId: 'inc-20261127-000000000000', stateVersion: 2, stateChanged: true }) },
+      trigger: { handle: async (a) => (handled.push(a), { outcome: 'PAUSED', incidentId: 'inc-20261127-000000000000', stateVersion: 2, stateChanged: true, escalated: false }) },
       anomalies: { isComplete: async () => options.complete ?? false },
       findings: { recordUnmapped: async (f) => (unmapped.push(f), true) },
     });

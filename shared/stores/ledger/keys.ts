@@ -11,17 +11,24 @@ export const LedgerKeys = {
     pk: `AUDIT#${programId}#${scope}`,
     sk: `V#${padVersion(version)}`,
   }),
-  anomaly: (programId: string, anomalyId: string) => ({ pk: `ANOMALY#${programId}#${anomalyId}`, sk: '#ANOMALY' }),
+  /** One anomaly's reports on one scope: the dedupe and escalation record. */
+  anomaly: (programId: string, anomalyId: string, scope: string) => ({ pk: `ANOMALY#${programId}#${anomalyId}`, sk: `#SCOPE#${scope}` }),
+  /** Revocation of one dataset for one incident finished (restores wait for every dataset of the incident). */
+  revocationDone: (incidentId: string, datasetId: string) => ({ pk: `INCIDENT#${incidentId}`, sk: `REVOCATION#${datasetId}` }),
   approvalRequest: (requestId: string) => ({ pk: `REQUEST#${requestId}`, sk: '#REQUEST' }),
   /** An AWS finding that concerns no program (recorded, not acted on). */
   finding: (source: string, findingId: string) => ({ pk: `FINDING#${source}#${findingId}`, sk: '#FINDING' }),
   sweepWatermark: (source: string) => ({ pk: `SWEEP#${source}`, sk: '#WATERMARK' }),
 } as const;
 
-/** Global secondary index (`gsi1pk`, `gsi1sk`) that lists records of one kind by time (incidents, approval requests). */
+/**
+ * Global secondary index (`gsi1pk`, `gsi1sk`) that lists records of one kind and program by time
+ * (incidents, approval requests): one partition per program, so a program's list is complete
+ * however many incidents other programs have.
+ */
 export const LEDGER_KIND_INDEX = 'byKind';
 export const KindKeys = {
-  incident: (openedAt: string, incidentId: string) => ({ gsi1pk: 'INCIDENT', gsi1sk: `${openedAt}#${incidentId}` }),
+  incident: (programId: string, openedAt: string, incidentId: string) => ({ gsi1pk: `INCIDENT#${programId}`, gsi1sk: `${openedAt}#${incidentId}` }),
   approvalRequest: (programId: string, requestedAt: string, requestId: string) => ({
     gsi1pk: `REQUEST#${programId}`,
     gsi1sk: `${requestedAt}#${requestId}`,

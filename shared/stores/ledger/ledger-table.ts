@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { batchWrite } from '../batch-write.ts';
 import { conditionally } from '../dynamo.ts';
 import { withoutKeys } from './keys.ts';
@@ -39,37 +39,24 @@ export class LedgerTable {
   }
 
   /** Every record under one partition whose sort key starts with `prefix`, in key order. */
-  async queryPrefix(pk: string, prefix: string): Promise<Record<string, unknown>[]> {
+  queryPrefix(pk: string, prefix: string): Promise<Record<string, unknown>[]> {
+    return this.#query({ KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)', ExpressionAttributeValues: { ':pk': pk, ':prefix': prefix }, ConsistentRead: true });
+  }
+
+  /** Newest-first records of one kind from the kind index: `limit` of them, or every one (paged). Eventually consistent, as every index. */
+  queryKind(index: string, kind: string, limit?: number): Promise<Record<string, unknown>[]> {
+    return this.#query({ IndexName: index, KeyConditionExpression: 'gsi1pk = :kind', ExpressionAttributeValues: { ':kind': kind }, ScanIndexForward: false }, limit);
+  }
+
+  /** Every page of a query (or pages until `limit` records), without the key attributes. */
+  async #query(input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey' | 'Limit'>, limit?: number): Promise<Record<string, unknown>[]> {
     const out: Record<string, unknown>[] = [];
     let ExclusiveStartKey: Record<string, unknown> | undefined;
     do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': pk, ':prefix': prefix },
-          ConsistentRead: true,
-          ExclusiveStartKey,
-        }),
-      );
+      const page = await this.client.send(new QueryCommand({ ...input, TableName: this.tableName, ...(limit ? { Limit: limit - out.length } : {}), ExclusiveStartKey }));
       for (const item of page.Items ?? []) out.push(withoutKeys(item));
       ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey);
+    } while (ExclusiveStartKey && (!limit || out.length < limit));
     return out;
-  }
-
-  /** Newest-first records of one kind from the kind index. */
-  async queryKind(index: string, kind: string, limit: number): Promise<Record<string, unknown>[]> {
-    const page = await this.client.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        IndexName: index,
-        KeyConditionExpression: 'gsi1pk = :kind',
-        ExpressionAttributeValues: { ':kind': kind },
-        ScanIndexForward: false,
-        Limit: limit,
-      }),
-    );
-    return (page.Items ?? []).map(withoutKeys);
   }
 }

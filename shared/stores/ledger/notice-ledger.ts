@@ -15,6 +15,14 @@ const shardOf = (employeeId: string) => createHash('sha256').update(employeeId).
 const shardPk = (incidentId: string, shard: number) => `NOTICES#${incidentId}#${String(shard).padStart(2, '0')}`;
 const key = (incidentId: string, type: NoticeType, employeeId: string) => ({ pk: shardPk(incidentId, shardOf(employeeId)), sk: `${type}#${employeeId}` });
 
+/**
+ * A SENDING claim older than this is presumed abandoned. It must be longer than a sender can run
+ * (its Lambda timeout: a live sender is never overtaken) and shorter than the time SQS holds a batch
+ * before redelivering it (its visibility timeout: a redelivered batch always finds the claim stale).
+ * The stack sets it to twice the sender's timeout, a third of the queue's visibility timeout.
+ */
+export const DEFAULT_STALE_CLAIM_MS = 120_000;
+
 export interface NoticeCounts {
   planned: number;
   pending: number;
@@ -32,8 +40,13 @@ export class NoticeLedger {
   constructor(
     private readonly table: LedgerTable,
     /** A SENDING claim older than this is presumed abandoned (its sender died) and may be taken over. */
-    private readonly staleClaimMs = 15 * 60_000,
+    readonly staleClaimMs = DEFAULT_STALE_CLAIM_MS,
   ) {}
+
+  /** A SENDING entry whose sender is presumed dead: planning and resend-failed queue it again. */
+  isStale(entry: Pick<NoticeEntry, 'status' | 'claimedAt'>, now: Date): boolean {
+    return entry.status === 'SENDING' && (!entry.claimedAt || Date.parse(entry.claimedAt) < now.getTime() - this.staleClaimMs);
+  }
 
   /** Write the PENDING entry unless one exists: `created` false means it was planned before. */
   async plan(entry: Omit<NoticeEntry, 'status' | 'attempts'>): Promise<{ created: boolean; entry: NoticeEntry }> {
@@ -96,10 +109,13 @@ export class NoticeLedger {
     return this.#move(incidentId, type, employeeId, ['FAILED'], 'SET #status = :to', { ':to': 'PENDING' });
   }
 
-  /** FAILED entries of one type, in employee-id order per shard. */
-  async *failed(incidentId: string, type: NoticeType): AsyncGenerator<NoticeEntry> {
+  /** FAILED entries of one type, and SENDING ones whose claim is stale (their sender died), in employee-id order per shard. */
+  async *failed(incidentId: string, type: NoticeType, now: Date): AsyncGenerator<NoticeEntry> {
+    const stale = new Date(now.getTime() - this.staleClaimMs).toISOString();
     for (let shard = 0; shard < NOTICE_SHARDS; shard++) {
-      for await (const item of this.#scanShard(incidentId, shard, type, '#status = :failed', { ':failed': 'FAILED' })) yield NoticeEntrySchema.parse(item);
+      for await (const item of this.#scanShard(incidentId, shard, type, '#status = :failed OR (#status = :sending AND claimedAt < :stale)', { ':failed': 'FAILED', ':sending': 'SENDING', ':stale': stale })) {
+        yield NoticeEntrySchema.parse(item);
+      }
     }
   }
 

@@ -1,7 +1,7 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { RevocationSnapshotSchema, type RestoreOutcome, type RevocationSnapshot } from '../../schemas/grants.ts';
 import { decodeCursor, encodeCursor } from '../cursor.ts';
-import { withoutKeys } from './keys.ts';
+import { LedgerKeys, withoutKeys } from './keys.ts';
 import type { LedgerTable } from './ledger-table.ts';
 
 const snapshotKey = (s: Pick<RevocationSnapshot, 'incidentId' | 'datasetId' | 'principal' | 'permission'>) => ({
@@ -83,6 +83,17 @@ export class RevocationLedger {
       for (const item of page.Items ?? []) visit(item);
       ExclusiveStartKey = page.LastEvaluatedKey;
     } while (ExclusiveStartKey);
+  }
+
+  /** Revocation of `datasetId` for the incident is finished (every page of its grants). */
+  markDatasetDone(incidentId: string, datasetId: string, at: Date): Promise<boolean> {
+    return this.table.putOnce(LedgerKeys.revocationDone(incidentId, datasetId), { incidentId, datasetId, doneAt: at.toISOString() });
+  }
+
+  /** The datasets whose revocation for the incident is finished. */
+  async datasetsDone(incidentId: string): Promise<Set<string>> {
+    const items = await this.table.queryPrefix(`INCIDENT#${incidentId}`, 'REVOCATION#');
+    return new Set(items.map((i) => String(i.datasetId)));
   }
 
   /** The restore outcomes that were not RESTORED, for the operator's report. */
