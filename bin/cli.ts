@@ -52,7 +52,7 @@ export async function main(argv: string[], io: CliIo = { out: console.log, err: 
     if (g.local) {
       const state = readLocalState(g.stateDir);
       if (!g.as) throw new CliError('--local needs --as <principal> (the identity AWS would verify)', Exit.BAD_INPUT);
-      return localTarget({ operatorUrl: state.endpoints.operatorUrl, lambdaEndpoint: state.endpoints.lambda, as: g.as, region: state.region });
+      return localTarget({ operatorUrl: state.endpoints.operatorUrl, lambdaEndpoint: state.endpoints.lambda, stsEndpoint: state.endpoints.sts, as: g.as, region: state.region });
     }
     if (g.as) throw new CliError('--as is accepted only with --local: in AWS your identity comes from your credentials', Exit.BAD_INPUT);
     if (!g.url) throw new CliError('no operator URL: pass --url or set KILLSWITCH_URL (the stack output OperatorUrl), or use --local', Exit.BAD_INPUT);

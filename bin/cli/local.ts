@@ -13,7 +13,7 @@ export interface LocalState {
   region: string;
   account: string;
   busName: string;
-  endpoints: { dynamodb: string; sns: string; sqs: string; eventbridge: string; lambda: string; operatorUrl: string };
+  endpoints: { dynamodb: string; sns: string; sqs: string; eventbridge: string; lambda: string; operatorUrl: string; sts: string };
   tables: SeedTarget['tables'];
   queues: Record<string, string>;
 }

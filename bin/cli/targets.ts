@@ -2,7 +2,8 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { LOCAL_PRINCIPAL_HEADER } from '#infra/local/lambda-endpoint.ts';
+import { localOperatorHeaders } from '#infra/local/sts.ts';
+import { CALLER_PROOF_HEADER, signCallerProof } from '#shared/aws/caller-proof.ts';
 import { CliError, Exit } from './exit-codes.ts';
 
 export interface OperatorResponse {
@@ -39,22 +40,32 @@ async function invoke(client: LambdaClient, functionName: string, command: Recor
   return { status: out.FunctionError ? 500 : body.ok ? 200 : 400, body };
 }
 
-/** The operator Function URL, SigV4-signed with the standard AWS credential chain. */
+/** The region of a Function URL (`<id>.lambda-url.<region>.on.aws`), where its function runs. */
+const regionOfUrl = (url: URL): string | undefined => /^[a-z0-9]+\.lambda-url\.([a-z0-9-]+)\.on\.aws$/.exec(url.hostname)?.[1];
+
+/**
+ * The operator Function URL, SigV4-signed with the standard AWS credential chain, with a caller proof
+ * (a presigned sts:GetCallerIdentity for this body and this URL, signed with the same credentials):
+ * the function acts on nothing but a pause without one.
+ */
 export function awsTarget(options: { url: string; region: string; breakGlassFunction?: string }): OperatorTarget {
   const url = new URL(options.url);
-  const signer = new SignatureV4({ service: 'lambda', region: options.region, credentials: defaultProvider(), sha256: Sha256 });
+  const region = regionOfUrl(url) ?? options.region;
+  const credentials = defaultProvider();
+  const signer = new SignatureV4({ service: 'lambda', region, credentials, sha256: Sha256 });
   return {
     description: `AWS ${url.host}`,
     async call(command) {
       const body = JSON.stringify(command);
       let signed;
       try {
+        const proof = await signCallerProof({ credentials, region, audience: url.host, body });
         signed = await signer.sign({
           method: 'POST',
           protocol: url.protocol,
           hostname: url.hostname,
           path: url.pathname,
-          headers: { host: url.host, 'content-type': 'application/json' },
+          headers: { host: url.host, 'content-type': 'application/json', [CALLER_PROOF_HEADER]: proof },
           body,
         });
       } catch (error) {
@@ -69,11 +80,23 @@ export function awsTarget(options: { url: string; region: string; breakGlassFunc
   };
 }
 
-/** The local stack: the principal is named with --as, which only the local stack accepts. */
-export function localTarget(options: { operatorUrl: string; lambdaEndpoint: string; as: string; region: string }): OperatorTarget {
+/**
+ * The local stack: the principal is named with --as, which only the local stack accepts, and proven
+ * with credentials the local stack issues for it.
+ */
+export function localTarget(options: { operatorUrl: string; lambdaEndpoint: string; stsEndpoint: string; as: string; region: string }): OperatorTarget {
   return {
     description: `local stack ${options.operatorUrl} as ${options.as}`,
-    call: (command) => post(options.operatorUrl, { 'content-type': 'application/json', [LOCAL_PRINCIPAL_HEADER]: options.as }, JSON.stringify(command)),
+    async call(command) {
+      const body = JSON.stringify(command);
+      let identity: Record<string, string>;
+      try {
+        identity = await localOperatorHeaders({ stsEndpoint: options.stsEndpoint, operatorUrl: options.operatorUrl, as: options.as, body, region: options.region });
+      } catch (error) {
+        throw new CliError(`the local stack gave no credentials for ${options.as}: ${(error as Error).message}`);
+      }
+      return post(options.operatorUrl, { 'content-type': 'application/json', ...identity }, body);
+    },
     breakGlass: (command) =>
       invoke(new LambdaClient({ region: options.region, endpoint: options.lambdaEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }), 'break-glass', command),
   };

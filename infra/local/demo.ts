@@ -14,7 +14,7 @@ import { ProgramStateStore } from '#shared/stores/program-state-store.ts';
 import { IncidentLedger, LedgerTable } from '#shared/stores/ledger/index.ts';
 import { dynamoDocumentClient } from '#shared/aws/clients.ts';
 import { NOTICE_GATEWAY_QUEUE, startLocalStack, type LocalStack } from './stack.ts';
-import { LOCAL_PRINCIPAL_HEADER } from './lambda-endpoint.ts';
+import { localOperatorHeaders } from './sts.ts';
 import { ReceiveMessageCommand, DeleteMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { NoticeLedger } from '#shared/stores/ledger/index.ts';
 import { seedDataSubjects, seedGrants, seedPrograms } from './seed.ts';
@@ -130,10 +130,14 @@ try {
   await fleet.stop();
   // The program waits for an operator before notices go out: the demo plays that operator.
   const notifyAt = performance.now();
+  const notifyBody = JSON.stringify({ action: 'notify', incidentId: engagedIncidentId(stack) });
   const notify = await fetch(stack.endpoints.operatorUrl, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', [LOCAL_PRINCIPAL_HEADER]: DEMO_OPERATOR },
-    body: JSON.stringify({ action: 'notify', incidentId: engagedIncidentId(stack) }),
+    headers: {
+      'content-type': 'application/json',
+      ...(await localOperatorHeaders({ stsEndpoint: stack.endpoints.sts, operatorUrl: stack.endpoints.operatorUrl, as: DEMO_OPERATOR, body: notifyBody, region: stack.config.region })),
+    },
+    body: notifyBody,
   });
   if (!notify.ok) throw new Error(`notify was refused: ${notify.status} ${await notify.text()}`);
   await stack.idle();

@@ -72,7 +72,8 @@ export function functionUrl(functions: LocalFunctions, name: string, account: st
         accountId: account,
         apiId: 'local',
         authorizer: { iam: { accessKey: 'LOCAL', accountId: account, callerId: 'LOCAL', userArn: principal, userId: 'LOCAL' } },
-        domainName: 'local.lambda-url.on.aws',
+        // The host the caller addressed, as in AWS (caller proofs name it as their audience).
+        domainName: String(headers.host ?? 'local.lambda-url.on.aws'),
         domainPrefix: 'local',
         http: { method, path: rawPath, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: String(headers['user-agent'] ?? '') },
         requestId,

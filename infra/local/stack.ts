@@ -14,6 +14,7 @@ import { LocalFunctions, type LambdaHandler } from './functions.ts';
 import { serve } from './http.ts';
 import { QueuePoller } from './event-sources.ts';
 import { functionUrl, lambdaInvokeApi } from './lambda-endpoint.ts';
+import { LocalSts } from './sts.ts';
 import { synthesizeTemplates } from './synth.ts';
 import { describeSystem, refKey, type LocalSystem, type PhysicalLookup, type ResourceRef } from './system.ts';
 
@@ -23,7 +24,7 @@ export interface LocalStackOptions {
   /** Keep DynamoDB data on disk here (LevelDB); in memory when omitted. */
   dataDir?: string;
   /** Fixed ports; free ports when omitted. */
-  ports?: Partial<Record<'dynamodb' | 'sqs' | 'eventbridge' | 'lambda' | 'url', number>>;
+  ports?: Partial<Record<'dynamodb' | 'sqs' | 'eventbridge' | 'lambda' | 'url' | 'sts', number>>;
   /** Delays between Lambda's asynchronous retries. @default [200, 400] */
   asyncRetryDelaysMs?: number[];
   /**
@@ -35,7 +36,7 @@ export interface LocalStackOptions {
 
 export interface LocalStack {
   config: DeploymentConfig;
-  endpoints: { dynamodb: string; sns: string; sqs: string; eventbridge: string; lambda: string; operatorUrl: string };
+  endpoints: { dynamodb: string; sns: string; sqs: string; eventbridge: string; lambda: string; operatorUrl: string; sts: string };
   /** The environment any AWS SDK client needs to talk to this stack. */
   clientEnv: Record<string, string>;
   tables: Record<TableName, string>;
@@ -181,8 +182,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const bus = new LocalEventBus(account, region, busNames);
   const busServer = await serve(bus.handler(), options.ports?.eventbridge);
   const lambdaServer = await serve(lambdaInvokeApi(functions), options.ports?.lambda);
+  // STS, for the operator function's caller proofs (GetCallerIdentity only).
+  const sts = new LocalSts();
+  const stsServer = await serve(sts.handler(), options.ports?.sts);
   clientEnv.AWS_ENDPOINT_URL_EVENTBRIDGE = busServer.endpoint;
   clientEnv.AWS_ENDPOINT_URL_LAMBDA = lambdaServer.endpoint;
+  clientEnv.AWS_ENDPOINT_URL_STS = `${stsServer.endpoint}/`;
   Object.assign(process.env, clientEnv, functionEnv);
 
   for (const f of system.functions) {
@@ -248,6 +253,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       eventbridge: busServer.endpoint,
       lambda: lambdaServer.endpoint,
       operatorUrl: urlServer?.endpoint ?? '',
+      sts: `${stsServer.endpoint}/`,
     },
     clientEnv,
     tables,
@@ -274,7 +280,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     stop: async () => {
       await Promise.all(pollers.map((p) => p.stop()));
       await functions.idle();
-      await Promise.all([busServer.stop(), lambdaServer.stop(), urlServer?.stop(), fauxqs.stop(), dynamo.stop()]);
+      await Promise.all([busServer.stop(), lambdaServer.stop(), stsServer.stop(), urlServer?.stop(), fauxqs.stop(), dynamo.stop()]);
       dynamoClient.destroy();
       sqs.destroy();
       restoreDns();

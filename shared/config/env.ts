@@ -70,6 +70,8 @@ export const EnvVars = {
   operatorTrust: {
     KILLSWITCH_ACCOUNT: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id'),
     OPERATOR_ROLES: jsonOf(z.array(z.string().regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM role name')).min(1)),
+    /** The function's region: caller proofs are verified by this region's STS endpoint (or AWS_ENDPOINT_URL_STS). */
+    AWS_REGION: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region'),
   },
   /** A SENDING notice claim older than this is presumed abandoned (2 × the sender's timeout, < the queue's visibility timeout). */
   noticeStaleClaim: { NOTICE_STALE_CLAIM_MS: z.coerce.number().int().min(1000).default(120_000) },

@@ -1,4 +1,5 @@
 import { z } from '../schemas/z.ts';
+import { CallerProofVerifier } from '../aws/caller-proof.ts';
 import { dynamoDocumentClient, eventBridgeClient, snsClient, sqsClient } from '../aws/clients.ts';
 import { DeadLetters } from '../aws/dead-letters.ts';
 import { WorkQueue } from '../aws/work-queue.ts';
@@ -88,6 +89,7 @@ export function operatorServices(env = readEnv(OperatorEnvSchema)) {
   return {
     ...base,
     trust: { account: env.KILLSWITCH_ACCOUNT, roleNames: env.OPERATOR_ROLES },
+    callerProof: new CallerProofVerifier(env.AWS_REGION),
     grantWork: new WorkQueue<GrantWork>(sqsClient(), env.GRANT_WORK_QUEUE_URL),
     noticeWork: new WorkQueue<PlanWork>(sqsClient(), env.NOTICE_PLAN_QUEUE_URL),
     revocations: new RevocationLedger(base.ledger),

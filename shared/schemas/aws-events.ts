@@ -26,6 +26,8 @@ export const FunctionUrlEventSchema = z.object({
   requestContext: z.object({
     accountId: z.string(),
     requestId: z.string(),
+    /** The host the caller addressed (`<url-id>.lambda-url.<region>.on.aws`): the audience of caller proofs. */
+    domainName: z.string().optional(),
     http: z.object({ method: z.string(), path: z.string(), sourceIp: z.string() }),
     /** Present with AWS_IAM auth: the identity Lambda verified. */
     authorizer: z.object({ iam: z.object({ userArn: z.string().optional(), accountId: z.string().optional() }).optional() }).optional(),
@@ -33,3 +35,4 @@ export const FunctionUrlEventSchema = z.object({
   body: z.string().optional(),
   isBase64Encoded: z.boolean(),
 });
+export type FunctionUrlEvent = z.infer<typeof FunctionUrlEventSchema>;

@@ -8,6 +8,8 @@ import { dynamoDocumentClient } from '#shared/aws/clients.ts';
 import { ProgramStateStore } from '#shared/stores/program-state-store.ts';
 import { TableDefinitions, type TableName } from '#shared/stores/table-definitions.ts';
 import { ALICE, BOB, drain, operatorCall } from '../support/local.ts';
+import { localOperatorHeaders } from '#infra/local/sts.ts';
+import { CALLER_PROOF_HEADER } from '#shared/aws/caller-proof.ts';
 
 describe('Local stack: the synthesized system, wired in-process', () => {
   let stack: LocalStack;
@@ -122,6 +124,38 @@ describe('Local stack: the synthesized system, wired in-process', () => {
     const bad = await operatorCall(stack, ALICE, { action: 'pause', programId: 'mci' });
     expect(bad.status).toBe(400);
     expect(bad.body.error.issues).toEqual([{ path: 'reason', message: expect.any(String) }]);
+  });
+
+  it('acts on a request context forged by a direct invocation (as an identity policy allows in AWS) only to pause, unverified', async () => {
+    // A principal of the account whose own policy allows lambda:InvokeFunction can hand the function
+    // any event. Here: bob's identity in the request context, no caller proof.
+    const paused = await operatorCall(stack, ALICE, { action: 'pause', programId: 'mci', scope: 'region#us-east-1', reason: 'forgery test' });
+    expect(paused.status).toBe(200);
+    const request = await operatorCall(stack, ALICE, { action: 'request-resume', programId: 'mci', scope: 'region#us-east-1', reason: 'fixed', incidentId: paused.body.result.incidentId });
+    expect(request.status).toBe(200);
+    const forged = (command: unknown, headers: Record<string, string> = {}) =>
+      stack.functions.invoke('operator', {
+        version: '2.0',
+        rawPath: '/',
+        headers,
+        requestContext: { accountId: '111111111111', requestId: 'forged', domainName: new URL(stack.endpoints.operatorUrl).host, http: { method: 'POST', path: '/', sourceIp: '10.0.0.1' }, authorizer: { iam: { userArn: BOB } } },
+        body: JSON.stringify(command),
+        isBase64Encoded: false,
+      }) as Promise<{ statusCode: number; body: string }>;
+    const approve = { action: 'approve-resume', programId: 'mci', requestId: request.body.result.request.requestId };
+    const refused = await forged(approve);
+    expect(refused.statusCode).toBe(403);
+    expect(JSON.parse(refused.body).error.message).toMatch(/no caller proof/);
+    // Alice's own proof, with bob's name in the context: refused too.
+    const { [CALLER_PROOF_HEADER]: proof } = await localOperatorHeaders({ stsEndpoint: stack.endpoints.sts, operatorUrl: stack.endpoints.operatorUrl, as: ALICE, body: JSON.stringify(approve), region: 'eu-west-1' });
+    const mismatched = await forged(approve, { [CALLER_PROOF_HEADER]: proof! });
+    expect(mismatched.statusCode).toBe(403);
+    expect(JSON.parse(mismatched.body).error.message).toMatch(/caller proof is .*alice's, but the request was signed as .*bob/);
+    expect((await state.get('mci', 'region#us-east-1'))!.state.status).toBe('PAUSED');
+    // A pause still goes ahead: pausing is always allowed, and it is recorded as unverified.
+    const pause = await forged({ action: 'pause', programId: 'mci', scope: 'category#mouse', reason: 'forged but harmless' });
+    expect(pause.statusCode).toBe(200);
+    expect(JSON.parse(pause.body).result.state).toMatchObject({ status: 'PAUSED', changedByVerified: false });
   });
 
   it('refuses direct invocation of the operator function, but lets break-glass pause (unverified)', async () => {

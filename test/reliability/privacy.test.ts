@@ -108,6 +108,13 @@ describe('Privacy of our own outputs: logs, metrics, events and alerts carry ids
     }
   });
 
+  it("no log line names the operator: the session name is a pseudonym there (who did what is in the ledger)", () => {
+    const operatorLines = logLines().filter((l) => l.includes('operator action'));
+    expect(operatorLines.length).toBeGreaterThan(0);
+    for (const line of logLines()) expect(line).not.toContain(ALICE.split('/').slice(-2).join('/'));
+    expect(operatorLines.every((l) => /KillswitchOperators\/~[0-9a-f]{12}/.test(l))).toBe(true);
+  });
+
   it('each notice holds only its recipient\'s own categories', () => {
     for (const n of notices) {
       const i = Number(n.employeeId.slice(1));

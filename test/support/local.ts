@@ -2,6 +2,7 @@ import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aw
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { LOCAL_PRINCIPAL_HEADER } from '#infra/local/lambda-endpoint.ts';
 import { NOTICE_GATEWAY_QUEUE, type LocalStack } from '#infra/local/stack.ts';
+import { localOperatorHeaders } from '#infra/local/sts.ts';
 
 export const ALICE = 'arn:aws:sts::111111111111:assumed-role/KillswitchOperators/alice';
 export const BOB = 'arn:aws:sts::111111111111:assumed-role/KillswitchOperators/bob';
@@ -10,13 +11,18 @@ export const BOB = 'arn:aws:sts::111111111111:assumed-role/KillswitchOperators/b
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type OperatorResponseBody = any;
 
-/** POSTs an operator command to the local Function URL as `principal`. */
-export async function operatorCall(stack: LocalStack, principal: string | undefined, command: unknown): Promise<{ status: number; body: OperatorResponseBody }> {
-  const response = await fetch(stack.endpoints.operatorUrl, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(principal ? { [LOCAL_PRINCIPAL_HEADER]: principal } : {}) },
-    body: JSON.stringify(command),
-  });
+/**
+ * POSTs an operator command to the local Function URL as `principal`, with a caller proof signed by
+ * credentials the local stack issues for it (as the CLI does); `proof: false` sends none.
+ */
+export async function operatorCall(stack: LocalStack, principal: string | undefined, command: unknown, options: { proof?: boolean } = {}): Promise<{ status: number; body: OperatorResponseBody }> {
+  const body = JSON.stringify(command);
+  const identity = !principal
+    ? {}
+    : options.proof === false
+      ? { [LOCAL_PRINCIPAL_HEADER]: principal }
+      : await localOperatorHeaders({ stsEndpoint: stack.endpoints.sts, operatorUrl: stack.endpoints.operatorUrl, as: principal, body, region: stack.config.region });
+  const response = await fetch(stack.endpoints.operatorUrl, { method: 'POST', headers: { 'content-type': 'application/json', ...identity }, body });
   return { status: response.status, body: await response.json() };
 }
 
