@@ -36,8 +36,18 @@ export const DeploymentConfigSchema = z.object({
         .array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/aws-reserved\/sso\.amazonaws\.com\/([a-z0-9-]+\/)?AWSReservedSSO_[\w+=,.@-]+$/, 'must be the ARN of an IAM Identity Center permission-set role (…:role/aws-reserved/sso.amazonaws.com/…/AWSReservedSSO_…)'))
         .max(10)
         .default([]),
+      /**
+       * Roles whose sessions carry a source identity your identity provider sets (SAML or OIDC
+       * federation with `SourceIdentity`): their sessions may assume the operators role under that
+       * source identity. Only these: any other role whose trust policy lets its callers set a source
+       * identity of their choice would let them pick whose name they act under.
+       */
+      sourceIdentityRoleArns: z
+        .array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'must be an IAM role ARN'))
+        .max(10)
+        .default([]),
     })
-    .default({ identityCenterRoleArns: [] }),
+    .default({ identityCenterRoleArns: [], sourceIdentityRoleArns: [] }),
   alerts: z
     .object({
       /** Email addresses subscribed to the operator alert topic. */

@@ -33,7 +33,15 @@ export class CollectorAccess extends Construct {
             sid: 'DecryptProgramState',
             actions: ['kms:Decrypt'],
             resources: [key.keyArn],
-            conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${config.region}.amazonaws.com` } },
+            // Only for the ProgramState table: the key also encrypts the ledger, grants and data
+            // subjects, which a collector role with broad DynamoDB reads elsewhere must not decrypt.
+            conditions: {
+              StringEquals: {
+                'kms:ViaService': `dynamodb.${config.region}.amazonaws.com`,
+                'kms:EncryptionContext:aws:dynamodb:tableName': tables.programState.tableName,
+                'kms:EncryptionContext:aws:dynamodb:subscriberId': config.account,
+              },
+            },
           }),
         ],
       });

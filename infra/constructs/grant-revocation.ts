@@ -4,7 +4,6 @@ import { Rule } from 'aws-cdk-lib/aws-events';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DetailType, KILLSWITCH_SOURCE } from '#shared/schemas/domain-events.ts';
-import { LEDGER_KIND_INDEX } from '#shared/stores/ledger/keys.ts';
 import { KillSwitchFunction, ageAlarm, dlqAlarm, encryptedDlq } from './killswitch-function.ts';
 import { GuardedQueueTarget, workQueue } from './queue-target.ts';
 import { programsVariable, type KillSwitchResources } from './resources.ts';
@@ -37,7 +36,7 @@ export class GrantRevocation extends Construct {
       timeout: WORKER_TIMEOUT,
     })
       .bindTable(resources.tables.grants, 'GRANTS_TABLE', ['GetItem', 'Query', 'UpdateItem'])
-      .bindTable(resources.tables.ledger, 'LEDGER_TABLE', ['GetItem', 'PutItem', 'Query'], [LEDGER_KIND_INDEX])
+      .bindTable(resources.tables.ledger, 'LEDGER_TABLE', ['GetItem', 'PutItem', 'Query'])
       .bindBus(resources.domainBus, 'EVENT_BUS_NAME')
       .bindTopic(resources.alertTopic, 'ALERT_TOPIC_ARN')
       .bindQueue(this.queue, 'GRANT_WORK_QUEUE_URL')

@@ -13,6 +13,7 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption, type IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { allowSender } from './queue-target.ts';
 
 /** Marks, in a cdk-nag acknowledgement's reason, the exact list of actions it covers on "*" (checked by test/infra). */
 export const WILDCARD_ACTIONS_MARK = 'Covers exactly:';
@@ -187,9 +188,10 @@ export class KillSwitchFunction extends Construct implements IGrantable {
     return this;
   }
 
-  /** sqs:SendMessage on the queue, and its key through SQS only. */
+  /** sqs:SendMessage on the queue, and its key through SQS only. (Registered as a sender: a work queue denies every other.) */
   bindQueue(queue: IQueue, envVar: string): this {
     this.role.addToPolicy(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queue.queueArn] }));
+    allowSender(queue, { role: this.role });
     if (queue.encryptionMasterKey) this.#keyVia(queue.encryptionMasterKey, 'sqs');
     this.function.addEnvironment(envVar, queue.queueUrl);
     return this;

@@ -15,27 +15,32 @@ export const roleNameOf = (roleArn: string): string => roleArn.split('/').pop()!
  * but only under a session name they cannot choose, because the two-person rule compares the person
  * the session name names (shared/killswitch/identity.ts):
  * - IAM users: the session name and the source identity must be their IAM user name;
- * - sessions that carry a source identity (set by a SAML or OIDC identity provider, or earlier in a
- *   role chain, and unchangeable after): the session name must be that source identity;
- * - IAM Identity Center users (role chaining from a permission set): the session name must be their
- *   Identity Center user id.
+ * - sessions of the federation roles listed in `operators.sourceIdentityRoleArns`, which carry a
+ *   source identity the identity provider set (and nobody can change within the role chain): the
+ *   session name must be that source identity. Only those roles: a role whose trust policy lets its
+ *   callers set any source identity would let them pick whose name they act under.
+ * IAM Identity Center users do not come through this role: they call killswitch with their
+ * permission set's role (`operators.identityCenterRoleArns`), whose session name Identity Center
+ * sets to their user name. (Letting them in here too, under their user id, would give one person two
+ * names: one could request under the name and approve under the id.)
  */
-export function operatorsTrustPolicy(): PolicyDocument {
+export function operatorsTrustPolicy(sourceIdentityRoleArns: readonly string[] = []): PolicyDocument {
   const root = new AccountRootPrincipal();
-  const statement = (sid: string, actions: string[], conditions: Record<string, Record<string, string>>) => new PolicyStatement({ sid, principals: [root], actions, conditions });
+  const statement = (sid: string, actions: string[], conditions: Record<string, Record<string, string | string[]>>) => new PolicyStatement({ sid, principals: [root], actions, conditions });
   return new PolicyDocument({
     statements: [
       statement('IamUsersUnderTheirOwnName', ['sts:AssumeRole', 'sts:SetSourceIdentity'], {
         StringEquals: { 'sts:RoleSessionName': '${aws:username}', 'sts:SourceIdentity': '${aws:username}' },
       }),
-      statement('SessionsUnderTheirSourceIdentity', ['sts:AssumeRole', 'sts:SetSourceIdentity'], {
-        Null: { 'aws:SourceIdentity': 'false' },
-        StringEquals: { 'sts:RoleSessionName': '${aws:SourceIdentity}' },
-      }),
-      statement('IdentityCenterUsersUnderTheirUserId', ['sts:AssumeRole'], {
-        Null: { 'identitystore:UserId': 'false' },
-        StringEquals: { 'sts:RoleSessionName': '${identitystore:UserId}' },
-      }),
+      ...(sourceIdentityRoleArns.length
+        ? [
+            statement('FederatedSessionsUnderTheirSourceIdentity', ['sts:AssumeRole', 'sts:SetSourceIdentity'], {
+              ArnEquals: { 'aws:PrincipalArn': [...sourceIdentityRoleArns] },
+              Null: { 'aws:SourceIdentity': 'false' },
+              StringEquals: { 'sts:RoleSessionName': '${aws:SourceIdentity}' },
+            }),
+          ]
+        : []),
     ],
   });
 }
@@ -72,7 +77,7 @@ export class OperatorControl extends Construct {
         description: 'killswitch operators: pause, status, two-person resume (session name bound to the person; see the trust policy)',
         maxSessionDuration: Duration.hours(1),
       });
-      (role.node.defaultChild as CfnRole).assumeRolePolicyDocument = operatorsTrustPolicy();
+      (role.node.defaultChild as CfnRole).assumeRolePolicyDocument = operatorsTrustPolicy(config.operators.sourceIdentityRoleArns);
       this.operatorsRole = role;
     }
     const operatorsRoleName = config.operators.roleArn ? roleNameOf(config.operators.roleArn) : `${config.stackPrefix}Operators`;

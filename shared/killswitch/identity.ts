@@ -10,9 +10,9 @@ import type { Principal } from '../schemas/common.ts';
  * only on roles whose trust policy binds it to something the caller cannot choose:
  *
  * - the operators role killswitch creates: its trust policy requires the session name to equal the
- *   caller's IAM user name (`${aws:username}`), the source identity set upstream
- *   (`${aws:SourceIdentity}`, which a SAML or OIDC identity provider sets and nobody can change
- *   within the role chain), or the IAM Identity Center user id (`${identitystore:UserId}`);
+ *   caller's IAM user name (`${aws:username}`), or, for the federation roles the configuration
+ *   lists (`operators.sourceIdentityRoleArns`), the source identity the identity provider set
+ *   (`${aws:SourceIdentity}`, which nobody can change within the role chain);
  * - an operators role of your own (`operators.roleArn`), which must have the same conditions;
  * - IAM Identity Center permission-set roles (`operators.identityCenterRoleArns`), whose session
  *   name Identity Center sets to the user's name.

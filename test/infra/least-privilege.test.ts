@@ -86,9 +86,8 @@ const EXPECTED: Record<string, string[]> = {
     'dynamodb:UpdateItem -> Grants',
     'dynamodb:GetItem -> Ledger',
     'dynamodb:PutItem -> Ledger',
+    // The incident's timeline: restores waiting for its revocation (strongly consistent, no index).
     'dynamodb:Query -> Ledger',
-    // The approved restores of an incident, once its revocation has finished.
-    'dynamodb:Query -> Ledger/index/byKind',
     'sqs:SendMessage -> GrantRevocationWork',
     'sqs:SendMessage -> GrantRevocationWorkDlq',
   ],
@@ -146,14 +145,17 @@ describe('Least privilege', () => {
     const policies = Object.values(stateless.findResources('AWS::IAM::ManagedPolicy'));
     expect(policies).toHaveLength(1); // the sample configuration has one program
     const statements = policies[0]!.Properties.PolicyDocument.Statement as Record<string, unknown>[];
+    // Condition values that are references (the table's name) are shown by what they refer to.
+    const conditionOf = (c: unknown) => JSON.stringify(c, (_k, v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) && ('Fn::ImportValue' in v || 'Ref' in v) ? describeRef(v) : v));
     const flat = statements.flatMap((s) =>
-      ([] as unknown[]).concat(s.Action).map((a) => `${String(a)} -> ${describeRef(([] as unknown[]).concat(s.Resource)[0])}${s.Condition ? ` if ${JSON.stringify(s.Condition)}` : ''}`),
+      ([] as unknown[]).concat(s.Action).map((a) => `${String(a)} -> ${describeRef(([] as unknown[]).concat(s.Resource)[0])}${s.Condition ? ` if ${conditionOf(s.Condition)}` : ''}`),
     );
     expect(flat.sort()).toEqual(
       [
         'dynamodb:GetItem -> ProgramState if {"ForAllValues:StringEquals":{"dynamodb:LeadingKeys":["mci"]}}',
         'dynamodb:Query -> ProgramState if {"ForAllValues:StringEquals":{"dynamodb:LeadingKeys":["mci"]}}',
-        `kms:Decrypt -> DataKey${via('dynamodb')}`,
+        // Decrypt only for the ProgramState table (the key also encrypts the ledger, grants and data subjects).
+        'kms:Decrypt -> DataKey if {"StringEquals":{"kms:ViaService":"dynamodb.eu-west-1.amazonaws.com","kms:EncryptionContext:aws:dynamodb:tableName":"ProgramState","kms:EncryptionContext:aws:dynamodb:subscriberId":"111111111111"}}',
       ].sort(),
     );
   });
@@ -199,6 +201,30 @@ describe('Least privilege', () => {
     expect(loose).toEqual([]);
   });
 
+  it('denies sqs:SendMessage on every queue a function consumes to all but the roles granted it and the rules that target it', () => {
+    const resources = stateless.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>;
+    const consumed = Object.values(resources)
+      .filter((r) => r.Type === 'AWS::Lambda::EventSourceMapping')
+      .map((r) => describeRef(r.Properties.EventSourceArn));
+    expect(consumed.length).toBeGreaterThanOrEqual(5); // two intakes, grant work, plan work, send work
+    const perms = permissionsByRole(stateless);
+    for (const queue of consumed) {
+      const policy = Object.values(resources).find((r) => r.Type === 'AWS::SQS::QueuePolicy' && (r.Properties.Queues as unknown[]).some((q) => describeRef(q) === queue));
+      const deny = ((policy?.Properties.PolicyDocument as { Statement: Record<string, unknown>[] } | undefined)?.Statement ?? []).find((st) => st.Effect === 'Deny' && st.Action === 'sqs:SendMessage');
+      expect(deny, `${queue} has no deny for other senders`).toMatchObject({ Principal: { AWS: '*' } });
+      const not = (deny!.Condition as Record<string, Record<string, unknown[]>>).ArnNotEquals!;
+      const roles = (not['aws:PrincipalArn'] ?? []).map((r) => describeRef(r).replace(/Role$/, 'Role')).sort();
+      const senders = Object.entries(perms).filter(([, p]) => p.includes(`sqs:SendMessage -> ${queue}`)).map(([role]) => role).sort();
+      expect(roles, `roles let through to ${queue}`).toEqual(senders);
+      const rules = (not['aws:SourceArn'] ?? []).map(describeRef).sort();
+      const targeting = Object.entries(resources)
+        .filter(([, r]) => r.Type === 'AWS::Events::Rule' && (r.Properties.Targets as { Arn: unknown }[]).some((t) => describeRef(t.Arn) === queue))
+        .map(([id]) => id.replace(/[0-9A-F]{8}$/, ''))
+        .sort();
+      expect(rules, `rules let through to ${queue}`).toEqual(targeting);
+    }
+  });
+
   it('denies events:PutEvents on the domain bus to every principal but the functions that publish killswitch events', () => {
     const policies = Object.values(stateless.findResources('AWS::Events::EventBusPolicy'));
     expect(policies).toHaveLength(1);
@@ -209,16 +235,22 @@ describe('Least privilege', () => {
     expect(allowed).toEqual(publishers.map((r) => r).sort());
   });
 
-  it('binds the operators role session name to the person: IAM user name, source identity, or Identity Center user id', () => {
-    const roles = stateless.findResources('AWS::IAM::Role', { Properties: { RoleName: 'KillswitchOperators' } });
-    const trust = (Object.values(roles)[0]!.Properties.AssumeRolePolicyDocument as { Statement: Record<string, unknown>[] }).Statement;
-    expect(trust.map((s) => [s.Sid, (s.Condition as Record<string, Record<string, string>>).StringEquals!['sts:RoleSessionName']])).toEqual([
+  it('binds the operators role session name to the person: the IAM user name, or the source identity of the configured federation roles only', () => {
+    const trustOf = (t: Template) =>
+      (Object.values(t.findResources('AWS::IAM::Role', { Properties: { RoleName: 'KillswitchOperators' } }))[0]!.Properties.AssumeRolePolicyDocument as { Statement: Record<string, unknown>[] }).Statement;
+    const sessionNames = (trust: Record<string, unknown>[]) => trust.map((s) => [s.Sid, (s.Condition as Record<string, Record<string, string>>).StringEquals!['sts:RoleSessionName']]);
+    // The sample configuration federates nobody: IAM users only (Identity Center users use their permission set's role).
+    expect(sessionNames(trustOf(stateless))).toEqual([['IamUsersUnderTheirOwnName', '${aws:username}']]);
+    const saml = 'arn:aws:iam::111111111111:role/OktaOncall';
+    const federated = trustOf(sampleApp({ operators: { identityCenterRoleArns: [], sourceIdentityRoleArns: [saml] } }).stateless);
+    expect(sessionNames(federated)).toEqual([
       ['IamUsersUnderTheirOwnName', '${aws:username}'],
-      ['SessionsUnderTheirSourceIdentity', '${aws:SourceIdentity}'],
-      ['IdentityCenterUsersUnderTheirUserId', '${identitystore:UserId}'],
+      ['FederatedSessionsUnderTheirSourceIdentity', '${aws:SourceIdentity}'],
     ]);
+    // A source identity counts only from the federation roles, never from a role whose callers could set any.
+    expect(federated[1]!.Condition).toMatchObject({ ArnEquals: { 'aws:PrincipalArn': [saml] } });
     // No statement lets a caller assume it under a name of their choosing.
-    for (const s of trust) expect(JSON.stringify(s.Condition)).toContain('sts:RoleSessionName');
+    for (const s of federated) expect(JSON.stringify(s.Condition)).toContain('sts:RoleSessionName');
   });
 
   it('lets no principal delete anything: no Delete action, no wildcard service actions', () => {
