@@ -33,7 +33,7 @@ export interface GrantWorkDeps {
   restorer: GrantRestorer;
   work: WorkQueue<GrantWork>;
   incidents: IncidentRecords;
-  approvals: ApprovalRecords;
+  approvals: Pick<ApprovalRecords, 'get'>;
   revocations: { datasetsDone(incidentId: string): Promise<Set<string>>; markDatasetDone(incidentId: string, datasetId: string, at: Date): Promise<boolean> };
   programs: Programs;
   events: DomainEvents;
@@ -88,13 +88,24 @@ async function revoke(work: RevokeWork, incident: Incident, budget: Budget, deps
     });
     await deps.events.publish(DetailType.GrantsRevoked, detail);
   }
-  // Restores approved while this revocation ran waited for it: queue them now.
+  // Restores approved while this revocation ran recorded that they wait for it (in the incident's
+  // own partition, read strongly consistent): queue those not finished yet. A restore writes its
+  // WAITING entry before it looks at the revocation again, so one of the two always sees the other.
   const finished = new Set([...done, ...datasetIds]);
   if (exposed.every((d) => finished.has(d))) {
-    const approved = (await deps.approvals.list(incident.programId)).filter((r) => r.kind === 'RESTORE_GRANTS' && r.incidentId === incident.incidentId && r.status === 'APPROVED');
-    for (const r of approved) await deps.work.enqueue({ type: 'restore', incidentId: r.incidentId, programId: r.programId, requestId: r.requestId, continuation: 0 });
+    for (const requestId of await waitingRestores(deps, incident.incidentId)) {
+      await deps.work.enqueue({ type: 'restore', incidentId: incident.incidentId, programId: incident.programId, requestId, continuation: 0 });
+    }
   }
   return 'DONE';
+}
+
+/** Restores of the incident that recorded they wait for its revocation and have not finished. */
+async function waitingRestores(deps: GrantWorkDeps, incidentId: string): Promise<string[]> {
+  const timeline = await deps.incidents.timeline(incidentId);
+  const requestOf = (e: { data?: Record<string, unknown> }) => (typeof e.data?.requestId === 'string' ? e.data.requestId : undefined);
+  const restored = new Set(timeline.filter((e) => e.type === 'GRANTS_RESTORED').map(requestOf));
+  return [...new Set(timeline.filter((e) => e.type === 'RESTORE_WAITING').map(requestOf))].filter((id): id is string => id !== undefined && !restored.has(id));
 }
 
 async function restore(work: RestoreWork, incident: Incident, budget: Budget, deps: GrantWorkDeps): Promise<GrantWorkOutcome> {
@@ -106,14 +117,22 @@ async function restore(work: RestoreWork, incident: Incident, budget: Budget, de
     request.programId === incident.programId &&
     request.approvedBy !== undefined &&
     request.approvedByPerson !== undefined &&
+    request.requestedByPerson !== undefined &&
+    request.datasetIds !== undefined &&
     !samePerson(request.requestedByPerson, request.approvedByPerson);
-  if (!approved || !request.approvedBy) return refuse(deps, work, `restore ${work.requestId} is not a two-person restore of ${incident.incidentId} approved in the ledger`);
+  if (!approved || !request.approvedBy || !request.datasetIds) return refuse(deps, work, `restore ${work.requestId} is not a two-person restore of ${incident.incidentId} approved in the ledger`);
   const clock = deps.clock ?? (() => new Date());
   if (incident.action !== 'RECORDED') {
     const configured = new Set(deps.programs.find(incident.programId)?.datasetIds ?? []);
-    const done = await deps.revocations.datasetsDone(incident.incidentId);
-    const pending = incident.datasetIds.filter((d) => configured.has(d) && !done.has(d));
+    const covered = request.datasetIds;
+    const pendingNow = async () => {
+      const done = await deps.revocations.datasetsDone(incident.incidentId);
+      return covered.filter((d) => configured.has(d) && !done.has(d));
+    };
+    const pending = await pendingNow();
     if (pending.length) {
+      // Say that it waits first, then look again: a revocation finishing meanwhile either sees this
+      // entry (and queues the restore) or finished before the second look (and the restore runs now).
       await deps.incidents.record(`RESTORE_WAITING#${request.requestId}`, {
         incidentId: incident.incidentId,
         at: clock().toISOString(),
@@ -122,10 +141,11 @@ async function restore(work: RestoreWork, incident: Incident, budget: Budget, de
         message: `restore ${request.requestId} waits for the revocation of ${pending.join(', ')} to finish; it runs then`,
         data: { requestId: request.requestId, pending },
       });
-      return 'WAITING';
+      if ((await pendingNow()).length) return 'WAITING';
     }
   }
-  const step = await deps.restorer.run(work, budget, request.approvedBy);
+  // Only the grants of the datasets the request saw: those an escalation added since stay revoked.
+  const step = await deps.restorer.run(work, budget, request.approvedBy, new Set(request.datasetIds));
   if (!step.done) {
     await deps.work.enqueue(step.next);
     return 'CONTINUED';

@@ -23,14 +23,18 @@ export class GrantRestorer {
     private readonly options: { pageSize?: number; concurrency?: number; clock?: () => Date } = {},
   ) {}
 
-  /** `approvedBy`: the approver the ledger records (never a field of the message). */
-  async run(work: RestoreWork, budget: Budget, approvedBy: string): Promise<RestoreStep> {
+  /**
+   * `approvedBy`: the approver the ledger records (never a field of the message); `datasetIds`: the
+   * datasets the approved request covers (grants of others stay revoked).
+   */
+  async run(work: RestoreWork, budget: Budget, approvedBy: string, datasetIds?: ReadonlySet<string>): Promise<RestoreStep> {
     const clock = this.options.clock ?? (() => new Date());
     let cursor = work.cursor;
     do {
       if (!budget.hasTime()) return { done: false, next: { ...work, cursor, continuation: work.continuation + 1 } };
       const page = await this.ledger.snapshots(work.incidentId, cursor, this.options.pageSize ?? 200);
-      await inParallel(page.snapshots, this.options.concurrency ?? 16, async (snapshot) => {
+      const covered = datasetIds ? page.snapshots.filter((s) => datasetIds.has(s.datasetId)) : page.snapshots;
+      await inParallel(covered, this.options.concurrency ?? 16, async (snapshot) => {
         const at = clock();
         const { outcome, reason } = await this.backend.restore(snapshot, approvedBy, at);
         await this.ledger.recordRestore(work.requestId, snapshot, outcome, at, reason);

@@ -77,10 +77,15 @@ export class OperatorPause {
       throw new ValidationError('pause command', [{ path: 'incidentId', message: `belongs to program ${named.programId}, not ${program.programId}` }]);
     }
     // The same command retried (its idempotency key) is the same attempt and the same incident.
-    const seed = command.idempotencyKey ? `${principal.person ?? principal.id}/${command.idempotencyKey}` : randomUUID();
+    const seed = command.idempotencyKey ? `${principal.person ?? principal.id}/${program.programId}/${command.scope}/${command.idempotencyKey}` : randomUUID();
     const trigger = principal.verified ? 'OPERATOR' : 'BREAK_GLASS';
-    let incidentId = named?.incidentId ?? (command.idempotencyKey ? incidentIdFor(seed, at) : newIncidentId(at));
-    let reopenedFrom: string | undefined;
+    // The named incident records this pause only if it is an open pause of this very scope. One that
+    // was only recorded, concerns another scope, or is closed gets a new incident linked to it, so
+    // that what the incident says (paused, which datasets) is what this pause did.
+    const reuse = named !== undefined && named.status === 'OPEN' && named.action !== 'RECORDED' && named.scope === command.scope;
+    let incidentId = reuse ? named.incidentId : command.idempotencyKey ? incidentIdFor(named ? `${seed}/after/${named.incidentId}` : seed, at) : newIncidentId(at);
+    let reopenedFrom: string | undefined = named && named.status !== 'OPEN' ? named.incidentId : undefined;
+    const linkedFrom = named && !reuse ? named.incidentId : undefined;
 
     for (let reopening = 0; reopening <= MAX_REOPENINGS; reopening++) {
       const order: PauseOrder = {
@@ -101,7 +106,7 @@ export class OperatorPause {
         continue;
       }
       const incident: Incident =
-        named && !reopenedFrom
+        reuse && !reopenedFrom
           ? named
           : {
               incidentId,
@@ -118,7 +123,7 @@ export class OperatorPause {
               datasetIds: datasetsOfScope(program, command.scope),
               unknownDatasetIds: [],
               stateVersion: flip.state.version,
-              linkedIncidentId: reopenedFrom ?? (flip.outcome === 'LINKED' ? flip.state.incidentId : undefined),
+              linkedIncidentId: reopenedFrom ?? linkedFrom ?? (flip.outcome === 'LINKED' ? flip.state.incidentId : undefined),
               notify: program.notify,
               revision: 1,
               inputIssues: [],

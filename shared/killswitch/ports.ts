@@ -62,6 +62,11 @@ export interface StoredState {
   closedCauses: string[];
   /** Pause attempts registered while the scope has been paused. */
   links: number;
+  /**
+   * The last resume applied to the scope (a pause never removes it): how an approval retried after a
+   * crash — even once the scope has been paused again — knows its resume was applied, and at which version.
+   */
+  lastResume?: { requestId: string; version: number; at: string };
 }
 
 export interface ProgramStates {

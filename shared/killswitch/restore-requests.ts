@@ -52,6 +52,8 @@ export class RestoreRequests {
       requestedByPerson: principal.person,
       requestedAt: at.toISOString(),
       status: 'PENDING',
+      datasetIds: incident.datasetIds,
+      revision: incident.revision,
     };
     if (!(await this.deps.approvals.create(request))) {
       const existing = await this.deps.approvals.get(request.requestId);
@@ -74,20 +76,24 @@ export class RestoreRequests {
     const request = await this.deps.approvals.get(command.requestId);
     if (request?.kind !== 'RESTORE_GRANTS') throw new NotFoundError(`restore request ${command.requestId} does not exist`);
     const at = this.#clock();
+    if (!request.requestedByPerson || request.datasetIds === undefined || request.revision === undefined) {
+      await this.#refusal(request, principal, at, 'the request was made before requests recorded their person and datasets');
+      throw new PolicyRefusedError(`restore request ${request.requestId} predates two-person identities and cannot be approved; ask for the restore again`);
+    }
     if (samePerson(request.requestedByPerson, principal)) {
-      await this.deps.incidents.record(`RESTORE_REFUSED#${request.requestId}#${principal.person}#${at.toISOString()}`, {
-        incidentId: request.incidentId,
-        at: at.toISOString(),
-        type: 'RESTORE_REFUSED',
-        actor: principal.id,
-        message: `approval of restore ${request.requestId} refused: ${principal.person} asked for it`,
-        data: { requestId: request.requestId },
-      });
+      await this.#refusal(request, principal, at, `${principal.person} asked for it`);
       throw new PolicyRefusedError(`a restore must be approved by a different person than the one who requested it (${request.requestedByPerson}), whatever session name or role they use`);
     }
-    if (request.status === 'REJECTED') throw new StateConflictError(`request ${request.requestId} was rejected`);
+    if (request.status === 'REJECTED') throw new StateConflictError(`request ${request.requestId} was rejected: ${request.decisionReason ?? 'no reason recorded'}`);
     let approved = request;
     if (request.status === 'PENDING') {
+      const incident = await this.deps.incidents.get(request.incidentId);
+      if (incident && incident.revision > request.revision) {
+        const reason = `incident ${incident.incidentId} escalated after the request (revision ${request.revision} → ${incident.revision}); its new datasets were revoked since`;
+        await this.deps.approvals.decide(request.requestId, { status: 'REJECTED', by: principal, at, reason });
+        await this.#refusal(request, principal, at, reason);
+        throw new StateConflictError(`the restore was not approved: ${reason}; ask for a restore that covers it`);
+      }
       if (await this.deps.approvals.decide(request.requestId, { status: 'APPROVED', by: principal, at, reason: command.reason })) {
         approved = { ...request, status: 'APPROVED', approvedBy: principal.id, approvedByPerson: principal.person, decidedAt: at.toISOString() };
       } else {
@@ -107,5 +113,17 @@ export class RestoreRequests {
       data: { requestId: approved.requestId },
     });
     return { action: 'approve-restore-grants', request: approved, queued: true };
+  }
+
+  /** Refused approvals appear in the incident's timeline, where the operators look. */
+  async #refusal(request: RestoreRequest, principal: Principal, at: Date, reason: string): Promise<void> {
+    await this.deps.incidents.record(`RESTORE_REFUSED#${request.requestId}#${principal.person ?? principal.id}#${at.toISOString()}`, {
+      incidentId: request.incidentId,
+      at: at.toISOString(),
+      type: 'RESTORE_REFUSED',
+      actor: principal.id,
+      message: `approval of restore ${request.requestId} refused: ${reason}`,
+      data: { requestId: request.requestId },
+    });
   }
 }

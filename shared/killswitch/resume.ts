@@ -62,9 +62,15 @@ export class ResumeProgram {
     if (incident.programId !== command.programId) {
       throw new ValidationError('request-resume command', [{ path: 'incidentId', message: `belongs to program ${incident.programId}, not ${command.programId}` }]);
     }
+    if (incident.scope !== command.scope && incident.incidentId !== current.state.incidentId) {
+      throw new ValidationError('request-resume command', [
+        { path: 'incidentId', message: `concerns scope ${incident.scope}, not ${command.scope}; name the incident holding ${command.scope} (${current.state.incidentId ?? 'none recorded'}) or one opened on it` },
+      ]);
+    }
     const open = await this.deps.incidents.openOn(command.programId, command.scope);
     const holder = current.state.incidentId ? await this.deps.incidents.get(current.state.incidentId) : undefined;
-    const seen = [incident, ...(holder ? [holder] : []), ...open].filter((i) => i.status === 'OPEN' || i.incidentId === incident.incidentId);
+    // The holder of the pause is always closed with it (its cause too), whatever its status says.
+    const seen = [incident, ...(holder ? [holder] : []), ...open].filter((i) => i.status === 'OPEN' || i.incidentId === incident.incidentId || i.incidentId === holder?.incidentId);
     const at = this.#clock();
     const request: ResumeRequest = {
       kind: 'RESUME',
@@ -117,12 +123,21 @@ export class ResumeProgram {
     if (request?.kind !== 'RESUME' || request.programId !== command.programId) {
       throw new NotFoundError(`resume request ${command.requestId} does not exist for program ${command.programId}`);
     }
+    if (!request.requestedByPerson) {
+      await this.#refusal(request, principal, 'the request was made before requests recorded their person');
+      throw new PolicyRefusedError(`resume request ${request.requestId} predates two-person identities and cannot be approved; request the resume again`);
+    }
     if (samePerson(request.requestedByPerson, principal)) {
       await this.#refusal(request, principal, `${principal.person} asked for this resume and cannot also approve it`);
       throw new PolicyRefusedError(`a resume must be approved by a different person than the one who requested it (${request.requestedByPerson}), whatever session name or role they use`);
     }
     if (request.status === 'REJECTED') throw new StateConflictError(`request ${request.requestId} was rejected: ${request.decisionReason ?? 'no reason recorded'}`);
     if (request.status === 'APPROVED') return this.#complete(request, undefined, command.reason);
+
+    // A retry of an approval whose resume was applied before a crash (the scope may be paused again
+    // since): decide and complete it, never refuse it.
+    const applied = (await this.deps.state.get(request.programId, request.scope))?.lastResume;
+    if (applied?.requestId === request.requestId) return this.#decided(request, principal, new Date(applied.at), applied.version, undefined, command.reason);
 
     const newer = await this.#newerThan(request);
     if (newer) {
@@ -146,12 +161,17 @@ export class ResumeProgram {
       if (error instanceof StateConflictError) await this.#reject(request, principal, error.message);
       throw error;
     }
-    if (!(await this.deps.approvals.decide(request.requestId, { status: 'APPROVED', by: principal, at, reason: command.reason, stateVersion: state.version }))) {
+    return this.#decided(request, principal, at, state.version, state, command.reason);
+  }
+
+  /** The resume is applied at `version`: record the decision (once), then complete the rest. */
+  async #decided(request: ResumeRequest, principal: Principal & { person: string }, at: Date, version: number, written: ProgramState | undefined, reason: string | undefined): Promise<ResumeRequestView> {
+    if (!(await this.deps.approvals.decide(request.requestId, { status: 'APPROVED', by: principal, at, reason, stateVersion: version }))) {
       const decided = await this.deps.approvals.get(request.requestId);
       if (decided?.kind !== 'RESUME' || decided.status !== 'APPROVED') throw new StateConflictError(`request ${request.requestId} was decided by someone else meanwhile`);
-      return this.#complete(decided, state, command.reason);
+      return this.#complete(decided, written, reason);
     }
-    return this.#complete({ ...request, status: 'APPROVED', approvedBy: principal.id, approvedByPerson: principal.person, decidedAt: at.toISOString(), stateVersion: state.version }, state, command.reason);
+    return this.#complete({ ...request, status: 'APPROVED', approvedBy: principal.id, approvedByPerson: principal.person, decidedAt: at.toISOString(), stateVersion: version }, written, reason);
   }
 
   /** An incident the request did not see is open on the scope, or one it saw has escalated since. */

@@ -191,8 +191,10 @@ export class AnomalyTrigger {
       return { outcome: paused.outcome, incidentId, stateVersion: paused.state.version, stateChanged: paused.stateChanged, escalated };
     }
     await deps.incidents.open(incident);
-    if (escalated && existing.action !== 'RECORDED' && datasetIds.length > existing.datasetIds.length) {
-      // The incident paused before and now concerns more datasets: its consumers revoke and notify those too.
+    if (escalated && existing.status === 'OPEN' && existing.action !== 'RECORDED' && datasetIds.length > existing.datasetIds.length) {
+      // The incident holds a pause and now concerns more datasets: its consumers revoke and notify
+      // those too. (A closed incident's re-report that the policy does not pause is recorded and
+      // alerted only: nothing acts for an incident a resume has closed.)
       await this.#engagedAgain(report, incidentId, datasetIds, now);
     }
     await deps.alerts.send({ ...alert, severity: anomaly.severity, programId: program.programId, incidentId });

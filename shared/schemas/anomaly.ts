@@ -9,7 +9,9 @@ import {
   ScopeSchema,
   SeveritySchema,
   TimestampSchema,
+  cutText,
   textSchema,
+  wellFormed,
 } from './common.ts';
 
 export const ANOMALY_DETAIL_TYPE = 'Anomaly Detected';
@@ -58,12 +60,12 @@ export const MinimalAnomalySchema = z.object({
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g;
 
-/** Free text made storable: control characters removed, trimmed, cut to `max` characters. */
+/** Free text made storable: well-formed, control characters removed, trimmed, cut to `max` characters (never inside a surrogate pair). */
 export function cleanText(value: unknown, max: number): string | undefined {
   if (typeof value !== 'string') return undefined;
-  const cleaned = value.replace(CONTROL, ' ').trim();
+  const cleaned = wellFormed(value).replace(CONTROL, ' ').trim();
   if (!cleaned) return undefined;
-  return cleaned.length > max ? `${cleaned.slice(0, max - 1)}…` : cleaned;
+  return cleaned.length > max ? `${cutText(cleaned, max - 1)}…` : cleaned;
 }
 
 /**

@@ -45,7 +45,22 @@ export const textSchema = (max: number) =>
     .trim()
     .min(1, 'must not be empty')
     .max(max, `must be at most ${max} characters`)
-    .refine((s) => !CONTROL_CHARS.test(s), 'must not contain control characters');
+    .refine((s) => !CONTROL_CHARS.test(s), 'must not contain control characters')
+    .refine((s) => !LONE_SURROGATE.test(s), 'must be well-formed Unicode (it contains half of a surrogate pair)');
+
+/** Half of a UTF-16 surrogate pair on its own: not a character, and not encodable as UTF-8 (which DynamoDB stores). */
+export const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const LONE_SURROGATES = new RegExp(LONE_SURROGATE.source, 'g');
+
+/** `text` with every lone surrogate replaced by U+FFFD (what String.prototype.toWellFormed does). */
+export const wellFormed = (text: string): string => text.replace(LONE_SURROGATES, '\uFFFD');
+
+/** At most `max` UTF-16 units of `text`, never cutting a surrogate pair in half. */
+export function cutText(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const end = /[\uD800-\uDBFF]/.test(text[max - 1] ?? '') ? max - 1 : max;
+  return text.slice(0, end);
+}
 
 export const ReasonSchema = textSchema(500);
 

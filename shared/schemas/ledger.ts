@@ -88,8 +88,11 @@ const ApprovalRequestBase = z.object({
   incidentId: IncidentIdSchema,
   reason: z.string(),
   requestedBy: z.string(),
-  /** The person who asked: the approver must be a different person, whatever their session names. */
-  requestedByPerson: z.string(),
+  /**
+   * The person who asked: the approver must be a different person, whatever their session names.
+   * Absent only on requests made before people were identified (issue 13): those are refused.
+   */
+  requestedByPerson: z.string().optional(),
   requestedAt: TimestampSchema,
   status: z.enum(['PENDING', 'APPROVED', 'REJECTED']),
   /** Who decided (approved, or whose approval was refused). */
@@ -118,6 +121,10 @@ export type ResumeRequest = z.infer<typeof ResumeRequestSchema>;
 /** Two-person restore of the grants an incident revoked. */
 export const RestoreRequestSchema = ApprovalRequestBase.extend({
   kind: z.literal('RESTORE_GRANTS'),
+  /** The incident's datasets when the request was made: only their grants are restored (an escalation's new datasets need a new request). */
+  datasetIds: z.array(z.string()).optional(),
+  /** The incident's revision when the request was made: an escalation since then refuses the approval. */
+  revision: z.number().int().optional(),
 });
 export type RestoreRequest = z.infer<typeof RestoreRequestSchema>;
 

@@ -51,8 +51,10 @@ export class ProgramStateStore implements ProgramStates {
           Key: { programId: input.programId, scope: input.scope },
           UpdateExpression:
             'SET #status = :paused, #version = if_not_exists(#version, :zero) + :one, changedAt = :at, ' +
-            'changedBy = :by, changedByVerified = :verified, reason = :reason, #trigger = :trigger, incidentId = :incident ' +
-            'REMOVE resumeRequestId, pauseLinks',
+            // The holder's own attempt is the first link: its redeliveries then change nothing (and
+            // refuse no pending resume); every other attempt adds one.
+            'changedBy = :by, changedByVerified = :verified, reason = :reason, #trigger = :trigger, incidentId = :incident, pauseLinks = :self ' +
+            'REMOVE resumeRequestId',
           ConditionExpression:
             '(attribute_not_exists(#status) OR #status = :active) AND NOT contains(closedCauses, :incident)' +
             (input.causeKey ? ' AND NOT contains(closedCauses, :cause)' : ''),
@@ -68,6 +70,7 @@ export class ProgramStateStore implements ProgramStates {
             ':reason': input.summary,
             ':trigger': input.trigger,
             ':incident': input.incidentId,
+            ':self': new Set([input.attemptId]),
             ...(input.causeKey ? { ':cause': input.causeKey } : {}),
           },
           ReturnValues: 'ALL_NEW',
@@ -127,7 +130,7 @@ export class ProgramStateStore implements ProgramStates {
           Key: { programId: input.programId, scope: input.scope },
           UpdateExpression:
             'SET #status = :activeStatus, #version = #version + :one, changedAt = :at, changedBy = :by, ' +
-            'changedByVerified = :verified, reason = :reason, #trigger = :trigger, resumeRequestId = :request REMOVE pauseLinks' +
+            'changedByVerified = :verified, reason = :reason, #trigger = :trigger, resumeRequestId = :request, lastResume = :last REMOVE pauseLinks' +
             (input.closes.length ? ' ADD closedCauses :closed' : ''),
           ConditionExpression:
             '#version = :expected AND #status = :paused AND ' + (input.expectedLinks ? 'size(pauseLinks) = :links' : 'attribute_not_exists(pauseLinks)'),
@@ -143,6 +146,7 @@ export class ProgramStateStore implements ProgramStates {
             ':reason': `resumed by two-person request ${input.requestId}`,
             ':trigger': 'RESUME',
             ':request': input.requestId,
+            ':last': { requestId: input.requestId, version: input.expectedVersion + 1, at: input.at.toISOString() },
             ...(input.expectedLinks ? { ':links': input.expectedLinks } : {}),
             ...(input.closes.length ? { ':closed': new Set(input.closes) } : {}),
           },
@@ -155,6 +159,11 @@ export class ProgramStateStore implements ProgramStates {
     }
     const current = await this.get(input.programId, input.scope);
     if (current && current.state.resumeRequestId === input.requestId && current.state.version === input.expectedVersion + 1) return current.state;
+    // Applied by an earlier attempt, and paused again since: the state as that resume left it.
+    if (current?.lastResume?.requestId === input.requestId) {
+      const { version, at } = current.lastResume;
+      return { programId: input.programId, scope: input.scope, status: 'ACTIVE', version, changedAt: at, changedBy: 'resume', changedByVerified: true, reason: `resumed by two-person request ${input.requestId}`, trigger: 'RESUME', resumeRequestId: input.requestId };
+    }
     throw new StateConflictError(`${input.programId}/${input.scope} changed since the resume was requested: ${describeChange(input, current)}`);
   }
 
@@ -188,6 +197,7 @@ export class ProgramStateStore implements ProgramStates {
       state: toState(Item),
       closedCauses: [...((Item.closedCauses as Set<string> | undefined) ?? [])],
       links: (Item.pauseLinks as Set<string> | undefined)?.size ?? 0,
+      ...(isLastResume(Item.lastResume) ? { lastResume: Item.lastResume } : {}),
     };
   }
 
@@ -218,6 +228,11 @@ function describeChange(input: ResumeInput, current: StoredState | undefined): s
   if (state.status !== 'PAUSED') return `it is ${state.status} at version ${state.version}, not PAUSED at version ${input.expectedVersion}`;
   if (state.version !== input.expectedVersion) return `it was paused again (version ${input.expectedVersion} → ${state.version})`;
   return `${links - input.expectedLinks} newer pause attempt(s) reached it after the request (incident ${state.incidentId ?? '?'} holds it)`;
+}
+
+function isLastResume(v: unknown): v is NonNullable<StoredState['lastResume']> {
+  const r = v as StoredState['lastResume'];
+  return typeof r === 'object' && r !== null && typeof r.requestId === 'string' && typeof r.version === 'number' && typeof r.at === 'string';
 }
 
 function toState(item: Record<string, unknown> | undefined): ProgramState {

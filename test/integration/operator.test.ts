@@ -4,6 +4,7 @@ import { BREAK_GLASS } from '#shared/killswitch/identity.ts';
 import { NotFoundError, PolicyRefusedError, StateConflictError, UnknownProgramError, ValidationError } from '#shared/errors.ts';
 import { DetailType } from '#shared/schemas/domain-events.ts';
 import { AnomalyTrigger } from '#shared/killswitch/trigger.ts';
+import { LedgerKeys } from '#shared/stores/ledger/keys.ts';
 import { startTestDynamo, type TestDynamo } from '../support/dynamo.ts';
 import { anomaly, operator, program, publishedEvents, services } from '../support/fixtures.ts';
 
@@ -144,7 +145,7 @@ describe('Class: OperatorActions (dynalite)', () => {
       if (!('incidentId' in paused)) throw new Error('not a pause');
       const req = await requestResume(actions, 'o13', paused.incidentId);
       // The approval's flag write and decision land; then the process dies (no audit, no resolution, no release).
-      const state = await s.state.resume({ programId: 'o13', scope: '*', expectedVersion: 2, expectedLinks: 0, requestId: req.request.requestId, closes: [paused.incidentId], at: new Date() });
+      const state = await s.state.resume({ programId: 'o13', scope: '*', expectedVersion: 2, expectedLinks: req.request.expectedLinks, requestId: req.request.requestId, closes: [paused.incidentId], at: new Date() });
       await s.approvals.decide(req.request.requestId, { status: 'APPROVED', by: bob, at: new Date(), stateVersion: state.version });
       expect(await s.audit.get('o13', '*', 3)).toBeUndefined();
       // The client retries.
@@ -162,6 +163,48 @@ describe('Class: OperatorActions (dynalite)', () => {
       const cmd = { action: 'request-resume' as const, programId: 'o5', scope: '*', reason: 'fixed', incidentId: paused.incidentId, idempotencyKey: 'k-1' };
       const [a, b] = await Promise.all([actions.resumes.request(cmd, alice), actions.resumes.request(cmd, operator('Alice'))]);
       expect(a.request.requestId).toBe(b.request.requestId);
+    });
+  });
+
+  describe('Review regressions: requests that would not mean what they say', () => {
+    it('refuses a resume request naming an incident of another scope (it would close that incident while its scope stays paused)', async () => {
+      const { actions } = await setup('o20');
+      const whole = await pause(actions, 'o20');
+      if (!('incidentId' in whole)) throw new Error('not a pause');
+      await actions.pauses.pause({ action: 'pause', programId: 'o20', scope: 'region#eu-west-1', reason: 'regional leak' }, alice);
+      const refused = actions.resumes.request({ action: 'request-resume', programId: 'o20', scope: 'region#eu-west-1', reason: 'fixed', incidentId: whole.incidentId }, alice);
+      await expect(refused).rejects.toBeInstanceOf(ValidationError);
+      await expect(refused).rejects.toThrow(/incidentId: concerns scope \*, not region#eu-west-1/);
+    });
+
+    it('refuses to approve a request made before requests recorded their person (one person could otherwise pass)', async () => {
+      const { s, actions } = await setup('o21');
+      const paused = await pause(actions, 'o21');
+      if (!('incidentId' in paused)) throw new Error('not a pause');
+      const request = await requestResume(actions, 'o21', paused.incidentId);
+      // A request as an earlier version stored it: no requestedByPerson.
+      const { requestedByPerson: _, ...legacy } = request.request;
+      await s.ledger.putMany([{ key: LedgerKeys.approvalRequest(legacy.requestId), record: legacy }]);
+      const refused = actions.resumes.approve({ action: 'approve-resume', programId: 'o21', requestId: legacy.requestId }, alice);
+      await expect(refused).rejects.toBeInstanceOf(PolicyRefusedError);
+      await expect(refused).rejects.toThrow(/predates two-person identities/);
+      expect((await s.state.get('o21', '*'))!.state.status).toBe('PAUSED');
+    });
+
+    it('an approval that died after writing the resume, retried after the scope was paused again, completes instead of refusing', async () => {
+      const { s, actions } = await setup('o22');
+      const paused = await pause(actions, 'o22');
+      if (!('incidentId' in paused)) throw new Error('not a pause');
+      const req = await requestResume(actions, 'o22', paused.incidentId);
+      // The resume is written, then the process dies; an anomaly pauses the program again.
+      await s.state.resume({ programId: 'o22', scope: '*', expectedVersion: 2, expectedLinks: req.request.expectedLinks, requestId: req.request.requestId, closes: [paused.incidentId], at: new Date() });
+      const again = await pause(actions, 'o22', bob);
+      expect(again).toMatchObject({ outcome: 'PAUSED', state: { version: 4 } });
+      const retried = await actions.resumes.approve({ action: 'approve-resume', programId: 'o22', requestId: req.request.requestId }, bob);
+      expect(retried.request).toMatchObject({ status: 'APPROVED', stateVersion: 3 });
+      expect(await s.audit.get('o22', '*', 3)).toMatchObject({ status: 'ACTIVE', person: 'bob' });
+      // The new pause holds.
+      expect((await s.state.get('o22', '*'))!.state).toMatchObject({ status: 'PAUSED', version: 4 });
     });
   });
 

@@ -18,7 +18,8 @@ describe('Class: ProgramStateStore (dynalite)', () => {
   const pause = (programId: string, incidentId: string, scope = '*', extra: Partial<FlipInput> = {}) =>
     store.pause({ programId, scope, incidentId, attemptId: incidentId, trigger: 'OPERATOR', summary: 'CRITICAL operator pause', verified: true, at, ...extra });
   const resume = (input: Partial<ResumeInput> & Pick<ResumeInput, 'programId' | 'expectedVersion' | 'requestId'>) =>
-    store.resume({ scope: '*', expectedLinks: 0, closes: [], at, ...input });
+    // A fresh pause holds one link: its own attempt.
+    store.resume({ scope: '*', expectedLinks: 1, closes: [], at, ...input });
 
   describe('Method: pause', () => {
     it('flips ACTIVE to PAUSED and bumps the version by one', async () => {
@@ -35,10 +36,12 @@ describe('Class: ProgramStateStore (dynalite)', () => {
       await pause('p2', 'inc-20261127-000000000001');
       const second = await pause('p2', 'inc-20261127-000000000002');
       expect(second).toMatchObject({ outcome: 'LINKED', state: { version: 2, incidentId: 'inc-20261127-000000000001' } });
-      expect((await store.get('p2', '*'))!.links).toBe(1);
-      // The same attempt again registers nothing new.
+      // The holder's attempt and this one.
+      expect((await store.get('p2', '*'))!.links).toBe(2);
+      // The same attempt again registers nothing new; nor does a redelivery of the holder's own.
       await pause('p2', 'inc-20261127-000000000002');
-      expect((await store.get('p2', '*'))!.links).toBe(1);
+      await pause('p2', 'inc-20261127-000000000001');
+      expect((await store.get('p2', '*'))!.links).toBe(2);
     });
 
     it('reports an earlier attempt of the holding incident as its own pause, without a new version', async () => {
@@ -54,7 +57,7 @@ describe('Class: ProgramStateStore (dynalite)', () => {
       expect(results.filter((r) => r.outcome === 'PAUSED')).toHaveLength(1);
       const { state, links } = (await store.get('p3', '*'))!;
       expect(state.version).toBe(2);
-      expect(links).toBe(19);
+      expect(links).toBe(20);
     });
 
     it('creates a scoped item on first pause of a category', async () => {

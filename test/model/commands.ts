@@ -139,7 +139,8 @@ export class RequestResume extends Step {
 }
 
 export class ApproveResume extends Step {
-  constructor(readonly a: Who & { requestPick: number; crashAfter: number }) {
+  /** `retryLater`: a call that dies is not retried at once; the approver (or another) runs it again in a later step. */
+  constructor(readonly a: Who & { requestPick: number; crashAfter: number; retryLater?: boolean }) {
     super();
   }
   protected async act(model: Model, real: Real) {
@@ -148,7 +149,18 @@ export class ApproveResume extends Step {
     const request = pick(model.requests.filter((r) => r.kind === 'RESUME').reverse(), this.a.requestPick);
     if (!request) return;
     const before = (await sys.observe.request(request.requestId))?.status;
-    const env = await sys.operator(arn(this.a), { action: 'approve-resume', programId: model.fixture.programId, requestId: request.requestId }, this.a.crashAfter ? { crashAfter: this.a.crashAfter } : {});
+    const env = await sys.operator(arn(this.a), { action: 'approve-resume', programId: model.fixture.programId, requestId: request.requestId }, this.a.crashAfter ? { crashAfter: this.a.crashAfter, retryLater: this.a.retryLater ?? false } : {});
+    if (!env.ok && env.error.kind === 'CRASHED') {
+      // The client saw its call die. If the resume was written, two people did resume the scope; its
+      // record is owed until the client runs the approval again (a later step, or the end).
+      const raw = (await sys.observe.states(model.fixture.programId)).find((s) => s.scope === request.scope)?.raw as { lastResume?: { requestId?: string; version?: number } } | undefined;
+      if (raw?.lastResume?.requestId === request.requestId && raw.lastResume.version !== undefined && before !== 'APPROVED') {
+        model.inFlight.set(request.requestId, { arn: arn(this.a), scope: request.scope!, version: raw.lastResume.version, step: model.step });
+        model.obligations = model.obligations.filter((o) => o.scope !== request.scope);
+        count(model, 'resumes left in flight');
+      }
+      return;
+    }
     if (personOf(this.a) === request.person) {
       immediate(real, !env.ok && env.error.kind === 'REFUSED', () => `${arn(this.a)} approved (${refusal(env)}) the resume ${request.person} requested`);
     } else {
@@ -156,10 +168,14 @@ export class ApproveResume extends Step {
     }
     await sys.settle();
     const after = await sys.observe.request(request.requestId);
+    // When the resume was written: now, or at the step whose call died after writing it.
+    const writtenAt = model.inFlight.get(request.requestId)?.step ?? model.step;
+    if (after?.status === 'APPROVED') model.inFlight.delete(request.requestId);
     if (before !== 'APPROVED' && after?.status === 'APPROVED' && after.stateVersion !== undefined) {
-      const newer = model.incidentEvents.filter((e) => e.scope === request.scope && e.step > request.step);
+      const newer = model.incidentEvents.filter((e) => e.scope === request.scope && e.step > request.step && e.step <= writtenAt);
       expectThat(real.enforced, 'twoPersonResume', !newer.length, () => `resume ${request.requestId} (requested at step ${request.step}) applied over newer: ${newer.map((e) => `step ${e.step} ${e.what}`).join('; ')}`);
-      model.obligations = model.obligations.filter((o) => o.scope !== request.scope);
+      // Pauses owed from before the resume was written are released; one that came after it still holds.
+      model.obligations = model.obligations.filter((o) => o.scope !== request.scope || o.step > writtenAt);
       count(model, 'resumes');
     }
   }
@@ -181,7 +197,7 @@ export class RequestRestore extends Step {
     immediate(real, env.ok, () => `restore-grants answered ${show(env)}`);
     if (!env.ok) return;
     const requestId = String((env.result as { request: { requestId: string } }).request.requestId);
-    model.requests.push({ requestId, kind: 'RESTORE_GRANTS', person: personOf(this.a), incidentId: incident.incidentId, step: model.step });
+    model.requests.push({ requestId, kind: 'RESTORE_GRANTS', person: personOf(this.a), incidentId: incident.incidentId, step: model.step, datasets: [...incident.datasetIds] });
   }
   toString() {
     return `RequestRestore(${show(this.a)})`;
@@ -349,7 +365,7 @@ export const commandFamilies = ({ spellings = true, declaredScopesOnly = false, 
     fc.record({ person: fc.nat(2), spelling, role, scopePick: fc.nat(3), incidentPick: fc.nat(3) }).map((a) => new RequestResume(a)),
     fc.record({ person: fc.nat(2), spelling, role, scopePick: fc.nat(3), incidentPick: fc.nat(3) }).map((a) => new RequestResume(a)),
     fc.record({ person: fc.nat(2), spelling, role, requestPick: fc.nat(3), crashAfter: crash }).map((a) => new ApproveResume(a)),
-    fc.record({ person: fc.nat(2), spelling, role, requestPick: fc.nat(3), crashAfter: crash }).map((a) => new ApproveResume(a)),
+    fc.record({ person: fc.nat(2), spelling, role, requestPick: fc.nat(3), crashAfter: crash, retryLater: fc.constantFrom(false, false, true) }).map((a) => new ApproveResume(a)),
   ],
   restore: [
     fc.record({ person: fc.nat(2), spelling, role, incidentPick: fc.nat(3) }).map((a) => new RequestRestore(a)),
@@ -377,6 +393,11 @@ export const commandArbitraries = (families: readonly CommandFamily[] = ALL_FAMI
 /** What every sequence ends with: held work released, everything delivered, every invariant checked once more. */
 export async function finish(model: Model, real: Real): Promise<void> {
   model.step++;
+  // Clients whose approval died run it again.
+  for (const [requestId, { arn: approver }] of model.inFlight) {
+    await real.sys.operator(approver, { action: 'approve-resume', programId: model.fixture.programId, requestId }, {});
+  }
+  model.inFlight.clear();
   real.sys.releaseHeld();
   await real.sys.settle();
   await checkInvariants(real.sys, model, real.enforced);

@@ -41,6 +41,8 @@ export interface ModelRequest {
   step: number;
   /** Virtual time of the approval, once approved. */
   approvedAt?: number;
+  /** For a restore: the incident's datasets when it was requested, all that two people agreed to give back. */
+  datasets?: string[];
 }
 
 export interface Model {
@@ -59,6 +61,11 @@ export interface Model {
   /** Every anomaly put on the bus, for "nothing is lost". */
   anomaliesPut: { anomalyId: string; step: number }[];
   requests: ModelRequest[];
+  /**
+   * Approvals whose call died after the resume was written, which the client has not run again yet:
+   * their version's record is owed until it does (every sequence ends with the client retrying).
+   */
+  inFlight: Map<string, { arn: string; scope: string; version: number; step: number }>;
   /** Incidents an operator asked to notify. */
   notified: Set<string>;
   /** Free text and identities that must never reach what collectors read. */
@@ -79,6 +86,7 @@ export function newModel(fixture: ProgramFixture, regions: string[]): Model {
     anomalies: new Map(),
     anomaliesPut: [],
     requests: [],
+    inFlight: new Map(),
     notified: new Set(),
     secrets: new Set(),
     view: { states: [], incidents: [] },

@@ -68,6 +68,19 @@ export const REGRESSIONS: { name: string; invariant: InvariantName; commands: ()
     invariant: 'noticesExactlyOnce', name: 'model: notices reach the employees of datasets an escalation adds to an incident already notified',
     commands: () => [anomaly({ severity: 'MEDIUM', datasets: [0] }), new Notify({ ...who(0), incidentPick: 0, senderCrashes: [], after: 1 }), anomaly({ severity: 'MEDIUM', datasets: [] })],
   },
+  // Found by the attacker's review of the fixes (helper session), then written as sequences here.
+  {
+    invariant: 'grantsRestoredOnlyByApproval', name: 'review: a restore approved before an escalation added a dataset never gives back the new dataset\'s grants',
+    commands: () => [anomaly({ severity: 'HIGH', datasets: [0] }), new RequestRestore({ ...who(0), incidentPick: 0 }), new ApproveRestore({ ...who(1), requestPick: 0, crashAfter: 0 }), anomaly({ severity: 'CRITICAL', datasets: [0, 1] })],
+  },
+  {
+    invariant: 'everyVersionRecorded', name: 'review: an operator pause naming an incident that was only recorded is recorded by an incident that says it paused',
+    commands: () => [anomaly({ severity: 'MEDIUM' }), pause({ incident: 0 })],
+  },
+  {
+    invariant: 'everyVersionRecorded', name: 'review: an approval that died after writing the resume, retried after the scope was paused again, records its version',
+    commands: () => [pause(), requestResume(0), new ApproveResume({ ...who(1), requestPick: 0, crashAfter: 1, retryLater: true }), anomaly({ anomaly: 1, severity: 'CRITICAL' }), approveResume(who(1))],
+  },
 ];
 
 /**

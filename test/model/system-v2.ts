@@ -133,7 +133,7 @@ export function systemV2(db: TestDynamo, facts: DeployedFacts, programs: Program
   const all = [queues.anomalies, queues.grantWork, queues.planWork, queues.sendWork];
 
   /** A client that retries once after its call died (the CLI user runs the command again). */
-  const withRetry = async (crashAfter: number | undefined, call: () => Promise<unknown>): Promise<Envelope> => {
+  const withRetry = async (crashAfter: number | undefined, call: () => Promise<unknown>, retryLater = false): Promise<Envelope> => {
     const attempt = async (crash: number | undefined): Promise<Envelope> => {
       faults.beginDelivery(crash);
       try {
@@ -149,6 +149,7 @@ export function systemV2(db: TestDynamo, facts: DeployedFacts, programs: Program
       return await attempt(crashAfter);
     } catch (error) {
       if (!(error instanceof Crash)) throw error;
+      if (retryLater) return { ok: false, error: { kind: 'CRASHED', message: 'the call died; the client will run it again later' } };
       return attempt(undefined);
     }
   };
@@ -169,8 +170,8 @@ export function systemV2(db: TestDynamo, facts: DeployedFacts, programs: Program
       const [first] = queues.anomalies.send(event, clock.now, { copies });
       if (first && crashAfter) first.crashes.set(1, crashAfter);
     },
-    operator(principalArn, command, { crashAfter }) {
-      return withRetry(crashAfter, () => operator.execute(parseOrThrow(OperatorCommandSchema, command, 'operator command'), operatorPrincipal(principalArn, trust)));
+    operator(principalArn, command, { crashAfter, retryLater }) {
+      return withRetry(crashAfter, () => operator.execute(parseOrThrow(OperatorCommandSchema, command, 'operator command'), operatorPrincipal(principalArn, trust)), retryLater);
     },
     breakGlass(command, { crashAfter }) {
       return withRetry(crashAfter, () => operator.pauses.pause(parseOrThrow(BreakGlassCommandSchema, command, 'break-glass command'), BREAK_GLASS));

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { NoticeEntrySchema, type NoticeEntry, type NoticeType } from '../../schemas/notices.ts';
+import { cutText, wellFormed } from '../../schemas/common.ts';
 import { conditionally } from '../dynamo.ts';
 import { withoutKeys } from './keys.ts';
 import type { LedgerTable } from './ledger-table.ts';
@@ -97,11 +98,11 @@ export class NoticeLedger {
 
   /** SENDING → PENDING, with the error, for a retry. */
   release(incidentId: string, type: NoticeType, employeeId: string, error: string): Promise<boolean> {
-    return this.#move(incidentId, type, employeeId, ['SENDING'], 'SET #status = :to, #error = :err', { ':to': 'PENDING', ':err': error.slice(0, 500) });
+    return this.#move(incidentId, type, employeeId, ['SENDING'], 'SET #status = :to, #error = :err', { ':to': 'PENDING', ':err': cutText(wellFormed(error), 500) });
   }
 
   markFailed(incidentId: string, type: NoticeType, employeeId: string, error: string): Promise<boolean> {
-    return this.#move(incidentId, type, employeeId, ['SENDING', 'PENDING'], 'SET #status = :to, #error = :err', { ':to': 'FAILED', ':err': error.slice(0, 500) });
+    return this.#move(incidentId, type, employeeId, ['SENDING', 'PENDING'], 'SET #status = :to, #error = :err', { ':to': 'FAILED', ':err': cutText(wellFormed(error), 500) });
   }
 
   /** FAILED → PENDING, for `resend-failed`. */
