@@ -58,8 +58,13 @@ function functionEnv(): NodeJS.ProcessEnv {
     NOTICE_TOPIC_ARN: 'arn:aws:sns:eu-west-1:111111111111:n',
     KILLSWITCH_PROGRAMS: JSON.stringify(config.programs),
     NOTICE_SETTINGS: JSON.stringify(settings),
+    KILLSWITCH_ACCOUNT: config.account,
+    OPERATOR_ROLES: JSON.stringify([`${config.stackPrefix}Operators`]),
     ...Object.fromEntries(
-      ['GRANT_WORK_QUEUE_URL', 'GRANT_WORK_DLQ_URL', 'NOTICE_PLAN_QUEUE_URL', 'NOTICE_PLAN_DLQ_URL', 'NOTICE_SEND_QUEUE_URL', 'NOTICE_SEND_DLQ_URL'].map((k) => [k, 'https://sqs.eu-west-1.amazonaws.com/111111111111/q']),
+      ['GRANT_WORK_QUEUE_URL', 'GRANT_WORK_DLQ_URL', 'NOTICE_PLAN_QUEUE_URL', 'NOTICE_PLAN_DLQ_URL', 'NOTICE_SEND_QUEUE_URL', 'NOTICE_SEND_DLQ_URL', 'TRIGGER_DLQ_URL'].map((k) => [
+        k,
+        'https://sqs.eu-west-1.amazonaws.com/111111111111/q',
+      ]),
     ),
   };
 }
