@@ -46,7 +46,7 @@ export async function performPlanWork(
   work: PlanWork,
   budget: Budget,
   deps: { planner: NoticePlanner; planQueue: WorkQueue<PlanWork>; incidents: IncidentRecords; programs: Programs; events: DomainEvents; clock?: () => Date },
-): Promise<{ outcome: 'DONE' | 'CONTINUED' | 'NOT_NOTIFIED'; planned: number; queued: number }> {
+): Promise<{ outcome: 'DONE' | 'CONTINUED' | 'NOT_NOTIFIED'; planned: number; queued: number; interruptedBy?: string }> {
   const incident = await deps.incidents.get(work.incidentId);
   if (!incident || incident.programId !== work.programId) throw new PermanentWorkError('notice plan work', `${work.incidentId} is not an incident of program ${work.programId}`);
   if (!work.requestedBy) {
@@ -58,7 +58,9 @@ export async function performPlanWork(
   const step = await deps.planner.run(work, budget, incident.datasetIds.filter((d) => configured.has(d)));
   if (!step.done) {
     await deps.planQueue.enqueue(step.next);
-    return { outcome: 'CONTINUED', planned: step.next.planned, queued: step.queued };
+    // Interrupted after progress: the continuation resumes after the last batch queued (the error's name is logged).
+    const interruptedBy = step.interrupted === undefined ? {} : { interruptedBy: step.interrupted instanceof Error ? step.interrupted.name : 'unknown' };
+    return { outcome: 'CONTINUED', planned: step.next.planned, queued: step.queued, ...interruptedBy };
   }
   const at = (deps.clock ?? (() => new Date()))().toISOString();
   await deps.incidents.record(`NOTICES_PLANNED#${work.noticeType}#${work.mode}#${at}`, {

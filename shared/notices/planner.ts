@@ -8,7 +8,10 @@ import { affectedEmployees } from './audience.ts';
 
 export const SEND_BATCH_SIZE = 50;
 
-export type PlanStep = { done: true; planned: number; queued: number } | { done: false; next: PlanWork; queued: number };
+export type PlanStep =
+  | { done: true; planned: number; queued: number }
+  /** `interrupted`: a call failed after this invocation had made progress; `next` continues from the last batch fully planned and queued. */
+  | { done: false; next: PlanWork; queued: number; interrupted?: unknown };
 
 /**
  * Use case: plan an incident's notices.
@@ -19,6 +22,9 @@ export type PlanStep = { done: true; planned: number; queued: number } | { done:
  * 3. Queue every entry that is not yet sent (PENDING, or SENDING by a sender presumed dead), 50
  *    employees per send batch (re-queuing is safe: the sender's claim lets only one send it).
  * 4. Stop before the time budget runs out and return where to continue (after employee X).
+ * 5. If a call fails after this invocation planned and queued at least one batch, return where to
+ *    continue (after that batch) instead of failing: a redelivery would redo the whole prefix, and
+ *    under sustained throttling might never get through it. Without progress, the error propagates.
  * `failed` mode puts FAILED entries back to PENDING and queues them again, with stale SENDING ones.
  */
 export class NoticePlanner {
@@ -53,25 +59,33 @@ export class NoticePlanner {
       }
       chunk = [];
     };
-    for await (const employee of affectedEmployees(this.deps.subjects, datasetIds, { after: work.after })) {
-      chunk.push({
-        incidentId: work.incidentId,
-        employeeId: employee.employeeId,
-        noticeType: work.noticeType,
-        categories: employee.categories,
-        datasetIds: employee.datasetIds,
-        heldFrom: employee.heldFrom,
-        heldTo: employee.heldTo,
-        ...(employee.locale ? { locale: employee.locale } : {}),
-        plannedAt: now,
-      });
-      last = employee.employeeId;
-      if (chunk.length === SEND_BATCH_SIZE) {
-        await flush();
-        if (!budget.hasTime()) return { done: false, next: { ...work, after: last, planned, continuation: work.continuation + 1 }, queued };
+    // The last employee of the last batch fully planned and queued: where a continuation resumes.
+    let checkpoint: string | undefined;
+    try {
+      for await (const employee of affectedEmployees(this.deps.subjects, datasetIds, { after: work.after })) {
+        chunk.push({
+          incidentId: work.incidentId,
+          employeeId: employee.employeeId,
+          noticeType: work.noticeType,
+          categories: employee.categories,
+          datasetIds: employee.datasetIds,
+          heldFrom: employee.heldFrom,
+          heldTo: employee.heldTo,
+          ...(employee.locale ? { locale: employee.locale } : {}),
+          plannedAt: now,
+        });
+        last = employee.employeeId;
+        if (chunk.length === SEND_BATCH_SIZE) {
+          await flush();
+          checkpoint = last;
+          if (!budget.hasTime()) return { done: false, next: { ...work, after: last, planned, continuation: work.continuation + 1 }, queued };
+        }
       }
+      await flush();
+    } catch (error) {
+      if (checkpoint === undefined) throw error;
+      return { done: false, next: { ...work, after: checkpoint, planned, continuation: work.continuation + 1 }, queued, interrupted: error };
     }
-    await flush();
     return { done: true, planned, queued };
   }
 

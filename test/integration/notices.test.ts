@@ -141,4 +141,39 @@ describe('Exposure notices on the local stack (dynalite + fauxqs)', () => {
     expect(delivered).toHaveLength(affected);
     expect(await notices.counts(incidentId)).toMatchObject({ planned: affected, sent: affected, failed: 0 });
   }, 240_000);
+
+  it('keeps its progress when a call fails mid-way: the continuation resumes after the last batch queued, and every employee is queued', async () => {
+    const incidentId = await raiseIncident(stack, 'notices-interrupted');
+    const notices = new NoticeLedger(ledger);
+    const batches: SendBatch[] = [];
+    // The queue fails every third send: each run makes progress, then is interrupted.
+    let sends = 0;
+    const sendQueue = {
+      enqueue: async (b: SendBatch) => {
+        if (++sends % 3 === 0) throw Object.assign(new Error('Throttled'), { name: 'ThrottlingException' });
+        batches.push(b);
+      },
+    } as unknown as WorkQueue<SendBatch>;
+    const planner = new NoticePlanner({ subjects, notices, sendQueue });
+    let work: PlanWork = { type: 'plan', incidentId, programId: 'mci', noticeType: 'exposure', mode: 'all', continuation: 0, planned: 0 };
+    const interruptions: string[] = [];
+    for (let runs = 0; ; runs++) {
+      expect(runs).toBeLessThan(1000);
+      const step = await planner.run(work, unlimited, ['keystrokes']).catch((error: Error) => error);
+      if (step instanceof Error) continue; // no progress in this run: SQS would redeliver the same work
+      if (step.done) break;
+      expect(step.interrupted).toBeInstanceOf(Error);
+      interruptions.push(step.next.after!);
+      // The continuation starts after a batch that was queued in full.
+      expect(batches.at(-1)!.employeeIds.at(-1)).toBe(step.next.after);
+      work = step.next;
+    }
+    expect(interruptions.length).toBeGreaterThan(10);
+    const queuedIds = batches.flatMap((b) => b.employeeIds);
+    const everyone = new Set(queuedIds);
+    // keystrokes covers every seeded employee; each one was queued, and only batches that failed were redone.
+    expect(everyone.size).toBe(EMPLOYEES);
+    expect(queuedIds.length).toBe(EMPLOYEES);
+    expect(await notices.counts(incidentId)).toMatchObject({ planned: EMPLOYEES, pending: EMPLOYEES });
+  }, 240_000);
 });
