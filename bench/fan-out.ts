@@ -1,10 +1,10 @@
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { PublishBatchCommand, SNSClient } from '@aws-sdk/client-sns';
 import { interceptLocalhostDns, startFauxqs } from 'fauxqs';
-import { WorkQueue } from '#shared/aws/work-queue.ts';
-import { NoticePublisher } from '#shared/aws/notice-publisher.ts';
-import { DataSubjectStore } from '#shared/stores/data-subject-store.ts';
-import { IncidentLedger, LedgerTable, NoticeLedger } from '#shared/stores/ledger/index.ts';
+import { WorkQueue } from '#shared/adapters/aws/work-queue.ts';
+import { NoticePublisher } from '#shared/adapters/aws/notice-publisher.ts';
+import { DataSubjectStore } from '#shared/adapters/dynamodb/data-subject-store.ts';
+import { IncidentLedger, LedgerTable, NoticeLedger } from '#shared/adapters/dynamodb/ledger/index.ts';
 import { NoticePlanner } from '#shared/notices/planner.ts';
 import { NoticeSender } from '#shared/notices/sender.ts';
 import { renderNotice } from '#shared/notices/render.ts';

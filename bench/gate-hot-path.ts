@@ -1,6 +1,6 @@
 import { PerformanceObserver } from 'node:perf_hooks';
-import { KillSwitchGate } from '#shared/collector/gate.ts';
-import { ProgramStateStore } from '#shared/stores/program-state-store.ts';
+import { KillSwitchGate } from '#collector/gate.ts';
+import { ProgramStateStore } from '#shared/adapters/dynamodb/program-state-store.ts';
 import { benchDb, round } from './support.ts';
 
 /**

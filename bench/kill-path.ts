@@ -3,15 +3,15 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { startFauxqs } from 'fauxqs';
 import { AnomalyTrigger } from '#shared/killswitch/trigger.ts';
-import { ProgramRegistry } from '#shared/config/env.ts';
+import { ProgramRegistry } from '#shared/runtime/env.ts';
 import { ProgramConfigSchema } from '#shared/schemas/config.ts';
 import { AnomalyDetailSchema } from '#shared/schemas/anomaly.ts';
-import { ProgramStateStore } from '#shared/stores/program-state-store.ts';
-import { AnomalyLog, AuditTrail, IncidentLedger, LedgerTable } from '#shared/stores/ledger/index.ts';
-import { DomainEventPublisher } from '#shared/aws/domain-event-publisher.ts';
-import { OperatorAlerts } from '#shared/aws/operator-alerts.ts';
-import { LocalEventBus } from '#infra/local/event-bus.ts';
-import { serve } from '#infra/local/http.ts';
+import { ProgramStateStore } from '#shared/adapters/dynamodb/program-state-store.ts';
+import { AnomalyLog, AuditTrail, IncidentLedger, LedgerTable } from '#shared/adapters/dynamodb/ledger/index.ts';
+import { DomainEventPublisher } from '#shared/adapters/aws/domain-event-publisher.ts';
+import { OperatorAlerts } from '#shared/adapters/aws/operator-alerts.ts';
+import { LocalEventBus } from '#local/event-bus.ts';
+import { serve } from '#local/http.ts';
 import { benchDb, percentile, round } from './support.ts';
 
 /**

@@ -1,6 +1,6 @@
 import { QueryCommand } from '@aws-sdk/client-dynamodb';
-import { ProgramStateStore } from '#shared/stores/program-state-store.ts';
-import { fleetNow, startCollectorFleet } from '#infra/local/collector-fleet.ts';
+import { ProgramStateStore } from '#shared/adapters/dynamodb/program-state-store.ts';
+import { fleetNow, startCollectorFleet } from '#local/collector-fleet.ts';
 import { benchDb, percentile, round } from './support.ts';
 
 /** Strongly consistent Queries per second the embedded DynamoDB serves (closed loop, 16 in flight). */

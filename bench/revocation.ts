@@ -1,6 +1,6 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { DynamoGrantStore, grantKey } from '#shared/stores/grant-store.ts';
-import { LedgerTable, RevocationLedger } from '#shared/stores/ledger/index.ts';
+import { DynamoGrantStore, grantKey } from '#shared/adapters/dynamodb/grant-store.ts';
+import { LedgerTable, RevocationLedger } from '#shared/adapters/dynamodb/ledger/index.ts';
 import { GrantRevoker } from '#shared/grants/revoker.ts';
 import { benchDb, round, throughput } from './support.ts';
 

@@ -1,9 +1,9 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { dynamoDocumentClient } from '#shared/aws/clients.ts';
-import { TableDefinitions, type TableName } from '#shared/stores/table-definitions.ts';
-import { createTableInput, ensureTables, startDynalite, type EmbeddedDynamo } from '#infra/local/dynalite.ts';
+import { dynamoDocumentClient } from '#shared/adapters/aws/clients.ts';
+import { TableDefinitions, type TableName } from '#shared/adapters/dynamodb/table-definitions.ts';
+import { createTableInput, ensureTables, startDynalite, type EmbeddedDynamo } from '#local/dynalite.ts';
 
-export { percentile } from '#infra/local/collector-fleet.ts';
+export { percentile } from '#local/collector-fleet.ts';
 
 export interface BenchDb {
   dynamo: EmbeddedDynamo;

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { ProgramsConfigSchema } from '#shared/schemas/config.ts';
 import { NoticeSettingsSchema } from '#shared/schemas/notices.ts';
 import { FINDING_SOURCES, FindingMapSchema, type FindingMap } from '#shared/schemas/findings.ts';
-import { ConfigurationError, toFieldIssues } from '#shared/errors.ts';
+import { ConfigurationError, toFieldIssues } from '#shared/domain/errors.ts';
 
 const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 

@@ -2,13 +2,14 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Macie2Client } from '@aws-sdk/client-macie2';
 import { GuardDutyClient } from '@aws-sdk/client-guardduty';
 import { SecurityHubClient } from '@aws-sdk/client-securityhub';
-import { readEnv } from '#shared/config/env.ts';
+import { readEnv } from '#shared/runtime/env.ts';
 import { FindingSweep, type SweepReport } from '#shared/findings/sweep.ts';
-import { GuardDutySweepSource, MacieSweepSource, SecurityHubSweepSource, type SweepSource } from '#shared/findings/sources.ts';
+import { GuardDutySweepSource, MacieSweepSource, SecurityHubSweepSource } from '#shared/adapters/findings/sweep-sources.ts';
+import type { SweepSource } from '#shared/findings/ports.ts';
 import type { FindingSource } from '#shared/schemas/findings.ts';
 import { FindingSweepEnvSchema, findingServices } from '#shared/runtime/composition.ts';
 import { describeError, observability } from '#shared/runtime/observability.ts';
-import { budgetUntil } from '#shared/runtime/work.ts';
+import { budgetUntil } from '#shared/domain/work.ts';
 
 const { logger, metrics } = observability('finding-sweep');
 const env = readEnv(FindingSweepEnvSchema);

@@ -1,7 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { parseFindingEvent } from '#shared/findings/normalise.ts';
 import type { FindingOutcome } from '#shared/findings/intake.ts';
-import { ValidationError } from '#shared/errors.ts';
+import { ValidationError } from '#shared/domain/errors.ts';
 import { findingServices } from '#shared/runtime/composition.ts';
 import { describeError, observability } from '#shared/runtime/observability.ts';
 import { sqsWorker } from '#shared/runtime/sqs-worker.ts';

@@ -1,7 +1,7 @@
 import { BreakGlassCommandSchema } from '#shared/schemas/operator.ts';
-import { parseOrThrow } from '#shared/errors.ts';
+import { parseOrThrow } from '#shared/domain/errors.ts';
 import { OperatorPause } from '#shared/killswitch/operator-pause.ts';
-import { BREAK_GLASS } from '#shared/killswitch/identity.ts';
+import { BREAK_GLASS } from '#shared/domain/identity.ts';
 import { killSwitchServices } from '#shared/runtime/composition.ts';
 import { describeError, observability } from '#shared/runtime/observability.ts';
 import { failure, type OperatorEnvelope } from './envelope.ts';

@@ -1,4 +1,4 @@
-import { KillSwitchError, ValidationError, type ErrorKind, type FieldIssue } from '#shared/errors.ts';
+import { KillSwitchError, ValidationError, type ErrorKind, type FieldIssue } from '#shared/domain/errors.ts';
 
 /** The response body of every operator action, over the Function URL or a direct invoke. */
 export type OperatorEnvelope =

@@ -3,10 +3,10 @@ import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { OperatorCommandSchema } from '#shared/schemas/operator.ts';
 import { FunctionUrlEventSchema, type FunctionUrlEvent } from '#shared/schemas/aws-events.ts';
 import type { Principal } from '#shared/schemas/common.ts';
-import { CALLER_PROOF_HEADER, CallerProofError, CallerProofUnavailableError } from '#shared/aws/caller-proof.ts';
-import { parseOrThrow, PolicyRefusedError, ValidationError } from '#shared/errors.ts';
+import { CALLER_PROOF_HEADER, CallerProofError, CallerProofUnavailableError } from '#shared/adapters/aws/caller-proof.ts';
+import { parseOrThrow, PolicyRefusedError, ValidationError } from '#shared/domain/errors.ts';
 import { OperatorActions } from '#shared/killswitch/operator.ts';
-import { operatorPrincipal } from '#shared/killswitch/identity.ts';
+import { operatorPrincipal } from '#shared/domain/identity.ts';
 import { operatorServices } from '#shared/runtime/composition.ts';
 import { describeError, observability } from '#shared/runtime/observability.ts';
 import { failure, HTTP_STATUS, type OperatorEnvelope } from './envelope.ts';
@@ -17,7 +17,7 @@ const operator = new OperatorActions(services);
 
 /**
  * Operator actions behind a Lambda Function URL with AWS_IAM auth. The principal is never a field
- * of the body: it is the identity a caller proof proves (shared/aws/caller-proof.ts), which must be
+ * of the body: it is the identity a caller proof proves (shared/adapters/aws/caller-proof.ts), which must be
  * the identity Lambda verified for the URL, and only a session of an operators role is an operator
  * (the person is its bound session name).
  *
@@ -72,7 +72,7 @@ async function provenPrincipal(request: FunctionUrlEvent, userArn: string, body:
   const proof = request.headers?.[CALLER_PROOF_HEADER];
   const audience = request.requestContext.domainName;
   try {
-    if (!proof) throw new CallerProofError(`no caller proof (the ${CALLER_PROOF_HEADER} header): use the killswitch CLI, or sign one as shared/aws/caller-proof.ts describes`);
+    if (!proof) throw new CallerProofError(`no caller proof (the ${CALLER_PROOF_HEADER} header): use the killswitch CLI, or sign one as shared/adapters/aws/caller-proof.ts describes`);
     if (!audience) throw new CallerProofError('the request names no Function URL host to check the caller proof against');
     const proven = await services.callerProof.verify(proof, { audience, body });
     if (proven.arn !== userArn) throw new CallerProofError(`the caller proof is ${proven.arn}'s, but the request was signed as ${userArn}`);

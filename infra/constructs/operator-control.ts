@@ -3,7 +3,7 @@ import { AccountRootPrincipal, ArnPrincipal, PolicyDocument, PolicyStatement, Ro
 import { FunctionUrlAuthType, type FunctionUrl } from 'aws-cdk-lib/aws-lambda';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { LEDGER_KIND_INDEX } from '#shared/stores/ledger/keys.ts';
+import { LEDGER_KIND_INDEX } from '#shared/adapters/dynamodb/ledger/keys.ts';
 import { KillSwitchFunction } from './killswitch-function.ts';
 import { programsVariable, type KillSwitchResources } from './resources.ts';
 
@@ -13,7 +13,7 @@ export const roleNameOf = (roleArn: string): string => roleArn.split('/').pop()!
 /**
  * The operators role's trust policy. Anyone in the account with sts:AssumeRole on it may assume it,
  * but only under a session name they cannot choose, because the two-person rule compares the person
- * the session name names (shared/killswitch/identity.ts):
+ * the session name names (shared/domain/identity.ts):
  * - IAM users: the session name and the source identity must be their IAM user name;
  * - sessions of the federation roles listed in `operators.sourceIdentityRoleArns`, which carry a
  *   source identity the identity provider set (and nobody can change within the role chain): the

@@ -3,7 +3,7 @@ import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import type { TableName } from '#shared/stores/table-definitions.ts';
+import type { TableName } from '#shared/adapters/dynamodb/table-definitions.ts';
 import type { DeploymentConfig } from '../config.ts';
 
 /** The stateful resources every capability construct receives, typed. */

@@ -6,7 +6,7 @@ import { Key } from 'aws-cdk-lib/aws-kms';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
-import { TableDefinitions, type TableDefinition, type TableName } from '#shared/stores/table-definitions.ts';
+import { TableDefinitions, type TableDefinition, type TableName } from '#shared/adapters/dynamodb/table-definitions.ts';
 import type { DeploymentConfig } from '../config.ts';
 
 /** Construct ids of the tables; the local runtime names its tables after them. */

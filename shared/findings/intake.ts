@@ -1,8 +1,8 @@
 import { AnomalyDetailSchema, type AnomalyDetail } from '../schemas/anomaly.ts';
-import { parseOrThrow } from '../errors.ts';
+import { parseOrThrow } from '../domain/errors.ts';
 import type { AnomalyTrigger, TriggerOutcome } from '../killswitch/trigger.ts';
-import type { AnomalyLog } from '../stores/ledger/anomaly-log.ts';
-import type { FindingLog } from '../stores/ledger/finding-log.ts';
+import type { AnomalyReports } from '../killswitch/ports.ts';
+import type { FindingRecords } from './ports.ts';
 import { anomalyIdOf, type NormalisedFinding } from './normalise.ts';
 import { audienceOf, isRelevantType, kindOf, SECURITY_HUB_EXCLUDED_PRODUCTS } from './relevance.ts';
 import type { FindingTarget, ResourceMap } from './resource-map.ts';
@@ -31,8 +31,8 @@ export type FindingOutcome =
 export interface FindingIntakeDeps {
   map: ResourceMap;
   trigger: Pick<AnomalyTrigger, 'handle'>;
-  anomalies: Pick<AnomalyLog, 'isComplete'>;
-  findings: Pick<FindingLog, 'recordUnmapped'>;
+  anomalies: Pick<AnomalyReports, 'isComplete'>;
+  findings: Pick<FindingRecords, 'recordUnmapped'>;
   clock?: () => Date;
 }
 

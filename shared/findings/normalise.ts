@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { z } from '../schemas/z.ts';
 import type { Severity } from '../schemas/common.ts';
-import { ValidationError, toFieldIssues } from '../errors.ts';
+import { ValidationError, toFieldIssues } from '../domain/errors.ts';
 import {
   AsffFindingSchema,
   FindingEventTypes,

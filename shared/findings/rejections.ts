@@ -1,5 +1,4 @@
-import type { DeadLetters } from '../aws/dead-letters.ts';
-import type { OperatorAlerts } from '../aws/operator-alerts.ts';
+import type { Alerts, DeadLetterSink } from '../killswitch/ports.ts';
 import type { ParsedFinding } from './normalise.ts';
 
 export type RejectedFinding = Extract<ParsedFinding, { ok: false }>;
@@ -11,8 +10,8 @@ export type RejectedFinding = Extract<ParsedFinding, { ok: false }>;
  */
 export class FindingRejections {
   constructor(
-    private readonly alerts: Pick<OperatorAlerts, 'send'>,
-    private readonly deadLetters: Pick<DeadLetters, 'send'>,
+    private readonly alerts: Alerts,
+    private readonly deadLetters: DeadLetterSink,
   ) {}
 
   async reject(rejected: RejectedFinding, via: 'event' | 'sweep', eventId?: string): Promise<void> {

@@ -1,8 +1,8 @@
 import type { FindingSource } from '../schemas/findings.ts';
-import type { FindingLog } from '../stores/ledger/finding-log.ts';
+import type { FindingRecords, SweepSource } from './ports.ts';
 import type { FindingIntake, IgnoredReason } from './intake.ts';
 import type { FindingRejections } from './rejections.ts';
-import { isThrottling, type SweepSource } from './sources.ts';
+import { isThrottling } from './pacing.ts';
 
 export interface SweepReport {
   source: FindingSource;
@@ -22,7 +22,7 @@ export interface SweepReport {
 
 export interface FindingSweepDeps {
   intake: Pick<FindingIntake, 'handle'>;
-  findings: Pick<FindingLog, 'watermark' | 'saveWatermark'>;
+  findings: Pick<FindingRecords, 'watermark' | 'saveWatermark'>;
   rejections: Pick<FindingRejections, 'reject'>;
   clock?: () => Date;
   /** First run: how far back to look. */

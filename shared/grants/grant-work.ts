@@ -1,13 +1,14 @@
 import { DetailType, KillSwitchEngagedSchema } from '../schemas/domain-events.ts';
 import { GrantWorkSchema, type GrantWork, type GrantsRestored, type GrantsRevoked, type RestoreWork, type RevokeWork } from '../schemas/grants.ts';
 import type { Incident } from '../schemas/ledger.ts';
-import { parseOrThrow, PermanentWorkError, ValidationError } from '../errors.ts';
-import { samePerson } from '../killswitch/identity.ts';
+import { parseOrThrow, PermanentWorkError, ValidationError } from '../domain/errors.ts';
+import { samePerson } from '../domain/identity.ts';
 import type { Alerts, ApprovalRecords, Clock, DomainEvents, IncidentRecords, Programs, WorkQueue } from '../killswitch/ports.ts';
 import type { GrantRevoker } from './revoker.ts';
 import type { GrantRestorer } from './restorer.ts';
-import type { Budget } from '../runtime/work.ts';
+import type { Budget } from '../domain/work.ts';
 import { z } from '../schemas/z.ts';
+import type { RevocationRecords } from './ports.ts';
 
 /** A queue message: the `Kill Switch Engaged` event itself (EventBridge → SQS), or our own work item. */
 const EngagedEnvelopeSchema = z.object({ 'detail-type': z.literal(DetailType.KillSwitchEngaged), detail: KillSwitchEngagedSchema });
@@ -34,7 +35,7 @@ export interface GrantWorkDeps {
   work: WorkQueue<GrantWork>;
   incidents: IncidentRecords;
   approvals: Pick<ApprovalRecords, 'get'>;
-  revocations: { datasetsDone(incidentId: string): Promise<Set<string>>; markDatasetDone(incidentId: string, datasetId: string, at: Date): Promise<boolean> };
+  revocations: Pick<RevocationRecords, 'datasetsDone' | 'markDatasetDone'>;
   programs: Programs;
   events: DomainEvents;
   alerts: Alerts;

@@ -1,7 +1,6 @@
 import type { RestoreWork } from '../schemas/grants.ts';
-import type { RevocationLedger } from '../stores/ledger/revocations.ts';
-import type { GrantBackend } from './backend.ts';
-import { inParallel, type Budget } from '../runtime/work.ts';
+import type { GrantBackend, RevocationRecords } from './ports.ts';
+import { inParallel, type Budget } from '../domain/work.ts';
 
 export type RestoreStep =
   | { done: true; counts: { restored: number; stillHeld: number; skipped: number }; continuations: number }
@@ -19,7 +18,7 @@ export type RestoreStep =
 export class GrantRestorer {
   constructor(
     private readonly backend: GrantBackend,
-    private readonly ledger: RevocationLedger,
+    private readonly ledger: RevocationRecords,
     private readonly options: { pageSize?: number; concurrency?: number; clock?: () => Date } = {},
   ) {}
 

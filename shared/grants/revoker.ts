@@ -1,7 +1,6 @@
 import type { Grant, RevocationSnapshot, RevokeWork } from '../schemas/grants.ts';
-import type { RevocationLedger } from '../stores/ledger/revocations.ts';
-import type { GrantBackend } from './backend.ts';
-import { inParallel, type Budget } from '../runtime/work.ts';
+import type { GrantBackend, RevocationRecords } from './ports.ts';
+import { inParallel, type Budget } from '../domain/work.ts';
 
 export const REVOKER_PRINCIPAL = 'killswitch:revoke-grants';
 
@@ -22,7 +21,7 @@ export type RevocationStep =
 export class GrantRevoker {
   constructor(
     private readonly backend: GrantBackend,
-    private readonly ledger: RevocationLedger,
+    private readonly ledger: RevocationRecords,
     private readonly options: { pageSize?: number; concurrency?: number; clock?: () => Date } = {},
   ) {}
 

@@ -1,5 +1,5 @@
 import { normaliseAnomaly, type AnomalyDetail } from '../schemas/anomaly.ts';
-import { ValidationError } from '../errors.ts';
+import { ValidationError } from '../domain/errors.ts';
 import type { Programs } from './ports.ts';
 
 /** An `Anomaly Detected` event as the trigger acts on it. */

@@ -1,8 +1,8 @@
 import type { Principal } from '../schemas/common.ts';
 import type { PlanWork } from '../schemas/notices.ts';
 import type { NotifyCommand, ResendFailedCommand } from '../schemas/operator.ts';
-import { NotFoundError } from '../errors.ts';
-import { requireOperator } from './identity.ts';
+import { NotFoundError } from '../domain/errors.ts';
+import { requireOperator } from '../domain/identity.ts';
 import type { Clock, IncidentRecords, WorkQueue } from './ports.ts';
 
 export interface NoticeCountsView {

@@ -4,9 +4,9 @@ import type { ProgramConfig } from '../schemas/config.ts';
 import type { Incident } from '../schemas/ledger.ts';
 import type { PauseCommand } from '../schemas/operator.ts';
 import type { ProgramState } from '../schemas/program-state.ts';
-import { NotFoundError, StateConflictError, UnknownProgramError, ValidationError } from '../errors.ts';
-import { incidentIdFor, newIncidentId } from './ids.ts';
-import { datasetsOfScope, declaredScopes, isDeclaredScope } from './scopes.ts';
+import { NotFoundError, StateConflictError, UnknownProgramError, ValidationError } from '../domain/errors.ts';
+import { incidentIdFor, newIncidentId } from '../domain/ids.ts';
+import { datasetsOfScope, declaredScopes, isDeclaredScope } from '../domain/scopes.ts';
 import { PauseProgram, type PauseDeps, type PauseOrder } from './pause.ts';
 import type { Clock, Programs } from './ports.ts';
 

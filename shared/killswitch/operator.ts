@@ -2,7 +2,7 @@ import type { Principal } from '../schemas/common.ts';
 import type { GrantWork } from '../schemas/grants.ts';
 import type { PlanWork } from '../schemas/notices.ts';
 import type { OperatorCommand } from '../schemas/operator.ts';
-import { StateConflictError } from '../errors.ts';
+import { StateConflictError } from '../domain/errors.ts';
 import { OperatorPause, type DryRunView, type OperatorPauseDeps, type PauseView } from './operator-pause.ts';
 import { ResumeProgram, type ResumeDeps, type ResumeRequestView } from './resume.ts';
 import { RestoreRequests, type RestoreRequestView } from './restore-requests.ts';

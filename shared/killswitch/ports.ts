@@ -5,8 +5,8 @@ import type { ProgramState, StateTrigger } from '../schemas/program-state.ts';
 
 /*
  * The ports of the kill switch's use cases: what they need from the world, declared here, by the
- * core. The DynamoDB stores (shared/stores), the EventBridge and SNS publishers and the SQS work
- * queues (shared/aws) implement them; the model test and the unit tests drive the same use cases
+ * core. The DynamoDB stores (shared/adapters/dynamodb), the EventBridge and SNS publishers and the SQS work
+ * queues (shared/adapters/aws) implement them; the model test and the unit tests drive the same use cases
  * through the same ports.
  */
 
@@ -186,4 +186,9 @@ export interface Alerts {
 /** A queue of our own work (grant restores, notice planning): what is enqueued is done at least once. */
 export interface WorkQueue<T extends object> {
   enqueue(work: T): Promise<string | undefined>;
+}
+
+/** Where input that can never succeed is kept for replay, with the reason, instead of retried. */
+export interface DeadLetterSink {
+  send(body: string, reason: string, source: string): Promise<void>;
 }

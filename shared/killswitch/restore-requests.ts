@@ -3,9 +3,9 @@ import type { Principal } from '../schemas/common.ts';
 import type { GrantWork } from '../schemas/grants.ts';
 import type { RestoreRequest } from '../schemas/ledger.ts';
 import type { ApproveRestoreGrantsCommand, RestoreGrantsCommand } from '../schemas/operator.ts';
-import { NotFoundError, PolicyRefusedError, StateConflictError } from '../errors.ts';
-import { requireOperator, samePerson } from './identity.ts';
-import { uuidFor } from './ids.ts';
+import { NotFoundError, PolicyRefusedError, StateConflictError } from '../domain/errors.ts';
+import { requireOperator, samePerson } from '../domain/identity.ts';
+import { uuidFor } from '../domain/ids.ts';
 import type { ApprovalRecords, Clock, IncidentRecords, WorkQueue } from './ports.ts';
 
 export interface RestoreRequestDeps {

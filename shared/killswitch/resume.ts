@@ -4,10 +4,10 @@ import { DetailType, type KillSwitchReleased } from '../schemas/domain-events.ts
 import type { ResumeRequest } from '../schemas/ledger.ts';
 import type { ApproveResumeCommand, RequestResumeCommand } from '../schemas/operator.ts';
 import type { ProgramState } from '../schemas/program-state.ts';
-import { NotFoundError, PolicyRefusedError, StateConflictError, UnknownProgramError, ValidationError } from '../errors.ts';
-import { requireOperator, samePerson } from './identity.ts';
-import { uuidFor } from './ids.ts';
-import { declaredScopes, isDeclaredScope } from './scopes.ts';
+import { NotFoundError, PolicyRefusedError, StateConflictError, UnknownProgramError, ValidationError } from '../domain/errors.ts';
+import { requireOperator, samePerson } from '../domain/identity.ts';
+import { uuidFor } from '../domain/ids.ts';
+import { declaredScopes, isDeclaredScope } from '../domain/scopes.ts';
 import type { Alerts, ApprovalRecords, AuditRecords, Clock, DomainEvents, IncidentRecords, Programs, ProgramStates } from './ports.ts';
 
 export interface ResumeDeps {

@@ -5,10 +5,10 @@ import type { ProgramConfig } from '../schemas/config.ts';
 import { DetailType, type IncidentEscalated, type KillSwitchEngaged } from '../schemas/domain-events.ts';
 import type { Incident } from '../schemas/ledger.ts';
 import type { ProgramState } from '../schemas/program-state.ts';
-import { KillSwitchError, UnknownProgramError } from '../errors.ts';
-import { decide, type PolicyDecision } from './policy.ts';
-import { incidentIdFor } from './ids.ts';
-import { isDeclaredScope } from './scopes.ts';
+import { KillSwitchError, UnknownProgramError } from '../domain/errors.ts';
+import { decide, type PolicyDecision } from '../domain/policy.ts';
+import { incidentIdFor } from '../domain/ids.ts';
+import { isDeclaredScope } from '../domain/scopes.ts';
 import { PauseProgram, type PauseDeps, type PauseOrder } from './pause.ts';
 import type { AnomalyReports, Clock, FlipResult, Programs, ReportClaim } from './ports.ts';
 

@@ -1,6 +1,6 @@
 import type { AuditEntry, Incident, TimelineEntry } from '../schemas/ledger.ts';
 import type { ProgramState } from '../schemas/program-state.ts';
-import { NotFoundError, UnknownProgramError } from '../errors.ts';
+import { NotFoundError, UnknownProgramError } from '../domain/errors.ts';
 import type { NoticeCountsView } from './notify.ts';
 import type { AuditRecords, IncidentRecords, Programs, ProgramStates } from './ports.ts';
 

@@ -1,5 +1,5 @@
 import type { AffectedEmployee, DataSubject } from '../schemas/notices.ts';
-import type { DataSubjectStore } from '../stores/data-subject-store.ts';
+import type { DataSubjects } from './ports.ts';
 
 /** Reads one dataset's subjects page by page, in employee-id order. */
 class SubjectStream {
@@ -8,7 +8,7 @@ class SubjectStream {
   #exhausted = false;
 
   constructor(
-    private readonly store: DataSubjectStore,
+    private readonly store: DataSubjects,
     private readonly datasetId: string,
     private readonly after: string | undefined,
     private readonly pageSize: number,
@@ -35,7 +35,7 @@ class SubjectStream {
  * so memory holds one page per dataset whatever the audience size. `after` resumes a run.
  */
 export async function* affectedEmployees(
-  store: DataSubjectStore,
+  store: DataSubjects,
   datasetIds: readonly string[],
   options: { after?: string; pageSize?: number } = {},
 ): AsyncGenerator<AffectedEmployee> {

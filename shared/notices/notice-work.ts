@@ -1,11 +1,10 @@
 import { z } from '../schemas/z.ts';
 import { DetailType, KillSwitchEngagedSchema } from '../schemas/domain-events.ts';
 import { PlanWorkSchema, SendBatchSchema, type PlanWork, type SendBatch } from '../schemas/notices.ts';
-import { KillSwitchError, parseOrThrow, PermanentWorkError, ValidationError } from '../errors.ts';
-import type { DeadLetters } from '../aws/dead-letters.ts';
+import { KillSwitchError, parseOrThrow, PermanentWorkError, ValidationError } from '../domain/errors.ts';
 import type { NoticeSender, SendReport } from './sender.ts';
-import type { DomainEvents, IncidentRecords, Programs, WorkQueue } from '../killswitch/ports.ts';
-import type { Budget } from '../runtime/work.ts';
+import type { DeadLetterSink, DomainEvents, IncidentRecords, Programs, WorkQueue } from '../killswitch/ports.ts';
+import type { Budget } from '../domain/work.ts';
 import type { NoticePlanner } from './planner.ts';
 
 const EngagedEnvelopeSchema = z.object({
@@ -101,7 +100,7 @@ export class NoticeBatchRetry extends KillSwitchError {
 export async function performSendBatch(
   batch: SendBatch,
   attempt: number,
-  deps: { sender: NoticeSender; deadLetters: DeadLetters; maxAttempts: number },
+  deps: { sender: NoticeSender; deadLetters: DeadLetterSink; maxAttempts: number },
 ): Promise<SendReport & { lastAttempt: boolean }> {
   const lastAttempt = attempt >= deps.maxAttempts;
   const report = await deps.sender.send(batch, { lastAttempt });

@@ -1,9 +1,8 @@
 import type { PlanWork, SendBatch } from '../schemas/notices.ts';
-import type { DataSubjectStore } from '../stores/data-subject-store.ts';
-import type { NoticeLedger } from '../stores/ledger/notice-ledger.ts';
+import type { DataSubjects, NoticeRecords } from './ports.ts';
 import type { WorkQueue } from '../killswitch/ports.ts';
-import type { Budget } from '../runtime/work.ts';
-import { inParallel } from '../runtime/work.ts';
+import type { Budget } from '../domain/work.ts';
+import { inParallel } from '../domain/work.ts';
 import { affectedEmployees } from './audience.ts';
 
 export const SEND_BATCH_SIZE = 50;
@@ -29,7 +28,7 @@ export type PlanStep =
  */
 export class NoticePlanner {
   constructor(
-    private readonly deps: { subjects: DataSubjectStore; notices: NoticeLedger; sendQueue: WorkQueue<SendBatch>; clock?: () => Date },
+    private readonly deps: { subjects: DataSubjects; notices: NoticeRecords; sendQueue: WorkQueue<SendBatch>; clock?: () => Date },
     private readonly options: { concurrency?: number } = {},
   ) {}
 
@@ -43,7 +42,7 @@ export class NoticePlanner {
     const now = clock().toISOString();
     let planned = work.planned;
     let queued = 0;
-    let chunk: Parameters<NoticeLedger['plan']>[0][] = [];
+    let chunk: Parameters<NoticeRecords['plan']>[0][] = [];
     let last: string | undefined;
     const flush = async () => {
       const toSend: string[] = [];

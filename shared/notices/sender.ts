@@ -1,11 +1,10 @@
 import type { Incident } from '../schemas/ledger.ts';
 import type { NoticeEntry, NoticeSettings, SendBatch } from '../schemas/notices.ts';
-import type { IncidentLedger } from '../stores/ledger/incident-ledger.ts';
-import type { NoticeLedger } from '../stores/ledger/notice-ledger.ts';
-import { NoticePublisher, type OutgoingNotice } from '../aws/notice-publisher.ts';
-import { NotFoundError } from '../errors.ts';
+import type { IncidentRecords } from '../killswitch/ports.ts';
+import type { NoticeChannel, NoticeRecords, OutgoingNotice } from './ports.ts';
+import { NotFoundError } from '../domain/errors.ts';
 import { renderNotice, type NoticeContext } from './render.ts';
-import { inParallel } from '../runtime/work.ts';
+import { inParallel } from '../domain/work.ts';
 
 export interface SendReport {
   sent: string[];
@@ -50,7 +49,7 @@ const errorText = (error: unknown) => (error instanceof Error ? `${error.name}: 
  */
 export class NoticeSender {
   constructor(
-    private readonly deps: { notices: NoticeLedger; incidents: IncidentLedger; publisher: NoticePublisher; settings: NoticeSettings; clock?: () => Date },
+    private readonly deps: { notices: NoticeRecords; incidents: Pick<IncidentRecords, 'get' | 'timeline'>; publisher: NoticeChannel; settings: NoticeSettings; clock?: () => Date },
   ) {}
 
   async send(batch: SendBatch, options: { lastAttempt: boolean }): Promise<SendReport> {
@@ -83,7 +82,8 @@ export class NoticeSender {
     });
 
     const chunks: NoticeEntry[][] = [];
-    for (let i = 0; i < claimed.length; i += NoticePublisher.BATCH) chunks.push(claimed.slice(i, i + NoticePublisher.BATCH));
+    const size = this.deps.publisher.batchSize;
+    for (let i = 0; i < claimed.length; i += size) chunks.push(claimed.slice(i, i + size));
     await Promise.all(
       chunks.map(async (chunk) => {
         const outgoing: OutgoingNotice[] = chunk.map((entry) => ({

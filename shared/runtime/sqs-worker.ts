@@ -1,9 +1,9 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { PermanentWorkError, ValidationError } from '../errors.ts';
-import type { DeadLetters } from '../aws/dead-letters.ts';
-import { budgetUntil, type Budget } from './work.ts';
+import { PermanentWorkError, ValidationError } from '../domain/errors.ts';
+import type { DeadLetters } from '../adapters/aws/dead-letters.ts';
+import { budgetUntil, type Budget } from '../domain/work.ts';
 import { describeError } from './observability.ts';
 
 /** Stop starting new pages this long before the function's timeout. */

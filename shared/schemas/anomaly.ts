@@ -1,6 +1,6 @@
 import { z } from './z.ts';
 import { EventBridgeEnvelopeSchema } from './aws-events.ts';
-import { toFieldIssues, ValidationError } from '../errors.ts';
+import { toFieldIssues, ValidationError } from '../domain/errors.ts';
 import {
   DatasetIdSchema,
   ExternalIdSchema,

@@ -1,11 +1,8 @@
 import { z } from './z.ts';
 
-/** Lower-case slug used for program and dataset ids: stable, URL- and key-safe. */
-export const SlugSchema = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be 1-63 characters of a-z, 0-9 and "-", starting with a letter or digit');
-
-export const ProgramIdSchema = SlugSchema;
+// The ids the flag's item holds are defined by the collector SDK that reads it (packages/collector).
+import { GLOBAL_SCOPE, IncidentIdSchema, ProgramIdSchema, ScopeSchema, SlugSchema, TimestampSchema } from '#collector/state.ts';
+export { GLOBAL_SCOPE, IncidentIdSchema, ProgramIdSchema, ScopeSchema, SlugSchema, TimestampSchema };
 export const DatasetIdSchema = SlugSchema;
 
 /** Opaque identifier from an external system (anomaly ids, finding ids, request ids). */
@@ -15,24 +12,10 @@ export const ExternalIdSchema = z
   .max(256)
   .regex(/^[\w.:/@+=,-]+$/, 'may contain only letters, digits and . : / @ + = , _ -');
 
-export const IncidentIdSchema = z.string().regex(/^inc-\d{8}-[0-9a-f]{12}$/, 'must look like inc-YYYYMMDD-<12 hex>');
-
-/**
- * A program scope: `*` (the whole program) or `<dimension>#<value>`,
- * for example `category#keystrokes` or `region#eu-west-1`.
- */
-export const ScopeSchema = z
-  .string()
-  .regex(/^(\*|[a-z][a-z0-9-]{0,31}#[A-Za-z0-9._-]{1,64})$/, 'must be "*" or "<dimension>#<value>", e.g. "category#keystrokes"');
-
-export const GLOBAL_SCOPE = '*';
-
 export const SeveritySchema = z.enum(['LOW', 'MEDIUM', 'HIGH', 'CRITICAL']);
 export type Severity = z.infer<typeof SeveritySchema>;
 export const SEVERITY_RANK: Readonly<Record<Severity, number>> = { LOW: 1, MEDIUM: 2, HIGH: 3, CRITICAL: 4 };
 export const higherSeverity = (a: Severity, b: Severity): Severity => (SEVERITY_RANK[a] >= SEVERITY_RANK[b] ? a : b);
-
-export const TimestampSchema = z.iso.datetime({ offset: true });
 
 // Control characters (other than tab/newline) never belong in human text that lands in an audit trail.
 // eslint-disable-next-line no-control-regex
@@ -71,7 +54,7 @@ export const PrincipalSchema = z.object({
   verified: z.boolean(),
   /**
    * The person behind a verified operator identity, as the two-person rule compares it: a name
-   * the caller cannot choose (see shared/killswitch/identity.ts), lower-cased. Absent for
+   * the caller cannot choose (see shared/domain/identity.ts), lower-cased. Absent for
    * automation and break-glass.
    */
   person: z.string().min(1).max(256).optional(),

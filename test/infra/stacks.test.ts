@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { TableDefinitions } from '#shared/stores/table-definitions.ts';
+import { TableDefinitions } from '#shared/adapters/dynamodb/table-definitions.ts';
 import { sampleApp } from '../support/cdk.ts';
 
 describe('Stacks: killswitch on AWS', () => {

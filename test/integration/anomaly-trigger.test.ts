@@ -2,7 +2,7 @@ import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AnomalyTrigger, AnomalyInProgressError } from '#shared/killswitch/trigger.ts';
 import { OperatorActions } from '#shared/killswitch/operator.ts';
-import { UnknownProgramError } from '#shared/errors.ts';
+import { UnknownProgramError } from '#shared/domain/errors.ts';
 import { DetailType } from '#shared/schemas/domain-events.ts';
 import { startTestDynamo, type TestDynamo } from '../support/dynamo.ts';
 import { anomaly, operator, program, publishedEvents, services } from '../support/fixtures.ts';

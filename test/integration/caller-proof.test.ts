@@ -2,9 +2,9 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { CallerProofError, CallerProofUnavailableError, CallerProofVerifier, signCallerProof } from '#shared/aws/caller-proof.ts';
-import { serve } from '#infra/local/http.ts';
-import { LocalSts } from '#infra/local/sts.ts';
+import { CallerProofError, CallerProofUnavailableError, CallerProofVerifier, signCallerProof } from '#shared/adapters/aws/caller-proof.ts';
+import { serve } from '#local/http.ts';
+import { LocalSts } from '#local/sts.ts';
 
 /*
  * Caller proofs against the local STS, which checks SigV4 presigned GetCallerIdentity requests the

@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../bin/cli.ts';
-import { writeLocalState } from '../../bin/cli/local.ts';
-import { startLocalStack, type LocalStack } from '#infra/local/stack.ts';
+import { main } from '#cli/main.ts';
+import { writeLocalState } from '#cli/local.ts';
+import { startLocalStack, type LocalStack } from '#local/stack.ts';
 import { ALICE, BOB } from '../support/local.ts';
 
 /** Runs the CLI in-process against the local stack; returns its exit code and output. */
@@ -130,7 +130,7 @@ describe('CLI: killswitch against the local stack', () => {
   });
 
   it('sends an AWS sample finding locally, as the service would, and refuses to fake one against AWS', async () => {
-    const sample = join(import.meta.dirname, '../../infra/local/samples/guardduty-finding.json');
+    const sample = join(import.meta.dirname, '../../local/samples/guardduty-finding.json');
     const sent = await cli(dir, '--local', 'events', 'send', '--file', sample);
     expect(sent).toMatchObject({ code: 0, out: expect.stringMatching(/^event .* put on default \(as aws\.guardduty\)$/) });
     await stack.idle();

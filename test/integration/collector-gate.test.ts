@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { OpenFeature } from '@openfeature/server-sdk';
-import { KillSwitchGate } from '#shared/collector/gate.ts';
-import { COLLECTION_ALLOWED_FLAG, KillSwitchProvider } from '#shared/collector/openfeature.ts';
-import { ProgramStateStore } from '#shared/stores/program-state-store.ts';
-import { startDynalite } from '#infra/local/dynalite.ts';
+import { KillSwitchGate } from '#collector/gate.ts';
+import { COLLECTION_ALLOWED_FLAG, KillSwitchProvider } from '#collector/openfeature.ts';
+import { ProgramStateStore } from '#shared/adapters/dynamodb/program-state-store.ts';
+import { startDynalite } from '#local/dynalite.ts';
 import { startTestDynamo, type TestDynamo } from '../support/dynamo.ts';
 
 const waitFor = async (predicate: () => boolean, timeoutMs = 3000) => {
@@ -48,10 +48,10 @@ describe('KillSwitchGate against dynalite', () => {
   it('fails closed when the endpoint dies, and reopens only after a good read of ACTIVE', async () => {
     const dying = await startDynalite();
     const client = new DynamoDBClient({ endpoint: dying.endpoint, region: 'eu-west-1', maxAttempts: 1 });
-    const { ensureTables, createTableInput } = await import('#infra/local/dynalite.ts');
-    const { TableDefinitions } = await import('#shared/stores/table-definitions.ts');
+    const { ensureTables, createTableInput } = await import('#local/dynalite.ts');
+    const { TableDefinitions } = await import('#shared/adapters/dynamodb/table-definitions.ts');
     await ensureTables(client, [createTableInput('ProgramStateDying', TableDefinitions.programState)]);
-    const { dynamoDocumentClient } = await import('#shared/aws/clients.ts');
+    const { dynamoDocumentClient } = await import('#shared/adapters/aws/clients.ts');
     await new ProgramStateStore(dynamoDocumentClient({ endpoint: dying.endpoint, region: 'eu-west-1' }), 'ProgramStateDying').register('g2', new Date());
     const gate = new KillSwitchGate({ tableName: 'ProgramStateDying', programId: 'g2', refreshIntervalMs: 100, maxStalenessMs: 300, client });
     await gate.start();

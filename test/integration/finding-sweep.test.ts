@@ -8,12 +8,13 @@ import { FindingIntake } from '#shared/findings/intake.ts';
 import { FindingRejections } from '#shared/findings/rejections.ts';
 import { ResourceMap } from '#shared/findings/resource-map.ts';
 import { FindingSweep } from '#shared/findings/sweep.ts';
-import { GuardDutySweepSource, MacieSweepSource, SecurityHubSweepSource, type Pacing } from '#shared/findings/sources.ts';
+import { GuardDutySweepSource, MacieSweepSource, SecurityHubSweepSource } from '#shared/adapters/findings/sweep-sources.ts';
+import type { Pacing } from '#shared/findings/pacing.ts';
 import { parseFindingEvent } from '#shared/findings/normalise.ts';
-import { FindingLog } from '#shared/stores/ledger/index.ts';
+import { FindingLog } from '#shared/adapters/dynamodb/ledger/index.ts';
 import { FindingMapSchema } from '#shared/schemas/findings.ts';
 import { loadDeploymentConfig } from '#infra/config.ts';
-import { sampleFindingEvent } from '#infra/local/samples.ts';
+import { sampleFindingEvent } from '#local/samples.ts';
 import { startTestDynamo, type TestDynamo } from '../support/dynamo.ts';
 import { services } from '../support/fixtures.ts';
 

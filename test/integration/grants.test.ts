@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
-import { DynamoGrantStore, grantKey } from '#shared/stores/grant-store.ts';
-import { LedgerTable, RevocationLedger } from '#shared/stores/ledger/index.ts';
+import { DynamoGrantStore, grantKey } from '#shared/adapters/dynamodb/grant-store.ts';
+import { LedgerTable, RevocationLedger } from '#shared/adapters/dynamodb/ledger/index.ts';
 import { GrantRevoker } from '#shared/grants/revoker.ts';
 import { GrantRestorer } from '#shared/grants/restorer.ts';
-import { budgetUntil, type Budget } from '#shared/runtime/work.ts';
+import { budgetUntil, type Budget } from '#shared/domain/work.ts';
 import { parseGrantWork } from '#shared/grants/grant-work.ts';
-import { ValidationError } from '#shared/errors.ts';
+import { ValidationError } from '#shared/domain/errors.ts';
 import type { RevokeWork } from '#shared/schemas/grants.ts';
 import { startTestDynamo, type TestDynamo } from '../support/dynamo.ts';
 

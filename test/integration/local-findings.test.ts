@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { startLocalStack, type LocalStack } from '#infra/local/stack.ts';
-import { seedPrograms } from '#infra/local/seed.ts';
-import { sampleFindingEvent } from '#infra/local/samples.ts';
-import { dynamoDocumentClient } from '#shared/aws/clients.ts';
-import { ProgramStateStore } from '#shared/stores/program-state-store.ts';
-import { FindingLog, IncidentLedger, LedgerTable } from '#shared/stores/ledger/index.ts';
+import { startLocalStack, type LocalStack } from '#local/stack.ts';
+import { seedPrograms } from '#local/seed.ts';
+import { sampleFindingEvent } from '#local/samples.ts';
+import { dynamoDocumentClient } from '#shared/adapters/aws/clients.ts';
+import { ProgramStateStore } from '#shared/adapters/dynamodb/program-state-store.ts';
+import { FindingLog, IncidentLedger, LedgerTable } from '#shared/adapters/dynamodb/ledger/index.ts';
 import { anomalyIdOf } from '#shared/findings/normalise.ts';
 import type { FindingSource } from '#shared/schemas/findings.ts';
 import { asSqsEvent, drain } from '../support/local.ts';

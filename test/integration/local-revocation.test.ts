@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { startLocalStack, type LocalStack } from '#infra/local/stack.ts';
-import { SAMPLE_ACCOUNT_ROLE, seedGrants, seedPrograms } from '#infra/local/seed.ts';
-import { dynamoDocumentClient } from '#shared/aws/clients.ts';
-import { DynamoGrantStore } from '#shared/stores/grant-store.ts';
+import { startLocalStack, type LocalStack } from '#local/stack.ts';
+import { SAMPLE_ACCOUNT_ROLE, seedGrants, seedPrograms } from '#local/seed.ts';
+import { dynamoDocumentClient } from '#shared/adapters/aws/clients.ts';
+import { DynamoGrantStore } from '#shared/adapters/dynamodb/grant-store.ts';
 import { ALICE, BOB, drain, operatorCall } from '../support/local.ts';
 
 describe('Local stack: revocation on Kill Switch Engaged, two-person restore', () => {

@@ -2,14 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { startLocalStack, type LocalStack } from '#infra/local/stack.ts';
-import { seedPrograms } from '#infra/local/seed.ts';
-import { dynamoDocumentClient } from '#shared/aws/clients.ts';
-import { ProgramStateStore } from '#shared/stores/program-state-store.ts';
-import { TableDefinitions, type TableName } from '#shared/stores/table-definitions.ts';
+import { startLocalStack, type LocalStack } from '#local/stack.ts';
+import { seedPrograms } from '#local/seed.ts';
+import { dynamoDocumentClient } from '#shared/adapters/aws/clients.ts';
+import { ProgramStateStore } from '#shared/adapters/dynamodb/program-state-store.ts';
+import { TableDefinitions, type TableName } from '#shared/adapters/dynamodb/table-definitions.ts';
 import { ALICE, BOB, drain, operatorCall } from '../support/local.ts';
-import { localOperatorHeaders } from '#infra/local/sts.ts';
-import { CALLER_PROOF_HEADER } from '#shared/aws/caller-proof.ts';
+import { localOperatorHeaders } from '#local/sts.ts';
+import { CALLER_PROOF_HEADER } from '#shared/adapters/aws/caller-proof.ts';
 
 describe('Local stack: the synthesized system, wired in-process', () => {
   let stack: LocalStack;

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OperatorActions } from '#shared/killswitch/operator.ts';
-import { BREAK_GLASS } from '#shared/killswitch/identity.ts';
-import { NotFoundError, PolicyRefusedError, StateConflictError, UnknownProgramError, ValidationError } from '#shared/errors.ts';
+import { BREAK_GLASS } from '#shared/domain/identity.ts';
+import { NotFoundError, PolicyRefusedError, StateConflictError, UnknownProgramError, ValidationError } from '#shared/domain/errors.ts';
 import { DetailType } from '#shared/schemas/domain-events.ts';
 import { AnomalyTrigger } from '#shared/killswitch/trigger.ts';
-import { LedgerKeys } from '#shared/stores/ledger/keys.ts';
+import { LedgerKeys } from '#shared/adapters/dynamodb/ledger/keys.ts';
 import { startTestDynamo, type TestDynamo } from '../support/dynamo.ts';
 import { anomaly, operator, program, publishedEvents, services } from '../support/fixtures.ts';
 

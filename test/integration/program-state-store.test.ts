@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ProgramStateStore } from '#shared/stores/program-state-store.ts';
+import { ProgramStateStore } from '#shared/adapters/dynamodb/program-state-store.ts';
 import type { FlipInput, ResumeInput } from '#shared/killswitch/ports.ts';
-import { StateConflictError } from '#shared/errors.ts';
+import { StateConflictError } from '#shared/domain/errors.ts';
 import { startTestDynamo, type TestDynamo } from '../support/dynamo.ts';
 
 const at = new Date('2026-11-27T10:00:00Z');

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { uuidFor } from '#shared/killswitch/ids.ts';
+import { uuidFor } from '#shared/domain/ids.ts';
 import { checkInvariants, expectThat, type Enforced } from './invariants.ts';
 import { arnOf, count, PERSONS, reportAnomaly, SEVERITIES, type Model, type Person, type Severity } from './model.ts';
 import type { Envelope, SystemUnderTest } from './system.ts';

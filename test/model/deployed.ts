@@ -1,5 +1,5 @@
-import { synthesizeTemplates } from '#infra/local/synth.ts';
-import { describeSystem, refKey, type LocalSystem } from '#infra/local/system.ts';
+import { synthesizeTemplates } from '#local/synth.ts';
+import { describeSystem, refKey, type LocalSystem } from '#local/system.ts';
 import type { DeploymentConfig } from '#infra/config.ts';
 import type { DeliverySemantics } from './sim.ts';
 

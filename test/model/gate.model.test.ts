@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import { KillSwitchGate } from '#shared/collector/gate.ts';
+import { KillSwitchGate } from '#collector/gate.ts';
 
 /*
  * The collector's half of the kill switch, hunted the same way: a model of what `allowed()` may

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { sampleFindingEvent } from '#infra/local/samples.ts';
+import { sampleFindingEvent } from '#local/samples.ts';
 
 /*
  * fast-check arbitraries for every event and command killswitch accepts, written beside the

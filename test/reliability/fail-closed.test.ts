@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { DeleteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { KillSwitchGate } from '#shared/collector/gate.ts';
-import { ProgramStateStore } from '#shared/stores/program-state-store.ts';
+import { KillSwitchGate } from '#collector/gate.ts';
+import { ProgramStateStore } from '#shared/adapters/dynamodb/program-state-store.ts';
 import { startTestDynamo, type TestDynamo } from '../support/dynamo.ts';
 
 type Mode = 'pass' | 'refuse' | 'hang' | 'garbage' | 'wrong-shape' | 'server-error';

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalStack, type LocalStack } from '#infra/local/stack.ts';
-import { seedDataSubjects, seedGrants, seedPrograms } from '#infra/local/seed.ts';
-import { dynamoDocumentClient } from '#shared/aws/clients.ts';
-import { ProgramStateStore } from '#shared/stores/program-state-store.ts';
-import { DynamoGrantStore } from '#shared/stores/grant-store.ts';
-import { AuditTrail, LedgerTable, NoticeLedger, RevocationLedger } from '#shared/stores/ledger/index.ts';
+import { startLocalStack, type LocalStack } from '#local/stack.ts';
+import { seedDataSubjects, seedGrants, seedPrograms } from '#local/seed.ts';
+import { dynamoDocumentClient } from '#shared/adapters/aws/clients.ts';
+import { ProgramStateStore } from '#shared/adapters/dynamodb/program-state-store.ts';
+import { DynamoGrantStore } from '#shared/adapters/dynamodb/grant-store.ts';
+import { AuditTrail, LedgerTable, NoticeLedger, RevocationLedger } from '#shared/adapters/dynamodb/ledger/index.ts';
 import type { Grant } from '#shared/schemas/grants.ts';
 import { ALICE, drain, drainGateway, operatorCall, putAnomaly } from '../support/local.ts';
 import { FaultInjector, type OperationStats } from './fault-injection.ts';

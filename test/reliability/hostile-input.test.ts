@@ -6,7 +6,7 @@ import { ProgramConfigSchema } from '#shared/schemas/config.ts';
 import { OperatorCommandSchema } from '#shared/schemas/operator.ts';
 import { FunctionUrlEventSchema } from '#shared/schemas/aws-events.ts';
 import { ProgramStateSchema } from '#shared/schemas/program-state.ts';
-import { parseOrThrow, ValidationError } from '#shared/errors.ts';
+import { parseOrThrow, ValidationError } from '#shared/domain/errors.ts';
 import { parseFindingEvent } from '#shared/findings/normalise.ts';
 import { parseGrantWork } from '#shared/grants/grant-work.ts';
 import { parsePlanWork, parseSendBatch } from '#shared/notices/notice-work.ts';

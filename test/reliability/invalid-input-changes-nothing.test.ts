@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { startLocalStack, type LocalStack } from '#infra/local/stack.ts';
-import { seedGrants, seedPrograms, seedDataSubjects } from '#infra/local/seed.ts';
+import { startLocalStack, type LocalStack } from '#local/stack.ts';
+import { seedGrants, seedPrograms, seedDataSubjects } from '#local/seed.ts';
 import { parseAnomalyEvent } from '#shared/killswitch/anomaly-event.ts';
-import { ProgramRegistry } from '#shared/config/env.ts';
+import { ProgramRegistry } from '#shared/runtime/env.ts';
 import { OperatorCommandSchema } from '#shared/schemas/operator.ts';
 import { parseFindingEvent } from '#shared/findings/normalise.ts';
 import { ALICE, asSqsEvent, drainAll, operatorCall } from '../support/local.ts';

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { startLocalStack, type LocalStack } from '#infra/local/stack.ts';
-import { seedDataSubjects, seedGrants, seedPrograms } from '#infra/local/seed.ts';
-import { sampleFindingEvent } from '#infra/local/samples.ts';
+import { startLocalStack, type LocalStack } from '#local/stack.ts';
+import { seedDataSubjects, seedGrants, seedPrograms } from '#local/seed.ts';
+import { sampleFindingEvent } from '#local/samples.ts';
 import { KILLSWITCH_SOURCE } from '#shared/schemas/domain-events.ts';
 import { ALICE, drainGateway, operatorCall, putAnomaly } from '../support/local.ts';
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OperatorActions } from '#shared/killswitch/operator.ts';
-import { PolicyRefusedError } from '#shared/errors.ts';
+import { PolicyRefusedError } from '#shared/domain/errors.ts';
 import type { Principal } from '#shared/schemas/common.ts';
 import { startTestDynamo, type TestDynamo } from '../support/dynamo.ts';
 import { operator as operatorNamed, program, services } from '../support/fixtures.ts';

@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { dynamoDocumentClient } from '#shared/aws/clients.ts';
-import { TableDefinitions, type TableName } from '#shared/stores/table-definitions.ts';
-import { createTableInput, ensureTables, startDynalite, type EmbeddedDynamo } from '#infra/local/dynalite.ts';
+import { dynamoDocumentClient } from '#shared/adapters/aws/clients.ts';
+import { TableDefinitions, type TableName } from '#shared/adapters/dynamodb/table-definitions.ts';
+import { createTableInput, ensureTables, startDynalite, type EmbeddedDynamo } from '#local/dynalite.ts';
 
 export interface TestDynamo {
   dynamo: EmbeddedDynamo;

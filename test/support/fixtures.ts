@@ -4,13 +4,13 @@ import { mockClient } from 'aws-sdk-client-mock';
 import type { AnomalyDetail, AnomalyDetailInput } from '#shared/schemas/anomaly.ts';
 import { AnomalyDetailSchema } from '#shared/schemas/anomaly.ts';
 import { ProgramConfigSchema, type ProgramConfig, type ProgramConfigInput } from '#shared/schemas/config.ts';
-import { ProgramRegistry } from '#shared/config/env.ts';
-import { DomainEventPublisher } from '#shared/aws/domain-event-publisher.ts';
-import { OperatorAlerts } from '#shared/aws/operator-alerts.ts';
-import { ProgramStateStore } from '#shared/stores/program-state-store.ts';
-import { AnomalyLog, AuditTrail, IncidentLedger, LedgerTable, ApprovalRequests } from '#shared/stores/ledger/index.ts';
+import { ProgramRegistry } from '#shared/runtime/env.ts';
+import { DomainEventPublisher } from '#shared/adapters/aws/domain-event-publisher.ts';
+import { OperatorAlerts } from '#shared/adapters/aws/operator-alerts.ts';
+import { ProgramStateStore } from '#shared/adapters/dynamodb/program-state-store.ts';
+import { AnomalyLog, AuditTrail, IncidentLedger, LedgerTable, ApprovalRequests } from '#shared/adapters/dynamodb/ledger/index.ts';
 import type { Principal } from '#shared/schemas/common.ts';
-import { operatorPrincipal } from '#shared/killswitch/identity.ts';
+import { operatorPrincipal } from '#shared/domain/identity.ts';
 import type { TestDynamo } from './dynamo.ts';
 
 /** The operators role of the sample deployment, and the verified principal of one of its sessions (the person is the session name). */

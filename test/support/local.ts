@@ -1,8 +1,8 @@
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { LOCAL_PRINCIPAL_HEADER } from '#infra/local/lambda-endpoint.ts';
-import { NOTICE_GATEWAY_QUEUE, type LocalStack } from '#infra/local/stack.ts';
-import { localOperatorHeaders } from '#infra/local/sts.ts';
+import { LOCAL_PRINCIPAL_HEADER } from '#local/lambda-endpoint.ts';
+import { NOTICE_GATEWAY_QUEUE, type LocalStack } from '#local/stack.ts';
+import { localOperatorHeaders } from '#local/sts.ts';
 
 export const ALICE = 'arn:aws:sts::111111111111:assumed-role/KillswitchOperators/alice';
 export const BOB = 'arn:aws:sts::111111111111:assumed-role/KillswitchOperators/bob';

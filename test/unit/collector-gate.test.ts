@@ -2,8 +2,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import { KillSwitchGate } from '#shared/collector/gate.ts';
-import { ValidationError } from '#shared/errors.ts';
+import { KillSwitchGate } from '#collector/gate.ts';
+import { GateOptionsError } from '#collector/errors.ts';
 
 const item = (scope: string, status: 'ACTIVE' | 'PAUSED', version = 1) =>
   marshall({
@@ -146,7 +146,7 @@ describe('Class: KillSwitchGate', () => {
 
   describe('Options', () => {
     it('rejects bad options naming the field', () => {
-      expect(() => new KillSwitchGate({ tableName: 't', programId: 'Bad Id', client })).toThrow(ValidationError);
+      expect(() => new KillSwitchGate({ tableName: 't', programId: 'Bad Id', client })).toThrow(GateOptionsError);
       expect(() => new KillSwitchGate({ tableName: 't', programId: 'mci', scopes: ['nope'], client })).toThrow(/scopes\.0/);
     });
   });

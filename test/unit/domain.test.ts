@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { decide } from '#shared/killswitch/policy.ts';
-import { incidentIdFor, uuidFor } from '#shared/killswitch/ids.ts';
-import { parseOrThrow, ValidationError } from '#shared/errors.ts';
+import { decide } from '#shared/domain/policy.ts';
+import { incidentIdFor, uuidFor } from '#shared/domain/ids.ts';
+import { parseOrThrow, ValidationError } from '#shared/domain/errors.ts';
 import { AnomalyEventSchema } from '#shared/schemas/anomaly.ts';
 import { OperatorCommandSchema } from '#shared/schemas/operator.ts';
 import { IncidentIdSchema } from '#shared/schemas/common.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EventPatternError, matchesEventPattern } from '#infra/local/event-pattern.ts';
+import { EventPatternError, matchesEventPattern } from '#local/event-pattern.ts';
 
 // The EC2 state-change event that the EventBridge documentation uses throughout.
 const ec2 = {

@@ -6,8 +6,8 @@ import { ResourceMap } from '#shared/findings/resource-map.ts';
 import { FindingIntake } from '#shared/findings/intake.ts';
 import { FindingMapSchema, type FindingSource } from '#shared/schemas/findings.ts';
 import type { AnomalyDetail } from '#shared/schemas/anomaly.ts';
-import { matchesEventPattern } from '#infra/local/event-pattern.ts';
-import { sampleFindingEvent } from '#infra/local/samples.ts';
+import { matchesEventPattern } from '#local/event-pattern.ts';
+import { sampleFindingEvent } from '#local/samples.ts';
 import { loadDeploymentConfig, parseDeploymentConfig } from '#infra/config.ts';
 import { sampleApp } from '../support/cdk.ts';
 

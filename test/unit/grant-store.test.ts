@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { DynamoGrantStore } from '#shared/stores/grant-store.ts';
+import { DynamoGrantStore } from '#shared/adapters/dynamodb/grant-store.ts';
 import { GrantSchema } from '#shared/schemas/grants.ts';
 
 const grant = GrantSchema.parse({

@@ -2,11 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
 import { PublishBatchCommand, SNSClient } from '@aws-sdk/client-sns';
 import { renderNotice, type NoticeContext } from '#shared/notices/render.ts';
-import { NoticePublisher } from '#shared/aws/notice-publisher.ts';
+import { NoticePublisher } from '#shared/adapters/aws/notice-publisher.ts';
 import { affectedEmployees } from '#shared/notices/audience.ts';
 import { performSendBatch } from '#shared/notices/notice-work.ts';
 import type { DataSubject } from '#shared/schemas/notices.ts';
-import type { DataSubjectStore } from '#shared/stores/data-subject-store.ts';
+import type { DataSubjectStore } from '#shared/adapters/dynamodb/data-subject-store.ts';
 
 const context: NoticeContext = {
   incident: {

@@ -3,8 +3,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { DomainEventPublisher, EventPublishError } from '#shared/aws/domain-event-publisher.ts';
-import { OperatorAlerts } from '#shared/aws/operator-alerts.ts';
+import { DomainEventPublisher, EventPublishError } from '#shared/adapters/aws/domain-event-publisher.ts';
+import { OperatorAlerts } from '#shared/adapters/aws/operator-alerts.ts';
 
 describe('Class: DomainEventPublisher', () => {
   it('puts the event on the bus with source killswitch', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { escapeForSqs, replaceForSqs } from '#shared/aws/safe-text.ts';
+import { escapeForSqs, replaceForSqs } from '#shared/adapters/aws/safe-text.ts';
 
 /** What SQS accepts in a body (fauxqs's stricter reading: no surrogate pairs either). */
 // eslint-disable-next-line no-control-regex -- the ranges SQS documents start with tab, LF and CR

@@ -1,0 +1,270 @@
+/**
+ * `npm run demo`: a whole incident on the embedded stack, with nothing to set up.
+ *
+ * A detector puts a CRITICAL `Anomaly Detected` event on the bus (or, with `--source macie |
+ * guardduty | securityhub`, that AWS service puts its sample HIGH finding on the default bus); the
+ * trigger pauses the program; every simulated collector stops by itself. The timeline shows each step with
+ * its time since the event; `--json` ends with one JSON line of the figures.
+ */
+import { parseArgs } from 'node:util';
+import { performance } from 'node:perf_hooks';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { ANOMALY_DETAIL_TYPE, type AnomalyDetailInput } from '#shared/schemas/anomaly.ts';
+import { ProgramStateStore } from '#shared/adapters/dynamodb/program-state-store.ts';
+import { IncidentLedger, LedgerTable } from '#shared/adapters/dynamodb/ledger/index.ts';
+import { dynamoDocumentClient } from '#shared/adapters/aws/clients.ts';
+import { NOTICE_GATEWAY_QUEUE, startLocalStack, type LocalStack } from './stack.ts';
+import { localOperatorHeaders } from './sts.ts';
+import { ReceiveMessageCommand, DeleteMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { NoticeLedger } from '#shared/adapters/dynamodb/ledger/index.ts';
+import { seedDataSubjects, seedGrants, seedPrograms } from './seed.ts';
+import { fleetNow, percentile, startCollectorFleet } from './collector-fleet.ts';
+import { sampleFindingEvent } from './samples.ts';
+import { FINDING_SOURCES, FindingEventTypes } from '#shared/schemas/findings.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    json: { type: 'boolean', default: false },
+    collectors: { type: 'string', default: '200' },
+    employees: { type: 'string', default: '2000' },
+    'refresh-ms': { type: 'string', default: '250' },
+    verbose: { type: 'boolean', default: false },
+    source: { type: 'string', default: 'anomaly' },
+  },
+});
+const SOURCES = ['anomaly', ...FINDING_SOURCES] as const;
+if (!(SOURCES as readonly string[]).includes(args.source!)) {
+  console.error(`--source must be one of ${SOURCES.join(', ')}, got "${args.source}"`);
+  process.exit(2);
+}
+const source = args.source as (typeof SOURCES)[number];
+const collectorCount = positiveInt(args.collectors, '--collectors');
+const employeeCount = positiveInt(args.employees, '--employees');
+const refreshIntervalMs = positiveInt(args['refresh-ms'], '--refresh-ms');
+process.env.POWERTOOLS_LOG_LEVEL ??= args.verbose ? 'INFO' : 'SILENT';
+process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+
+const DEMO_OPERATOR = 'arn:aws:sts::111111111111:assumed-role/KillswitchOperators/alice';
+const say = (line: string) => {
+  if (!args.json) console.log(line);
+};
+const ms = (n: number) => `${n.toFixed(0).padStart(6)} ms`;
+
+const stack = await startLocalStack();
+try {
+  await seedPrograms(stack);
+  const grantCount = await seedGrants(stack, 20);
+  await seedDataSubjects(stack, employeeCount);
+  const programId = stack.config.programs[0]!.programId;
+  say(`killswitch demo — program "${programId}", local stack (dynalite, fauxqs, local EventBridge, ${stack.functions.names().length} functions)`);
+  say(`${employeeCount} employees whose data is in the datasets; notices go to the local messaging gateway queue`);
+  say(`${grantCount} grants on ${stack.config.programs[0]!.datasetIds.length} datasets (owners, training pipeline, analytics, all-staff, analysts)`);
+
+  const fleet = await startCollectorFleet({
+    count: collectorCount,
+    endpoint: stack.endpoints.dynamodb,
+    region: stack.config.region,
+    tableName: stack.tables.programState,
+    programId,
+    refreshIntervalMs,
+  });
+  // Many collectors start at once; give their refresh loops a few intervals to settle.
+  const settleBy = performance.now() + refreshIntervalMs * 20;
+  let status = await fleet.status();
+  while (status.allowed < collectorCount && performance.now() < settleBy) {
+    await new Promise((r) => setTimeout(r, 50));
+    status = await fleet.status();
+  }
+  const collecting = status.allowed;
+  await fleet.latencies(); // reset: only the incident's reads count below
+  say(`${collecting}/${collectorCount} collectors collecting (KillSwitchGate, refresh ${refreshIntervalMs} ms)`);
+  if (collecting !== collectorCount) {
+    throw new Error(`only ${collecting}/${collectorCount} collectors saw an ACTIVE program before the incident (${status.errors.join('; ')})`);
+  }
+
+  const anomaly: AnomalyDetailInput = {
+    anomalyId: `demo-${Date.now()}`,
+    programId,
+    detector: 'access-monitor',
+    severity: 'CRITICAL',
+    kind: 'access-exposure',
+    datasetIds: ['transcripts', 'keystrokes'],
+    exposure: {
+      audience: 'all-staff group (about 12,000 people)',
+      principals: ['group:all-staff'],
+      window: { start: new Date(Date.now() - 3 * 3600_000).toISOString(), end: new Date().toISOString() },
+    },
+    observedAt: new Date().toISOString(),
+    summary: 'Transcript and keystroke datasets were readable by the all-staff group after an ACL change.',
+  };
+  const eventBridge = new EventBridgeClient({});
+  const t0 = performance.now();
+  const t0Fleet = fleetNow();
+  const t0Wall = Date.now();
+  let opening: string;
+  let triggerFunction = 'anomaly-trigger';
+  if (source === 'anomaly') {
+    const put = await eventBridge.send(
+      new PutEventsCommand({
+        Entries: [{ EventBusName: stack.busName, Source: stack.config.detectorSources[0], DetailType: ANOMALY_DETAIL_TYPE, Detail: JSON.stringify(anomaly) }],
+      }),
+    );
+    if (put.FailedEntryCount) throw new Error(`the bus rejected the anomaly: ${JSON.stringify(put.Entries)}`);
+    opening = `CRITICAL anomaly ${anomaly.anomalyId} put on the bus (${ANOMALY_DETAIL_TYPE})`;
+  } else {
+    // What the AWS service does on its own: its finding event lands on the account's default bus.
+    const event = sampleFindingEvent(source, { at: new Date(), suffix: String(Date.now()) });
+    stack.bus.emitServiceEvent(event);
+    triggerFunction = 'finding-trigger';
+    opening = `${FindingEventTypes[source].detailType} on the default bus (${event.source}): ${describeFinding(event.detail)}`;
+  }
+  say('');
+
+  const deadline = t0 + refreshIntervalMs * 8 + 2000;
+  while (fleet.haltedAt.some((t) => t === undefined) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  await stack.idle();
+
+  const readMs = await fleet.latencies();
+  // Every collector has stopped; the simulated fleet has nothing more to show.
+  await fleet.stop();
+  // The program waits for an operator before notices go out: the demo plays that operator.
+  const notifyAt = performance.now();
+  const notifyBody = JSON.stringify({ action: 'notify', incidentId: engagedIncidentId(stack) });
+  const notify = await fetch(stack.endpoints.operatorUrl, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...(await localOperatorHeaders({ stsEndpoint: stack.endpoints.sts, operatorUrl: stack.endpoints.operatorUrl, as: DEMO_OPERATOR, body: notifyBody, region: stack.config.region })),
+    },
+    body: notifyBody,
+  });
+  if (!notify.ok) throw new Error(`notify was refused: ${notify.status} ${await notify.text()}`);
+  await stack.idle();
+  if (process.env.KILLSWITCH_DEMO_DEBUG) console.error(`collector reads during the incident: n=${readMs.length} p50=${percentile(readMs, 50).toFixed(1)} p99=${percentile(readMs, 99).toFixed(1)} max=${Math.max(...readMs).toFixed(1)}`);
+  const doc = dynamoDocumentClient();
+  const state = (await new ProgramStateStore(doc, stack.tables.programState).get(programId, '*'))?.state;
+  const incidentId = state?.incidentId ?? '';
+  const incident = await new IncidentLedger(new LedgerTable(doc, stack.tables.ledger)).get(incidentId);
+  const trigger = stack.functions.log.find((l) => l.function === triggerFunction);
+  const engaged = stack.bus.journal.find((j) => j.event['detail-type'] === 'Kill Switch Engaged');
+  const grantsRevoked = stack.bus.journal.find((j) => j.event['detail-type'] === 'Grants Revoked');
+  const planned = stack.bus.journal.find((j) => j.event['detail-type'] === 'Exposure Notices Planned');
+  const sends = stack.functions.log.filter((l) => l.function === 'send-notices' && l.ok);
+  const delivery = await drainGateway(stack);
+  const noticeCounts = await new NoticeLedger(new LedgerTable(doc, stack.tables.ledger)).counts(incidentId);
+  const revokedDetail = grantsRevoked?.event.detail as { revoked: number; alsoHeld: number; owners: number; datasetIds: string[] } | undefined;
+  // haltMs counts from the moment the event is handed to the trigger handler.
+  const handedAt = trigger ? t0Fleet + (trigger.startedAt - t0) : t0Fleet;
+  const halts = fleet.haltedAt.filter((t): t is number => t !== undefined).map((t) => t - handedAt);
+
+  const sinceEvent = fleet.haltedAt.filter((t): t is number => t !== undefined).map((t) => t - t0Fleet);
+  const timeline: [number, string][] = [[0, opening]];
+  const rule = stack.bus.journal.find((j) => j.at >= t0)?.rules.join(', ') ?? '?';
+  if (trigger) timeline.push([trigger.startedAt - t0, `${triggerFunction} invoked from its intake queue (rule ${rule}, pattern from the synthesized template)`]);
+  if (state) timeline.push([Date.parse(state.changedAt) - t0Wall, `flag flipped: ${programId}/* ${state.status} at version ${state.version} (one conditional write)`]);
+  if (sinceEvent.length) {
+    timeline.push([Math.min(...sinceEvent), 'first collector halted']);
+    timeline.push([Math.max(...sinceEvent), `all ${sinceEvent.length}/${collectorCount} collectors halted`]);
+  }
+  if (engaged) timeline.push([engaged.at - t0, `Kill Switch Engaged on the bus (incident ${incidentId})`]);
+  if (grantsRevoked && revokedDetail) {
+    timeline.push([grantsRevoked.at - t0, `grants revoked: ${revokedDetail.revoked} on ${revokedDetail.datasetIds.join(', ')} (${revokedDetail.owners} owner grants kept; restore snapshot in the ledger)`]);
+  }
+  timeline.push([notifyAt - t0, `operator ${DEMO_OPERATOR.split('/').pop()} runs "notify" for the incident`]);
+  if (planned) timeline.push([planned.at - t0, `notices planned: ${noticeCounts.planned} employees, one ledger entry each (PENDING)`]);
+  if (sends.length) timeline.push([Math.max(...sends.map((l) => l.endedAt)) - t0, `notices sent: ${noticeCounts.sent} via SNS PublishBatch, each marked SENT with its message id`]);
+  if (delivery.count) timeline.push([delivery.lastAt - t0, `notices delivered: ${delivery.count} on the gateway queue (${delivery.duplicates} duplicates)`]);
+  if (trigger) timeline.push([trigger.endedAt - t0, `incident ${incidentId} recorded: ${incident?.action ?? '?'}, datasets ${incident?.datasetIds.join(', ') ?? '?'}; operators alerted`]);
+  for (const [at, text] of timeline.sort((a, b) => a[0] - b[0])) say(`${ms(at)}  ${text}`);
+  say(`\nCollectors halted ${percentile(halts, 50).toFixed(0)} ms (p50) and ${Math.max(...halts).toFixed(0)} ms (max) after the event reached the trigger.`);
+  say(`Incident record: the operator "incident" action for ${incidentId} (Function URL or CLI).`);
+
+  const summary = {
+    source,
+    programId,
+    incidentId,
+    totalMs: Math.round(Math.max(delivery.lastAt, ...timeline.map(([at]) => t0 + at)) - t0),
+    stateVersion: state?.version ?? null,
+    collectors: { total: collectorCount, halted: halts.length },
+    haltMs: { p50: round(percentile(halts, 50)), max: round(Math.max(...halts)) },
+    refreshIntervalMs,
+    grants: {
+      revoked: revokedDetail?.revoked ?? 0,
+      owners: revokedDetail?.owners ?? 0,
+      restorable: (revokedDetail?.revoked ?? 0) + (revokedDetail?.alsoHeld ?? 0),
+    },
+    notices: {
+      affected: noticeCounts.planned,
+      sent: noticeCounts.sent,
+      delivered: delivery.count,
+      duplicates: delivery.duplicates,
+      failed: noticeCounts.failed,
+    },
+  };
+  if (args.json) console.log(JSON.stringify(summary));
+  else console.log(`\n${JSON.stringify(summary)}`);
+  process.exitCode = halts.length === collectorCount ? 0 : 1;
+} finally {
+  await stack.stop();
+}
+
+/** One line about a sample finding: its type, severity and resource (never its content). */
+function describeFinding(detail: unknown): string {
+  const d = detail as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  if (d.findings) {
+    const f = d.findings[0];
+    return `${f.Severity?.Label} ${f.GeneratorId ?? f.Types?.[0]} on ${f.Resources?.[0]?.Id}`;
+  }
+  if (d.resourcesAffected) return `${String(d.severity?.description).toUpperCase()} ${d.type} on s3://${d.resourcesAffected.s3Bucket?.name}`;
+  return `severity ${d.severity} ${d.type} on s3://${d.resource?.s3BucketDetails?.[0]?.name}`;
+}
+
+function engagedIncidentId(local: LocalStack): string {
+  const engaged = local.bus.journal.find((j) => j.event['detail-type'] === 'Kill Switch Engaged');
+  if (!engaged) throw new Error('the kill switch did not engage');
+  return (engaged.event.detail as { incidentId: string }).incidentId;
+}
+
+/** Receive everything the gateway queue holds; count notices and repeats per (incident, employee). */
+async function drainGateway(local: LocalStack): Promise<{ count: number; duplicates: number; lastAt: number }> {
+  const sqs = new SQSClient({});
+  const seen = new Set<string>();
+  let count = 0;
+  let duplicates = 0;
+  let lastAt = 0;
+  for (let empty = 0; empty < 3; ) {
+    const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: local.queues[NOTICE_GATEWAY_QUEUE], MaxNumberOfMessages: 10, MessageAttributeNames: ['All'] }));
+    const messages = out.Messages ?? [];
+    if (!messages.length) {
+      empty++;
+      await new Promise((r) => setTimeout(r, 20));
+      continue;
+    }
+    empty = 0;
+    lastAt = performance.now();
+    for (const m of messages) {
+      const body = JSON.parse(m.Body ?? '{}') as { incidentId?: string; employeeId?: string };
+      const key = `${body.incidentId}/${body.employeeId}`;
+      count++;
+      if (seen.has(key)) duplicates++;
+      seen.add(key);
+    }
+    await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: local.queues[NOTICE_GATEWAY_QUEUE], Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
+  }
+  sqs.destroy();
+  return { count, duplicates, lastAt };
+}
+
+function positiveInt(value: string | undefined, flag: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) {
+    console.error(`${flag} must be a positive whole number, got "${value}"`);
+    process.exit(2);
+  }
+  return n;
+}
+
+function round(n: number): number {
+  return Math.round(n * 10) / 10;
+}

@@ -1,0 +1,327 @@
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { mkdirSync } from 'node:fs';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { interceptLocalhostDns, startFauxqs, type FauxqsServer } from 'fauxqs';
+import { loadDeploymentConfig, type DeploymentConfig } from '#infra/config.ts';
+import { PROJECT_ROOT } from '#infra/constructs/killswitch-function.ts';
+import { TABLE_CONSTRUCT_IDS } from '#infra/stacks/stateful-stack.ts';
+import type { TableName } from '#shared/adapters/dynamodb/table-definitions.ts';
+import { ensureTables, startDynalite, type EmbeddedDynamo } from './dynalite.ts';
+import { LocalEventBus } from './event-bus.ts';
+import { LocalFunctions, type LambdaHandler } from './functions.ts';
+import { serve } from './http.ts';
+import { QueuePoller } from './event-sources.ts';
+import { functionUrl, lambdaInvokeApi } from './lambda-endpoint.ts';
+import { LocalSts } from './sts.ts';
+import { synthesizeTemplates } from './synth.ts';
+import { describeSystem, refKey, type LocalSystem, type PhysicalLookup, type ResourceRef } from './system.ts';
+
+export interface LocalStackOptions {
+  /** @default the sample configuration (config/killswitch.sample.json) */
+  config?: DeploymentConfig;
+  /** Keep DynamoDB data on disk here (LevelDB); in memory when omitted. */
+  dataDir?: string;
+  /** Fixed ports; free ports when omitted. */
+  ports?: Partial<Record<'dynamodb' | 'sqs' | 'eventbridge' | 'lambda' | 'url' | 'sts', number>>;
+  /** Delays between Lambda's asynchronous retries. @default [200, 400] */
+  asyncRetryDelaysMs?: number[];
+  /**
+   * Visibility timeout of every local queue, in seconds: how soon a failed message is retried.
+   * AWS uses the template's (minutes); locally time is scaled down like the retry delays. @default 1
+   */
+  visibilityTimeoutS?: number;
+}
+
+export interface LocalStack {
+  config: DeploymentConfig;
+  endpoints: { dynamodb: string; sns: string; sqs: string; eventbridge: string; lambda: string; operatorUrl: string; sts: string };
+  /** The environment any AWS SDK client needs to talk to this stack. */
+  clientEnv: Record<string, string>;
+  tables: Record<TableName, string>;
+  /** Physical ids by logical id without its hash: topic ARNs, queue URLs. */
+  topics: Record<string, string>;
+  queues: Record<string, string>;
+  /** The detectors' bus (`Anomaly Detected` goes here). */
+  busName: string;
+  /** killswitch's own events (in AWS only its functions may publish here; locally the bus policy is not enforced, the consumers' ledger checks are). */
+  domainBusName: string;
+  /** Scheduled rules: listed, not run (invoke their functions through `functions`). */
+  schedules: LocalSchedule[];
+  functions: LocalFunctions;
+  bus: LocalEventBus;
+  fauxqs: FauxqsServer;
+  /** Resolves when the bus, the async invocations and the queue pollers are quiet. */
+  idle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface LocalSchedule {
+  name: string;
+  expression: string;
+  function: string | undefined;
+}
+
+let running = false;
+/** The local stand-in for the messaging gateway's subscription to the notices topic. */
+export const NOTICE_GATEWAY_QUEUE = 'NoticeGateway';
+const LOCAL_KEY_ID = '00000000-0000-0000-0000-000000000000';
+const stripHash = (logicalId: string): string => logicalId.replace(/[0-9A-F]{8}$/, '');
+
+/**
+ * Starts the whole system in this process: the CDK app is synthesized, and every table,
+ * topic, queue, bus rule and function in its templates is created on embedded emulators
+ * (dynalite, fauxqs, the local bus and Lambda endpoints). The functions' environment is
+ * resolved from the templates, so they run with the same configuration as in AWS.
+ *
+ * One local stack per process: handlers read their environment once, at load.
+ */
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  if (running) throw new Error('a local stack is already running in this process');
+  running = true;
+  const config = options.config ?? loadDeploymentConfig();
+  const { account, region } = config;
+  const system = describeSystem(synthesizeTemplates(config));
+
+  // fauxqs names queues http://sqs.<region>.localhost:<port>/…, and the SQS client sends to the
+  // queue URL's host: resolve *.localhost to loopback in this process, as fauxqs recommends.
+  const restoreDns = interceptLocalhostDns();
+  if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
+  // dynalite on its own thread, so that the functions and the emulator do not share one event loop.
+  const dynamo: EmbeddedDynamo = await startDynalite({ path: options.dataDir, port: options.ports?.dynamodb, thread: true });
+  const fauxqs = await startFauxqs({ port: options.ports?.sqs ?? 0, logger: false, defaultRegion: region });
+  const clientEnv: Record<string, string> = {
+    AWS_REGION: region,
+    AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'local',
+    AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'local',
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+    AWS_ENDPOINT_URL_SNS: fauxqs.address,
+    // fauxqs names queues http://sqs.<region>.localhost:<port>/…; using the same host as the
+    // endpoint keeps the SQS client from redirecting (and warning) on every call.
+    AWS_ENDPOINT_URL_SQS: `http://sqs.${region}.localhost:${fauxqs.port}`,
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  };
+  Object.assign(process.env, clientEnv);
+
+  // Tables, topics, queues: physical names are the logical ids without their hash.
+  const physical = new Map<string, { ref: string; attrs: Record<string, string> }>();
+  const set = (r: ResourceRef, ref: string, attrs: Record<string, string> = {}) => physical.set(refKey(r), { ref, attrs });
+  const dynamoClient = new DynamoDBClient({ endpoint: dynamo.endpoint, region });
+  await ensureTables(
+    dynamoClient,
+    system.tables.map((t) => ({ ...t.input, TableName: stripHash(t.ref.logicalId) })),
+  );
+  for (const t of system.tables) {
+    const name = stripHash(t.ref.logicalId);
+    set(t.ref, name, { Arn: `arn:aws:dynamodb:${region}:${account}:table/${name}` });
+  }
+  const topics: Record<string, string> = {};
+  for (const t of system.topics) {
+    const name = stripHash(t.ref.logicalId);
+    const { topicArn } = fauxqs.createTopic(name, { region });
+    topics[name] = topicArn;
+    set(t.ref, topicArn, { TopicArn: topicArn, TopicName: name });
+  }
+  const queues: Record<string, string> = {};
+  // Dead-letter queues first, so redrive policies can name them.
+  const ordered = [...system.queues].sort((a, b) => Number(Boolean(a.redrive)) - Number(Boolean(b.redrive)));
+  for (const q of ordered) {
+    const name = stripHash(q.ref.logicalId);
+    const attributes: Record<string, string> = { VisibilityTimeout: String(Math.min(q.visibilityTimeoutS, options.visibilityTimeoutS ?? 1)) };
+    if (q.redrive) {
+      const dlq = physical.get(refKey(q.redrive.dlq));
+      attributes.RedrivePolicy = JSON.stringify({ deadLetterTargetArn: dlq?.attrs.Arn, maxReceiveCount: q.redrive.maxReceiveCount });
+    }
+    const created = fauxqs.createQueue(name, { region, attributes });
+    queues[name] = created.queueUrl;
+    set(q.ref, created.queueUrl, { Arn: created.queueArn, QueueUrl: created.queueUrl, QueueName: name });
+  }
+  for (const s of system.subscriptions) {
+    fauxqs.subscribe({
+      topic: stripHash(s.topic.logicalId),
+      queue: stripHash(s.queue.logicalId),
+      region,
+      attributes: { RawMessageDelivery: String(s.raw), ...(s.filterPolicy ? { FilterPolicy: JSON.stringify(s.filterPolicy) } : {}) },
+    });
+  }
+  // The company's messaging gateway is not part of killswitch: locally a queue stands in for it,
+  // subscribed to the notices topic with raw delivery, so the demo and tests see what it would get.
+  if (topics.ExposureNotices) {
+    const gateway = fauxqs.createQueue(NOTICE_GATEWAY_QUEUE, { region });
+    queues[NOTICE_GATEWAY_QUEUE] = gateway.queueUrl;
+    fauxqs.subscribe({ topic: 'ExposureNotices', queue: NOTICE_GATEWAY_QUEUE, region, attributes: { RawMessageDelivery: 'true' } });
+  }
+  const busNames = ['default', ...system.buses.map((b) => b.name)];
+  for (const b of system.buses) set(b.ref, b.name, { Arn: `arn:aws:events:${region}:${account}:event-bus/${b.name}`, Name: b.name });
+  for (const f of system.functions) set(f.ref, f.name, { Arn: `arn:aws:lambda:${region}:${account}:function:${f.name}` });
+
+  const lookup: PhysicalLookup = {
+    ref: (r) => physical.get(refKey(r))?.ref ?? (isKey(system, r) ? LOCAL_KEY_ID : undefined),
+    attr: (r, a) => physical.get(refKey(r))?.attrs[a] ?? (isKey(system, r) && a === 'Arn' ? `arn:aws:kms:${region}:${account}:key/${LOCAL_KEY_ID}` : undefined),
+    pseudo: (name) => ({ 'AWS::Region': region, 'AWS::AccountId': account, 'AWS::Partition': 'aws', 'AWS::URLSuffix': 'amazonaws.com' })[name],
+  };
+  const resolve = system.resolver(lookup);
+
+  // Function environment, from the templates. All functions share this process's environment,
+  // so a variable must mean the same thing to every function that has it.
+  const functionEnv: Record<string, string> = {};
+  for (const f of system.functions) {
+    for (const [key, raw] of Object.entries(f.environment)) {
+      if (key === 'NODE_OPTIONS') continue;
+      const value = resolve(raw, f.ref.stack);
+      if (functionEnv[key] !== undefined && functionEnv[key] !== value) {
+        throw new Error(`local runtime: ${key} differs between functions (${functionEnv[key]} vs ${value})`);
+      }
+      functionEnv[key] = value;
+    }
+  }
+
+  const sqs = new SQSClient({ endpoint: clientEnv.AWS_ENDPOINT_URL_SQS, region });
+  const functions = new LocalFunctions(sqs, options.asyncRetryDelaysMs);
+  const bus = new LocalEventBus(account, region, busNames);
+  const busServer = await serve(bus.handler(), options.ports?.eventbridge);
+  const lambdaServer = await serve(lambdaInvokeApi(functions), options.ports?.lambda);
+  // STS, for the operator function's caller proofs (GetCallerIdentity only).
+  const sts = new LocalSts();
+  const stsServer = await serve(sts.handler(), options.ports?.sts);
+  clientEnv.AWS_ENDPOINT_URL_EVENTBRIDGE = busServer.endpoint;
+  clientEnv.AWS_ENDPOINT_URL_LAMBDA = lambdaServer.endpoint;
+  clientEnv.AWS_ENDPOINT_URL_STS = `${stsServer.endpoint}/`;
+  Object.assign(process.env, clientEnv, functionEnv);
+
+  for (const f of system.functions) {
+    const mod = (await import(pathToFileURL(join(PROJECT_ROOT, f.entry)).href)) as { handler: LambdaHandler };
+    const dlqUrl = f.dlq ? physical.get(refKey(f.dlq))?.ref : undefined;
+    functions.register(f, lookup.attr(f.ref, 'Arn')!, mod.handler, dlqUrl);
+  }
+  const schedules: LocalSchedule[] = [];
+  for (const rule of system.rules) {
+    if (rule.schedule !== undefined) {
+      // Scheduled rules do not run by themselves locally (the finding sweep would call the real
+      // Macie, GuardDuty and Security Hub APIs); tests and tools invoke their functions directly.
+      const fn = system.functions.find((f) => rule.targets.some((t) => refKey(t.target) === refKey(f.ref)));
+      schedules.push({ name: stripHash(rule.ref.logicalId), expression: rule.schedule, function: fn?.name });
+      continue;
+    }
+    const busName = resolve(rule.bus, rule.ref.stack).split('/').pop()!;
+    for (const target of rule.targets) {
+      const name = stripHash(rule.ref.logicalId);
+      if (target.kind === 'queue') {
+        const queueUrl = physical.get(refKey(target.target))?.ref;
+        if (!queueUrl) throw new Error(`local runtime: rule ${name} targets an unknown queue`);
+        const dlqUrl = target.dlq ? physical.get(refKey({ stack: rule.ref.stack, logicalId: (target.dlq as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]! }))?.ref : undefined;
+        bus.addRule({ name, bus: busName, pattern: rule.pattern, deliver: (event) => deliverToQueue(sqs, event, queueUrl, dlqUrl, name) });
+      } else {
+        const fn = system.functions.find((f) => refKey(f.ref) === refKey(target.target));
+        if (!fn) throw new Error(`local runtime: rule ${name} targets an unknown function`);
+        bus.addRule({ name, bus: busName, pattern: rule.pattern, deliver: (event) => functions.invokeAsync(fn.name, event) });
+      }
+    }
+  }
+
+  const pollers = system.eventSources.map((source) => {
+    const fn = system.functions.find((f) => refKey(f.ref) === refKey(source.function));
+    const queue = physical.get(refKey(source.queue));
+    if (!fn || !queue) throw new Error('local runtime: an event source mapping names an unknown function or queue');
+    return new QueuePoller(sqs, functions, {
+      functionName: fn.name,
+      queueUrl: queue.ref,
+      queueArn: queue.attrs.Arn!,
+      batchSize: source.batchSize,
+      reportBatchItemFailures: source.reportBatchItemFailures,
+      region,
+    });
+  });
+  for (const poller of pollers) poller.start();
+  const polledQueues = system.eventSources.map((s) => stripHash(s.queue.logicalId));
+
+  const urlFunction = system.functions.find((f) => f.urlAuthType === 'AWS_IAM');
+  const urlServer = urlFunction ? await serve(functionUrl(functions, urlFunction.name, account), options.ports?.url) : undefined;
+
+  const created = new Set(system.tables.map((t) => stripHash(t.ref.logicalId)));
+  const missing = Object.values(TABLE_CONSTRUCT_IDS).filter((name) => !created.has(name));
+  if (missing.length) throw new Error(`local runtime: the templates have no table for ${missing.join(', ')}`);
+  const tables = { ...TABLE_CONSTRUCT_IDS } as Record<TableName, string>;
+
+  return {
+    config,
+    endpoints: {
+      dynamodb: dynamo.endpoint,
+      sns: fauxqs.address,
+      sqs: `http://sqs.${region}.localhost:${fauxqs.port}`,
+      eventbridge: busServer.endpoint,
+      lambda: lambdaServer.endpoint,
+      operatorUrl: urlServer?.endpoint ?? '',
+      sts: `${stsServer.endpoint}/`,
+    },
+    clientEnv,
+    tables,
+    topics,
+    queues,
+    busName: system.buses.find((b) => b.ref.logicalId.startsWith('Bus'))?.name ?? 'default',
+    domainBusName: system.buses.find((b) => b.ref.logicalId.startsWith('DomainBus'))?.name ?? 'default',
+    schedules,
+    functions,
+    bus,
+    fauxqs,
+    idle: async () => {
+      // Quiet twice in a row: nothing in flight, nothing waiting on a polled queue.
+      for (let quiet = 0; quiet < 2; ) {
+        await new Promise((r) => setTimeout(r, 25));
+        await functions.idle();
+        const waiting = polledQueues.some((name) => {
+          const q = fauxqs.inspectQueue(name);
+          return !!q && q.messages.ready.length + q.messages.delayed.length + q.messages.inflight.length > 0;
+        });
+        quiet = waiting || pollers.some((p) => p.busy) ? 0 : quiet + 1;
+      }
+    },
+    stop: async () => {
+      await Promise.all(pollers.map((p) => p.stop()));
+      await functions.idle();
+      await Promise.all([busServer.stop(), lambdaServer.stop(), stsServer.stop(), urlServer?.stop(), fauxqs.stop(), dynamo.stop()]);
+      dynamoClient.destroy();
+      sqs.destroy();
+      restoreDns();
+      running = false;
+    },
+  };
+}
+
+/**
+ * EventBridge → SQS: retried with backoff (EventBridge retries for up to 24 hours; locally
+ * three times), then sent to the rule target's DLQ with the error, as EventBridge does.
+ */
+async function deliverToQueue(sqs: SQSClient, event: { id: string }, queueUrl: string, dlqUrl: string | undefined, rule: string): Promise<void> {
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    if (attempt) await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+    try {
+      await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(event) }));
+      return;
+    } catch (error) {
+      lastError = error;
+    }
+  }
+  if (!dlqUrl) {
+    console.error(`local bus: ${rule} could not deliver ${event.id}: ${String(lastError)}`);
+    return;
+  }
+  await sqs
+    .send(
+      new SendMessageCommand({
+        QueueUrl: dlqUrl,
+        MessageBody: JSON.stringify(event),
+        MessageAttributes: {
+          RULE_ARN: { DataType: 'String', StringValue: rule },
+          ERROR_MESSAGE: { DataType: 'String', StringValue: String((lastError as Error)?.message ?? lastError).slice(0, 1000) },
+        },
+      }),
+    )
+    .catch((error: unknown) => console.error(`local bus: ${rule} could not dead-letter ${event.id}: ${String(error)}`));
+}
+
+function isKey(system: LocalSystem, r: ResourceRef): boolean {
+  return r.logicalId.startsWith('DataKey') && !system.tables.some((t) => refKey(t.ref) === refKey(r));
+}

@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+// Builds the installable packages: `node scripts/build-packages.mjs [collector] [cli]` (both by default).
+//   collector: TypeScript → ESM JavaScript + .d.ts (tsc), nothing bundled: its dependencies stay its own.
+//   cli: one ESM bundle of the CLI and the product code it uses (esbuild); npm packages stay external
+//   (they are the CLI's dependencies), and the local runtime stays out: it comes with a checkout.
+import { spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = fileURLToPath(new globalThis.URL('..', import.meta.url));
+const wanted = process.argv.slice(2).length ? process.argv.slice(2) : ['collector', 'cli'];
+
+const builders = {
+  collector() {
+    rmSync(`${root}packages/collector/dist`, { recursive: true, force: true });
+    const tsc = spawnSync(process.execPath, [`${root}node_modules/typescript/bin/tsc`, '-p', `${root}packages/collector/tsconfig.build.json`], { stdio: 'inherit' });
+    if (tsc.status !== 0) throw new Error('collector: tsc failed');
+  },
+  async cli() {
+    rmSync(`${root}packages/cli/dist`, { recursive: true, force: true });
+    await build({
+      entryPoints: [`${root}packages/cli/src/main.ts`],
+      outdir: `${root}packages/cli/dist`,
+      bundle: true,
+      splitting: true,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      packages: 'external',
+      sourcemap: true,
+      logLevel: 'warning',
+      plugins: [
+        {
+          name: 'local-runtime-stays-out',
+          setup(b) {
+            // Imports of the local runtime and the CDK app stay as written: present in a checkout, absent when installed.
+            b.onResolve({ filter: /\/(local|infra)\// }, (args) => ({ path: args.path, external: true }));
+          },
+        },
+      ],
+    });
+  },
+};
+
+for (const name of wanted) {
+  if (!builders[name]) throw new Error(`unknown package "${name}" (collector, cli)`);
+  await builders[name]();
+  console.log(`built packages/${name}`);
+}

@@ -1,0 +1,100 @@
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { IncidentSchema, TimelineEntrySchema, type Incident, type TimelineEntry } from '../../../schemas/ledger.ts';
+import type { Principal } from '../../../schemas/common.ts';
+import type { Escalation, IncidentRecords } from '../../../killswitch/ports.ts';
+import { conditionally } from '../dynamo.ts';
+import { KindKeys, LEDGER_KIND_INDEX, LedgerKeys } from './keys.ts';
+import type { LedgerTable } from './ledger-table.ts';
+
+/** Incidents and their timelines. Records are only ever added or, for status, moved forward. */
+export class IncidentLedger implements IncidentRecords {
+  constructor(private readonly table: LedgerTable) {}
+
+  /** Open an incident; a retry with the same id leaves the first record as it is. */
+  open(incident: Incident): Promise<boolean> {
+    return this.table.putOnce(LedgerKeys.incident(incident.incidentId), incident, KindKeys.incident(incident.programId, incident.openedAt, incident.incidentId));
+  }
+
+  async get(incidentId: string): Promise<Incident | undefined> {
+    const item = await this.table.get(LedgerKeys.incident(incidentId));
+    return item ? IncidentSchema.parse(item) : undefined;
+  }
+
+  /**
+   * Record an escalation on the incident: the severity and datasets it now concerns, and its pause.
+   * Applied once per revision (a retry of the same escalation changes nothing).
+   */
+  escalate(incidentId: string, e: Escalation): Promise<boolean> {
+    return conditionally(() =>
+      this.table.client.send(
+        new UpdateCommand({
+          TableName: this.table.tableName,
+          Key: LedgerKeys.incident(incidentId),
+          UpdateExpression:
+            'SET revision = :revision, severity = :severity, datasetIds = :datasets, unknownDatasetIds = :unknown, inputIssues = :issues' +
+            (e.action ? ', #action = :action' : '') +
+            (e.stateVersion ? ', stateVersion = :version' : ''),
+          ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(revision) OR revision < :revision)',
+          ...(e.action ? { ExpressionAttributeNames: { '#action': 'action' } } : {}),
+          ExpressionAttributeValues: {
+            ':revision': e.revision,
+            ':severity': e.severity,
+            ':datasets': e.datasetIds,
+            ':unknown': e.unknownDatasetIds,
+            ':issues': e.inputIssues,
+            ...(e.action ? { ':action': e.action } : {}),
+            ...(e.stateVersion ? { ':version': e.stateVersion } : {}),
+          },
+        }),
+      ),
+    );
+  }
+
+  /**
+   * Append a timeline entry. `entryKey` identifies the fact (for example `STATE#*#v3`),
+   * so recording the same fact twice keeps one entry.
+   */
+  record(entryKey: string, entry: TimelineEntry): Promise<boolean> {
+    return this.table.putOnce(LedgerKeys.timeline(entry.incidentId, entryKey), entry);
+  }
+
+  /** The incident's timeline in time order. */
+  async timeline(incidentId: string): Promise<TimelineEntry[]> {
+    const items = await this.table.queryPrefix(LedgerKeys.incident(incidentId).pk, 'EVENT#');
+    return items.map((i) => TimelineEntrySchema.parse(i)).sort((a, b) => a.at.localeCompare(b.at));
+  }
+
+  /** A program's incidents, most recent first: `limit` of them, or all. */
+  async list(programId: string, limit?: number): Promise<Incident[]> {
+    const items = await this.table.queryKind(LEDGER_KIND_INDEX, KindKeys.incident(programId, '', '').gsi1pk, limit);
+    return items.map((i) => IncidentSchema.parse(i));
+  }
+
+  /** The program's incidents still open on `scope`. */
+  async openOn(programId: string, scope: string): Promise<Incident[]> {
+    return (await this.list(programId)).filter((i) => i.status === 'OPEN' && i.scope === scope);
+  }
+
+  /** Mark an incident resolved by an approved resume; resolving twice keeps the first resolution. */
+  resolve(incidentId: string, by: Principal, at: Date, requestId: string): Promise<boolean> {
+    return conditionally(() =>
+      this.table.client.send(
+        new UpdateCommand({
+          TableName: this.table.tableName,
+          Key: LedgerKeys.incident(incidentId),
+          UpdateExpression: 'SET #status = :resolved, resolvedAt = :at, resolvedBy = :by, resolvedByRequestId = :request' + (by.person ? ', resolvedByPerson = :person' : ''),
+          ConditionExpression: 'attribute_exists(pk) AND #status = :open',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':resolved': 'RESOLVED',
+            ':open': 'OPEN',
+            ':at': at.toISOString(),
+            ':by': by.id,
+            ':request': requestId,
+            ...(by.person ? { ':person': by.person } : {}),
+          },
+        }),
+      ),
+    );
+  }
+}

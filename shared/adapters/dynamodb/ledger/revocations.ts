@@ -1,0 +1,108 @@
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { RevocationSnapshotSchema, type RestoreOutcome, type RevocationSnapshot } from '../../../schemas/grants.ts';
+import { decodeCursor, encodeCursor } from '../cursor.ts';
+import { LedgerKeys, withoutKeys } from './keys.ts';
+import type { LedgerTable } from './ledger-table.ts';
+import type { RevocationRecords } from '../../../grants/ports.ts';
+
+const snapshotKey = (s: Pick<RevocationSnapshot, 'incidentId' | 'datasetId' | 'principal' | 'permission'>) => ({
+  pk: `INCIDENT#${s.incidentId}`,
+  sk: `REVOKED#${s.datasetId}#${s.principal}#${s.permission}`,
+});
+const restoreKey = (requestId: string, s: RevocationSnapshot) => ({
+  pk: `INCIDENT#${s.incidentId}`,
+  sk: `RESTORE#${requestId}#${s.datasetId}#${s.principal}#${s.permission}`,
+});
+
+/**
+ * The restore snapshot: one ledger entry per grant an incident revoked (or held revoked), and one
+ * per grant a restore request handled, with its outcome. Deterministic keys make both exactly-once.
+ */
+export class RevocationLedger implements RevocationRecords {
+  constructor(private readonly table: LedgerTable) {}
+
+  /** One entry per grant and incident: the key says which, so writing it again changes nothing that matters. */
+  recordSnapshots(snapshots: RevocationSnapshot[]): Promise<void> {
+    return this.table.putMany(snapshots.map((snapshot) => ({ key: snapshotKey(snapshot), record: snapshot })));
+  }
+
+  async snapshots(incidentId: string, cursor?: string, limit = 200): Promise<{ snapshots: RevocationSnapshot[]; cursor?: string }> {
+    const page = await this.table.client.send(
+      new QueryCommand({
+        TableName: this.table.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': `INCIDENT#${incidentId}`, ':prefix': 'REVOKED#' },
+        ConsistentRead: true,
+        Limit: limit,
+        ExclusiveStartKey: decodeCursor(cursor),
+      }),
+    );
+    return {
+      snapshots: (page.Items ?? []).map((i) => RevocationSnapshotSchema.parse(withoutKeys(i))),
+      cursor: encodeCursor(page.LastEvaluatedKey),
+    };
+  }
+
+  recordRestore(requestId: string, snapshot: RevocationSnapshot, outcome: RestoreOutcome, at: Date, reason?: string): Promise<boolean> {
+    return this.table.putOnce(restoreKey(requestId, snapshot), {
+      requestId,
+      datasetId: snapshot.datasetId,
+      principal: snapshot.principal,
+      permission: snapshot.permission,
+      outcome,
+      reason,
+      at: at.toISOString(),
+    });
+  }
+
+  /** Counts over every snapshot entry of the incident (and, with a request id, its restore outcomes). */
+  async counts(incidentId: string, requestId?: string): Promise<{ revoked: number; alsoHeld: number; restored: number; stillHeld: number; skipped: number }> {
+    const counts = { revoked: 0, alsoHeld: 0, restored: 0, stillHeld: 0, skipped: 0 };
+    await this.#scan(incidentId, 'REVOKED#', (i) => (i.previousStatus === 'ACTIVE' ? counts.revoked++ : counts.alsoHeld++));
+    if (requestId) {
+      await this.#scan(incidentId, `RESTORE#${requestId}#`, (i) =>
+        i.outcome === 'RESTORED' ? counts.restored++ : i.outcome === 'STILL_HELD' ? counts.stillHeld++ : counts.skipped++,
+      );
+    }
+    return counts;
+  }
+
+  /** Every entry under the incident with the sort-key prefix, only the fields counts need. */
+  async #scan(incidentId: string, prefix: string, visit: (item: Record<string, unknown>) => void): Promise<void> {
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.table.client.send(
+        new QueryCommand({
+          TableName: this.table.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': `INCIDENT#${incidentId}`, ':prefix': prefix },
+          ProjectionExpression: 'previousStatus, outcome',
+          ConsistentRead: true,
+          ExclusiveStartKey,
+        }),
+      );
+      for (const item of page.Items ?? []) visit(item);
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+  }
+
+  /** Revocation of `datasetId` for the incident is finished (every page of its grants). */
+  markDatasetDone(incidentId: string, datasetId: string, at: Date): Promise<boolean> {
+    return this.table.putOnce(LedgerKeys.revocationDone(incidentId, datasetId), { incidentId, datasetId, doneAt: at.toISOString() });
+  }
+
+  /** The datasets whose revocation for the incident is finished. */
+  async datasetsDone(incidentId: string): Promise<Set<string>> {
+    const items = await this.table.queryPrefix(`INCIDENT#${incidentId}`, 'REVOCATION#');
+    return new Set(items.map((i) => String(i.datasetId)));
+  }
+
+  /** The restore outcomes that were not RESTORED, for the operator's report. */
+  async skipped(incidentId: string, requestId: string, limit = 50): Promise<{ datasetId: string; principal: string; permission: string; outcome: string; reason?: string }[]> {
+    const items = await this.table.queryPrefix(`INCIDENT#${incidentId}`, `RESTORE#${requestId}#`);
+    return items
+      .filter((i) => i.outcome !== 'RESTORED')
+      .slice(0, limit)
+      .map((i) => ({ datasetId: String(i.datasetId), principal: String(i.principal), permission: String(i.permission), outcome: String(i.outcome), reason: i.reason as string | undefined }));
+  }
+}
