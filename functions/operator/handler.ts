@@ -8,10 +8,12 @@ import { parseOrThrow, PolicyRefusedError, ValidationError } from '#shared/domai
 import { OperatorActions } from '#shared/killswitch/operator.ts';
 import { operatorPrincipal } from '#shared/domain/identity.ts';
 import { operatorServices } from '#shared/runtime/composition.ts';
+import { instrumented } from '#shared/runtime/middleware.ts';
 import { describeError, observability } from '#shared/runtime/observability.ts';
 import { failure, HTTP_STATUS, type OperatorEnvelope } from './envelope.ts';
 
-const { logger } = observability('operator');
+const obs = observability('operator');
+const { logger } = obs;
 const services = operatorServices();
 const operator = new OperatorActions(services);
 
@@ -27,33 +29,36 @@ const operator = new OperatorActions(services);
  * making. Without a valid proof only a pause is accepted — pausing is always allowed — and it is
  * recorded as unverified, like break-glass.
  */
-export const handler = async (event: unknown): Promise<APIGatewayProxyStructuredResultV2> => {
-  let action: string | undefined;
-  let caller: string | undefined;
-  try {
-    const request = parseOrThrow(FunctionUrlEventSchema, event, 'Function URL event');
-    const userArn = request.requestContext.authorizer?.iam?.userArn;
-    if (!userArn) throw new PolicyRefusedError('no verified IAM identity on the request');
-    if (request.requestContext.http.method !== 'POST') {
-      throw new ValidationError('request', [{ path: 'method', message: 'must be POST' }]);
+export const handler = instrumented(
+  async (event: unknown): Promise<APIGatewayProxyStructuredResultV2> => {
+    let action: string | undefined;
+    let caller: string | undefined;
+    try {
+      const request = parseOrThrow(FunctionUrlEventSchema, event, 'Function URL event');
+      const userArn = request.requestContext.authorizer?.iam?.userArn;
+      if (!userArn) throw new PolicyRefusedError('no verified IAM identity on the request');
+      if (request.requestContext.http.method !== 'POST') {
+        throw new ValidationError('request', [{ path: 'method', message: 'must be POST' }]);
+      }
+      const raw = rawBody(request.body, request.isBase64Encoded);
+      const command = parseOrThrow(OperatorCommandSchema, parseBody(raw), 'operator command');
+      action = command.action;
+      caller = pseudonymOf(userArn);
+      const principal = await provenPrincipal(request, userArn, raw, command.action, caller);
+      const result = await operator.execute(command, principal);
+      logger.info('operator action', { action, caller });
+      return respond(200, { ok: true, result });
+    } catch (error) {
+      const envelope = failure(error);
+      // Refusals name people (who asked, who may not approve): they are answered to the caller and
+      // recorded in the incident's timeline, and logged by kind only. Failures are logged whole.
+      if (envelope.error.kind === 'FAILURE') logger.error('operator action failed', { action, caller, ...describeError(error) });
+      else logger.warn('operator action refused', { action, caller, kind: envelope.error.kind });
+      return respond(HTTP_STATUS[envelope.error.kind], envelope);
     }
-    const raw = rawBody(request.body, request.isBase64Encoded);
-    const command = parseOrThrow(OperatorCommandSchema, parseBody(raw), 'operator command');
-    action = command.action;
-    caller = pseudonymOf(userArn);
-    const principal = await provenPrincipal(request, userArn, raw, command.action, caller);
-    const result = await operator.execute(command, principal);
-    logger.info('operator action', { action, caller });
-    return respond(200, { ok: true, result });
-  } catch (error) {
-    const envelope = failure(error);
-    // Refusals name people (who asked, who may not approve): they are answered to the caller and
-    // recorded in the incident's timeline, and logged by kind only. Failures are logged whole.
-    if (envelope.error.kind === 'FAILURE') logger.error('operator action failed', { action, caller, ...describeError(error) });
-    else logger.warn('operator action refused', { action, caller, kind: envelope.error.kind });
-    return respond(HTTP_STATUS[envelope.error.kind], envelope);
-  }
-};
+  },
+  obs,
+);
 
 /**
  * The caller as logs show it: the role, and the session name (often a person's name or email

@@ -1,19 +1,23 @@
 import { NoticePlanner } from '#shared/notices/planner.ts';
 import { parsePlanWork, performPlanWork } from '#shared/notices/notice-work.ts';
 import { planNoticesServices } from '#shared/runtime/composition.ts';
+import { instrumented } from '#shared/runtime/middleware.ts';
 import { observability } from '#shared/runtime/observability.ts';
 import { sqsWorker } from '#shared/runtime/sqs-worker.ts';
 
-const { logger } = observability('plan-notices');
+const obs = observability('plan-notices');
 const services = planNoticesServices();
 const deps = { ...services, planner: new NoticePlanner(services) };
 
 /** Plans exposure notices: on `Kill Switch Engaged` when the program notifies automatically, or on an operator's `notify`. */
-export const handler = sqsWorker({
+export const handler = instrumented(
+  sqsWorker({
   name: 'plan-notices',
-  logger,
+  logger: obs.logger,
   parse: parsePlanWork,
   deadLetters: services.deadLetters,
   budgetMs: services.env.NOTICE_PLAN_BUDGET_MS,
   perform: async (work, budget) => ({ incidentId: work.incidentId, mode: work.mode, ...(await performPlanWork(work, budget, deps)) }),
-});
+}),
+  obs,
+);

@@ -2,10 +2,11 @@ import { GrantRevoker } from '#shared/grants/revoker.ts';
 import { GrantRestorer } from '#shared/grants/restorer.ts';
 import { parseGrantWork, performGrantWork } from '#shared/grants/grant-work.ts';
 import { grantWorkServices } from '#shared/runtime/composition.ts';
+import { instrumented } from '#shared/runtime/middleware.ts';
 import { observability } from '#shared/runtime/observability.ts';
 import { sqsWorker } from '#shared/runtime/sqs-worker.ts';
 
-const { logger } = observability('revoke-grants');
+const obs = observability('revoke-grants');
 const services = grantWorkServices();
 const deps = {
   ...services,
@@ -17,9 +18,10 @@ const deps = {
  * Grant work from the queue: `Kill Switch Engaged` events (revoke the incident's datasets),
  * continuations, and approved restores.
  */
-export const handler = sqsWorker({
+export const handler = instrumented(
+  sqsWorker({
   name: 'revoke-grants',
-  logger,
+  logger: obs.logger,
   parse: parseGrantWork,
   deadLetters: services.deadLetters,
   budgetMs: services.env.GRANT_WORK_BUDGET_MS,
@@ -29,4 +31,6 @@ export const handler = sqsWorker({
     continuation: work.continuation,
     outcome: await performGrantWork(work, budget, deps),
   }),
-});
+}),
+  obs,
+);

@@ -88,3 +88,12 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, wha
   if (!result.success) throw new ValidationError(what, toFieldIssues(result.error));
   return result.data;
 }
+
+/** `body` parsed as JSON, or a {@link ValidationError} saying that `what` must be JSON. */
+export function parseJson(body: string, what: string): unknown {
+  try {
+    return JSON.parse(body) as unknown;
+  } catch {
+    throw new ValidationError(what, [{ path: '(root)', message: 'must be JSON' }]);
+  }
+}

@@ -1,4 +1,5 @@
 import type { FindingSource } from '../schemas/findings.ts';
+import { SILENT, type Telemetry } from '../killswitch/ports.ts';
 import type { FindingRecords, SweepSource } from './ports.ts';
 import type { FindingIntake, IgnoredReason } from './intake.ts';
 import type { FindingRejections } from './rejections.ts';
@@ -31,6 +32,7 @@ export interface FindingSweepDeps {
   overlapMs: number;
   /** Findings listed per source and run, at most; the rest waits for the next run. */
   maxFindingsPerRun: number;
+  telemetry?: Telemetry;
 }
 
 /**
@@ -114,5 +116,32 @@ export class FindingSweep {
       lastRun: { listed: report.listed, handled: report.handled, seen: report.alreadyHandled, complete: report.complete },
     });
     return report;
+  }
+
+  /**
+   * One scheduled run over every enabled source, in turn, within the time budget.
+   * 1. Sweep the source (see {@link run}); count what it listed and handed to the intake.
+   * 2. A source that stopped early (throttled, an error) or failed outright (not enabled, denied)
+   *    is counted and logged and keeps its watermark; the next source still runs.
+   */
+  async runAll(sources: readonly SweepSource[], hasTime: () => boolean): Promise<SweepReport[]> {
+    const telemetry = this.deps.telemetry ?? SILENT;
+    const reports: SweepReport[] = [];
+    for (const source of sources) {
+      try {
+        const report = await this.run(source, hasTime);
+        reports.push(report);
+        telemetry.count(`SweepListed_${source.name}`, report.listed);
+        telemetry.count(`SweepHandled_${source.name}`, report.handled);
+        if (report.stoppedBy === 'error' || report.stoppedBy === 'throttled') {
+          telemetry.count('SweepSourceFailed');
+          telemetry.warn('sweep of a source stopped early; its watermark is kept for the next run', { ...report });
+        } else telemetry.info('sweep of a source done', { ...report });
+      } catch (error) {
+        telemetry.count('SweepSourceFailed');
+        telemetry.error('sweep of a source failed', { source: source.name, errorName: error instanceof Error ? error.name : 'NonError', errorMessage: error instanceof Error ? error.message : String(error) });
+      }
+    }
+    return reports;
   }
 }

@@ -1,6 +1,6 @@
 import type { RestoreWork } from '../schemas/grants.ts';
 import type { GrantBackend, RevocationRecords } from './ports.ts';
-import { inParallel, type Budget } from '../domain/work.ts';
+import { inParallel, pagesWithin, type Budget } from '../domain/work.ts';
 
 export type RestoreStep =
   | { done: true; counts: { restored: number; stillHeld: number; skipped: number }; continuations: number }
@@ -28,18 +28,23 @@ export class GrantRestorer {
    */
   async run(work: RestoreWork, budget: Budget, approvedBy: string, datasetIds?: ReadonlySet<string>): Promise<RestoreStep> {
     const clock = this.options.clock ?? (() => new Date());
-    let cursor = work.cursor;
-    do {
-      if (!budget.hasTime()) return { done: false, next: { ...work, cursor, continuation: work.continuation + 1 } };
-      const page = await this.ledger.snapshots(work.incidentId, cursor, this.options.pageSize ?? 200);
-      const covered = datasetIds ? page.snapshots.filter((s) => datasetIds.has(s.datasetId)) : page.snapshots;
-      await inParallel(covered, this.options.concurrency ?? 16, async (snapshot) => {
-        const at = clock();
-        const { outcome, reason } = await this.backend.restore(snapshot, approvedBy, at);
-        await this.ledger.recordRestore(work.requestId, snapshot, outcome, at, reason);
-      });
-      cursor = page.cursor;
-    } while (cursor);
+    const pages = await pagesWithin(
+      budget,
+      work.cursor,
+      async (c) => {
+        const page = await this.ledger.snapshots(work.incidentId, c, this.options.pageSize ?? 200);
+        return { items: page.snapshots, cursor: page.cursor };
+      },
+      async (snapshots) => {
+        const covered = datasetIds ? snapshots.filter((s) => datasetIds.has(s.datasetId)) : snapshots;
+        await inParallel(covered, this.options.concurrency ?? 16, async (snapshot) => {
+          const at = clock();
+          const { outcome, reason } = await this.backend.restore(snapshot, approvedBy, at);
+          await this.ledger.recordRestore(work.requestId, snapshot, outcome, at, reason);
+        });
+      },
+    );
+    if (!pages.finished) return { done: false, next: { ...work, cursor: pages.cursor, continuation: work.continuation + 1 } };
     const totals = await this.ledger.counts(work.incidentId, work.requestId);
     return { done: true, counts: { restored: totals.restored, stillHeld: totals.stillHeld, skipped: totals.skipped }, continuations: work.continuation };
   }

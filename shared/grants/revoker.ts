@@ -1,6 +1,6 @@
 import type { Grant, RevocationSnapshot, RevokeWork } from '../schemas/grants.ts';
 import type { GrantBackend, RevocationRecords } from './ports.ts';
-import { inParallel, type Budget } from '../domain/work.ts';
+import { inParallel, pagesWithin, type Budget } from '../domain/work.ts';
 
 export const REVOKER_PRINCIPAL = 'killswitch:revoke-grants';
 
@@ -29,25 +29,31 @@ export class GrantRevoker {
   async run(work: RevokeWork & { datasetIds: string[] }, budget: Budget, onDatasetDone: (datasetId: string) => Promise<unknown> = async () => undefined): Promise<RevocationStep> {
     const clock = this.options.clock ?? (() => new Date());
     const counts = { ...work.counts };
-    let datasetIndex = work.datasetIndex;
     let cursor = work.cursor;
-    while (datasetIndex < work.datasetIds.length) {
-      if (!budget.hasTime()) {
-        return { done: false, next: { ...work, datasetIndex, cursor, counts, continuation: work.continuation + 1 } };
-      }
-      const page = await this.backend.list(work.datasetIds[datasetIndex]!, cursor, this.options.pageSize ?? 200);
-      counts.scanned += page.grants.length;
-      counts.owners += page.grants.filter((g) => g.owner).length;
-      const snapshots: RevocationSnapshot[] = [];
-      await inParallel(page.grants.filter((g) => !g.owner), this.options.concurrency ?? 16, async (grant) => {
-        const snapshot = await this.#revoke(grant, work.incidentId, clock());
-        if (snapshot) snapshots.push(snapshot);
-      });
-      // Written after the page's grants: a crash in between is repaired by the retry, which finds
-      // the grants held (ALREADY_HELD) and writes the snapshots it missed.
-      await this.ledger.recordSnapshots(snapshots);
-      cursor = page.cursor;
-      if (!cursor) await onDatasetDone(work.datasetIds[datasetIndex++]!);
+    for (let datasetIndex = work.datasetIndex; datasetIndex < work.datasetIds.length; datasetIndex++, cursor = undefined) {
+      const datasetId = work.datasetIds[datasetIndex]!;
+      const pages = await pagesWithin(
+        budget,
+        cursor,
+        async (c) => {
+          const page = await this.backend.list(datasetId, c, this.options.pageSize ?? 200);
+          return { items: page.grants, cursor: page.cursor };
+        },
+        async (grants) => {
+          counts.scanned += grants.length;
+          counts.owners += grants.filter((g) => g.owner).length;
+          const snapshots: RevocationSnapshot[] = [];
+          await inParallel(grants.filter((g) => !g.owner), this.options.concurrency ?? 16, async (grant) => {
+            const snapshot = await this.#revoke(grant, work.incidentId, clock());
+            if (snapshot) snapshots.push(snapshot);
+          });
+          // Written after the page's grants: a crash in between is repaired by the retry, which finds
+          // the grants held (ALREADY_HELD) and writes the snapshots it missed.
+          await this.ledger.recordSnapshots(snapshots);
+        },
+      );
+      if (!pages.finished) return { done: false, next: { ...work, datasetIndex, cursor: pages.cursor, counts, continuation: work.continuation + 1 } };
+      await onDatasetDone(datasetId);
     }
     const totals = await this.ledger.counts(work.incidentId);
     return { done: true, counts: { revoked: totals.revoked, alsoHeld: totals.alsoHeld, owners: counts.owners, scanned: counts.scanned }, continuations: work.continuation };

@@ -1,5 +1,5 @@
 import { normaliseAnomaly, type AnomalyDetail } from '../schemas/anomaly.ts';
-import { ValidationError } from '../domain/errors.ts';
+import { parseJson, ValidationError } from '../domain/errors.ts';
 import type { Programs } from './ports.ts';
 
 /** An `Anomaly Detected` event as the trigger acts on it. */
@@ -17,12 +17,7 @@ export interface AnomalyWork {
  * field: the worker keeps it in the DLQ at once). Everything else is cleaned, never a reason not to pause.
  */
 export function parseAnomalyEvent(body: string, programs: Programs, now: Date): AnomalyWork {
-  let event: { id?: unknown; detail?: unknown };
-  try {
-    event = JSON.parse(body) as typeof event;
-  } catch {
-    throw new ValidationError('Anomaly Detected event', [{ path: '(root)', message: 'must be JSON' }]);
-  }
+  const event = parseJson(body, 'Anomaly Detected event') as { id?: unknown; detail?: unknown };
   if (typeof event !== 'object' || event === null || typeof event.detail !== 'object' || event.detail === null) {
     throw new ValidationError('Anomaly Detected event', [{ path: 'detail', message: 'must be an object (the event as EventBridge delivers it)' }]);
   }

@@ -192,3 +192,17 @@ export interface WorkQueue<T extends object> {
 export interface DeadLetterSink {
   send(body: string, reason: string, source: string): Promise<void>;
 }
+
+/**
+ * What a use case reports of its work: counts (CloudWatch metrics) and log lines. Ids, counts and
+ * outcomes only: never payloads, contact data, notice bodies or detectors' free text.
+ */
+export interface Telemetry {
+  count(metric: string, value?: number, dimensions?: Record<string, string>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** Telemetry that reports nothing (tests, tools). */
+export const SILENT: Telemetry = { count: () => {}, info: () => {}, warn: () => {}, error: () => {} };

@@ -1,9 +1,9 @@
 import { z } from '../schemas/z.ts';
 import { DetailType, KillSwitchEngagedSchema } from '../schemas/domain-events.ts';
 import { PlanWorkSchema, SendBatchSchema, type PlanWork, type SendBatch } from '../schemas/notices.ts';
-import { KillSwitchError, parseOrThrow, PermanentWorkError, ValidationError } from '../domain/errors.ts';
+import { KillSwitchError, parseJson, parseOrThrow, PermanentWorkError } from '../domain/errors.ts';
 import type { NoticeSender, SendReport } from './sender.ts';
-import type { DeadLetterSink, DomainEvents, IncidentRecords, Programs, WorkQueue } from '../killswitch/ports.ts';
+import { SILENT, type DeadLetterSink, type DomainEvents, type IncidentRecords, type Programs, type Telemetry, type WorkQueue } from '../killswitch/ports.ts';
 import type { Budget } from '../domain/work.ts';
 import type { NoticePlanner } from './planner.ts';
 
@@ -12,17 +12,10 @@ const EngagedEnvelopeSchema = z.object({
   detail: z.object({ incidentId: KillSwitchEngagedSchema.shape.incidentId, programId: KillSwitchEngagedSchema.shape.programId }),
 });
 
-const json = (body: string, what: string): unknown => {
-  try {
-    return JSON.parse(body);
-  } catch {
-    throw new ValidationError(what, [{ path: '(root)', message: 'must be JSON' }]);
-  }
-};
 
 /** A plan-queue message: `Kill Switch Engaged` or `Incident Escalated`, or plan work from an operator. Only the incident is taken from it. */
 export function parsePlanWork(body: string): PlanWork {
-  const value = json(body, 'notice plan work');
+  const value = parseJson(body, 'notice plan work');
   const engaged = EngagedEnvelopeSchema.safeParse(value);
   if (engaged.success) {
     const d = engaged.data.detail;
@@ -31,7 +24,7 @@ export function parsePlanWork(body: string): PlanWork {
   return parseOrThrow(PlanWorkSchema, value, 'notice plan work');
 }
 
-export const parseSendBatch = (body: string): SendBatch => parseOrThrow(SendBatchSchema, json(body, 'notice send batch'), 'notice send batch');
+export const parseSendBatch = (body: string): SendBatch => parseOrThrow(SendBatchSchema, parseJson(body, 'notice send batch'), 'notice send batch');
 
 /**
  * Run one planning step; continue on the queue, or record and announce the plan when done. The
@@ -95,15 +88,18 @@ export class NoticeBatchRetry extends KillSwitchError {
 /**
  * Send one delivery of a batch. Before the last delivery, notices SNS rejected are retried with
  * the batch (throws {@link NoticeBatchRetry}); on the last, they are marked FAILED and the batch
- * of them goes to the DLQ with the errors, for `resend-failed`.
+ * of them goes to the DLQ with the errors, for `resend-failed`. Counts what was sent and what failed.
  */
 export async function performSendBatch(
   batch: SendBatch,
   attempt: number,
-  deps: { sender: NoticeSender; deadLetters: DeadLetterSink; maxAttempts: number },
+  deps: { sender: NoticeSender; deadLetters: DeadLetterSink; maxAttempts: number; telemetry?: Telemetry },
 ): Promise<SendReport & { lastAttempt: boolean }> {
   const lastAttempt = attempt >= deps.maxAttempts;
+  const telemetry = deps.telemetry ?? SILENT;
   const report = await deps.sender.send(batch, { lastAttempt });
+  telemetry.count('NoticesSent', report.sent.length);
+  telemetry.count('NoticesFailed', lastAttempt ? report.failed.length : 0);
   const unfinished = report.failed.length + report.inFlight.length;
   if (unfinished && lastAttempt) {
     const errors = [...new Set(report.failed.map((f) => f.error))].join('; ');

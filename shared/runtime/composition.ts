@@ -30,20 +30,32 @@ export const KillSwitchEnvSchema = z.object({
 });
 export type KillSwitchEnv = z.infer<typeof KillSwitchEnvSchema>;
 
-/** Builds the stores and publishers once per container, from validated configuration. */
-export function killSwitchServices(env: KillSwitchEnv = readEnv(KillSwitchEnvSchema)) {
+/**
+ * What every function that reads or writes the ledger shares: the DynamoDB client, the ledger table
+ * and its incident records (and the deployed programs and the domain bus, when it has them).
+ */
+function ledgerServices(env: { LEDGER_TABLE: string }) {
   const dynamo = dynamoDocumentClient();
   const ledger = new LedgerTable(dynamo, env.LEDGER_TABLE);
+  return { dynamo, ledger, incidents: new IncidentLedger(ledger) };
+}
+const programsAndEvents = (env: { KILLSWITCH_PROGRAMS: ConstructorParameters<typeof ProgramRegistry>[0]; EVENT_BUS_NAME: string }) => ({
+  programs: new ProgramRegistry(env.KILLSWITCH_PROGRAMS),
+  events: new DomainEventPublisher(eventBridgeClient(), env.EVENT_BUS_NAME),
+});
+
+/** Builds the stores and publishers once per container, from validated configuration. */
+export function killSwitchServices(env: KillSwitchEnv = readEnv(KillSwitchEnvSchema)) {
+  const { dynamo, ledger, incidents } = ledgerServices(env);
   return {
     env,
-    programs: new ProgramRegistry(env.KILLSWITCH_PROGRAMS),
+    ...programsAndEvents(env),
     state: new ProgramStateStore(dynamo, env.PROGRAM_STATE_TABLE),
     ledger,
-    incidents: new IncidentLedger(ledger),
+    incidents,
     audit: new AuditTrail(ledger),
     anomalies: new AnomalyLog(ledger),
     approvals: new ApprovalRequests(ledger),
-    events: new DomainEventPublisher(eventBridgeClient(), env.EVENT_BUS_NAME),
     alerts: new OperatorAlerts(snsClient(), env.ALERT_TOPIC_ARN),
   };
 }
@@ -111,16 +123,14 @@ export const PlanNoticesEnvSchema = z.object({
 });
 
 export function planNoticesServices(env = readEnv(PlanNoticesEnvSchema)) {
-  const dynamo = dynamoDocumentClient();
+  const { dynamo, ledger, incidents } = ledgerServices(env);
   const sqs = sqsClient();
-  const ledger = new LedgerTable(dynamo, env.LEDGER_TABLE);
   return {
     env,
-    programs: new ProgramRegistry(env.KILLSWITCH_PROGRAMS),
+    ...programsAndEvents(env),
     subjects: new DataSubjectStore(dynamo, env.DATA_SUBJECTS_TABLE),
     notices: new NoticeLedger(ledger, env.NOTICE_STALE_CLAIM_MS),
-    incidents: new IncidentLedger(ledger),
-    events: new DomainEventPublisher(eventBridgeClient(), env.EVENT_BUS_NAME),
+    incidents,
     planQueue: new WorkQueue<PlanWork>(sqs, env.NOTICE_PLAN_QUEUE_URL),
     sendQueue: new WorkQueue<SendBatch>(sqs, env.NOTICE_SEND_QUEUE_URL),
     deadLetters: new DeadLetters(sqs, env.NOTICE_PLAN_DLQ_URL),
@@ -137,11 +147,11 @@ export const SendNoticesEnvSchema = z.object({
 });
 
 export function sendNoticesServices(env = readEnv(SendNoticesEnvSchema)) {
-  const ledger = new LedgerTable(dynamoDocumentClient(), env.LEDGER_TABLE);
+  const { ledger, incidents } = ledgerServices(env);
   return {
     env,
     notices: new NoticeLedger(ledger, env.NOTICE_STALE_CLAIM_MS),
-    incidents: new IncidentLedger(ledger),
+    incidents,
     publisher: new NoticePublisher(snsClient(), env.NOTICE_TOPIC_ARN),
     settings: env.NOTICE_SETTINGS,
     deadLetters: new DeadLetters(sqsClient(), env.NOTICE_SEND_DLQ_URL),
@@ -161,17 +171,15 @@ export const GrantWorkEnvSchema = z.object({
 });
 
 export function grantWorkServices(env = readEnv(GrantWorkEnvSchema)) {
-  const dynamo = dynamoDocumentClient();
+  const { dynamo, ledger, incidents } = ledgerServices(env);
   const sqs = sqsClient();
-  const ledger = new LedgerTable(dynamo, env.LEDGER_TABLE);
   return {
     env,
-    programs: new ProgramRegistry(env.KILLSWITCH_PROGRAMS),
+    ...programsAndEvents(env),
     grants: new DynamoGrantStore(dynamo, env.GRANTS_TABLE),
     revocations: new RevocationLedger(ledger),
-    incidents: new IncidentLedger(ledger),
+    incidents,
     approvals: new ApprovalRequests(ledger),
-    events: new DomainEventPublisher(eventBridgeClient(), env.EVENT_BUS_NAME),
     alerts: new OperatorAlerts(snsClient(), env.ALERT_TOPIC_ARN),
     work: new WorkQueue<GrantWork>(sqs, env.GRANT_WORK_QUEUE_URL),
     deadLetters: new DeadLetters(sqs, env.GRANT_WORK_DLQ_URL),

@@ -1,17 +1,41 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+import type { Telemetry } from '../killswitch/ports.ts';
 
 export const METRICS_NAMESPACE = 'killswitch';
 
+export interface Observability {
+  logger: Logger;
+  metrics: Metrics;
+  tracer: Tracer;
+  /** The use cases' view of the three: counts and log lines. */
+  telemetry: Telemetry;
+}
+
 /**
- * Logger and metrics for one function. Logs carry ids and counts only: never event payloads,
- * employee contact data, notice bodies or detector free text.
+ * Logger, metrics and tracer for one function (Powertools). Logs carry ids and counts only: never
+ * event payloads, employee contact data, notice bodies or detector free text.
  */
-export function observability(service: string): { logger: Logger; metrics: Metrics } {
-  return {
-    logger: new Logger({ serviceName: `killswitch-${service}` }),
-    metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName: service }),
+export function observability(service: string): Observability {
+  const logger = new Logger({ serviceName: `killswitch-${service}` });
+  const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: service });
+  // Responses and errors are not put in traces: they may name incidents' people.
+  const tracer = new Tracer({ serviceName: `killswitch-${service}`, captureHTTPsRequests: false });
+  const telemetry: Telemetry = {
+    count(metric, value = 1, dimensions) {
+      if (dimensions) {
+        // A metric with its own dimensions goes out as its own record, not onto the function's.
+        const single = metrics.singleMetric();
+        single.addDimensions(dimensions);
+        single.addMetric(metric, MetricUnit.Count, value);
+      } else metrics.addMetric(metric, MetricUnit.Count, value);
+    },
+    info: (message, fields) => logger.info(message, fields ?? {}),
+    warn: (message, fields) => logger.warn(message, fields ?? {}),
+    error: (message, fields) => logger.error(message, fields ?? {}),
   };
+  return { logger, metrics, tracer, telemetry };
 }
 
 /** What may be logged about an error: its class, kind and message, not the input that caused it. */

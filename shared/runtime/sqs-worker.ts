@@ -3,7 +3,8 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { PermanentWorkError, ValidationError } from '../domain/errors.ts';
 import type { DeadLetters } from '../adapters/aws/dead-letters.ts';
-import { budgetUntil, type Budget } from '../domain/work.ts';
+import type { Budget } from '../domain/work.ts';
+import { invocationBudget } from './budget.ts';
 import { describeError } from './observability.ts';
 
 /** Stop starting new pages this long before the function's timeout. */
@@ -39,9 +40,9 @@ export function sqsWorker<W>(options: SqsWorkerOptions<W>): (event: SQSEvent, co
       await options.deadLetters.send(record.body, error.message, options.name);
       return;
     }
-    const deadline = Date.now() + Math.min(context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS, options.budgetMs);
+    const budget = invocationBudget(context, { marginMs: SAFETY_MARGIN_MS, maxMs: options.budgetMs });
     try {
-      const outcome = await options.perform(work, budgetUntil(deadline), record);
+      const outcome = await options.perform(work, budget, record);
       options.logger.info(`${options.name}: done`, { messageId: record.messageId, ...outcome });
     } catch (error) {
       if (error instanceof PermanentWorkError) {

@@ -21,8 +21,8 @@ import { NoticeSender } from '#shared/notices/sender.ts';
 import { parsePlanWork, parseSendBatch, performPlanWork, performSendBatch } from '#shared/notices/notice-work.ts';
 import { DetailType } from '#shared/schemas/domain-events.ts';
 import { failure } from '#functions/operator/envelope.ts';
-import type { NoticePublisher } from '#shared/adapters/aws/notice-publisher.ts';
-import type { DeadLetters } from '#shared/adapters/aws/dead-letters.ts';
+import type { NoticeChannel, OutgoingNotice } from '#shared/notices/ports.ts';
+import type { DeadLetterSink } from '#shared/killswitch/ports.ts';
 import type { TestDynamo } from '../support/dynamo.ts';
 import type { DeployedFacts } from './deployed.ts';
 import { ACCOUNT, OPERATOR_ROLES } from './model.ts';
@@ -69,16 +69,18 @@ export function systemV2(db: TestDynamo, facts: DeployedFacts, programs: Program
   const workQueue = <T extends object>(name: keyof typeof queues): WorkQueue<T> => ({
     enqueue: (work) => effect(() => void queues[name].send(work, clock.now, { held: holding && name === 'grantWork' })),
   });
-  const deadLetters = (name: keyof typeof queues) => ({ send: (body: string, reason: string) => effect(() => queues[name].deadLetter(JSON.parse(body), reason)) }) as unknown as DeadLetters;
-  const publisher = {
-    publish: (outgoing: { employeeId: string; incidentId: string }[]) =>
+  const deadLetters = (name: keyof typeof queues): DeadLetterSink => ({ send: (body: string, reason: string) => effect(() => queues[name].deadLetter(JSON.parse(body), reason)) });
+  // As SNS PublishBatch: at most ten a call.
+  const publisher: NoticeChannel = {
+    batchSize: 10,
+    publish: (outgoing: OutgoingNotice[]) =>
       effect(() =>
         outgoing.map((n) => {
           delivered.push({ incidentId: n.incidentId, employeeId: n.employeeId });
           return { ok: true as const, messageId: `m-${delivered.length}` };
         }),
       ),
-  } as unknown as NoticePublisher;
+  };
 
   const base = { programs: registry, state, incidents, audit, approvals, anomalies, events, alerts, clock: clock.date };
   const trigger = new AnomalyTrigger(base);

@@ -48,13 +48,22 @@ describe(`Races: ${WAVES} waves of ${COMMANDS_PER_WAVE} concurrent pause / reque
       // Each step with the delay it starts after: pauses spread over the second half of the wave, the
       // rest over the first two thirds, so approvals race each other, the pauses, and each other's writes.
       const wavePlan: { after: number; run: () => Promise<void> }[] = [];
+      // Pauses start their delay once an approval of the wave has won (or all have lost), so that a
+      // slow or loaded machine cannot turn every wave into pauses landing before any approval: the
+      // approvals still race each other, and the later ones race the pauses.
+      let approvalWon: () => void = () => {};
+      const approvalRace = new Promise<void>((resolve) => (approvalWon = resolve));
+      const approvals: Promise<void>[] = [];
       for (let i = 0; i < COMMANDS_PER_WAVE; i++) {
         const by = pick(PRINCIPALS);
         const roll = next();
         if (roll < 0.4 || (!pending.length && (roll >= 0.7 || !current.incidentId))) {
           const a: Attempt = { kind: 'pause', by };
           attempts.push(a);
-          wavePlan.push({ after: 150 + next() * 250, run: async () => {
+          const after = 150 + next() * 250;
+          wavePlan.push({ after: 0, run: async () => {
+            await approvalRace;
+            await new Promise((r) => setTimeout(r, after - 150));
             try {
               a.outcome = String(((await operator.pauses.pause({ action: 'pause', programId: 'race', scope: '*', reason: `report ${wave}/${i}` }, by)) as { outcome?: string }).outcome);
             } catch (e) {
@@ -75,15 +84,21 @@ describe(`Races: ${WAVES} waves of ${COMMANDS_PER_WAVE} concurrent pause / reque
           const request = pick(pending);
           const a: Attempt = { kind: 'approve', by, requestId: request.requestId, requestedBy: request.requestedBy };
           attempts.push(a);
+          let settled: () => void = () => {};
+          approvals.push(new Promise<void>((resolve) => (settled = resolve)));
           wavePlan.push({ after: next() * 250, run: async () => {
             try {
               a.version = (await operator.resumes.approve({ action: 'approve-resume', programId: 'race', requestId: request.requestId }, by)).state?.version;
+              approvalWon();
             } catch (e) {
               a.error = e;
+            } finally {
+              settled();
             }
           } });
         }
       }
+      void Promise.all(approvals).then(() => approvalWon());
       await Promise.all(wavePlan.map(async ({ after, run }) => (await new Promise((r) => setTimeout(r, after)), run())));
     }
   }, 180_000);

@@ -1,0 +1,39 @@
+import { Macie2Client } from '@aws-sdk/client-macie2';
+import { GuardDutyClient } from '@aws-sdk/client-guardduty';
+import { SecurityHubClient } from '@aws-sdk/client-securityhub';
+import { GuardDutySweepSource, MacieSweepSource, SecurityHubSweepSource } from '../adapters/findings/sweep-sources.ts';
+import { FindingSweep } from '../findings/sweep.ts';
+import type { SweepSource } from '../findings/ports.ts';
+import type { Telemetry } from '../killswitch/ports.ts';
+import type { FindingSource } from '../schemas/findings.ts';
+import { FindingSweepEnvSchema, findingServices } from './composition.ts';
+import { readEnv } from './env.ts';
+
+// The SDK's adaptive retry mode slows its own calls down when the API throttles.
+const retry = { maxAttempts: 6, retryMode: 'adaptive' } as const;
+const SOURCES: Record<FindingSource, () => SweepSource> = {
+  macie: () => new MacieSweepSource(new Macie2Client(retry)),
+  guardduty: () => new GuardDutySweepSource(new GuardDutyClient(retry)),
+  securityhub: () => new SecurityHubSweepSource(new SecurityHubClient(retry)),
+};
+
+/**
+ * The finding sweep's composition, apart from the other functions' (composition.ts): only the sweep
+ * bundles the Macie, GuardDuty and Security Hub clients.
+ */
+export function findingSweepServices(telemetry: Telemetry, env = readEnv(FindingSweepEnvSchema)) {
+  const services = findingServices(env);
+  return {
+    env,
+    sources: env.SWEEP_SOURCES.map((name) => SOURCES[name]()),
+    sweep: new FindingSweep({
+      intake: services.intake,
+      findings: services.findings,
+      rejections: services.rejections,
+      initialLookbackMs: env.SWEEP_LOOKBACK_MS,
+      overlapMs: env.SWEEP_OVERLAP_MS,
+      maxFindingsPerRun: env.SWEEP_MAX_FINDINGS,
+      telemetry,
+    }),
+  };
+}
