@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectTypeOf } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +7,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { main } from '#cli/main.ts';
 import { writeLocalState } from '#cli/local.ts';
+import type { CommandFor, OperatorResponse, OperatorTarget } from '#cli/targets.ts';
+import type { OperatorEnvelope } from '#functions/operator/envelope.ts';
+import type { DryRunView, IncidentView, NotifyView, OperatorResult, PauseView, RestoreRequestView, StatusView } from '#shared/killswitch/operator.ts';
 import { startLocalStack, type LocalStack } from '#local/stack.ts';
 import { ALICE, BOB } from '../support/local.ts';
 
@@ -293,5 +297,25 @@ describe('CLI: what an operator URL answers, over HTTP', () => {
     expect(await remote('--json', 'status')).toMatchObject({ code: 1, out: '{"Message":"Forbidden"}', err: '' });
     answer = () => ({ status: 502, body: 'Bad Gateway' });
     expect(await remote('status')).toMatchObject({ code: 1, err: expect.stringContaining('answered 502 with something that is not an operator response: Bad Gateway') });
+  });
+});
+
+describe('CLI: commands and results typed from the operator schemas (checked by tsc)', () => {
+  it('sends only what a command schema has, and gets back what the action answers', () => {
+    expectTypeOf<CommandFor<'status'>>().toEqualTypeOf<{ action: 'status'; programId?: string | undefined }>();
+    // @ts-expect-error a misspelt field is not a field of the pause command
+    const _typo: CommandFor<'pause'> = { action: 'pause', programId: 'mci', reason: 'r', dryrun: true };
+    // @ts-expect-error a pause needs a reason
+    const _noReason: CommandFor<'pause'> = { action: 'pause', programId: 'mci' };
+    const status = (target: OperatorTarget) => target.call({ action: 'status', programId: 'mci' });
+    expectTypeOf(status).returns.resolves.toEqualTypeOf<OperatorResponse<'status'>>();
+    expectTypeOf<OperatorResponse<'status'>['body']>().toEqualTypeOf<OperatorEnvelope<StatusView>>();
+    expectTypeOf<OperatorTarget['breakGlass']>().parameter(0).toEqualTypeOf<CommandFor<'pause'>>();
+    expectTypeOf<OperatorResult<'pause'>>().toEqualTypeOf<PauseView | DryRunView>();
+    expectTypeOf<OperatorResult<'incident'>>().toEqualTypeOf<IncidentView>();
+    expectTypeOf<OperatorResult<'approve-restore-grants'>>().toEqualTypeOf<RestoreRequestView>();
+    expectTypeOf<OperatorResult<'resend-failed'>>().toEqualTypeOf<NotifyView>();
+    // What the operator function answers when no action is named: any action's result.
+    expectTypeOf<OperatorEnvelope>().toEqualTypeOf<OperatorEnvelope<OperatorResult>>();
   });
 });
