@@ -1,9 +1,14 @@
 import { KillSwitchError, ValidationError, type ErrorKind, type FieldIssue } from '#shared/domain/errors.ts';
+import type { OperatorResult } from '#shared/killswitch/operator.ts';
 
-/** The response body of every operator action, over the Function URL or a direct invoke. */
-export type OperatorEnvelope =
-  | { ok: true; result: unknown }
-  | { ok: false; error: { kind: ErrorKind; message: string; issues?: FieldIssue[] } };
+/**
+ * The response body of every operator action, over the Function URL or a direct invoke. `R` is what
+ * the action answers (`OperatorResult<'status'>`, …); by default, what any action answers.
+ */
+export type OperatorEnvelope<R = OperatorResult> = { ok: true; result: R } | OperatorFailure;
+
+/** A refusal or a failure: its kind (the HTTP status and the CLI's exit code follow from it), and what was wrong. */
+export type OperatorFailure = { ok: false; error: { kind: ErrorKind; message: string; issues?: FieldIssue[] } };
 
 export const HTTP_STATUS: Record<ErrorKind, number> = {
   BAD_INPUT: 400,
@@ -13,7 +18,7 @@ export const HTTP_STATUS: Record<ErrorKind, number> = {
   FAILURE: 500,
 };
 
-export function failure(error: unknown): Extract<OperatorEnvelope, { ok: false }> {
+export function failure(error: unknown): OperatorFailure {
   if (error instanceof KillSwitchError) {
     return {
       ok: false,

@@ -1,13 +1,13 @@
 import type { Principal } from '../schemas/common.ts';
 import type { GrantWork } from '../schemas/grants.ts';
 import type { PlanWork } from '../schemas/notices.ts';
-import type { OperatorCommand } from '../schemas/operator.ts';
+import type { OperatorAction, OperatorCommand } from '../schemas/operator.ts';
 import { StateConflictError } from '../domain/errors.ts';
-import { OperatorPause, type DryRunView, type OperatorPauseDeps, type PauseView } from './operator-pause.ts';
-import { ResumeProgram, type ResumeDeps, type ResumeRequestView } from './resume.ts';
-import { RestoreRequests, type RestoreRequestView } from './restore-requests.ts';
-import { NotifyIncident, type NoticeCountsView, type NotifyView } from './notify.ts';
-import { KillSwitchViews, type IncidentListView, type IncidentView, type StatusView } from './views.ts';
+import { OperatorPause, type OperatorPauseDeps } from './operator-pause.ts';
+import { ResumeProgram, type ResumeDeps } from './resume.ts';
+import { RestoreRequests } from './restore-requests.ts';
+import { NotifyIncident, type NoticeCountsView } from './notify.ts';
+import { KillSwitchViews } from './views.ts';
 import type { ApprovalRecords, WorkQueue } from './ports.ts';
 
 export type { PauseView, DryRunView } from './operator-pause.ts';
@@ -26,7 +26,30 @@ export interface OperatorDeps extends OperatorPauseDeps, ResumeDeps {
   notices?: { counts(incidentId: string): Promise<NoticeCountsView> };
 }
 
-export type OperatorResult = PauseView | DryRunView | StatusView | ResumeRequestView | IncidentView | IncidentListView | RestoreRequestView | NotifyView;
+/** What a use case's method answers. */
+type Answer<F> = F extends (...args: never[]) => Promise<infer R> ? R : never;
+/** A map with an entry for every action of `OperatorCommandSchema`, and for nothing else. */
+type EveryAction<T extends { [A in OperatorAction]: unknown } & { [K in Exclude<keyof T, OperatorAction>]: never }> = T;
+
+/**
+ * What each action answers: what the use case `execute` routes it to returns (PauseView | DryRunView,
+ * StatusView, …). The operator function's envelope (functions/operator/envelope.ts) and the CLI are
+ * typed from it.
+ */
+export type OperatorResults = EveryAction<{
+  pause: Answer<OperatorPause['pause']>;
+  status: Answer<KillSwitchViews['status']>;
+  'request-resume': Answer<ResumeProgram['request']>;
+  'approve-resume': Answer<ResumeProgram['approve']>;
+  incident: Answer<KillSwitchViews['incident']>;
+  'list-incidents': Answer<KillSwitchViews['list']>;
+  'restore-grants': Answer<RestoreRequests['request']>;
+  'approve-restore-grants': Answer<RestoreRequests['approve']>;
+  notify: Answer<NotifyIncident['notify']>;
+  'resend-failed': Answer<NotifyIncident['notify']>;
+}>;
+/** What one action answers; what any action answers when none is named. */
+export type OperatorResult<A extends OperatorAction = OperatorAction> = OperatorResults[A];
 
 /**
  * The operator's actions, one capability each (pause, resume, grant restore requests, notices,

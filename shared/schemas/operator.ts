@@ -102,6 +102,10 @@ export const OperatorCommandSchema = z.discriminatedUnion('action', [
 ]);
 export type OperatorCommand = z.infer<typeof OperatorCommandSchema>;
 export type OperatorCommandInput = z.input<typeof OperatorCommandSchema>;
+/** The action a command names: `OperatorCommandSchema`'s discriminator. */
+export type OperatorAction = OperatorCommand['action'];
+/** One action's command as a client writes it (fields with a default may be left out). */
+export type OperatorCommandInputFor<A extends OperatorAction> = Extract<OperatorCommandInput, { action: A }>;
 export type PauseCommand = z.infer<typeof PauseCommandSchema>;
 export type RequestResumeCommand = z.infer<typeof RequestResumeCommandSchema>;
 export type ApproveResumeCommand = z.infer<typeof ApproveResumeCommandSchema>;

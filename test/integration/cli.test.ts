@@ -1,9 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectTypeOf } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { main } from '#cli/main.ts';
 import { writeLocalState } from '#cli/local.ts';
+import type { CommandFor, OperatorResponse, OperatorTarget } from '#cli/targets.ts';
+import type { OperatorEnvelope } from '#functions/operator/envelope.ts';
+import type { DryRunView, IncidentView, NotifyView, OperatorResult, PauseView, RestoreRequestView, StatusView } from '#shared/killswitch/operator.ts';
 import { startLocalStack, type LocalStack } from '#local/stack.ts';
 import { ALICE, BOB } from '../support/local.ts';
 
@@ -154,5 +160,162 @@ describe('CLI: killswitch against the local stack', () => {
     const unreachable = await cli(dir, '--url', 'http://127.0.0.1:9/', '--region', 'eu-west-1', 'status');
     expect(unreachable.code).toBe(1);
     expect(unreachable.err).toMatch(/no AWS credentials|cannot reach http:\/\/127\.0\.0\.1:9\//);
+  });
+});
+
+describe('CLI: what an operator URL answers, over HTTP', () => {
+  let server: Server;
+  let url: string;
+  let answer: (body: string) => { status: number; body: string } = () => ({ status: 200, body: '{}' });
+  const received: string[] = [];
+  const remote = (...args: string[]) => cli(mkdtempSync(join(tmpdir(), 'ks-cli-url-')), '--url', url, '--region', 'eu-west-1', ...args);
+
+  beforeAll(async () => {
+    // The CLI signs with the standard credential chain; any credentials sign.
+    process.env.AWS_ACCESS_KEY_ID ??= 'local';
+    process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
+    server = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      request.on('end', () => {
+        received.push(body);
+        const { status, body: reply } = answer(body);
+        response.writeHead(status, { 'content-type': 'application/json' }).end(reply);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server?.close(() => resolve())));
+
+  it('sends the command as the operator schema has it, and shows the result', async () => {
+    const state = { programId: 'mci', scope: '*', status: 'PAUSED', version: 2, changedAt: '2026-01-02T03:04:05.000Z', incidentId: 'inc-20260102-000000000001' };
+    const results: Record<string, unknown> = {
+      status: { action: 'status', programs: [{ programId: 'mci', status: 'PAUSED', scopes: [{ ...state, by: 'arn:aws:sts::1:assumed-role/Ops/alice', why: 'leak' }] }, { programId: 'new', status: 'UNREGISTERED', scopes: [] }] },
+      pause: { action: 'pause', outcome: 'PAUSED', incidentId: 'inc-20260102-000000000002', state, reopenedFrom: 'inc-20260102-000000000001' },
+      'approve-resume': { action: 'approve-resume', request: { requestId: 'r-1', status: 'PENDING' } },
+      'resend-failed': { action: 'resend-failed', incidentId: 'inc-1', queued: true, notices: { planned: 1, pending: 0, sending: 0, sent: 0, failed: 1 } },
+      'list-incidents': { action: 'list-incidents', incidents: [{ incidentId: 'inc-1', programId: 'mci', scope: '*', severity: 'CRITICAL', status: 'OPEN', action: 'PAUSED', openedAt: '2026-01-02T03:04:05.000Z' }] },
+      'request-resume': { action: 'request-resume', request: { requestId: 'r-2', status: 'PENDING' } },
+      'restore-grants': { action: 'restore-grants', request: { requestId: 'r-3', incidentId: 'inc-1', status: 'PENDING' } },
+      'approve-restore-grants': { action: 'approve-restore-grants', request: { requestId: 'r-3', incidentId: 'inc-1', status: 'APPROVED' }, queued: true },
+      incident: {
+        action: 'incident',
+        incident: { incidentId: 'inc-1', programId: 'mci', scope: '*', status: 'OPEN', severity: 'CRITICAL', action: 'PAUSED', openedAt: '2026-01-02T03:04:05.000Z', openedBy: 'arn:aws:sts::1:assumed-role/Ops/alice', datasetIds: ['mouse', 'keystrokes'] },
+        timeline: [{ at: '2026-01-02T03:04:05.000Z', type: 'STATE_CHANGED', actor: 'arn:aws:sts::1:assumed-role/Ops/alice', message: 'paused' }],
+        audit: [{ version: 2, status: 'PAUSED', at: '2026-01-02T03:04:05.000Z', person: 'alice', by: 'arn:aws:sts::1:assumed-role/Ops/alice', verified: true, reason: 'leak' }],
+        grants: { revoked: 3, alsoHeld: 1 },
+      },
+    };
+    const dryRun = { action: 'pause', dryRun: true, programId: 'mci', scope: 'category#keystrokes', wouldStop: { scope: 'category#keystrokes', currentStatus: 'ACTIVE', collectors: 'the collectors of mci in category#keystrokes' }, wouldRevoke: [{ datasetId: 'keystrokes', grants: 3 }, { datasetId: 'mouse' }] };
+    const outputs: string[] = [];
+    for (const args of [
+      ['status'],
+      ['--json', 'status', '--program', 'mci'],
+      ['pause', '--program', 'mci', '--reason', 'r', '--incident', 'inc-20260102-000000000001'],
+      ['resume', 'approve', '--program', 'mci', '--request', 'r-1'],
+      ['notify', '--incident', 'inc-1', '--resend-failed'],
+      ['incident', 'list'],
+      ['pause', '--program', 'mci', '--scope', 'category#keystrokes', '--reason', 'r', '--dry-run'],
+      ['resume', 'request', '--program', 'mci', '--reason', 'fixed', '--incident', 'inc-1'],
+      ['grants', 'restore', '--incident', 'inc-1', '--reason', 'ok'],
+      ['grants', 'approve', '--request', 'r-3'],
+      ['incident', 'show', 'inc-1'],
+    ]) {
+      answer = (body) => {
+        const command = JSON.parse(body) as { action: string; dryRun?: boolean };
+        return { status: 200, body: JSON.stringify({ ok: true, result: command.dryRun ? dryRun : results[command.action] }) };
+      };
+      const run = await remote(...args);
+      expect(run).toMatchObject({ code: 0, err: '' });
+      outputs.push(run.out);
+    }
+    expect(received.slice(-11)).toEqual([
+      '{"action":"status"}',
+      '{"action":"status","programId":"mci"}',
+      '{"action":"pause","programId":"mci","scope":"*","reason":"r","incidentId":"inc-20260102-000000000001"}',
+      '{"action":"approve-resume","programId":"mci","requestId":"r-1"}',
+      '{"action":"resend-failed","incidentId":"inc-1"}',
+      '{"action":"list-incidents","limit":20}',
+      '{"action":"pause","programId":"mci","scope":"category#keystrokes","reason":"r","dryRun":true}',
+      '{"action":"request-resume","programId":"mci","scope":"*","reason":"fixed","incidentId":"inc-1"}',
+      '{"action":"restore-grants","incidentId":"inc-1","reason":"ok"}',
+      '{"action":"approve-restore-grants","requestId":"r-3"}',
+      '{"action":"incident","incidentId":"inc-1"}',
+    ]);
+    expect(outputs.join('\n---\n')).toMatchInlineSnapshot(`
+      "PROGRAM  SCOPE  STATUS        VERSION  CHANGEDAT                 BY                                     WHY   INCIDENTID
+      mci      *      PAUSED        2        2026-01-02T03:04:05.000Z  arn:aws:sts::1:assumed-role/Ops/alice  leak  inc-20260102-000000000001
+      new             UNREGISTERED
+      ---
+      {"ok":true,"result":{"action":"status","programs":[{"programId":"mci","status":"PAUSED","scopes":[{"programId":"mci","scope":"*","status":"PAUSED","version":2,"changedAt":"2026-01-02T03:04:05.000Z","incidentId":"inc-20260102-000000000001","by":"arn:aws:sts::1:assumed-role/Ops/alice","why":"leak"}]},{"programId":"new","status":"UNREGISTERED","scopes":[]}]}}
+      ---
+      PAUSED: mci/* is PAUSED at version 2 (incident inc-20260102-000000000002, continuing inc-20260102-000000000001, which a resume had closed)
+      ---
+      request r-1 PENDING
+      ---
+      notices queued for inc-1
+      ---
+      INCIDENTID  PROGRAMID  SCOPE  SEVERITY  STATUS  ACTION  OPENEDAT
+      inc-1       mci        *      CRITICAL  OPEN    PAUSED  2026-01-02T03:04:05.000Z
+      ---
+      dry run: nothing changed
+      would stop:   the collectors of mci in category#keystrokes (mci/category#keystrokes is ACTIVE now)
+      would revoke: keystrokes (3 grants), mouse
+      ---
+      requestId r-2
+      A different person approves with: killswitch resume approve --program mci --request r-2
+      ---
+      requestId r-3
+      A different person approves with: killswitch grants approve --request r-3
+      ---
+      restore r-3 approved; running (see: killswitch incident show inc-1)
+      ---
+      incident       inc-1
+      program        mci (scope *)
+      status         OPEN
+      severity       CRITICAL
+      action         PAUSED
+      opened         2026-01-02T03:04:05.000Z by arn:aws:sts::1:assumed-role/Ops/alice
+      datasets       mouse, keystrokes
+      grants         {"revoked":3,"alsoHeld":1}
+
+      AT                        TYPE           ACTOR                                  MESSAGE
+      2026-01-02T03:04:05.000Z  STATE_CHANGED  arn:aws:sts::1:assumed-role/Ops/alice  paused
+
+      VERSION  STATUS  AT                        PERSON  BY                                     VERIFIED  REASON
+      2        PAUSED  2026-01-02T03:04:05.000Z  alice   arn:aws:sts::1:assumed-role/Ops/alice  true      leak"
+    `);
+  });
+
+  it("reports the function's refusal with its issues (exit 3), and an answer that is not the function's by its HTTP status (exit 1)", async () => {
+    answer = () => ({ status: 403, body: JSON.stringify({ ok: false, error: { kind: 'REFUSED', message: 'not an operator', issues: [{ path: 'principal', message: 'unknown role' }] } }) });
+    expect(await remote('status')).toMatchObject({ code: 3, out: '', err: 'error: not an operator\n  principal: unknown role' });
+    // A Function URL refuses a bad signature itself, before the function runs.
+    answer = () => ({ status: 403, body: '{"Message":"Forbidden"}' });
+    expect(await remote('status')).toMatchObject({ code: 1, out: '', err: 'error: HTTP 403' });
+    expect(await remote('--json', 'status')).toMatchObject({ code: 1, out: '{"Message":"Forbidden"}', err: '' });
+    answer = () => ({ status: 502, body: 'Bad Gateway' });
+    expect(await remote('status')).toMatchObject({ code: 1, err: expect.stringContaining('answered 502 with something that is not an operator response: Bad Gateway') });
+  });
+});
+
+describe('CLI: commands and results typed from the operator schemas (checked by tsc)', () => {
+  it('sends only what a command schema has, and gets back what the action answers', () => {
+    expectTypeOf<CommandFor<'status'>>().toEqualTypeOf<{ action: 'status'; programId?: string | undefined }>();
+    // @ts-expect-error a misspelt field is not a field of the pause command
+    const _typo: CommandFor<'pause'> = { action: 'pause', programId: 'mci', reason: 'r', dryrun: true };
+    // @ts-expect-error a pause needs a reason
+    const _noReason: CommandFor<'pause'> = { action: 'pause', programId: 'mci' };
+    const status = (target: OperatorTarget) => target.call({ action: 'status', programId: 'mci' });
+    expectTypeOf(status).returns.resolves.toEqualTypeOf<OperatorResponse<'status'>>();
+    expectTypeOf<OperatorResponse<'status'>['body']>().toEqualTypeOf<OperatorEnvelope<StatusView>>();
+    expectTypeOf<OperatorTarget['breakGlass']>().parameter(0).toEqualTypeOf<CommandFor<'pause'>>();
+    expectTypeOf<OperatorResult<'pause'>>().toEqualTypeOf<PauseView | DryRunView>();
+    expectTypeOf<OperatorResult<'incident'>>().toEqualTypeOf<IncidentView>();
+    expectTypeOf<OperatorResult<'approve-restore-grants'>>().toEqualTypeOf<RestoreRequestView>();
+    expectTypeOf<OperatorResult<'resend-failed'>>().toEqualTypeOf<NotifyView>();
+    // What the operator function answers when no action is named: any action's result.
+    expectTypeOf<OperatorEnvelope>().toEqualTypeOf<OperatorEnvelope<OperatorResult>>();
   });
 });

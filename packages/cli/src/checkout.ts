@@ -20,3 +20,11 @@ export async function fromCheckout<T>(what: string, load: () => Promise<T>): Pro
     throw error;
   }
 }
+
+// Pieces of the local runtime are imported from modules directly under src/: the bundle keeps these
+// paths as written and sits at the same depth (dist/), so they resolve alike from source and bundle.
+
+/** The local bus's target for events an AWS service puts (only the local stack can play AWS). */
+export async function localServiceEventTarget(): Promise<string> {
+  return (await fromCheckout('events send --local', () => import('../../../local/event-bus.ts'))).LOCAL_SERVICE_EVENT_TARGET;
+}

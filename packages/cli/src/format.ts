@@ -1,10 +1,16 @@
+/** The columns a table of rows of type T can show: the keys of any of its row types. */
+export type ColumnOf<T> = T extends unknown ? Extract<keyof T, string> : never;
+
 /** Plain, aligned tables for people; scripts use --json. */
-export function table(rows: Record<string, unknown>[], columns: string[]): string {
+export function table<T extends object>(rows: readonly T[], columns: readonly ColumnOf<T>[]): string {
   if (!rows.length) return '(none)';
-  const cell = (v: unknown) => (v === undefined || v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v));
-  const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
+  const cell = (row: T, column: string) => {
+    const v = (row as Record<string, unknown>)[column];
+    return v === undefined || v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
+  };
+  const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => cell(r, c).length)));
   const line = (values: string[]) => values.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
-  return [line(columns.map((c) => c.toUpperCase())), ...rows.map((r) => line(columns.map((c) => cell(r[c]))))].join('\n');
+  return [line(columns.map((c) => c.toUpperCase())), ...rows.map((r) => line(columns.map((c) => cell(r, c))))].join('\n');
 }
 
 export const fields = (entries: [string, unknown][]): string =>

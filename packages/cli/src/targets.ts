@@ -2,42 +2,73 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import type { OperatorEnvelope } from '../../../functions/operator/envelope.ts';
+import type { OperatorResult } from '../../../shared/killswitch/operator.ts';
+import type { OperatorAction, OperatorCommandInputFor } from '../../../shared/schemas/operator.ts';
 import { CALLER_PROOF_HEADER, signCallerProof } from '../../../shared/adapters/aws/caller-proof.ts';
 import { fromCheckout } from './checkout.ts';
 import { CliError, Exit } from './exit-codes.ts';
 
-export interface OperatorResponse {
+export type { OperatorAction } from '../../../shared/schemas/operator.ts';
+
+/** One action's command as the CLI sends it: the operator schema's input, so a misspelt field does not compile. */
+export type CommandFor<A extends OperatorAction> = OperatorCommandInputFor<A>;
+
+/** What the operator answered to one action's command. */
+export interface OperatorResponse<A extends OperatorAction> {
+  /** The HTTP status (a direct invocation: 200, 400, or 500 when the function failed). */
   status: number;
-  body: { ok: boolean; result?: unknown; error?: { kind: string; message: string; issues?: { path: string; message: string }[] } };
+  /**
+   * The operator function's envelope, with the action's result; a failure naming the status when
+   * something else answered (a Function URL refusing a signature itself, a function that crashed).
+   */
+  body: OperatorEnvelope<OperatorResult<A>>;
+  /** The body as it came, which --json prints. */
+  raw: unknown;
 }
 
 /** Where operator commands go: the Function URL in AWS, or the local stack. */
 export interface OperatorTarget {
   readonly description: string;
-  call(command: Record<string, unknown>): Promise<OperatorResponse>;
+  call<A extends OperatorAction>(command: CommandFor<A>): Promise<OperatorResponse<A>>;
   /** Direct invocation of the break-glass function (pause only). */
-  breakGlass(command: Record<string, unknown>): Promise<OperatorResponse>;
+  breakGlass(command: CommandFor<'pause'>): Promise<OperatorResponse<'pause'>>;
 }
 
-async function post(url: string, headers: Record<string, string>, body: string): Promise<OperatorResponse> {
-  let response: Response;
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;
+
+/**
+ * The body read as the operator function's envelope. Its result is the one the function declares
+ * for the action (both are typed from OperatorResults), so it is taken as that; a body that is not
+ * an envelope is a failure named by its HTTP status.
+ */
+function response<A extends OperatorAction>(status: number, raw: unknown): OperatorResponse<A> {
+  const envelope = isObject(raw) && (raw.ok === true || (raw.ok === false && isObject(raw.error) && typeof raw.error.message === 'string'));
+  const body: OperatorEnvelope<OperatorResult<A>> = envelope ? (raw as OperatorEnvelope<OperatorResult<A>>) : { ok: false, error: { kind: 'FAILURE', message: `HTTP ${status}` } };
+  return { status, body, raw };
+}
+
+async function post<A extends OperatorAction>(url: string, headers: Record<string, string>, body: string): Promise<OperatorResponse<A>> {
+  let answer: Response;
   try {
-    response = await fetch(url, { method: 'POST', headers, body });
+    answer = await fetch(url, { method: 'POST', headers, body });
   } catch (error) {
     throw new CliError(`cannot reach ${url}: ${(error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message}`);
   }
-  const text = await response.text();
+  const text = await answer.text();
+  let raw: unknown;
   try {
-    return { status: response.status, body: JSON.parse(text) as OperatorResponse['body'] };
+    raw = JSON.parse(text);
   } catch {
-    throw new CliError(`${url} answered ${response.status} with something that is not an operator response: ${text.slice(0, 200)}`);
+    throw new CliError(`${url} answered ${answer.status} with something that is not an operator response: ${text.slice(0, 200)}`);
   }
+  return response(answer.status, raw);
 }
 
-async function invoke(client: LambdaClient, functionName: string, command: Record<string, unknown>): Promise<OperatorResponse> {
+async function invoke<A extends OperatorAction>(client: LambdaClient, functionName: string, command: CommandFor<A>): Promise<OperatorResponse<A>> {
   const out = await client.send(new InvokeCommand({ FunctionName: functionName, Payload: JSON.stringify(command) }));
-  const body = JSON.parse(Buffer.from(out.Payload ?? []).toString() || '{}') as OperatorResponse['body'];
-  return { status: out.FunctionError ? 500 : body.ok ? 200 : 400, body };
+  const raw: unknown = JSON.parse(Buffer.from(out.Payload ?? []).toString() || '{}');
+  return response(out.FunctionError ? 500 : isObject(raw) && raw.ok ? 200 : 400, raw);
 }
 
 /** The region of a Function URL (`<id>.lambda-url.<region>.on.aws`), where its function runs. */

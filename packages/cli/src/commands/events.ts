@@ -1,0 +1,63 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import type { CliContext } from '../context.ts';
+import { localServiceEventTarget } from '../checkout.ts';
+import { readLocalState } from '../local-state.ts';
+import { CliError, Exit } from '../exit-codes.ts';
+
+/** `events send`: an event on the bus, as a detector (PutEvents) or, on the local stack, an AWS service would put it. */
+export function register(program: Command, cli: CliContext): void {
+  program
+    .command('events')
+    .description('put events on the bus')
+    .command('send')
+    .description('put an event on the bus exactly as a detector or AWS would (a PutEvents entry or an EventBridge event)')
+    .requiredOption('--file <path>')
+    .action(async (o: { file: string }) => {
+      const { io } = cli;
+      const g = cli.globals();
+      let raw: Record<string, unknown>;
+      try {
+        raw = JSON.parse(readFileSync(o.file, 'utf8')) as Record<string, unknown>;
+      } catch (error) {
+        throw new CliError(`cannot read ${o.file}: ${(error as Error).message}`, Exit.BAD_INPUT);
+      }
+      const local = g.local ? await readLocalState(g.stateDir) : undefined;
+      const rawSource = String(raw.Source ?? raw.source ?? '');
+      if (rawSource.startsWith('aws.')) {
+        // AWS services put their own events on the default bus; PutEvents refuses "aws." sources.
+        if (!local) throw new CliError(`${o.file}: "${rawSource}" events are put on the default bus by AWS itself; only the local stack (--local) can play that part`, Exit.BAD_INPUT);
+        if (raw['detail-type'] === undefined || raw.detail === undefined) throw new CliError(`${o.file}: an AWS service event needs the whole EventBridge event (source, detail-type, detail, …)`, Exit.BAD_INPUT);
+        const response = await fetch(local.endpoints.eventbridge, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': await localServiceEventTarget() },
+          body: JSON.stringify(raw),
+        });
+        const result = (await response.json()) as { EventId?: string; message?: string };
+        if (!response.ok) throw new CliError(`${o.file}: ${result.message ?? response.status}`, Exit.BAD_INPUT);
+        if (g.json) io.out(JSON.stringify(result));
+        else io.out(`event ${result.EventId} put on default (as ${rawSource})`);
+        return;
+      }
+      const entry: PutEventsRequestEntry = {
+        Source: (raw.Source ?? raw.source) as string,
+        DetailType: (raw.DetailType ?? raw['detail-type']) as string,
+        Detail: typeof raw.Detail === 'string' ? raw.Detail : JSON.stringify(raw.Detail ?? raw.detail),
+        EventBusName: (raw.EventBusName as string | undefined) ?? g.bus ?? local?.busName,
+        Resources: (raw.Resources ?? raw.resources) as string[] | undefined,
+      };
+      if (!entry.Source || !entry.DetailType || !entry.Detail) throw new CliError(`${o.file}: needs source, detail-type and detail`, Exit.BAD_INPUT);
+      const client = local
+        ? new EventBridgeClient({ region: local.region, endpoint: local.endpoints.eventbridge, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } })
+        : new EventBridgeClient({ region: g.region });
+      const out = await client.send(new PutEventsCommand({ Entries: [entry] }));
+      const result = out.Entries?.[0];
+      if (g.json) io.out(JSON.stringify(result));
+      else if (result?.EventId) io.out(`event ${result.EventId} put on ${entry.EventBusName ?? 'default'}`);
+      if (out.FailedEntryCount) {
+        if (!g.json) io.err(`error: ${result?.ErrorCode} ${result?.ErrorMessage ?? ''}`);
+        cli.exitCode = Exit.BAD_INPUT;
+      }
+    });
+}
