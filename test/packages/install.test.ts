@@ -12,7 +12,8 @@ import { KillSwitchGate, GateOptionsError, evaluate } from '@killswitch/collecto
 const [tableName, programId] = process.argv.slice(2);
 let bad;
 try { new KillSwitchGate({ tableName, programId: 'Not A Slug' }); } catch (error) { bad = { name: error.name, isClass: error instanceof GateOptionsError, message: error.message }; }
-const gate = new KillSwitchGate({ tableName, programId, scopes: ['category#keystrokes'], refreshIntervalMs: 100 });
+// A generous read timeout: the first read of a fresh process on a loaded machine includes loading the SDK.
+const gate = new KillSwitchGate({ tableName, programId, scopes: ['category#keystrokes'], refreshIntervalMs: 1000, readTimeoutMs: 10000, maxStalenessMs: 30000 });
 await gate.start();
 const result = { allowed: gate.allowed(), status: gate.state().status, bad, empty: evaluate([], []) };
 gate.stop();
