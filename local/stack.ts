@@ -102,59 +102,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     AWS_ENDPOINT_URL_SQS: `http://sqs.${region}.localhost:${fauxqs.port}`,
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
-  Object.assign(process.env, clientEnv);
+  // The emulators' clients, the functions and their SDK clients read these, as in Lambda; stop()
+  // puts back what was there.
+  const restoreClientEnv = setEnvironment(clientEnv);
 
-  // Tables, topics, queues: physical names are the logical ids without their hash.
-  const physical = new Map<string, { ref: string; attrs: Record<string, string> }>();
-  const set = (r: ResourceRef, ref: string, attrs: Record<string, string> = {}) => physical.set(refKey(r), { ref, attrs });
   const dynamoClient = new DynamoDBClient({ endpoint: dynamo.endpoint, region });
-  await ensureTables(
-    dynamoClient,
-    system.tables.map((t) => ({ ...t.input, TableName: stripHash(t.ref.logicalId) })),
-  );
-  for (const t of system.tables) {
-    const name = stripHash(t.ref.logicalId);
-    set(t.ref, name, { Arn: `arn:aws:dynamodb:${region}:${account}:table/${name}` });
-  }
-  const topics: Record<string, string> = {};
-  for (const t of system.topics) {
-    const name = stripHash(t.ref.logicalId);
-    const { topicArn } = fauxqs.createTopic(name, { region });
-    topics[name] = topicArn;
-    set(t.ref, topicArn, { TopicArn: topicArn, TopicName: name });
-  }
-  const queues: Record<string, string> = {};
-  // Dead-letter queues first, so redrive policies can name them.
-  const ordered = [...system.queues].sort((a, b) => Number(Boolean(a.redrive)) - Number(Boolean(b.redrive)));
-  for (const q of ordered) {
-    const name = stripHash(q.ref.logicalId);
-    const attributes: Record<string, string> = { VisibilityTimeout: String(Math.min(q.visibilityTimeoutS, options.visibilityTimeoutS ?? 1)) };
-    if (q.redrive) {
-      const dlq = physical.get(refKey(q.redrive.dlq));
-      attributes.RedrivePolicy = JSON.stringify({ deadLetterTargetArn: dlq?.attrs.Arn, maxReceiveCount: q.redrive.maxReceiveCount });
-    }
-    const created = fauxqs.createQueue(name, { region, attributes });
-    queues[name] = created.queueUrl;
-    set(q.ref, created.queueUrl, { Arn: created.queueArn, QueueUrl: created.queueUrl, QueueName: name });
-  }
-  for (const s of system.subscriptions) {
-    fauxqs.subscribe({
-      topic: stripHash(s.topic.logicalId),
-      queue: stripHash(s.queue.logicalId),
-      region,
-      attributes: { RawMessageDelivery: String(s.raw), ...(s.filterPolicy ? { FilterPolicy: JSON.stringify(s.filterPolicy) } : {}) },
-    });
-  }
-  // The company's messaging gateway is not part of killswitch: locally a queue stands in for it,
-  // subscribed to the notices topic with raw delivery, so the demo and tests see what it would get.
-  if (topics.ExposureNotices) {
-    const gateway = fauxqs.createQueue(NOTICE_GATEWAY_QUEUE, { region });
-    queues[NOTICE_GATEWAY_QUEUE] = gateway.queueUrl;
-    fauxqs.subscribe({ topic: 'ExposureNotices', queue: NOTICE_GATEWAY_QUEUE, region, attributes: { RawMessageDelivery: 'true' } });
-  }
+  const { physical, topics, queues } = await createResources(system, { fauxqs, dynamoClient, region, account, visibilityTimeoutS: options.visibilityTimeoutS ?? 1 });
   const busNames = ['default', ...system.buses.map((b) => b.name)];
-  for (const b of system.buses) set(b.ref, b.name, { Arn: `arn:aws:events:${region}:${account}:event-bus/${b.name}`, Name: b.name });
-  for (const f of system.functions) set(f.ref, f.name, { Arn: `arn:aws:lambda:${region}:${account}:function:${f.name}` });
 
   const lookup: PhysicalLookup = {
     ref: (r) => physical.get(refKey(r))?.ref ?? (isKey(system, r) ? LOCAL_KEY_ID : undefined),
@@ -163,19 +117,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   };
   const resolve = system.resolver(lookup);
 
-  // Function environment, from the templates. All functions share this process's environment,
-  // so a variable must mean the same thing to every function that has it.
-  const functionEnv: Record<string, string> = {};
-  for (const f of system.functions) {
-    for (const [key, raw] of Object.entries(f.environment)) {
-      if (key === 'NODE_OPTIONS') continue;
-      const value = resolve(raw, f.ref.stack);
-      if (functionEnv[key] !== undefined && functionEnv[key] !== value) {
-        throw new Error(`local runtime: ${key} differs between functions (${functionEnv[key]} vs ${value})`);
-      }
-      functionEnv[key] = value;
-    }
-  }
+  const functionEnv = functionEnvironment(system, resolve);
 
   const sqs = new SQSClient({ endpoint: clientEnv.AWS_ENDPOINT_URL_SQS, region });
   const functions = new LocalFunctions(sqs, options.asyncRetryDelaysMs);
@@ -188,52 +130,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   clientEnv.AWS_ENDPOINT_URL_EVENTBRIDGE = busServer.endpoint;
   clientEnv.AWS_ENDPOINT_URL_LAMBDA = lambdaServer.endpoint;
   clientEnv.AWS_ENDPOINT_URL_STS = `${stsServer.endpoint}/`;
-  Object.assign(process.env, clientEnv, functionEnv);
+  const restoreFunctionEnv = setEnvironment({ ...clientEnv, ...functionEnv });
 
   for (const f of system.functions) {
     const mod = (await import(pathToFileURL(join(PROJECT_ROOT, f.entry)).href)) as { handler: LambdaHandler };
     const dlqUrl = f.dlq ? physical.get(refKey(f.dlq))?.ref : undefined;
     functions.register(f, lookup.attr(f.ref, 'Arn')!, mod.handler, dlqUrl);
   }
-  const schedules: LocalSchedule[] = [];
-  for (const rule of system.rules) {
-    if (rule.schedule !== undefined) {
-      // Scheduled rules do not run by themselves locally (the finding sweep would call the real
-      // Macie, GuardDuty and Security Hub APIs); tests and tools invoke their functions directly.
-      const fn = system.functions.find((f) => rule.targets.some((t) => refKey(t.target) === refKey(f.ref)));
-      schedules.push({ name: stripHash(rule.ref.logicalId), expression: rule.schedule, function: fn?.name });
-      continue;
-    }
-    const busName = resolve(rule.bus, rule.ref.stack).split('/').pop()!;
-    for (const target of rule.targets) {
-      const name = stripHash(rule.ref.logicalId);
-      if (target.kind === 'queue') {
-        const queueUrl = physical.get(refKey(target.target))?.ref;
-        if (!queueUrl) throw new Error(`local runtime: rule ${name} targets an unknown queue`);
-        const dlqUrl = target.dlq ? physical.get(refKey({ stack: rule.ref.stack, logicalId: (target.dlq as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]! }))?.ref : undefined;
-        bus.addRule({ name, bus: busName, pattern: rule.pattern, deliver: (event) => deliverToQueue(sqs, event, queueUrl, dlqUrl, name) });
-      } else {
-        const fn = system.functions.find((f) => refKey(f.ref) === refKey(target.target));
-        if (!fn) throw new Error(`local runtime: rule ${name} targets an unknown function`);
-        bus.addRule({ name, bus: busName, pattern: rule.pattern, deliver: (event) => functions.invokeAsync(fn.name, event) });
-      }
-    }
-  }
+  const schedules = wireRules(system, { bus, sqs, functions, physical, resolve });
 
-  const pollers = system.eventSources.map((source) => {
-    const fn = system.functions.find((f) => refKey(f.ref) === refKey(source.function));
-    const queue = physical.get(refKey(source.queue));
-    if (!fn || !queue) throw new Error('local runtime: an event source mapping names an unknown function or queue');
-    return new QueuePoller(sqs, functions, {
-      functionName: fn.name,
-      queueUrl: queue.ref,
-      queueArn: queue.attrs.Arn!,
-      batchSize: source.batchSize,
-      reportBatchItemFailures: source.reportBatchItemFailures,
-      region,
-    });
-  });
-  for (const poller of pollers) poller.start();
+  const pollers = startPollers(system, { sqs, functions, physical, region });
   const polledQueues = system.eventSources.map((s) => stripHash(s.queue.logicalId));
 
   const urlFunction = system.functions.find((f) => f.urlAuthType === 'AWS_IAM');
@@ -284,8 +190,152 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       dynamoClient.destroy();
       sqs.destroy();
       restoreDns();
+      restoreFunctionEnv();
+      restoreClientEnv();
       running = false;
     },
+  };
+}
+
+type Physical = Map<string, { ref: string; attrs: Record<string, string> }>;
+
+/** Every table, topic, subscription and queue of the templates, on the emulators: physical names are the logical ids without their hash. */
+async function createResources(
+  system: LocalSystem,
+  o: { fauxqs: FauxqsServer; dynamoClient: DynamoDBClient; region: string; account: string; visibilityTimeoutS: number },
+): Promise<{ physical: Physical; topics: Record<string, string>; queues: Record<string, string> }> {
+  const { region, account } = o;
+  // Tables, topics, queues: physical names are the logical ids without their hash.
+  const physical: Physical = new Map();
+  const set = (r: ResourceRef, ref: string, attrs: Record<string, string> = {}) => physical.set(refKey(r), { ref, attrs });
+  await ensureTables(
+    o.dynamoClient,
+    system.tables.map((t) => ({ ...t.input, TableName: stripHash(t.ref.logicalId) })),
+  );
+  for (const t of system.tables) {
+    const name = stripHash(t.ref.logicalId);
+    set(t.ref, name, { Arn: `arn:aws:dynamodb:${region}:${account}:table/${name}` });
+  }
+  const topics: Record<string, string> = {};
+  for (const t of system.topics) {
+    const name = stripHash(t.ref.logicalId);
+    const { topicArn } = o.fauxqs.createTopic(name, { region });
+    topics[name] = topicArn;
+    set(t.ref, topicArn, { TopicArn: topicArn, TopicName: name });
+  }
+  const queues: Record<string, string> = {};
+  // Dead-letter queues first, so redrive policies can name them.
+  const ordered = [...system.queues].sort((a, b) => Number(Boolean(a.redrive)) - Number(Boolean(b.redrive)));
+  for (const q of ordered) {
+    const name = stripHash(q.ref.logicalId);
+    const attributes: Record<string, string> = { VisibilityTimeout: String(Math.min(q.visibilityTimeoutS, o.visibilityTimeoutS)) };
+    if (q.redrive) {
+      const dlq = physical.get(refKey(q.redrive.dlq));
+      attributes.RedrivePolicy = JSON.stringify({ deadLetterTargetArn: dlq?.attrs.Arn, maxReceiveCount: q.redrive.maxReceiveCount });
+    }
+    const created = o.fauxqs.createQueue(name, { region, attributes });
+    queues[name] = created.queueUrl;
+    set(q.ref, created.queueUrl, { Arn: created.queueArn, QueueUrl: created.queueUrl, QueueName: name });
+  }
+  for (const s of system.subscriptions) {
+    o.fauxqs.subscribe({
+      topic: stripHash(s.topic.logicalId),
+      queue: stripHash(s.queue.logicalId),
+      region,
+      attributes: { RawMessageDelivery: String(s.raw), ...(s.filterPolicy ? { FilterPolicy: JSON.stringify(s.filterPolicy) } : {}) },
+    });
+  }
+  // The company's messaging gateway is not part of killswitch: locally a queue stands in for it,
+  // subscribed to the notices topic with raw delivery, so the demo and tests see what it would get.
+  if (topics.ExposureNotices) {
+    const gateway = o.fauxqs.createQueue(NOTICE_GATEWAY_QUEUE, { region });
+    queues[NOTICE_GATEWAY_QUEUE] = gateway.queueUrl;
+    o.fauxqs.subscribe({ topic: 'ExposureNotices', queue: NOTICE_GATEWAY_QUEUE, region, attributes: { RawMessageDelivery: 'true' } });
+  }
+  for (const b of system.buses) set(b.ref, b.name, { Arn: `arn:aws:events:${region}:${account}:event-bus/${b.name}`, Name: b.name });
+  for (const f of system.functions) set(f.ref, f.name, { Arn: `arn:aws:lambda:${region}:${account}:function:${f.name}` });
+  return { physical, topics, queues };
+}
+
+/**
+ * The functions' environment, resolved from the templates. All functions share this process's
+ * environment, so a variable must mean the same thing to every function that has it.
+ */
+function functionEnvironment(system: LocalSystem, resolve: ReturnType<LocalSystem['resolver']>): Record<string, string> {
+  const functionEnv: Record<string, string> = {};
+  for (const f of system.functions) {
+    for (const [key, raw] of Object.entries(f.environment)) {
+      if (key === 'NODE_OPTIONS') continue;
+      const value = resolve(raw, f.ref.stack);
+      if (functionEnv[key] !== undefined && functionEnv[key] !== value) {
+        throw new Error(`local runtime: ${key} differs between functions (${functionEnv[key]} vs ${value})`);
+      }
+      functionEnv[key] = value;
+    }
+  }
+  return functionEnv;
+}
+
+/** The bus rules of the templates on the local bus, to their queues and functions; scheduled rules are listed, not run. */
+function wireRules(
+  system: LocalSystem,
+  { bus, sqs, functions, physical, resolve }: { bus: LocalEventBus; sqs: SQSClient; functions: LocalFunctions; physical: Physical; resolve: ReturnType<LocalSystem['resolver']> },
+): LocalSchedule[] {
+  const schedules: LocalSchedule[] = [];
+  for (const rule of system.rules) {
+    if (rule.schedule !== undefined) {
+      // Scheduled rules do not run by themselves locally (the finding sweep would call the real
+      // Macie, GuardDuty and Security Hub APIs); tests and tools invoke their functions directly.
+      const fn = system.functions.find((f) => rule.targets.some((t) => refKey(t.target) === refKey(f.ref)));
+      schedules.push({ name: stripHash(rule.ref.logicalId), expression: rule.schedule, function: fn?.name });
+      continue;
+    }
+    const busName = resolve(rule.bus, rule.ref.stack).split('/').pop()!;
+    for (const target of rule.targets) {
+      const name = stripHash(rule.ref.logicalId);
+      if (target.kind === 'queue') {
+        const queueUrl = physical.get(refKey(target.target))?.ref;
+        if (!queueUrl) throw new Error(`local runtime: rule ${name} targets an unknown queue`);
+        const dlqUrl = target.dlq ? physical.get(refKey({ stack: rule.ref.stack, logicalId: (target.dlq as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]! }))?.ref : undefined;
+        bus.addRule({ name, bus: busName, pattern: rule.pattern, deliver: (event) => deliverToQueue(sqs, event, queueUrl, dlqUrl, name) });
+      } else {
+        const fn = system.functions.find((f) => refKey(f.ref) === refKey(target.target));
+        if (!fn) throw new Error(`local runtime: rule ${name} targets an unknown function`);
+        bus.addRule({ name, bus: busName, pattern: rule.pattern, deliver: (event) => functions.invokeAsync(fn.name, event) });
+      }
+    }
+  }
+  return schedules;
+}
+
+/** One poller per event source mapping, as Lambda's: long polls, batches, partial batch responses. */
+function startPollers(system: LocalSystem, { sqs, functions, physical, region }: { sqs: SQSClient; functions: LocalFunctions; physical: Physical; region: string }): QueuePoller[] {
+  const pollers = system.eventSources.map((source) => {
+    const fn = system.functions.find((f) => refKey(f.ref) === refKey(source.function));
+    const queue = physical.get(refKey(source.queue));
+    if (!fn || !queue) throw new Error('local runtime: an event source mapping names an unknown function or queue');
+    return new QueuePoller(sqs, functions, {
+      functionName: fn.name,
+      queueUrl: queue.ref,
+      queueArn: queue.attrs.Arn!,
+      batchSize: source.batchSize,
+      reportBatchItemFailures: source.reportBatchItemFailures,
+      region,
+    });
+  });
+  for (const poller of pollers) poller.start();
+  return pollers;
+}
+
+/** Sets `vars` in this process's environment; the function returned puts back what was there before. */
+function setEnvironment(vars: Record<string, string>): () => void {
+  const before = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, vars);
+  return () => {
+    for (const [k, v] of Object.entries(before)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
   };
 }
 
