@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'cdk.out/**', '.killswitch/**', 'coverage/**', 'schemas/**'] },
+  { ignores: ['node_modules/**', 'cdk.out/**', '.killswitch/**', 'coverage/**', 'schemas/**', '.venv-tools/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
