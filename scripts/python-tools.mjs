@@ -20,11 +20,15 @@ const REQUIREMENTS = join(ROOT, 'tools/python/requirements.txt');
 const VENV = join(ROOT, '.venv-tools');
 const STAMP = join(VENV, '.killswitch-requirements.sha256');
 const LOCK = join(ROOT, '.venv-tools.lock');
-/** The lock is compiled for Python 3.11 (numpy 2.4, one of checkov's dependencies, needs 3.11 or later). */
+/**
+ * The lock is compiled for Python 3.11 (and installs on 3.11 to 3.13); checkov's dependencies
+ * (numpy 2.4 among them) need 3.11 or later.
+ */
 const MIN_PYTHON = [3, 11];
 const INSTALL_HINT =
-  'Install Python 3.11 or later with its venv module, e.g. `apt-get install python3 python3-venv` (Debian/Ubuntu), ' +
-  '`dnf install python3` (Fedora), `brew install python@3.12` (macOS); or point KILLSWITCH_PYTHON at such an interpreter.';
+  'Install Python 3.11 or later with its venv module: `apt-get install python3 python3-venv` (Debian 12 or later, Ubuntu 24.04 or later); ' +
+  'where python3 is older, `apt-get install python3.11 python3.11-venv`; `dnf install python3.11` (Fedora, RHEL); `brew install python@3.11` (macOS). ' +
+  'Or point KILLSWITCH_PYTHON at such an interpreter.';
 
 function fail(message) {
   console.error(`python-tools: ${message}`);
@@ -33,7 +37,8 @@ function fail(message) {
 
 /** The first interpreter that is recent enough and can create a venv with pip (ensurepip). */
 function findPython() {
-  const candidates = process.env.KILLSWITCH_PYTHON ? [process.env.KILLSWITCH_PYTHON] : ['python3', 'python3.13', 'python3.12', 'python3.11', 'python'];
+  // 3.11 first: the version the lock was compiled for.
+  const candidates = process.env.KILLSWITCH_PYTHON ? [process.env.KILLSWITCH_PYTHON] : ['python3.11', 'python3', 'python3.12', 'python3.13', 'python'];
   const seen = [];
   for (const exe of candidates) {
     const probe = spawnSync(
@@ -106,7 +111,9 @@ function ensureTools() {
       run(python.executable, ['-m', 'venv', '--clear', VENV], 'creating the virtual environment');
       run(
         join(bin, 'python'),
-        ['-m', 'pip', 'install', '--quiet', '--require-hashes', '--no-deps', '--only-binary', ':all:', '-r', REQUIREMENTS],
+        // Wheels only (no build runs), every file checked against its hash, and pip's resolver checks
+        // that the lock holds every dependency this interpreter needs.
+        ['-m', 'pip', 'install', '--quiet', '--require-hashes', '--only-binary', ':all:', '-r', REQUIREMENTS],
         'installing the pinned tools',
       );
       writeFileSync(STAMP, `${stamp}\n`);
