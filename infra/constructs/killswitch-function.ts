@@ -93,7 +93,7 @@ export class KillSwitchFunction extends Construct implements IGrantable {
       role: this.role,
       reservedConcurrentExecutions: props.reservedConcurrency,
       // Lambda decrypts the environment at start through a grant it creates for the role when the
-      // function is deployed (the deploying principal needs kms:CreateGrant; the role needs nothing).
+      // function is deployed (the deploying principal must be allowed to use the key and create grants).
       environmentEncryption: props.key,
       logGroup: this.logGroup,
       loggingFormat: LoggingFormat.JSON,

@@ -197,11 +197,10 @@ describe("AWS's own template checks: cfn-lint and checkov", () => {
         acknowledged.push(...acknowledgementsOf(template, path(STRIPPED), stackName));
       }
     }
-    // Both tools at once, each over both copies in one run (checkov takes seconds to start).
-    [lint, scan] = await Promise.all([
-      cfnLint(tools.cfnLint, files.flatMap((f) => [f.path(AS_SYNTHESIZED), f.path(STRIPPED)])),
-      checkov(tools.checkov, dir),
-    ]);
+    // Each tool once over both copies (checkov takes seconds to start); one after the other, so
+    // that the suite's other workers keep a core (its timing-sensitive tests share the machine).
+    lint = await cfnLint(tools.cfnLint, files.flatMap((f) => [f.path(AS_SYNTHESIZED), f.path(STRIPPED)]));
+    scan = await checkov(tools.checkov, dir);
   }, 15 * 60_000);
 
   const inKind = (kind: string) => (f: { file: string }) => basename(dirname(f.file)) === kind;
