@@ -10,6 +10,8 @@ import { GuardedQueueTarget, workQueue } from './queue-target.ts';
 import { programsVariable, type KillSwitchResources } from './resources.ts';
 
 const TRIGGER_TIMEOUT = Duration.seconds(30);
+/** Executions reserved for the kill path (batches of 10: 100 anomalies in flight), and the intake's poller ceiling. */
+const TRIGGER_CONCURRENCY = 10;
 /**
  * Receives before an anomaly is dead-lettered: at a visibility timeout of six trigger timeouts
  * (3 minutes), 1,000 receives (SQS's maximum) keep retrying for about 50 hours, well past a
@@ -44,6 +46,7 @@ export class AnomalyTriggerCapability extends Construct {
       key: resources.key,
       logRetention: resources.logRetention,
       timeout: TRIGGER_TIMEOUT,
+      reservedConcurrency: TRIGGER_CONCURRENCY,
     })
       .bindTable(resources.tables.programState, 'PROGRAM_STATE_TABLE', ['GetItem', 'UpdateItem'])
       .bindTable(resources.tables.ledger, 'LEDGER_TABLE', ['GetItem', 'PutItem', 'UpdateItem'])

@@ -12,6 +12,13 @@ import { programsVariable, type KillSwitchResources } from './resources.ts';
 
 const PLAN_TIMEOUT = Duration.minutes(5);
 const SEND_TIMEOUT = Duration.minutes(1);
+/** Plannings at once (one incident each), reserved. */
+const PLAN_CONCURRENCY = 5;
+/**
+ * Send batches at once, reserved: the fan-out's ceiling (with the account's SNS publish quota), so
+ * notifying 100,000 employees never takes the concurrency the kill path and the operators need.
+ */
+const SEND_CONCURRENCY = 20;
 /**
  * A SENDING claim older than this is abandoned: longer than a sender can run (its timeout), and
  * shorter than the send queue holds a batch before redelivering it (six timeouts), so a redelivery
@@ -49,6 +56,7 @@ export class ExposureNotices extends Construct {
       key,
       logRetention: resources.logRetention,
       timeout: PLAN_TIMEOUT,
+      reservedConcurrency: PLAN_CONCURRENCY,
     })
       .bindTable(resources.tables.dataSubjects, 'DATA_SUBJECTS_TABLE', ['Query'])
       .bindTable(resources.tables.ledger, 'LEDGER_TABLE', ['GetItem', 'PutItem', 'Query', 'UpdateItem'])
@@ -67,6 +75,7 @@ export class ExposureNotices extends Construct {
       key,
       logRetention: resources.logRetention,
       timeout: SEND_TIMEOUT,
+      reservedConcurrency: SEND_CONCURRENCY,
     })
       .bindTable(resources.tables.ledger, 'LEDGER_TABLE', ['GetItem', 'Query', 'UpdateItem'])
       .bindTopic(resources.noticeTopic, 'NOTICE_TOPIC_ARN')

@@ -9,6 +9,8 @@ import { GuardedQueueTarget, workQueue } from './queue-target.ts';
 import { programsVariable, type KillSwitchResources } from './resources.ts';
 
 const WORKER_TIMEOUT = Duration.minutes(5);
+/** Grant-work batches revoked at once (each pages through an incident's grants), reserved. */
+const WORKER_CONCURRENCY = 10;
 
 /**
  * Grant revocation: `Kill Switch Engaged` events (from the domain bus, which only killswitch can
@@ -34,6 +36,7 @@ export class GrantRevocation extends Construct {
       key: resources.key,
       logRetention: resources.logRetention,
       timeout: WORKER_TIMEOUT,
+      reservedConcurrency: WORKER_CONCURRENCY,
     })
       .bindTable(resources.tables.grants, 'GRANTS_TABLE', ['GetItem', 'Query', 'UpdateItem'])
       .bindTable(resources.tables.ledger, 'LEDGER_TABLE', ['GetItem', 'PutItem', 'Query'])

@@ -1,4 +1,4 @@
-import { Aws, CfnOutput, Duration } from 'aws-cdk-lib';
+import { CfnOutput, Duration } from 'aws-cdk-lib';
 import { AccountRootPrincipal, ArnPrincipal, PolicyDocument, PolicyStatement, Role, type CfnRole, type IRole } from 'aws-cdk-lib/aws-iam';
 import { FunctionUrlAuthType, type FunctionUrl } from 'aws-cdk-lib/aws-lambda';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
@@ -6,6 +6,9 @@ import { Construct } from 'constructs';
 import { LEDGER_KIND_INDEX } from '#shared/adapters/dynamodb/ledger/keys.ts';
 import { KillSwitchFunction } from './killswitch-function.ts';
 import { programsVariable, type KillSwitchResources } from './resources.ts';
+
+/** Executions reserved for each operator entry point: people on call can always pause, even while the account's other functions take all its concurrency. */
+const OPERATOR_CONCURRENCY = 5;
 
 /** The role name in a role ARN (the last path segment), which is what a session's assumed-role ARN shows. */
 export const roleNameOf = (roleArn: string): string => roleArn.split('/').pop()!;
@@ -84,7 +87,7 @@ export class OperatorControl extends Construct {
     this.operatorRoleArns = [this.operatorsRole.roleArn, ...config.operators.identityCenterRoleArns];
     const roleNames = [operatorsRoleName, ...config.operators.identityCenterRoleArns.map(roleNameOf)];
 
-    this.function = this.#operatorFunction(resources, 'Operator', 'functions/operator/handler.ts', 'killswitch: operator actions (Function URL, verified identity)')
+    this.function = this.#operatorFunction(resources, 'Operator', 'functions/operator/handler.ts', 'killswitch: operator actions (Function URL, verified identity)', OPERATOR_CONCURRENCY)
       .bindTable(resources.tables.programState, 'PROGRAM_STATE_TABLE', ['GetItem', 'Query', 'UpdateItem'])
       .bindTable(resources.tables.ledger, 'LEDGER_TABLE', ['GetItem', 'Query', 'PutItem', 'UpdateItem'], [LEDGER_KIND_INDEX])
       // A dry-run pause counts the grants a revocation would remove.
@@ -93,7 +96,7 @@ export class OperatorControl extends Construct {
       .bindQueue(props.noticePlanQueue, 'NOTICE_PLAN_QUEUE_URL')
       .setEnvironment('KILLSWITCH_ACCOUNT', config.account)
       .setEnvironment('OPERATOR_ROLES', JSON.stringify(roleNames));
-    this.breakGlass = this.#operatorFunction(resources, 'BreakGlass', 'functions/operator/break-glass.ts', 'killswitch: break-glass pause (direct invoke, unverified)')
+    this.breakGlass = this.#operatorFunction(resources, 'BreakGlass', 'functions/operator/break-glass.ts', 'killswitch: break-glass pause (direct invoke, unverified)', OPERATOR_CONCURRENCY)
       .bindTable(resources.tables.programState, 'PROGRAM_STATE_TABLE', ['GetItem', 'UpdateItem'])
       .bindTable(resources.tables.ledger, 'LEDGER_TABLE', ['GetItem', 'PutItem']);
     for (const fn of [this.function, this.breakGlass]) {
@@ -118,16 +121,18 @@ export class OperatorControl extends Construct {
 
     new CfnOutput(this, 'OperatorUrl', { value: this.url.url, description: 'killswitch CLI --url' });
     new CfnOutput(this, 'BreakGlassFunction', { value: this.breakGlass.function.functionName, description: 'killswitch CLI --break-glass' });
-    new CfnOutput(this, 'OperatorsRoleArn', { value: this.operatorsRole.roleArn, description: `assume with your own identity, e.g. aws sts assume-role --role-session-name <your IAM user name> --source-identity <the same> (account ${Aws.ACCOUNT_ID})` });
+    // An output's Description must be a literal string (CloudFormation rejects an intrinsic there): the account from the configuration.
+    new CfnOutput(this, 'OperatorsRoleArn', { value: this.operatorsRole.roleArn, description: `assume with your own identity, e.g. aws sts assume-role --role-session-name <your IAM user name> --source-identity <the same> (account ${config.account})` });
   }
 
-  #operatorFunction(resources: KillSwitchResources, id: string, entry: string, description: string): KillSwitchFunction {
+  #operatorFunction(resources: KillSwitchResources, id: string, entry: string, description: string, reservedConcurrency: number): KillSwitchFunction {
     return new KillSwitchFunction(this, id, {
       entry,
       description,
       key: resources.key,
       logRetention: resources.logRetention,
       timeout: Duration.seconds(30),
+      reservedConcurrency,
     });
   }
 }

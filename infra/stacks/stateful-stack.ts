@@ -40,7 +40,7 @@ export class StatefulStack extends Stack {
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     super(scope, id, props);
     this.key = new Key(this, 'DataKey', {
-      description: 'killswitch: encrypts program state, ledger, grants, data subjects, topics and queues',
+      description: 'killswitch: encrypts program state, ledger, grants, data subjects, topics, queues, function logs and environments',
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
@@ -56,6 +56,18 @@ export class StatefulStack extends Stack {
         actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
         resources: ['*'],
         conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
+      }),
+    );
+    // The functions' log groups (stateless stack) are encrypted with the key: CloudWatch Logs of this
+    // region may use it for log groups of this account and region only (the encryption context it
+    // sends names the log group).
+    this.key.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'AllowCloudWatchLogsForThisAccountsLogGroups',
+        principals: [new ServicePrincipal(`logs.${this.region}.amazonaws.com`)],
+        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+        resources: ['*'],
+        conditions: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${this.partition}:logs:${this.region}:${this.account}:log-group:*` } },
       }),
     );
 

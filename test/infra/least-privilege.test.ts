@@ -8,9 +8,10 @@ import { WILDCARD_ACTIONS_MARK } from '#infra/constructs/killswitch-function.ts'
 const via = (service: string) => ` if {"StringEquals":{"kms:ViaService":"${service}.eu-west-1.amazonaws.com"}}`;
 const keyVia = (service: string) => [`kms:Decrypt -> DataKey${via(service)}`, `kms:GenerateDataKey -> DataKey${via(service)}`];
 
-/** What every function role has for its own logs, tracing and DLQ. */
+/** What every function role has for its own logs (encrypted with the key), tracing and DLQ. */
 const baseline = (fn: string) => [
   ...keyVia('sqs'),
+  ...keyVia('logs'),
   `logs:CreateLogStream -> ${fn}Logs`,
   `logs:PutLogEvents -> ${fn}Logs`,
   `sqs:SendMessage -> ${fn}Dlq`,
@@ -185,7 +186,7 @@ describe('Least privilege', () => {
     }
   });
 
-  it('lets AWS services send to a queue only for the one rule that targets it (aws:SourceArn), and use the key only for this account', () => {
+  it('lets AWS services send to a queue only for the one rule that targets it (aws:SourceArn), and use the key only for this account (CloudWatch Logs: only for its log groups)', () => {
     const loose: string[] = [];
     for (const template of [stateless, stateful]) {
       for (const [id, r] of Object.entries(template.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>)) {
@@ -193,7 +194,9 @@ describe('Least privilege', () => {
         for (const st of doc?.Statement ?? []) {
           if (st.Effect !== 'Allow' || !JSON.stringify(st.Principal ?? {}).includes('"Service"')) continue;
           const condition = JSON.stringify(st.Condition ?? {});
-          const ok = r.Type === 'AWS::SQS::QueuePolicy' ? condition.includes('aws:SourceArn') : condition.includes('aws:SourceAccount') || condition.includes('aws:SourceArn');
+          // CloudWatch Logs names the log group in the encryption context: only this account's, in this region.
+          const logsOfThisAccount = JSON.stringify(st.Principal) === '{"Service":"logs.eu-west-1.amazonaws.com"}' && condition.includes('"ArnLike":{"kms:EncryptionContext:aws:logs:arn"') && condition.includes(':logs:eu-west-1:111111111111:log-group:*"');
+          const ok = r.Type === 'AWS::SQS::QueuePolicy' ? condition.includes('aws:SourceArn') : condition.includes('aws:SourceAccount') || condition.includes('aws:SourceArn') || logsOfThisAccount;
           if (!ok) loose.push(`${id}: ${JSON.stringify(st.Principal)} ${JSON.stringify(st.Action)}`);
         }
       }

@@ -71,6 +71,29 @@ describe('Stacks: killswitch on AWS', () => {
       }
     });
 
+    it('encrypts every function log group and environment with the key, reserves each function its concurrency, and polls no queue beyond it', () => {
+      const fns = stateless.findResources('AWS::Lambda::Function');
+      const key = { 'Fn::ImportValue': expect.stringMatching(/DataKey/) };
+      const reserved: Record<string, number> = {};
+      for (const [id, fn] of Object.entries(fns)) {
+        expect(fn.Properties.KmsKeyArn, id).toEqual(key);
+        expect(fn.Properties.ReservedConcurrentExecutions, id).toBeGreaterThanOrEqual(1);
+        reserved[id] = fn.Properties.ReservedConcurrentExecutions as number;
+      }
+      // Lambda keeps 100 unreserved executions per account: killswitch reserves well under the default quota of 1,000.
+      expect(Object.values(reserved).reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(100);
+      const logGroups = Object.values(stateless.findResources('AWS::Logs::LogGroup'));
+      expect(logGroups).toHaveLength(Object.keys(fns).length);
+      for (const lg of logGroups) expect(lg.Properties.KmsKeyId).toEqual(key);
+      for (const esm of Object.values(stateless.findResources('AWS::Lambda::EventSourceMapping'))) {
+        const fn = (esm.Properties.FunctionName as { Ref: string }).Ref;
+        expect(esm.Properties.ScalingConfig?.MaximumConcurrency, fn).toBeLessThanOrEqual(reserved[fn]!);
+      }
+      stateful.hasResourceProperties('AWS::KMS::Key', {
+        KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({ Sid: 'AllowCloudWatchLogsForThisAccountsLogGroups', Principal: { Service: 'logs.eu-west-1.amazonaws.com' } })]) },
+      });
+    });
+
     it('encrypts every queue with the key and refuses non-TLS access', () => {
       const queues = stateless.findResources('AWS::SQS::Queue');
       expect(Object.keys(queues).length).toBeGreaterThanOrEqual(4);
