@@ -61,10 +61,15 @@ function functionEnv(): NodeJS.ProcessEnv {
     KILLSWITCH_ACCOUNT: config.account,
     OPERATOR_ROLES: JSON.stringify([`${config.stackPrefix}Operators`]),
     ...Object.fromEntries(
-      ['GRANT_WORK_QUEUE_URL', 'GRANT_WORK_DLQ_URL', 'NOTICE_PLAN_QUEUE_URL', 'NOTICE_PLAN_DLQ_URL', 'NOTICE_SEND_QUEUE_URL', 'NOTICE_SEND_DLQ_URL', 'TRIGGER_DLQ_URL'].map((k) => [
-        k,
-        'https://sqs.eu-west-1.amazonaws.com/111111111111/q',
-      ]),
+      [
+        'GRANT_WORK_QUEUE_URL',
+        'GRANT_WORK_DLQ_URL',
+        'NOTICE_PLAN_QUEUE_URL',
+        'NOTICE_PLAN_DLQ_URL',
+        'NOTICE_SEND_QUEUE_URL',
+        'NOTICE_SEND_DLQ_URL',
+        'TRIGGER_DLQ_URL',
+      ].map((k) => [k, 'https://sqs.eu-west-1.amazonaws.com/111111111111/q']),
     ),
   };
 }
@@ -72,7 +77,9 @@ function functionEnv(): NodeJS.ProcessEnv {
 /** Median module load time of a bundle in fresh Node processes. */
 function loadMs(file: string, env: NodeJS.ProcessEnv, runs: number): number {
   const script = `const t = performance.now(); await import(${JSON.stringify(`file://${file}`)}); console.log(performance.now() - t);`;
-  const times = Array.from({ length: runs }, () => Number(execFileSync(process.execPath, ['--input-type=module', '-e', script], { env, encoding: 'utf8' }).trim()));
+  const times = Array.from({ length: runs }, () =>
+    Number(execFileSync(process.execPath, ['--input-type=module', '-e', script], { env, encoding: 'utf8' }).trim()),
+  );
   return times.sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
 }
 
@@ -88,18 +95,37 @@ export async function coldStart({ quick }: { quick: boolean }) {
   try {
     const functions = [];
     for (const entry of quick ? FUNCTIONS.slice(0, 2) : FUNCTIONS) {
-      const name = entry.replace(/^functions\//, '').replace(/\.ts$/, '').replace('/', '-');
+      const name = entry
+        .replace(/^functions\//, '')
+        .replace(/\.ts$/, '')
+        .replace('/', '-');
       const outfile = join(dir, `${name}.mjs`);
       const result = await build({ ...BUNDLE, entryPoints: [join(PROJECT_ROOT, entry)], outfile });
-      const clients = [...new Set(Object.keys(result.metafile!.inputs).map((i) => /node_modules\/@aws-sdk\/(client-[a-z0-9-]+)\//.exec(i)?.[1]).filter((c): c is string => !!c))].sort();
+      const clients = [
+        ...new Set(
+          Object.keys(result.metafile!.inputs)
+            .map((i) => /node_modules\/@aws-sdk\/(client-[a-z0-9-]+)\//.exec(i)?.[1])
+            .filter((c): c is string => !!c),
+        ),
+      ].sort();
       const baselineEntry = join(dir, `${name}.baseline.mjs`);
       writeFileSync(
         baselineEntry,
-        clients.map((c, i) => `import { ${CLIENT_CLASSES[c] ?? 'UnknownClient'} as C${i} } from '@aws-sdk/${c}'; export const c${i} = new C${i}({});`).join('\n') +
-          '\nexport const handler = async () => ({});\n',
+        clients
+          .map(
+            (c, i) =>
+              `import { ${CLIENT_CLASSES[c] ?? 'UnknownClient'} as C${i} } from '@aws-sdk/${c}'; export const c${i} = new C${i}({});`,
+          )
+          .join('\n') + '\nexport const handler = async () => ({});\n',
       );
       const baselineFile = join(dir, `${name}.baseline.out.mjs`);
-      await build({ ...BUNDLE, entryPoints: [baselineEntry], outfile: baselineFile, absWorkingDir: PROJECT_ROOT, nodePaths: [join(PROJECT_ROOT, 'node_modules')] });
+      await build({
+        ...BUNDLE,
+        entryPoints: [baselineEntry],
+        outfile: baselineFile,
+        absWorkingDir: PROJECT_ROOT,
+        nodePaths: [join(PROJECT_ROOT, 'node_modules')],
+      });
       const kb = (f: string) => statSync(f).size / 1024;
       const fnLoad = loadMs(outfile, env, runs);
       const baseLoad = loadMs(baselineFile, env, runs);

@@ -20,13 +20,26 @@ function subscriber(sqs: SQSClient, queueUrl: string) {
   let running = true;
   const loops = Array.from({ length: 4 }, async () => {
     while (running) {
-      const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+      const { Messages = [] } = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+      );
       if (!Messages.length) continue;
       count += Messages.length;
-      await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
+      await sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
+        }),
+      );
     }
   });
-  return { count: () => count, stop: async () => { running = false; await Promise.all(loops); } };
+  return {
+    count: () => count,
+    stop: async () => {
+      running = false;
+      await Promise.all(loops);
+    },
+  };
 }
 
 async function until(predicate: () => boolean, timeoutMs: number): Promise<void> {
@@ -49,12 +62,33 @@ async function oneSize(size: number) {
     const sendQueue = fauxqs.createQueue('send', { region: 'eu-west-1', attributes: { VisibilityTimeout: '30' } }).queueUrl;
     const at = new Date().toISOString();
     await new DataSubjectStore(db.doc, db.tables.dataSubjects).seed(
-      Array.from({ length: size }, (_, i) => ({ datasetId: 'ds', employeeId: `E${String(i).padStart(7, '0')}`, categories: ['keystrokes'], heldFrom: at, heldTo: at })),
+      Array.from({ length: size }, (_, i) => ({
+        datasetId: 'ds',
+        employeeId: `E${String(i).padStart(7, '0')}`,
+        categories: ['keystrokes'],
+        heldFrom: at,
+        heldTo: at,
+      })),
     );
     const ledger = new LedgerTable(db.doc, db.tables.ledger);
     const incidents = new IncidentLedger(ledger);
     const incidentId = 'inc-20261127-fa0000000001';
-    await incidents.open({ incidentId, programId: 'bench', scope: '*', severity: 'CRITICAL', status: 'OPEN', action: 'PAUSED', openedAt: at, openedBy: 'bench', trigger: 'OPERATOR', datasetIds: ['ds'], unknownDatasetIds: [], notify: 'manual', revision: 1, inputIssues: [] });
+    await incidents.open({
+      incidentId,
+      programId: 'bench',
+      scope: '*',
+      severity: 'CRITICAL',
+      status: 'OPEN',
+      action: 'PAUSED',
+      openedAt: at,
+      openedBy: 'bench',
+      trigger: 'OPERATOR',
+      datasetIds: ['ds'],
+      unknownDatasetIds: [],
+      notify: 'manual',
+      revision: 1,
+      inputIssues: [],
+    });
     const notices = new NoticeLedger(ledger);
 
     // Ours: plan → SQS → senders (claim, render, PublishBatch, mark SENT) → subscriber.
@@ -62,12 +96,18 @@ async function oneSize(size: number) {
     const sampler = setInterval(() => (peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed)), 50);
     const ours = subscriber(sqs, gateway);
     const started = performance.now();
-    const planner = new NoticePlanner({ subjects: new DataSubjectStore(db.doc, db.tables.dataSubjects), notices, sendQueue: new WorkQueue<SendBatch>(sqs, sendQueue) });
+    const planner = new NoticePlanner({
+      subjects: new DataSubjectStore(db.doc, db.tables.dataSubjects),
+      notices,
+      sendQueue: new WorkQueue<SendBatch>(sqs, sendQueue),
+    });
     const sender = new NoticeSender({ notices, incidents, publisher: new NoticePublisher(sns, topicArn), settings: SETTINGS });
     let planning = true;
     const senders = Array.from({ length: CONCURRENCY }, async () => {
       for (;;) {
-        const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: sendQueue, MaxNumberOfMessages: 1, WaitTimeSeconds: planning ? 1 : 0 }));
+        const { Messages = [] } = await sqs.send(
+          new ReceiveMessageCommand({ QueueUrl: sendQueue, MaxNumberOfMessages: 1, WaitTimeSeconds: planning ? 1 : 0 }),
+        );
         if (!Messages.length) {
           if (!planning) return;
           continue;
@@ -78,7 +118,11 @@ async function oneSize(size: number) {
         }
       }
     });
-    await planner.run({ type: 'plan', incidentId, programId: 'bench', noticeType: 'exposure', mode: 'all', continuation: 0, planned: 0 }, { hasTime: () => true }, ['ds']);
+    await planner.run(
+      { type: 'plan', incidentId, programId: 'bench', noticeType: 'exposure', mode: 'all', continuation: 0, planned: 0 },
+      { hasTime: () => true },
+      ['ds'],
+    );
     planning = false;
     await Promise.all(senders);
     await until(() => ours.count() >= size, 120_000);
@@ -87,7 +131,11 @@ async function oneSize(size: number) {
     await ours.stop();
 
     // Baseline: the same notices, raw PublishBatch at the same concurrency, to the same topic.
-    const notice = renderNotice('exposure', { incident: { incidentId, openedAt: at, accessRevoked: true }, employee: { employeeId: 'E', categories: ['keystrokes'], heldFrom: at, heldTo: at }, settings: SETTINGS });
+    const notice = renderNotice('exposure', {
+      incident: { incidentId, openedAt: at, accessRevoked: true },
+      employee: { employeeId: 'E', categories: ['keystrokes'], heldFrom: at, heldTo: at },
+      settings: SETTINGS,
+    });
     const raw = subscriber(sqs, gateway);
     const rawStarted = performance.now();
     let next = 0;
@@ -96,7 +144,10 @@ async function oneSize(size: number) {
         while (next < size) {
           const first = next;
           next += 10;
-          const entries = Array.from({ length: Math.min(10, size - first) }, (_, i) => ({ Id: `n${i}`, Message: JSON.stringify({ ...notice.structured, employeeId: `E${first + i}`, text: notice.text }) }));
+          const entries = Array.from({ length: Math.min(10, size - first) }, (_, i) => ({
+            Id: `n${i}`,
+            Message: JSON.stringify({ ...notice.structured, employeeId: `E${first + i}`, text: notice.text }),
+          }));
           await sns.send(new PublishBatchCommand({ TopicArn: topicArn, PublishBatchRequestEntries: entries }));
         }
       }),
@@ -106,7 +157,12 @@ async function oneSize(size: number) {
     await raw.stop();
     const counts = await notices.counts(incidentId);
     if (counts.sent !== size) throw new Error(`sent ${counts.sent} of ${size}`);
-    return { recipients: size, noticesPerSec: { ours: Math.round(size / oursSeconds), rawPublishBatch: Math.round(size / rawSeconds) }, ratio: round(size / oursSeconds / (size / rawSeconds)), peakHeapMb: round(peakHeap / 2 ** 20, 1) };
+    return {
+      recipients: size,
+      noticesPerSec: { ours: Math.round(size / oursSeconds), rawPublishBatch: Math.round(size / rawSeconds) },
+      ratio: round(size / oursSeconds / (size / rawSeconds)),
+      peakHeapMb: round(peakHeap / 2 ** 20, 1),
+    };
   } finally {
     sqs.destroy();
     sns.destroy();

@@ -15,7 +15,12 @@ export async function gateHotPath({ quick }: { quick: boolean }) {
   const db = await benchDb();
   try {
     await new ProgramStateStore(db.doc, db.tables.programState).register('bench', new Date());
-    const gate = new KillSwitchGate({ tableName: db.tables.programState, programId: 'bench', client: db.client, refreshIntervalMs: 3_600_000 });
+    const gate = new KillSwitchGate({
+      tableName: db.tables.programState,
+      programId: 'bench',
+      client: db.client,
+      refreshIntervalMs: 3_600_000,
+    });
     await gate.start();
     if (!gate.allowed()) throw new Error('the gate did not open');
     const calls = quick ? 2_000_000 : 100_000_000;
@@ -36,10 +41,19 @@ export async function gateHotPath({ quick }: { quick: boolean }) {
     let gated = 0;
     // Alternate, best of three each: the machine is shared and noisy.
     for (let round_ = 0; round_ < 3; round_++) {
-      field = Math.max(field, loop(() => flag.value));
-      clock = Math.max(clock, loop(() => Date.now() < deadline));
+      field = Math.max(
+        field,
+        loop(() => flag.value),
+      );
+      clock = Math.max(
+        clock,
+        loop(() => Date.now() < deadline),
+      );
       observer.observe({ entryTypes: ['gc'] });
-      gated = Math.max(gated, loop(() => gate.allowed()));
+      gated = Math.max(
+        gated,
+        loop(() => gate.allowed()),
+      );
       observer.disconnect();
     }
     await gate.stop();

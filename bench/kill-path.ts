@@ -61,13 +61,28 @@ export async function killPath({ quick }: { quick: boolean }) {
         }),
       );
       raw.push(performance.now() - started);
-      const anomaly = AnomalyDetailSchema.parse({ anomalyId: `a-${id}`, programId: id, detector: 'bench', severity: 'CRITICAL', kind: 'access-exposure', observedAt: new Date().toISOString(), summary: 'bench' });
+      const anomaly = AnomalyDetailSchema.parse({
+        anomalyId: `a-${id}`,
+        programId: id,
+        detector: 'bench',
+        severity: 'CRITICAL',
+        kind: 'access-exposure',
+        observedAt: new Date().toISOString(),
+        summary: 'bench',
+      });
       started = performance.now();
       await trigger.handle(anomaly);
       kill.push(writtenAt - started);
     }
     const stats = (xs: number[]) => ({ p50: round(percentile(xs, 50)), p99: round(percentile(xs, 99)) });
-    return { name: 'kill-path', programs, killPathMs: stats(kill), rawWriteMs: stats(raw), ratio_p50: round(percentile(kill, 50) / percentile(raw, 50)), target: { ratio_p50: '<= 1.5' } };
+    return {
+      name: 'kill-path',
+      programs,
+      killPathMs: stats(kill),
+      rawWriteMs: stats(raw),
+      ratio_p50: round(percentile(kill, 50) / percentile(raw, 50)),
+      target: { ratio_p50: '<= 1.5' },
+    };
   } finally {
     await busServer.stop();
     await fauxqs.stop();

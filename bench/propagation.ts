@@ -11,7 +11,12 @@ async function capacity(db: Awaited<ReturnType<typeof benchDb>>, seconds: number
     Array.from({ length: 16 }, async () => {
       while (performance.now() < until) {
         await db.client.send(
-          new QueryCommand({ TableName: db.tables.programState, KeyConditionExpression: 'programId = :p', ExpressionAttributeValues: { ':p': { S: 'bench' } }, ConsistentRead: true }),
+          new QueryCommand({
+            TableName: db.tables.programState,
+            KeyConditionExpression: 'programId = :p',
+            ExpressionAttributeValues: { ':p': { S: 'bench' } },
+            ConsistentRead: true,
+          }),
         );
         reads++;
       }
@@ -28,7 +33,12 @@ async function capacity(db: Awaited<ReturnType<typeof benchDb>>, seconds: number
  * Targets: max ≤ R + 50 ms; reads per collector per second ≤ 1.05 / R.
  */
 export async function propagation({ quick }: { quick: boolean }) {
-  const scenarios = quick ? [{ collectors: 50, refreshIntervalMs: 250 }] : [{ collectors: 200, refreshIntervalMs: 250 }, { collectors: 1000, refreshIntervalMs: 1000 }];
+  const scenarios = quick
+    ? [{ collectors: 50, refreshIntervalMs: 250 }]
+    : [
+        { collectors: 200, refreshIntervalMs: 250 },
+        { collectors: 1000, refreshIntervalMs: 1000 },
+      ];
   const db = await benchDb();
   try {
     const store = new ProgramStateStore(db.doc, db.tables.programState);
@@ -40,7 +50,15 @@ export async function propagation({ quick }: { quick: boolean }) {
       await store.register(programId, new Date());
       const hosts = Math.max(1, Math.min(s.collectors, Math.floor((0.3 * readsPerSecCapacity * s.refreshIntervalMs) / 1000)));
       const perHost = Math.ceil(s.collectors / hosts);
-      const fleet = await startCollectorFleet({ count: s.collectors, endpoint: db.dynamo.endpoint, region: 'eu-west-1', tableName: db.tables.programState, programId, refreshIntervalMs: s.refreshIntervalMs, collectorsPerHost: perHost });
+      const fleet = await startCollectorFleet({
+        count: s.collectors,
+        endpoint: db.dynamo.endpoint,
+        region: 'eu-west-1',
+        tableName: db.tables.programState,
+        programId,
+        refreshIntervalMs: s.refreshIntervalMs,
+        collectorsPerHost: perHost,
+      });
       try {
         const until = performance.now() + 20 * s.refreshIntervalMs;
         while ((await fleet.status()).allowed < s.collectors && performance.now() < until) await new Promise((r) => setTimeout(r, 50));
@@ -48,7 +66,16 @@ export async function propagation({ quick }: { quick: boolean }) {
         const before = (await fleet.status()).reads;
         await new Promise((r) => setTimeout(r, window));
         const readsPerCollectorPerSec = ((await fleet.status()).reads - before) / s.collectors / (window / 1000);
-        await store.pause({ programId, scope: '*', incidentId: 'inc-20261127-000000000001', attemptId: 'bench', summary: 'bench', verified: true, trigger: 'OPERATOR', at: new Date() });
+        await store.pause({
+          programId,
+          scope: '*',
+          incidentId: 'inc-20261127-000000000001',
+          attemptId: 'bench',
+          summary: 'bench',
+          verified: true,
+          trigger: 'OPERATOR',
+          at: new Date(),
+        });
         const pausedAt = fleetNow();
         const deadline = performance.now() + 5 * s.refreshIntervalMs + 2000;
         while (fleet.haltedAt.some((t) => t === undefined) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10));

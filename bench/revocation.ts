@@ -34,19 +34,41 @@ export async function revocation({ quick }: { quick: boolean }) {
           UpdateExpression: 'SET #s = :revoked ADD revokedByIncidents :inc',
           ConditionExpression: 'attribute_exists(datasetId) AND NOT contains(revokedByIncidents, :one)',
           ExpressionAttributeNames: { '#s': 'status' },
-          ExpressionAttributeValues: { ':revoked': 'REVOKED', ':inc': new Set(['inc-20261127-bbbbbbbbbbbb']), ':one': 'inc-20261127-bbbbbbbbbbbb' },
+          ExpressionAttributeValues: {
+            ':revoked': 'REVOKED',
+            ':inc': new Set(['inc-20261127-bbbbbbbbbbbb']),
+            ':one': 'inc-20261127-bbbbbbbbbbbb',
+          },
         }),
       );
     });
-    const revoker = new GrantRevoker(store, new RevocationLedger(new LedgerTable(db.doc, db.tables.ledger)), { concurrency: CONCURRENCY, pageSize: 500 });
+    const revoker = new GrantRevoker(store, new RevocationLedger(new LedgerTable(db.doc, db.tables.ledger)), {
+      concurrency: CONCURRENCY,
+      pageSize: 500,
+    });
     const started = performance.now();
     const step = await revoker.run(
-      { type: 'revoke', incidentId: 'inc-20261127-aaaaaaaaaaaa', programId: 'bench', datasetIds: ['ours'], datasetIndex: 0, counts: { scanned: 0, owners: 0 }, continuation: 0 },
+      {
+        type: 'revoke',
+        incidentId: 'inc-20261127-aaaaaaaaaaaa',
+        programId: 'bench',
+        datasetIds: ['ours'],
+        datasetIndex: 0,
+        counts: { scanned: 0, owners: 0 },
+        continuation: 0,
+      },
       { hasTime: () => true },
     );
     const oursPerSec = grants / ((performance.now() - started) / 1000);
     if (!step.done || step.counts.revoked !== grants) throw new Error(`revoked ${step.done ? step.counts.revoked : '?'} of ${grants}`);
-    return { name: 'revocation', grants, concurrency: CONCURRENCY, grantsPerSec: { ours: Math.round(oursPerSec), raw: Math.round(rawPerSec) }, ratio: round(oursPerSec / rawPerSec), target: { ratio: '>= 0.7' } };
+    return {
+      name: 'revocation',
+      grants,
+      concurrency: CONCURRENCY,
+      grantsPerSec: { ours: Math.round(oursPerSec), raw: Math.round(rawPerSec) },
+      ratio: round(oursPerSec / rawPerSec),
+      target: { ratio: '>= 0.7' },
+    };
   } finally {
     await db.stop();
   }

@@ -22,9 +22,22 @@ export async function benchDb(): Promise<BenchDb> {
   const dynamo = await startDynalite({ thread: true });
   const client = new DynamoDBClient({ endpoint: dynamo.endpoint });
   const tables = Object.fromEntries(Object.keys(TableDefinitions).map((n) => [n, `bench-${n}`])) as Record<TableName, string>;
-  await ensureTables(client, (Object.keys(TableDefinitions) as TableName[]).map((n) => createTableInput(tables[n], TableDefinitions[n])));
+  await ensureTables(
+    client,
+    (Object.keys(TableDefinitions) as TableName[]).map((n) => createTableInput(tables[n], TableDefinitions[n])),
+  );
   const doc = dynamoDocumentClient({ endpoint: dynamo.endpoint });
-  return { dynamo, client, doc, tables, stop: async () => { client.destroy(); doc.destroy(); await dynamo.stop(); } };
+  return {
+    dynamo,
+    client,
+    doc,
+    tables,
+    stop: async () => {
+      client.destroy();
+      doc.destroy();
+      await dynamo.stop();
+    },
+  };
 }
 
 export const round = (n: number, digits = 2): number => Math.round(n * 10 ** digits) / 10 ** digits;
@@ -33,6 +46,10 @@ export const round = (n: number, digits = 2): number => Math.round(n * 10 ** dig
 export async function throughput(count: number, concurrency: number, task: (i: number) => Promise<void>): Promise<number> {
   let next = 0;
   const started = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, async () => { while (next < count) await task(next++); }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) await task(next++);
+    }),
+  );
   return count / ((performance.now() - started) / 1000);
 }

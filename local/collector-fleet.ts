@@ -67,7 +67,9 @@ export async function startCollectorFleet(options: {
   const started: Promise<void>[] = [];
   for (let t = 0; t < threads; t++) {
     const firstIndex = t * per;
-    const collectors = Array.from({ length: Math.max(0, Math.min(per, options.count - firstIndex)) }, (_, i) => collectorOf(firstIndex + i, perHost));
+    const collectors = Array.from({ length: Math.max(0, Math.min(per, options.count - firstIndex)) }, (_, i) =>
+      collectorOf(firstIndex + i, perHost),
+    );
     const init: FleetHostInit = {
       endpoint: options.endpoint,
       region: options.region,

@@ -46,10 +46,18 @@ const clientOf = (host: number) => {
 };
 const gates = init.collectors.map(
   ({ host, scopes }) =>
-    new KillSwitchGate({ tableName: init.tableName, programId: init.programId, scopes, refreshIntervalMs: init.refreshIntervalMs, client: clientOf(host) }),
+    new KillSwitchGate({
+      tableName: init.tableName,
+      programId: init.programId,
+      scopes,
+      refreshIntervalMs: init.refreshIntervalMs,
+      client: clientOf(host),
+    }),
 );
 
-gates.forEach((gate, i) => gate.onChange((state) => post({ type: 'change', index: init.firstIndex + i, allowed: state.allowed, at: now() })));
+gates.forEach((gate, i) =>
+  gate.onChange((state) => post({ type: 'change', index: init.firstIndex + i, allowed: state.allowed, at: now() })),
+);
 
 port.on('message', (message: 'status' | 'stop' | 'latencies') => {
   if (message === 'latencies') {

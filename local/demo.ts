@@ -57,9 +57,13 @@ try {
   const grantCount = await seedGrants(stack, 20);
   await seedDataSubjects(stack, employeeCount);
   const programId = stack.config.programs[0]!.programId;
-  say(`killswitch demo — program "${programId}", local stack (dynalite, fauxqs, local EventBridge, ${stack.functions.names().length} functions)`);
+  say(
+    `killswitch demo — program "${programId}", local stack (dynalite, fauxqs, local EventBridge, ${stack.functions.names().length} functions)`,
+  );
   say(`${employeeCount} employees whose data is in the datasets; notices go to the local messaging gateway queue`);
-  say(`${grantCount} grants on ${stack.config.programs[0]!.datasetIds.length} datasets (owners, training pipeline, analytics, all-staff, analysts)`);
+  say(
+    `${grantCount} grants on ${stack.config.programs[0]!.datasetIds.length} datasets (owners, training pipeline, analytics, all-staff, analysts)`,
+  );
 
   const fleet = await startCollectorFleet({
     count: collectorCount,
@@ -80,7 +84,9 @@ try {
   await fleet.latencies(); // reset: only the incident's reads count below
   say(`${collecting}/${collectorCount} collectors collecting (KillSwitchGate, refresh ${refreshIntervalMs} ms)`);
   if (collecting !== collectorCount) {
-    throw new Error(`only ${collecting}/${collectorCount} collectors saw an ACTIVE program before the incident (${status.errors.join('; ')})`);
+    throw new Error(
+      `only ${collecting}/${collectorCount} collectors saw an ACTIVE program before the incident (${status.errors.join('; ')})`,
+    );
   }
 
   const anomaly: AnomalyDetailInput = {
@@ -107,7 +113,14 @@ try {
   if (source === 'anomaly') {
     const put = await eventBridge.send(
       new PutEventsCommand({
-        Entries: [{ EventBusName: stack.busName, Source: stack.config.detectorSources[0], DetailType: ANOMALY_DETAIL_TYPE, Detail: JSON.stringify(anomaly) }],
+        Entries: [
+          {
+            EventBusName: stack.busName,
+            Source: stack.config.detectorSources[0],
+            DetailType: ANOMALY_DETAIL_TYPE,
+            Detail: JSON.stringify(anomaly),
+          },
+        ],
       }),
     );
     if (put.FailedEntryCount) throw new Error(`the bus rejected the anomaly: ${JSON.stringify(put.Entries)}`);
@@ -135,13 +148,22 @@ try {
     method: 'POST',
     headers: {
       'content-type': 'application/json',
-      ...(await localOperatorHeaders({ stsEndpoint: stack.endpoints.sts, operatorUrl: stack.endpoints.operatorUrl, as: DEMO_OPERATOR, body: notifyBody, region: stack.config.region })),
+      ...(await localOperatorHeaders({
+        stsEndpoint: stack.endpoints.sts,
+        operatorUrl: stack.endpoints.operatorUrl,
+        as: DEMO_OPERATOR,
+        body: notifyBody,
+        region: stack.config.region,
+      })),
     },
     body: notifyBody,
   });
   if (!notify.ok) throw new Error(`notify was refused: ${notify.status} ${await notify.text()}`);
   await stack.idle();
-  if (process.env.KILLSWITCH_DEMO_DEBUG) console.error(`collector reads during the incident: n=${readMs.length} p50=${percentile(readMs, 50).toFixed(1)} p99=${percentile(readMs, 99).toFixed(1)} max=${Math.max(...readMs).toFixed(1)}`);
+  if (process.env.KILLSWITCH_DEMO_DEBUG)
+    console.error(
+      `collector reads during the incident: n=${readMs.length} p50=${percentile(readMs, 50).toFixed(1)} p99=${percentile(readMs, 99).toFixed(1)} max=${Math.max(...readMs).toFixed(1)}`,
+    );
   const doc = dynamoDocumentClient();
   const state = (await new ProgramStateStore(doc, stack.tables.programState).get(programId, '*'))?.state;
   const incidentId = state?.incidentId ?? '';
@@ -153,7 +175,8 @@ try {
   const sends = stack.functions.log.filter((l) => l.function === 'send-notices' && l.ok);
   const delivery = await drainGateway(stack);
   const noticeCounts = await new NoticeLedger(new LedgerTable(doc, stack.tables.ledger)).counts(incidentId);
-  const revokedDetail = grantsRevoked?.event.detail as { revoked: number; alsoHeld: number; owners: number; datasetIds: string[] } | undefined;
+  const revokedDetail = grantsRevoked?.event.detail as
+    { revoked: number; alsoHeld: number; owners: number; datasetIds: string[] } | undefined;
   // haltMs counts from the moment the event is handed to the trigger handler.
   const handedAt = trigger ? t0Fleet + (trigger.startedAt - t0) : t0Fleet;
   const halts = fleet.haltedAt.filter((t): t is number => t !== undefined).map((t) => t - handedAt);
@@ -161,23 +184,45 @@ try {
   const sinceEvent = fleet.haltedAt.filter((t): t is number => t !== undefined).map((t) => t - t0Fleet);
   const timeline: [number, string][] = [[0, opening]];
   const rule = stack.bus.journal.find((j) => j.at >= t0)?.rules.join(', ') ?? '?';
-  if (trigger) timeline.push([trigger.startedAt - t0, `${triggerFunction} invoked from its intake queue (rule ${rule}, pattern from the synthesized template)`]);
-  if (state) timeline.push([Date.parse(state.changedAt) - t0Wall, `flag flipped: ${programId}/* ${state.status} at version ${state.version} (one conditional write)`]);
+  if (trigger)
+    timeline.push([
+      trigger.startedAt - t0,
+      `${triggerFunction} invoked from its intake queue (rule ${rule}, pattern from the synthesized template)`,
+    ]);
+  if (state)
+    timeline.push([
+      Date.parse(state.changedAt) - t0Wall,
+      `flag flipped: ${programId}/* ${state.status} at version ${state.version} (one conditional write)`,
+    ]);
   if (sinceEvent.length) {
     timeline.push([Math.min(...sinceEvent), 'first collector halted']);
     timeline.push([Math.max(...sinceEvent), `all ${sinceEvent.length}/${collectorCount} collectors halted`]);
   }
   if (engaged) timeline.push([engaged.at - t0, `Kill Switch Engaged on the bus (incident ${incidentId})`]);
   if (grantsRevoked && revokedDetail) {
-    timeline.push([grantsRevoked.at - t0, `grants revoked: ${revokedDetail.revoked} on ${revokedDetail.datasetIds.join(', ')} (${revokedDetail.owners} owner grants kept; restore snapshot in the ledger)`]);
+    timeline.push([
+      grantsRevoked.at - t0,
+      `grants revoked: ${revokedDetail.revoked} on ${revokedDetail.datasetIds.join(', ')} (${revokedDetail.owners} owner grants kept; restore snapshot in the ledger)`,
+    ]);
   }
   timeline.push([notifyAt - t0, `operator ${DEMO_OPERATOR.split('/').pop()} runs "notify" for the incident`]);
   if (planned) timeline.push([planned.at - t0, `notices planned: ${noticeCounts.planned} employees, one ledger entry each (PENDING)`]);
-  if (sends.length) timeline.push([Math.max(...sends.map((l) => l.endedAt)) - t0, `notices sent: ${noticeCounts.sent} via SNS PublishBatch, each marked SENT with its message id`]);
-  if (delivery.count) timeline.push([delivery.lastAt - t0, `notices delivered: ${delivery.count} on the gateway queue (${delivery.duplicates} duplicates)`]);
-  if (trigger) timeline.push([trigger.endedAt - t0, `incident ${incidentId} recorded: ${incident?.action ?? '?'}, datasets ${incident?.datasetIds.join(', ') ?? '?'}; operators alerted`]);
+  if (sends.length)
+    timeline.push([
+      Math.max(...sends.map((l) => l.endedAt)) - t0,
+      `notices sent: ${noticeCounts.sent} via SNS PublishBatch, each marked SENT with its message id`,
+    ]);
+  if (delivery.count)
+    timeline.push([delivery.lastAt - t0, `notices delivered: ${delivery.count} on the gateway queue (${delivery.duplicates} duplicates)`]);
+  if (trigger)
+    timeline.push([
+      trigger.endedAt - t0,
+      `incident ${incidentId} recorded: ${incident?.action ?? '?'}, datasets ${incident?.datasetIds.join(', ') ?? '?'}; operators alerted`,
+    ]);
   for (const [at, text] of timeline.sort((a, b) => a[0] - b[0])) say(`${ms(at)}  ${text}`);
-  say(`\nCollectors halted ${percentile(halts, 50).toFixed(0)} ms (p50) and ${Math.max(...halts).toFixed(0)} ms (max) after the event reached the trigger.`);
+  say(
+    `\nCollectors halted ${percentile(halts, 50).toFixed(0)} ms (p50) and ${Math.max(...halts).toFixed(0)} ms (max) after the event reached the trigger.`,
+  );
   say(`Incident record: the operator "incident" action for ${incidentId} (Function URL or CLI).`);
 
   const summary = {
@@ -216,7 +261,8 @@ function describeFinding(detail: unknown): string {
     const f = d.findings[0];
     return `${f.Severity?.Label} ${f.GeneratorId ?? f.Types?.[0]} on ${f.Resources?.[0]?.Id}`;
   }
-  if (d.resourcesAffected) return `${String(d.severity?.description).toUpperCase()} ${d.type} on s3://${d.resourcesAffected.s3Bucket?.name}`;
+  if (d.resourcesAffected)
+    return `${String(d.severity?.description).toUpperCase()} ${d.type} on s3://${d.resourcesAffected.s3Bucket?.name}`;
   return `severity ${d.severity} ${d.type} on s3://${d.resource?.s3BucketDetails?.[0]?.name}`;
 }
 
@@ -233,8 +279,10 @@ async function drainGateway(local: LocalStack): Promise<{ count: number; duplica
   let count = 0;
   let duplicates = 0;
   let lastAt = 0;
-  for (let empty = 0; empty < 3; ) {
-    const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: local.queues[NOTICE_GATEWAY_QUEUE], MaxNumberOfMessages: 10, MessageAttributeNames: ['All'] }));
+  for (let empty = 0; empty < 3;) {
+    const out = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: local.queues[NOTICE_GATEWAY_QUEUE], MaxNumberOfMessages: 10, MessageAttributeNames: ['All'] }),
+    );
     const messages = out.Messages ?? [];
     if (!messages.length) {
       empty++;
@@ -250,7 +298,12 @@ async function drainGateway(local: LocalStack): Promise<{ count: number; duplica
       if (seen.has(key)) duplicates++;
       seen.add(key);
     }
-    await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: local.queues[NOTICE_GATEWAY_QUEUE], Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
+    await sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: local.queues[NOTICE_GATEWAY_QUEUE],
+        Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
+      }),
+    );
   }
   sqs.destroy();
   return { count, duplicates, lastAt };

@@ -1,7 +1,7 @@
 import dynalite from 'dynalite';
 import { Worker } from 'node:worker_threads';
 import type { AddressInfo } from 'node:net';
-import type { DynamoDBClient} from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateTableCommand, ResourceInUseException, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import type { TableDefinition } from '#shared/adapters/dynamodb/table-definitions.ts';
 

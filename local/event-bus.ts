@@ -65,7 +65,10 @@ export class LocalEventBus {
   }
 
   /** PutEvents semantics: per-entry validation and results; a bad entry never blocks the others. */
-  putEvents(entries: PutEventsEntry[]): { FailedEntryCount: number; Entries: ({ EventId: string } | { ErrorCode: string; ErrorMessage: string })[] } {
+  putEvents(entries: PutEventsEntry[]): {
+    FailedEntryCount: number;
+    Entries: ({ EventId: string } | { ErrorCode: string; ErrorMessage: string })[];
+  } {
     const results = entries.map((entry) => this.#put(entry));
     return { FailedEntryCount: results.filter((r) => 'ErrorCode' in r).length, Entries: results };
   }
@@ -89,7 +92,8 @@ export class LocalEventBus {
           return error(400, 'ValidationException', (e as Error).message);
         }
       }
-      if (target !== 'AWSEvents.PutEvents') return error(400, 'UnknownOperationException', `the local bus supports only PutEvents, not ${target}`);
+      if (target !== 'AWSEvents.PutEvents')
+        return error(400, 'UnknownOperationException', `the local bus supports only PutEvents, not ${target}`);
       let request: { Entries?: PutEventsEntry[] };
       try {
         request = JSON.parse(body) as { Entries?: PutEventsEntry[] };

@@ -189,10 +189,19 @@ function numeric(arg: unknown, path: string): ValueTest {
     const op = arg[i];
     const bound = arg[i + 1];
     if (typeof op !== 'string' || !NUMERIC_OPS.has(op)) throw new EventPatternError(path, `unknown numeric operator ${JSON.stringify(op)}`);
-    if (typeof bound !== 'number' || !Number.isFinite(bound)) throw new EventPatternError(path, `numeric bound after "${op}" must be a number`);
+    if (typeof bound !== 'number' || !Number.isFinite(bound))
+      throw new EventPatternError(path, `numeric bound after "${op}" must be a number`);
     if (op === '=' && arg.length > 2) throw new EventPatternError(path, '"=" cannot be combined with another comparison');
     tests.push(
-      op === '<' ? (n) => n < bound : op === '<=' ? (n) => n <= bound : op === '=' ? (n) => n === bound : op === '>' ? (n) => n > bound : (n) => n >= bound,
+      op === '<'
+        ? (n) => n < bound
+        : op === '<='
+          ? (n) => n <= bound
+          : op === '='
+            ? (n) => n === bound
+            : op === '>'
+              ? (n) => n > bound
+              : (n) => n >= bound,
     );
   }
   if (arg.length === 4) {
@@ -222,7 +231,9 @@ function anythingBut(arg: unknown, path: string): ValueTest {
         return (v) => typeof v === 'string' && (inner === 'prefix' ? v.startsWith(s) : v.endsWith(s));
       }
       case 'equals-ignore-case': {
-        const list = (Array.isArray(value) ? value : [value]).map((x) => stringArg(x, path, 'anything-but equals-ignore-case').toLowerCase());
+        const list = (Array.isArray(value) ? value : [value]).map((x) =>
+          stringArg(x, path, 'anything-but equals-ignore-case').toLowerCase(),
+        );
         return (v) => typeof v === 'string' && list.includes(v.toLowerCase());
       }
       case 'wildcard': {
@@ -233,7 +244,10 @@ function anythingBut(arg: unknown, path: string): ValueTest {
         throw new EventPatternError(path, `unsupported anything-but operator "${inner}"`);
     }
   }
-  throw new EventPatternError(path, 'anything-but takes a string, a number, a list of either, or { prefix | suffix | equals-ignore-case | wildcard }');
+  throw new EventPatternError(
+    path,
+    'anything-but takes a string, a number, a list of either, or { prefix | suffix | equals-ignore-case | wildcard }',
+  );
 }
 
 function cidr(arg: unknown, path: string): ValueTest {
@@ -241,7 +255,8 @@ function cidr(arg: unknown, path: string): ValueTest {
   const [address, bitsText] = spec.split('/');
   const parsed = address ? parseIp(address) : undefined;
   const bits = Number(bitsText);
-  if (!parsed || !Number.isInteger(bits) || bits < 0 || bits > parsed.width) throw new EventPatternError(path, `"${spec}" is not a CIDR block`);
+  if (!parsed || !Number.isInteger(bits) || bits < 0 || bits > parsed.width)
+    throw new EventPatternError(path, `"${spec}" is not a CIDR block`);
   const shift = BigInt(parsed.width - bits);
   const network = parsed.value >> shift;
   return (v) => {

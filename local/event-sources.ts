@@ -16,7 +16,14 @@ export class QueuePoller {
   constructor(
     private readonly sqs: SQSClient,
     private readonly functions: LocalFunctions,
-    private readonly mapping: { functionName: string; queueUrl: string; queueArn: string; batchSize: number; reportBatchItemFailures: boolean; region: string },
+    private readonly mapping: {
+      functionName: string;
+      queueUrl: string;
+      queueArn: string;
+      batchSize: number;
+      reportBatchItemFailures: boolean;
+      region: string;
+    },
     /** Long-poll wait, as Lambda's pollers use: no busy polling of an empty queue. */
     private readonly waitTimeSeconds = 1,
   ) {}
@@ -73,7 +80,10 @@ export class QueuePoller {
         body: m.Body ?? '',
         attributes: m.Attributes ?? {},
         messageAttributes: Object.fromEntries(
-          Object.entries(m.MessageAttributes ?? {}).map(([k, v]) => [k, { stringValue: v.StringValue, dataType: v.DataType, stringListValues: [], binaryListValues: [] }]),
+          Object.entries(m.MessageAttributes ?? {}).map(([k, v]) => [
+            k,
+            { stringValue: v.StringValue, dataType: v.DataType, stringListValues: [], binaryListValues: [] },
+          ]),
         ),
         md5OfBody: m.MD5OfBody,
         eventSource: 'aws:sqs',
@@ -83,7 +93,8 @@ export class QueuePoller {
     };
     let failed = new Set<string>();
     try {
-      const result = (await this.functions.invoke(this.mapping.functionName, event)) as { batchItemFailures?: { itemIdentifier: string }[] } | undefined;
+      const result = (await this.functions.invoke(this.mapping.functionName, event)) as
+        { batchItemFailures?: { itemIdentifier: string }[] } | undefined;
       if (this.mapping.reportBatchItemFailures) failed = new Set((result?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
     } catch {
       return; // the whole batch failed: every message becomes visible again

@@ -2,7 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { LocalFunctions } from './functions.ts';
 import type { HttpHandler, HttpReply } from './http.ts';
 
-const json = (status: number, body: unknown, headers: Record<string, string> = {}): HttpReply => ({ status, headers, body: JSON.stringify(body) });
+const json = (status: number, body: unknown, headers: Record<string, string> = {}): HttpReply => ({
+  status,
+  headers,
+  body: JSON.stringify(body),
+});
 
 /**
  * The Lambda Invoke API (`POST /2015-03-31/functions/{name}/invocations`) for the local
@@ -13,7 +17,8 @@ const json = (status: number, body: unknown, headers: Record<string, string> = {
 export function lambdaInvokeApi(functions: LocalFunctions): HttpHandler {
   return async ({ method, url, headers, body }) => {
     const match = /^\/2015-03-31\/functions\/([^/]+)\/invocations/.exec(url);
-    if (method !== 'POST' || !match) return json(404, { Message: `unsupported Lambda API call ${method} ${url}` }, { 'x-amzn-ErrorType': 'ResourceNotFoundException' });
+    if (method !== 'POST' || !match)
+      return json(404, { Message: `unsupported Lambda API call ${method} ${url}` }, { 'x-amzn-ErrorType': 'ResourceNotFoundException' });
     const name = decodeURIComponent(match[1]!);
     const fn = functions.get(name);
     if (!fn) return json(404, { Message: `Function not found: ${name}` }, { 'x-amzn-ErrorType': 'ResourceNotFoundException' });
@@ -40,7 +45,11 @@ export function lambdaInvokeApi(functions: LocalFunctions): HttpHandler {
       return json(200, result ?? null, { 'x-amzn-RequestId': requestId, 'X-Amz-Executed-Version': '$LATEST' });
     } catch (error) {
       const e = error instanceof Error ? error : new Error(String(error));
-      return json(200, { errorType: e.name, errorMessage: e.message }, { 'x-amzn-RequestId': requestId, 'X-Amz-Function-Error': 'Unhandled' });
+      return json(
+        200,
+        { errorType: e.name, errorMessage: e.message },
+        { 'x-amzn-RequestId': requestId, 'X-Amz-Function-Error': 'Unhandled' },
+      );
     }
   };
 }

@@ -31,8 +31,21 @@ export async function seedGrants(stack: SeedTarget, readersPerDataset = 20): Pro
   const role = (name: string) => SAMPLE_ACCOUNT_ROLE(stack.config.account, name);
   const grants = stack.config.programs.flatMap((program) =>
     program.datasetIds.flatMap((datasetId) => [
-      { datasetId, principal: role(`${program.programId}-data-owner`), permission: 'ADMIN' as const, owner: true, grantedBy: 'seed', grantedAt: at },
-      { datasetId, principal: role(`${program.programId}-training-pipeline`), permission: 'READ' as const, grantedBy: 'seed', grantedAt: at },
+      {
+        datasetId,
+        principal: role(`${program.programId}-data-owner`),
+        permission: 'ADMIN' as const,
+        owner: true,
+        grantedBy: 'seed',
+        grantedAt: at,
+      },
+      {
+        datasetId,
+        principal: role(`${program.programId}-training-pipeline`),
+        permission: 'READ' as const,
+        grantedBy: 'seed',
+        grantedAt: at,
+      },
       { datasetId, principal: 'group:analytics', permission: 'READ' as const, grantedBy: 'seed', grantedAt: at },
       { datasetId, principal: 'group:all-staff', permission: 'READ' as const, grantedBy: 'seed', grantedAt: at },
       ...Array.from({ length: readersPerDataset }, (_, i) => ({

@@ -107,13 +107,22 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const restoreClientEnv = setEnvironment(clientEnv);
 
   const dynamoClient = new DynamoDBClient({ endpoint: dynamo.endpoint, region });
-  const { physical, topics, queues } = await createResources(system, { fauxqs, dynamoClient, region, account, visibilityTimeoutS: options.visibilityTimeoutS ?? 1 });
+  const { physical, topics, queues } = await createResources(system, {
+    fauxqs,
+    dynamoClient,
+    region,
+    account,
+    visibilityTimeoutS: options.visibilityTimeoutS ?? 1,
+  });
   const busNames = ['default', ...system.buses.map((b) => b.name)];
 
   const lookup: PhysicalLookup = {
     ref: (r) => physical.get(refKey(r))?.ref ?? (isKey(system, r) ? LOCAL_KEY_ID : undefined),
-    attr: (r, a) => physical.get(refKey(r))?.attrs[a] ?? (isKey(system, r) && a === 'Arn' ? `arn:aws:kms:${region}:${account}:key/${LOCAL_KEY_ID}` : undefined),
-    pseudo: (name) => ({ 'AWS::Region': region, 'AWS::AccountId': account, 'AWS::Partition': 'aws', 'AWS::URLSuffix': 'amazonaws.com' })[name],
+    attr: (r, a) =>
+      physical.get(refKey(r))?.attrs[a] ??
+      (isKey(system, r) && a === 'Arn' ? `arn:aws:kms:${region}:${account}:key/${LOCAL_KEY_ID}` : undefined),
+    pseudo: (name) =>
+      ({ 'AWS::Region': region, 'AWS::AccountId': account, 'AWS::Partition': 'aws', 'AWS::URLSuffix': 'amazonaws.com' })[name],
   };
   const resolve = system.resolver(lookup);
 
@@ -173,7 +182,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     fauxqs,
     idle: async () => {
       // Quiet twice in a row: nothing in flight, nothing waiting on a polled queue.
-      for (let quiet = 0; quiet < 2; ) {
+      for (let quiet = 0; quiet < 2;) {
         await new Promise((r) => setTimeout(r, 25));
         await functions.idle();
         const waiting = polledQueues.some((name) => {
@@ -279,7 +288,13 @@ function functionEnvironment(system: LocalSystem, resolve: ReturnType<LocalSyste
 /** The bus rules of the templates on the local bus, to their queues and functions; scheduled rules are listed, not run. */
 function wireRules(
   system: LocalSystem,
-  { bus, sqs, functions, physical, resolve }: { bus: LocalEventBus; sqs: SQSClient; functions: LocalFunctions; physical: Physical; resolve: ReturnType<LocalSystem['resolver']> },
+  {
+    bus,
+    sqs,
+    functions,
+    physical,
+    resolve,
+  }: { bus: LocalEventBus; sqs: SQSClient; functions: LocalFunctions; physical: Physical; resolve: ReturnType<LocalSystem['resolver']> },
 ): LocalSchedule[] {
   const schedules: LocalSchedule[] = [];
   for (const rule of system.rules) {
@@ -296,7 +311,9 @@ function wireRules(
       if (target.kind === 'queue') {
         const queueUrl = physical.get(refKey(target.target))?.ref;
         if (!queueUrl) throw new Error(`local runtime: rule ${name} targets an unknown queue`);
-        const dlqUrl = target.dlq ? physical.get(refKey({ stack: rule.ref.stack, logicalId: (target.dlq as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]! }))?.ref : undefined;
+        const dlqUrl = target.dlq
+          ? physical.get(refKey({ stack: rule.ref.stack, logicalId: (target.dlq as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]! }))?.ref
+          : undefined;
         bus.addRule({ name, bus: busName, pattern: rule.pattern, deliver: (event) => deliverToQueue(sqs, event, queueUrl, dlqUrl, name) });
       } else {
         const fn = system.functions.find((f) => refKey(f.ref) === refKey(target.target));
@@ -309,7 +326,10 @@ function wireRules(
 }
 
 /** One poller per event source mapping, as Lambda's: long polls, batches, partial batch responses. */
-function startPollers(system: LocalSystem, { sqs, functions, physical, region }: { sqs: SQSClient; functions: LocalFunctions; physical: Physical; region: string }): QueuePoller[] {
+function startPollers(
+  system: LocalSystem,
+  { sqs, functions, physical, region }: { sqs: SQSClient; functions: LocalFunctions; physical: Physical; region: string },
+): QueuePoller[] {
   const pollers = system.eventSources.map((source) => {
     const fn = system.functions.find((f) => refKey(f.ref) === refKey(source.function));
     const queue = physical.get(refKey(source.queue));
@@ -343,7 +363,13 @@ function setEnvironment(vars: Record<string, string>): () => void {
  * EventBridge → SQS: retried with backoff (EventBridge retries for up to 24 hours; locally
  * three times), then sent to the rule target's DLQ with the error, as EventBridge does.
  */
-async function deliverToQueue(sqs: SQSClient, event: { id: string }, queueUrl: string, dlqUrl: string | undefined, rule: string): Promise<void> {
+async function deliverToQueue(
+  sqs: SQSClient,
+  event: { id: string },
+  queueUrl: string,
+  dlqUrl: string | undefined,
+  rule: string,
+): Promise<void> {
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
     if (attempt) await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));

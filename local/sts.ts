@@ -14,8 +14,13 @@ interface Issued {
   account: string;
 }
 
-const json = (status: number, body: unknown): HttpReply => ({ status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-const stsError = (status: number, code: string, message: string): HttpReply => json(status, { Error: { Type: 'Sender', Code: code, Message: message } });
+const json = (status: number, body: unknown): HttpReply => ({
+  status,
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify(body),
+});
+const stsError = (status: number, code: string, message: string): HttpReply =>
+  json(status, { Error: { Type: 'Sender', Code: code, Message: message } });
 const ARN = /^arn:aws[a-z-]*:(?:sts|iam)::(\d{12}):[\w+=,.@/-]+$/;
 
 /**
@@ -70,7 +75,12 @@ export class LocalSts {
     const [hostname, port] = host.split(':');
     // Sign the same request again with the issued secret: the signature matches only if every signed
     // header, the query and the date are what the caller signed.
-    const resigned = await new SignatureV4({ service: 'sts', region, credentials: { accessKeyId, secretAccessKey: issued.secretAccessKey }, sha256: Sha256 }).presign(
+    const resigned = await new SignatureV4({
+      service: 'sts',
+      region,
+      credentials: { accessKeyId, secretAccessKey: issued.secretAccessKey },
+      sha256: Sha256,
+    }).presign(
       {
         method: 'GET',
         protocol: 'http:',
@@ -84,7 +94,9 @@ export class LocalSts {
     );
     // STS signs the query as received: every parameter must be the one a correct signature covers.
     const expectedQuery = Object.entries(resigned.query ?? {}).map(([k, v]) => [k, String(v)] as const);
-    const sameQuery = expectedQuery.length === [...q.keys()].length && expectedQuery.every(([k, v]) => k === 'X-Amz-Signature' || (q.getAll(k).length === 1 && q.get(k) === v));
+    const sameQuery =
+      expectedQuery.length === [...q.keys()].length &&
+      expectedQuery.every(([k, v]) => k === 'X-Amz-Signature' || (q.getAll(k).length === 1 && q.get(k) === v));
     const expected = Buffer.from(String(resigned.query?.['X-Amz-Signature'] ?? ''));
     const given = Buffer.from(q.get('X-Amz-Signature') ?? '');
     if (!sameQuery || expected.length !== given.length || !timingSafeEqual(expected, given)) {
@@ -104,10 +116,25 @@ export class LocalSts {
  * (`x-killswitch-as`, which only the local Function URL accepts) and a caller proof signed with
  * credentials the local stack issued for that principal.
  */
-export async function localOperatorHeaders(options: { stsEndpoint: string; operatorUrl: string; as: string; body: string; region: string }): Promise<Record<string, string>> {
-  const response = await fetch(new URL(LOCAL_CREDENTIALS_PATH, options.stsEndpoint), { method: 'POST', body: JSON.stringify({ arn: options.as }) });
+export async function localOperatorHeaders(options: {
+  stsEndpoint: string;
+  operatorUrl: string;
+  as: string;
+  body: string;
+  region: string;
+}): Promise<Record<string, string>> {
+  const response = await fetch(new URL(LOCAL_CREDENTIALS_PATH, options.stsEndpoint), {
+    method: 'POST',
+    body: JSON.stringify({ arn: options.as }),
+  });
   if (!response.ok) throw new Error(`the local stack issued no credentials for ${options.as}: ${await response.text()}`);
   const credentials = (await response.json()) as { accessKeyId: string; secretAccessKey: string };
-  const proof = await signCallerProof({ credentials, region: options.region, audience: new URL(options.operatorUrl).host, body: options.body, endpoint: new URL(options.stsEndpoint) });
+  const proof = await signCallerProof({
+    credentials,
+    region: options.region,
+    audience: new URL(options.operatorUrl).host,
+    body: options.body,
+    endpoint: new URL(options.stsEndpoint),
+  });
   return { [LOCAL_PRINCIPAL_HEADER]: options.as, [CALLER_PROOF_HEADER]: proof };
 }

@@ -125,7 +125,7 @@ export function describeSystem(templates: Record<string, CfnTemplate>): LocalSys
             ref,
             name: file === 'handler' ? entry.split('/').slice(-2)[0]! : file,
             entry,
-            environment: ((p.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {}),
+            environment: (p.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {},
             ...(dlqTarget ? { dlq: refOf(stack, dlqTarget) } : {}),
             ...(urls.has(`${stack}/${logicalId}`) ? { urlAuthType: urls.get(`${stack}/${logicalId}`) } : {}),
           });
@@ -146,7 +146,9 @@ export function describeSystem(templates: Record<string, CfnTemplate>): LocalSys
                 kind: template.Resources[target.logicalId]?.Type === 'AWS::SQS::Queue' ? ('queue' as const) : ('function' as const),
                 maxAttempts: 1 + (retry.MaximumRetryAttempts ?? 185),
                 maxAgeS: retry.MaximumEventAgeInSeconds ?? 86_400,
-                ...((t.DeadLetterConfig as { Arn?: unknown } | undefined)?.Arn ? { dlq: (t.DeadLetterConfig as { Arn: unknown }).Arn } : {}),
+                ...((t.DeadLetterConfig as { Arn?: unknown } | undefined)?.Arn
+                  ? { dlq: (t.DeadLetterConfig as { Arn: unknown }).Arn }
+                  : {}),
               };
             }),
           });

@@ -20,7 +20,9 @@ if (!counts) {
   process.exit(process.env.KILLSWITCH_AUDIT_REQUIRED === '1' ? 1 : 0);
 }
 const blocking = (counts.high ?? 0) + (counts.critical ?? 0);
-console.log(`audit: production dependencies — critical ${counts.critical ?? 0}, high ${counts.high ?? 0}, moderate ${counts.moderate ?? 0}, low ${counts.low ?? 0}`);
+console.log(
+  `audit: production dependencies — critical ${counts.critical ?? 0}, high ${counts.high ?? 0}, moderate ${counts.moderate ?? 0}, low ${counts.low ?? 0}`,
+);
 if (blocking) {
   for (const [name, v] of Object.entries(report.vulnerabilities ?? {})) {
     if (v.severity === 'high' || v.severity === 'critical') console.log(`audit: ${v.severity} ${name} ${v.range ?? ''}`);

@@ -14,7 +14,11 @@ const wanted = process.argv.slice(2).length ? process.argv.slice(2) : ['collecto
 const builders = {
   collector() {
     rmSync(`${root}packages/collector/dist`, { recursive: true, force: true });
-    const tsc = spawnSync(process.execPath, [`${root}node_modules/typescript/bin/tsc`, '-p', `${root}packages/collector/tsconfig.build.json`], { stdio: 'inherit' });
+    const tsc = spawnSync(
+      process.execPath,
+      [`${root}node_modules/typescript/bin/tsc`, '-p', `${root}packages/collector/tsconfig.build.json`],
+      { stdio: 'inherit' },
+    );
     if (tsc.status !== 0) throw new Error('collector: tsc failed');
   },
   async cli() {

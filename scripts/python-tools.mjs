@@ -38,12 +38,17 @@ function fail(message) {
 /** The first interpreter that is recent enough and can create a venv with pip (ensurepip). */
 function findPython() {
   // 3.11 first: the version the lock was compiled for.
-  const candidates = process.env.KILLSWITCH_PYTHON ? [process.env.KILLSWITCH_PYTHON] : ['python3.11', 'python3', 'python3.12', 'python3.13', 'python'];
+  const candidates = process.env.KILLSWITCH_PYTHON
+    ? [process.env.KILLSWITCH_PYTHON]
+    : ['python3.11', 'python3', 'python3.12', 'python3.13', 'python'];
   const seen = [];
   for (const exe of candidates) {
     const probe = spawnSync(
       exe,
-      ['-c', 'import sys, json\ntry:\n import venv, ensurepip\n ok = True\nexcept ImportError:\n ok = False\nprint(json.dumps({"version": list(sys.version_info[:3]), "executable": sys.executable, "venv": ok}))'],
+      [
+        '-c',
+        'import sys, json\ntry:\n import venv, ensurepip\n ok = True\nexcept ImportError:\n ok = False\nprint(json.dumps({"version": list(sys.version_info[:3]), "executable": sys.executable, "venv": ok}))',
+      ],
       { encoding: 'utf8' },
     );
     if (probe.error || probe.status !== 0) continue;
@@ -55,7 +60,9 @@ function findPython() {
     }
     const [major, minor] = info.version;
     const recent = major > MIN_PYTHON[0] || (major === MIN_PYTHON[0] && minor >= MIN_PYTHON[1]);
-    seen.push(`${exe} is Python ${info.version.join('.')}${recent ? '' : ' (too old)'}${info.venv ? '' : ' without the venv/ensurepip module'}`);
+    seen.push(
+      `${exe} is Python ${info.version.join('.')}${recent ? '' : ' (too old)'}${info.venv ? '' : ' without the venv/ensurepip module'}`,
+    );
     if (recent && info.venv) return info;
   }
   fail(
@@ -65,9 +72,15 @@ function findPython() {
 }
 
 function run(cmd, args, what) {
-  const result = spawnSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PIP_DISABLE_PIP_VERSION_CHECK: '1', PIP_NO_INPUT: '1' } });
+  const result = spawnSync(cmd, args, {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, PIP_DISABLE_PIP_VERSION_CHECK: '1', PIP_NO_INPUT: '1' },
+  });
   if (result.error || result.status !== 0) {
-    fail(`${what} failed (${cmd} ${args.join(' ')}):\n${(result.stderr || result.stdout || String(result.error)).trim().split('\n').slice(-30).join('\n')}${/venv|ensurepip/.test(result.stderr ?? '') ? `\n${INSTALL_HINT}` : ''}`);
+    fail(
+      `${what} failed (${cmd} ${args.join(' ')}):\n${(result.stderr || result.stdout || String(result.error)).trim().split('\n').slice(-30).join('\n')}${/venv|ensurepip/.test(result.stderr ?? '') ? `\n${INSTALL_HINT}` : ''}`,
+    );
   }
   return result.stdout;
 }
@@ -102,12 +115,15 @@ function ensureTools() {
     .digest('hex');
   const bin = join(VENV, process.platform === 'win32' ? 'Scripts' : 'bin');
   const tools = { cfnLint: join(bin, 'cfn-lint'), checkov: join(bin, 'checkov') };
-  const current = () => existsSync(STAMP) && readFileSync(STAMP, 'utf8').trim() === stamp && existsSync(tools.cfnLint) && existsSync(tools.checkov);
+  const current = () =>
+    existsSync(STAMP) && readFileSync(STAMP, 'utf8').trim() === stamp && existsSync(tools.cfnLint) && existsSync(tools.checkov);
   let installed = false;
   if (!current()) {
     withLock(() => {
       if (current()) return; // another run built it while we waited
-      console.error(`python-tools: creating ${VENV} with Python ${python.version.join('.')} and installing tools/python/requirements.txt (hash-checked)…`);
+      console.error(
+        `python-tools: creating ${VENV} with Python ${python.version.join('.')} and installing tools/python/requirements.txt (hash-checked)…`,
+      );
       run(python.executable, ['-m', 'venv', '--clear', VENV], 'creating the virtual environment');
       run(
         join(bin, 'python'),

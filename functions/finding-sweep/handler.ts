@@ -13,6 +13,7 @@ const { sweep, sources } = findingSweepServices(obs.telemetry);
  * yet handled through the finding intake (FindingSweep.runAll), within the invocation's time.
  */
 export const handler = instrumented(
-  async (_event: unknown, context: Context): Promise<SweepReport[]> => sweep.runAll(sources, invocationBudget(context, { marginMs: 30_000, maxMs: 240_000 }).hasTime),
+  async (_event: unknown, context: Context): Promise<SweepReport[]> =>
+    sweep.runAll(sources, invocationBudget(context, { marginMs: 30_000, maxMs: 240_000 }).hasTime),
   obs,
 );

@@ -16,17 +16,19 @@ const pauses = new OperatorPause(killSwitchServices());
  * It accepts exactly one action, `pause` (stopping is always safe), and records the change
  * as unverified. It can never request or approve a resume.
  */
-export const handler = instrumented(
-  async (event: unknown): Promise<OperatorEnvelope> => {
-    try {
-      const command = parseOrThrow(BreakGlassCommandSchema, event, 'break-glass command (only "pause" is accepted)');
-      const result = await pauses.pause(command, BREAK_GLASS);
-      logger.warn('break-glass pause', { programId: command.programId, scope: command.scope, incidentId: 'incidentId' in result ? result.incidentId : undefined, dryRun: 'dryRun' in result });
-      return { ok: true, result };
-    } catch (error) {
-      logger.error('break-glass pause failed', describeError(error));
-      return failure(error);
-    }
-  },
-  obs,
-);
+export const handler = instrumented(async (event: unknown): Promise<OperatorEnvelope> => {
+  try {
+    const command = parseOrThrow(BreakGlassCommandSchema, event, 'break-glass command (only "pause" is accepted)');
+    const result = await pauses.pause(command, BREAK_GLASS);
+    logger.warn('break-glass pause', {
+      programId: command.programId,
+      scope: command.scope,
+      incidentId: 'incidentId' in result ? result.incidentId : undefined,
+      dryRun: 'dryRun' in result,
+    });
+    return { ok: true, result };
+  } catch (error) {
+    logger.error('break-glass pause failed', describeError(error));
+    return failure(error);
+  }
+}, obs);

@@ -29,36 +29,33 @@ const operator = new OperatorActions(services);
  * making. Without a valid proof only a pause is accepted — pausing is always allowed — and it is
  * recorded as unverified, like break-glass.
  */
-export const handler = instrumented(
-  async (event: unknown): Promise<APIGatewayProxyStructuredResultV2> => {
-    let action: string | undefined;
-    let caller: string | undefined;
-    try {
-      const request = parseOrThrow(FunctionUrlEventSchema, event, 'Function URL event');
-      const userArn = request.requestContext.authorizer?.iam?.userArn;
-      if (!userArn) throw new PolicyRefusedError('no verified IAM identity on the request');
-      if (request.requestContext.http.method !== 'POST') {
-        throw new ValidationError('request', [{ path: 'method', message: 'must be POST' }]);
-      }
-      const raw = rawBody(request.body, request.isBase64Encoded);
-      const command = parseOrThrow(OperatorCommandSchema, parseBody(raw), 'operator command');
-      action = command.action;
-      caller = pseudonymOf(userArn);
-      const principal = await provenPrincipal(request, userArn, raw, command.action, caller);
-      const result = await operator.execute(command, principal);
-      logger.info('operator action', { action, caller });
-      return respond(200, { ok: true, result });
-    } catch (error) {
-      const envelope = failure(error);
-      // Refusals name people (who asked, who may not approve): they are answered to the caller and
-      // recorded in the incident's timeline, and logged by kind only. Failures are logged whole.
-      if (envelope.error.kind === 'FAILURE') logger.error('operator action failed', { action, caller, ...describeError(error) });
-      else logger.warn('operator action refused', { action, caller, kind: envelope.error.kind });
-      return respond(HTTP_STATUS[envelope.error.kind], envelope);
+export const handler = instrumented(async (event: unknown): Promise<APIGatewayProxyStructuredResultV2> => {
+  let action: string | undefined;
+  let caller: string | undefined;
+  try {
+    const request = parseOrThrow(FunctionUrlEventSchema, event, 'Function URL event');
+    const userArn = request.requestContext.authorizer?.iam?.userArn;
+    if (!userArn) throw new PolicyRefusedError('no verified IAM identity on the request');
+    if (request.requestContext.http.method !== 'POST') {
+      throw new ValidationError('request', [{ path: 'method', message: 'must be POST' }]);
     }
-  },
-  obs,
-);
+    const raw = rawBody(request.body, request.isBase64Encoded);
+    const command = parseOrThrow(OperatorCommandSchema, parseBody(raw), 'operator command');
+    action = command.action;
+    caller = pseudonymOf(userArn);
+    const principal = await provenPrincipal(request, userArn, raw, command.action, caller);
+    const result = await operator.execute(command, principal);
+    logger.info('operator action', { action, caller });
+    return respond(200, { ok: true, result });
+  } catch (error) {
+    const envelope = failure(error);
+    // Refusals name people (who asked, who may not approve): they are answered to the caller and
+    // recorded in the incident's timeline, and logged by kind only. Failures are logged whole.
+    if (envelope.error.kind === 'FAILURE') logger.error('operator action failed', { action, caller, ...describeError(error) });
+    else logger.warn('operator action refused', { action, caller, kind: envelope.error.kind });
+    return respond(HTTP_STATUS[envelope.error.kind], envelope);
+  }
+}, obs);
 
 /**
  * The caller as logs show it: the role, and the session name (often a person's name or email
@@ -66,18 +63,30 @@ export const handler = instrumented(
  */
 function pseudonymOf(arn: string): string {
   const slash = arn.lastIndexOf('/');
-  return `${arn.slice(0, slash)}/~${createHash('sha256').update(arn.slice(slash + 1).toLowerCase()).digest('hex').slice(0, 12)}`;
+  return `${arn.slice(0, slash)}/~${createHash('sha256')
+    .update(arn.slice(slash + 1).toLowerCase())
+    .digest('hex')
+    .slice(0, 12)}`;
 }
 
 /**
  * Who calls: the identity STS proves, which must be the one the URL verified. Without a valid proof
  * a pause still goes ahead, as an unverified principal; everything else is refused.
  */
-async function provenPrincipal(request: FunctionUrlEvent, userArn: string, body: string, action: string, caller: string): Promise<Principal> {
+async function provenPrincipal(
+  request: FunctionUrlEvent,
+  userArn: string,
+  body: string,
+  action: string,
+  caller: string,
+): Promise<Principal> {
   const proof = request.headers?.[CALLER_PROOF_HEADER];
   const audience = request.requestContext.domainName;
   try {
-    if (!proof) throw new CallerProofError(`no caller proof (the ${CALLER_PROOF_HEADER} header): use the killswitch CLI, or sign one as shared/adapters/aws/caller-proof.ts describes`);
+    if (!proof)
+      throw new CallerProofError(
+        `no caller proof (the ${CALLER_PROOF_HEADER} header): use the killswitch CLI, or sign one as shared/adapters/aws/caller-proof.ts describes`,
+      );
     if (!audience) throw new CallerProofError('the request names no Function URL host to check the caller proof against');
     const proven = await services.callerProof.verify(proof, { audience, body });
     if (proven.arn !== userArn) throw new CallerProofError(`the caller proof is ${proven.arn}'s, but the request was signed as ${userArn}`);

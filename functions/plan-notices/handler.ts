@@ -12,12 +12,12 @@ const deps = { ...services, planner: new NoticePlanner(services) };
 /** Plans exposure notices: on `Kill Switch Engaged` when the program notifies automatically, or on an operator's `notify`. */
 export const handler = instrumented(
   sqsWorker({
-  name: 'plan-notices',
-  logger: obs.logger,
-  parse: parsePlanWork,
-  deadLetters: services.deadLetters,
-  budgetMs: services.env.NOTICE_PLAN_BUDGET_MS,
-  perform: async (work, budget) => ({ incidentId: work.incidentId, mode: work.mode, ...(await performPlanWork(work, budget, deps)) }),
-}),
+    name: 'plan-notices',
+    logger: obs.logger,
+    parse: parsePlanWork,
+    deadLetters: services.deadLetters,
+    budgetMs: services.env.NOTICE_PLAN_BUDGET_MS,
+    perform: async (work, budget) => ({ incidentId: work.incidentId, mode: work.mode, ...(await performPlanWork(work, budget, deps)) }),
+  }),
   obs,
 );

@@ -20,17 +20,17 @@ const deps = {
  */
 export const handler = instrumented(
   sqsWorker({
-  name: 'revoke-grants',
-  logger: obs.logger,
-  parse: parseGrantWork,
-  deadLetters: services.deadLetters,
-  budgetMs: services.env.GRANT_WORK_BUDGET_MS,
-  perform: async (work, budget) => ({
-    type: work.type,
-    incidentId: work.incidentId,
-    continuation: work.continuation,
-    outcome: await performGrantWork(work, budget, deps),
+    name: 'revoke-grants',
+    logger: obs.logger,
+    parse: parseGrantWork,
+    deadLetters: services.deadLetters,
+    budgetMs: services.env.GRANT_WORK_BUDGET_MS,
+    perform: async (work, budget) => ({
+      type: work.type,
+      incidentId: work.incidentId,
+      continuation: work.continuation,
+      outcome: await performGrantWork(work, budget, deps),
+    }),
   }),
-}),
   obs,
 );

@@ -7,7 +7,12 @@ import { sqsWorker } from '#shared/runtime/sqs-worker.ts';
 
 const obs = observability('send-notices');
 const services = sendNoticesServices();
-const deps = { sender: new NoticeSender(services), deadLetters: services.deadLetters, maxAttempts: services.env.NOTICE_MAX_ATTEMPTS, telemetry: obs.telemetry };
+const deps = {
+  sender: new NoticeSender(services),
+  deadLetters: services.deadLetters,
+  maxAttempts: services.env.NOTICE_MAX_ATTEMPTS,
+  telemetry: obs.telemetry,
+};
 
 /** Sends batches of notices; the delivery policy (retry, then FAILED and the DLQ) is performSendBatch's. */
 export const handler = instrumented(
@@ -20,7 +25,13 @@ export const handler = instrumented(
     perform: async (batch, _budget, record) => {
       const attempt = Number(record.attributes.ApproximateReceiveCount ?? '1');
       const report = await performSendBatch(batch, attempt, deps);
-      return { incidentId: batch.incidentId, attempt, sent: report.sent.length, failed: report.failed.length, skipped: report.skipped.length };
+      return {
+        incidentId: batch.incidentId,
+        attempt,
+        sent: report.sent.length,
+        failed: report.failed.length,
+        skipped: report.skipped.length,
+      };
     },
   }),
   obs,

@@ -52,7 +52,12 @@ export function acknowledgeCheckov(construct: IConstruct, acknowledgements: read
   const resource = cfnResourceOf(construct);
   checkReasons(acknowledgements, construct.node.path);
   const existing = (resource.getMetadata('checkov') as { skip?: { id: string; comment: string }[] } | undefined)?.skip;
-  resource.addMetadata('checkov', { skip: merge(existing, acknowledgements.map(({ id, reason }) => ({ id, comment: reason }))) });
+  resource.addMetadata('checkov', {
+    skip: merge(
+      existing,
+      acknowledgements.map(({ id, reason }) => ({ id, comment: reason })),
+    ),
+  });
 }
 
 /**
@@ -73,7 +78,10 @@ export function acknowledgeCfnLint(construct: IConstruct, acknowledgements: read
     return;
   }
   const resource = cfnResourceOf(construct);
-  const reasons = merge(resource.getMetadata(CFN_LINT_REASONS) as Acknowledgement[] | undefined, acknowledgements.map(({ id, reason }) => ({ id, reason })));
+  const reasons = merge(
+    resource.getMetadata(CFN_LINT_REASONS) as Acknowledgement[] | undefined,
+    acknowledgements.map(({ id, reason }) => ({ id, reason })),
+  );
   resource.addMetadata(CFN_LINT_REASONS, reasons);
   resource.addMetadata('cfn-lint', { config: { ignore_checks: reasons.map((r) => r.id) } });
 }

@@ -38,7 +38,12 @@ export class AnomalyTriggerCapability extends Construct {
     super(scope, id);
     const { resources } = props;
     this.intakeDlq = encryptedDlq(this, 'IntakeDlq', resources.key);
-    this.intake = workQueue(this, 'Intake', { key: resources.key, consumerTimeout: TRIGGER_TIMEOUT, dlq: this.intakeDlq, maxReceiveCount: INTAKE_MAX_RECEIVES });
+    this.intake = workQueue(this, 'Intake', {
+      key: resources.key,
+      consumerTimeout: TRIGGER_TIMEOUT,
+      dlq: this.intakeDlq,
+      maxReceiveCount: INTAKE_MAX_RECEIVES,
+    });
 
     this.function = new KillSwitchFunction(this, 'Trigger', {
       entry: 'functions/anomaly-trigger/handler.ts',
@@ -67,8 +72,19 @@ export class AnomalyTriggerCapability extends Construct {
     const alerts = new SnsAction(resources.alertTopic);
     this.function.addAlarms(resources.alertTopic);
     dlqAlarm(this, 'DeliveryDlqDepth', this.targetDlq, 'killswitch: anomaly events EventBridge could not deliver').addAlarmAction(alerts);
-    dlqAlarm(this, 'IntakeDlqDepth', this.intakeDlq, 'killswitch: anomalies that can never pause anything, or that failed for 50 hours').addAlarmAction(alerts);
-    ageAlarm(this, 'IntakeWaiting', this.intake, INTAKE_AGE_ALARM_S, `killswitch: an anomaly has waited more than ${INTAKE_AGE_ALARM_S} s to be handled (is the trigger failing or DynamoDB down?)`).addAlarmAction(alerts);
+    dlqAlarm(
+      this,
+      'IntakeDlqDepth',
+      this.intakeDlq,
+      'killswitch: anomalies that can never pause anything, or that failed for 50 hours',
+    ).addAlarmAction(alerts);
+    ageAlarm(
+      this,
+      'IntakeWaiting',
+      this.intake,
+      INTAKE_AGE_ALARM_S,
+      `killswitch: an anomaly has waited more than ${INTAKE_AGE_ALARM_S} s to be handled (is the trigger failing or DynamoDB down?)`,
+    ).addAlarmAction(alerts);
     new Alarm(this, 'SlowTrigger', {
       alarmDescription: 'killswitch: the anomaly trigger is slow (p99 duration)',
       metric: this.function.function.metricDuration({ period: Duration.minutes(5), statistic: 'p99' }),

@@ -25,7 +25,11 @@ export class KillSwitchDashboard extends Construct {
 
     this.dashboard = new Dashboard(this, 'Dashboard', { dashboardName: props.name });
     this.dashboard.addWidgets(
-      new TextWidget({ markdown: '# killswitch\nState changes, anomalies and anything stuck in a dead-letter queue.', width: 24, height: 2 }),
+      new TextWidget({
+        markdown: '# killswitch\nState changes, anomalies and anything stuck in a dead-letter queue.',
+        width: 24,
+        height: 2,
+      }),
     );
     this.dashboard.addWidgets(
       new GraphWidget({

@@ -48,7 +48,12 @@ export class ExposureNotices extends Construct {
     const deliveryDlq = encryptedDlq(this, 'DeliveryDlq', key);
     this.planQueue = workQueue(this, 'PlanWork', { key, consumerTimeout: PLAN_TIMEOUT, dlq: planDlq, maxReceiveCount: 5 });
     // The sender dead-letters on its own last attempt, with context; the redrive is the safety net.
-    this.sendQueue = workQueue(this, 'SendWork', { key, consumerTimeout: SEND_TIMEOUT, dlq: sendDlq, maxReceiveCount: config.notices.maxAttempts + 2 });
+    this.sendQueue = workQueue(this, 'SendWork', {
+      key,
+      consumerTimeout: SEND_TIMEOUT,
+      dlq: sendDlq,
+      maxReceiveCount: config.notices.maxAttempts + 2,
+    });
 
     this.planner = new KillSwitchFunction(this, 'Planner', {
       entry: 'functions/plan-notices/handler.ts',
@@ -87,7 +92,8 @@ export class ExposureNotices extends Construct {
 
     new Rule(this, 'EngagedRule', {
       eventBus: resources.domainBus,
-      description: 'Kill Switch Engaged, Incident Escalated: plan notices if the program notifies automatically, or if an operator already notified the incident',
+      description:
+        'Kill Switch Engaged, Incident Escalated: plan notices if the program notifies automatically, or if an operator already notified the incident',
       eventPattern: { source: [KILLSWITCH_SOURCE], detailType: [DetailType.KillSwitchEngaged, DetailType.IncidentEscalated] },
       targets: [new GuardedQueueTarget(this.planQueue, { deadLetterQueue: deliveryDlq })],
     });
@@ -100,7 +106,13 @@ export class ExposureNotices extends Construct {
       dlqAlarm(this, `${queue.node.id}Depth`, queue, `killswitch: ${label} dead letters`).addAlarmAction(alerts);
     }
     const metric = (metricName: string) =>
-      new Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service: 'send-notices' }, statistic: 'Sum', period: Duration.minutes(5) });
+      new Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName,
+        dimensionsMap: { service: 'send-notices' },
+        statistic: 'Sum',
+        period: Duration.minutes(5),
+      });
     new Alarm(this, 'FailureRate', {
       alarmDescription: 'killswitch: more than 1% of exposure notices failed in five minutes',
       metric: new MathExpression({

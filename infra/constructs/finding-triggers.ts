@@ -91,7 +91,12 @@ export class FindingTriggers extends Construct {
     const findingMap = JSON.stringify(findingMapOf(config));
     this.rejectedFindings = encryptedDlq(this, 'RejectedFindings', resources.key);
     this.intakeDlq = encryptedDlq(this, 'IntakeDlq', resources.key);
-    this.intake = workQueue(this, 'Intake', { key: resources.key, consumerTimeout: TRIGGER_TIMEOUT, dlq: this.intakeDlq, maxReceiveCount: INTAKE_MAX_RECEIVES });
+    this.intake = workQueue(this, 'Intake', {
+      key: resources.key,
+      consumerTimeout: TRIGGER_TIMEOUT,
+      dlq: this.intakeDlq,
+      maxReceiveCount: INTAKE_MAX_RECEIVES,
+    });
 
     const bindKillSwitch = (fn: KillSwitchFunction) => {
       acknowledgeCheckov(fn.function, [
@@ -136,9 +141,20 @@ export class FindingTriggers extends Construct {
     const alerts = new SnsAction(resources.alertTopic);
     this.trigger.addAlarms(resources.alertTopic);
     dlqAlarm(this, 'DeliveryDlqDepth', this.targetDlq, 'killswitch: finding events EventBridge could not deliver').addAlarmAction(alerts);
-    dlqAlarm(this, 'RejectedFindingsDepth', this.rejectedFindings, 'killswitch: malformed findings were rejected (kept for replay)').addAlarmAction(alerts);
+    dlqAlarm(
+      this,
+      'RejectedFindingsDepth',
+      this.rejectedFindings,
+      'killswitch: malformed findings were rejected (kept for replay)',
+    ).addAlarmAction(alerts);
     dlqAlarm(this, 'IntakeDlqDepth', this.intakeDlq, 'killswitch: finding events that failed for 50 hours').addAlarmAction(alerts);
-    ageAlarm(this, 'IntakeWaiting', this.intake, 300, 'killswitch: a finding event has waited more than 5 minutes to be handled (is the finding trigger failing?)').addAlarmAction(alerts);
+    ageAlarm(
+      this,
+      'IntakeWaiting',
+      this.intake,
+      300,
+      'killswitch: a finding event has waited more than 5 minutes to be handled (is the finding trigger failing?)',
+    ).addAlarmAction(alerts);
 
     const { sweep } = config.findings;
     if (sweep.everyMinutes > 0 && config.findings.sources.length > 0) {
@@ -172,10 +188,16 @@ export class FindingTriggers extends Construct {
     const role = fn.grantPrincipal;
     const statements: PolicyStatement[] = [];
     if (sources.includes('macie')) {
-      fn.allowOnAnyResource(['macie2:ListFindings', 'macie2:GetFindings'], "Macie's finding actions have no resource types: they can only be granted on \"*\".");
+      fn.allowOnAnyResource(
+        ['macie2:ListFindings', 'macie2:GetFindings'],
+        'Macie\'s finding actions have no resource types: they can only be granted on "*".',
+      );
     }
     if (sources.includes('guardduty')) {
-      fn.allowOnAnyResource(['guardduty:ListDetectors'], 'GuardDuty lists detectors without a resource: the detector ids are what it returns.');
+      fn.allowOnAnyResource(
+        ['guardduty:ListDetectors'],
+        'GuardDuty lists detectors without a resource: the detector ids are what it returns.',
+      );
       statements.push(
         new PolicyStatement({
           actions: ['guardduty:ListFindings', 'guardduty:GetFindings'],
@@ -184,7 +206,12 @@ export class FindingTriggers extends Construct {
       );
     }
     if (sources.includes('securityhub')) {
-      statements.push(new PolicyStatement({ actions: ['securityhub:GetFindings'], resources: [`arn:${partition}:securityhub:${region}:${account}:hub/default`] }));
+      statements.push(
+        new PolicyStatement({
+          actions: ['securityhub:GetFindings'],
+          resources: [`arn:${partition}:securityhub:${region}:${account}:hub/default`],
+        }),
+      );
     }
     for (const s of statements) role.addToPrincipalPolicy(s);
     Validations.of(fn.grantPrincipal as unknown as Construct).acknowledge({

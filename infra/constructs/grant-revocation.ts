@@ -28,7 +28,12 @@ export class GrantRevocation extends Construct {
     super(scope, id);
     const { resources } = props;
     this.deadLetterQueue = encryptedDlq(this, 'WorkDlq', resources.key);
-    this.queue = workQueue(this, 'Work', { key: resources.key, consumerTimeout: WORKER_TIMEOUT, dlq: this.deadLetterQueue, maxReceiveCount: 5 });
+    this.queue = workQueue(this, 'Work', {
+      key: resources.key,
+      consumerTimeout: WORKER_TIMEOUT,
+      dlq: this.deadLetterQueue,
+      maxReceiveCount: 5,
+    });
 
     this.function = new KillSwitchFunction(this, 'Worker', {
       entry: 'functions/revoke-grants/handler.ts',
@@ -57,8 +62,21 @@ export class GrantRevocation extends Construct {
 
     const alerts = new SnsAction(resources.alertTopic);
     this.function.addAlarms(resources.alertTopic);
-    dlqAlarm(this, 'WorkDlqDepth', this.deadLetterQueue, 'killswitch: grant work that failed, did not parse, or that the ledger does not back').addAlarmAction(alerts);
-    dlqAlarm(this, 'DeliveryDlqDepth', this.targetDlq, 'killswitch: Kill Switch Engaged events EventBridge could not queue').addAlarmAction(alerts);
-    ageAlarm(this, 'WorkWaiting', this.queue, 300, 'killswitch: grant work has waited more than five minutes (revocation stalled?)').addAlarmAction(alerts);
+    dlqAlarm(
+      this,
+      'WorkDlqDepth',
+      this.deadLetterQueue,
+      'killswitch: grant work that failed, did not parse, or that the ledger does not back',
+    ).addAlarmAction(alerts);
+    dlqAlarm(this, 'DeliveryDlqDepth', this.targetDlq, 'killswitch: Kill Switch Engaged events EventBridge could not queue').addAlarmAction(
+      alerts,
+    );
+    ageAlarm(
+      this,
+      'WorkWaiting',
+      this.queue,
+      300,
+      'killswitch: grant work has waited more than five minutes (revocation stalled?)',
+    ).addAlarmAction(alerts);
   }
 }

@@ -7,7 +7,16 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { PolicyStatement, Role, ServicePrincipal, type IGrantable, type IPrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
-import { Architecture, EventSourceMapping, LoggingFormat, Runtime, Tracing, ApplicationLogLevel, SystemLogLevel, type CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import {
+  Architecture,
+  EventSourceMapping,
+  LoggingFormat,
+  Runtime,
+  Tracing,
+  ApplicationLogLevel,
+  SystemLogLevel,
+  type CfnFunction,
+} from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
@@ -140,7 +149,10 @@ export class KillSwitchFunction extends Construct implements IGrantable {
       },
     ]);
     // Tracing: Lambda adds these two on "*"; they take no resource-level permissions.
-    this.#acknowledgeWildcard(['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], 'X-Ray accepts no resource-level permissions for sending traces.');
+    this.#acknowledgeWildcard(
+      ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
+      'X-Ray accepts no resource-level permissions for sending traces.',
+    );
   }
 
   /**
@@ -154,7 +166,10 @@ export class KillSwitchFunction extends Construct implements IGrantable {
   }
 
   #acknowledgeWildcard(actions: string[], why: string): void {
-    Validations.of(this.role).acknowledge({ id: 'AwsSolutions-IAM5[Resource::*]', reason: `${why} ${WILDCARD_ACTIONS_MARK} ${actions.join(', ')}.` });
+    Validations.of(this.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: `${why} ${WILDCARD_ACTIONS_MARK} ${actions.join(', ')}.`,
+    });
   }
 
   /**
@@ -166,7 +181,8 @@ export class KillSwitchFunction extends Construct implements IGrantable {
     // Never more pollers' invocations than the function's reserved concurrency: a throttled
     // receive would count against the queue's maxReceiveCount.
     const maxConcurrency = options.maxConcurrency ?? this.reservedConcurrency;
-    if (maxConcurrency > this.reservedConcurrency) throw new Error(`${this.node.path}: maxConcurrency ${maxConcurrency} exceeds the reserved concurrency ${this.reservedConcurrency}`);
+    if (maxConcurrency > this.reservedConcurrency)
+      throw new Error(`${this.node.path}: maxConcurrency ${maxConcurrency} exceeds the reserved concurrency ${this.reservedConcurrency}`);
     new EventSourceMapping(this, `Consume${queue.node.id}`, {
       target: this.function,
       eventSourceArn: queue.queueArn,
@@ -175,7 +191,10 @@ export class KillSwitchFunction extends Construct implements IGrantable {
       maxConcurrency,
     });
     this.role.addToPolicy(
-      new PolicyStatement({ actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'], resources: [queue.queueArn] }),
+      new PolicyStatement({
+        actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'],
+        resources: [queue.queueArn],
+      }),
     );
     if (queue.encryptionMasterKey) this.#keyVia(queue.encryptionMasterKey, 'sqs');
     return this;

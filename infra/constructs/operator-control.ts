@@ -29,7 +29,8 @@ export const roleNameOf = (roleArn: string): string => roleArn.split('/').pop()!
  */
 export function operatorsTrustPolicy(sourceIdentityRoleArns: readonly string[] = []): PolicyDocument {
   const root = new AccountRootPrincipal();
-  const statement = (sid: string, actions: string[], conditions: Record<string, Record<string, string | string[]>>) => new PolicyStatement({ sid, principals: [root], actions, conditions });
+  const statement = (sid: string, actions: string[], conditions: Record<string, Record<string, string | string[]>>) =>
+    new PolicyStatement({ sid, principals: [root], actions, conditions });
   return new PolicyDocument({
     statements: [
       statement('IamUsersUnderTheirOwnName', ['sts:AssumeRole', 'sts:SetSourceIdentity'], {
@@ -87,7 +88,13 @@ export class OperatorControl extends Construct {
     this.operatorRoleArns = [this.operatorsRole.roleArn, ...config.operators.identityCenterRoleArns];
     const roleNames = [operatorsRoleName, ...config.operators.identityCenterRoleArns.map(roleNameOf)];
 
-    this.function = this.#operatorFunction(resources, 'Operator', 'functions/operator/handler.ts', 'killswitch: operator actions (Function URL, verified identity)', OPERATOR_CONCURRENCY)
+    this.function = this.#operatorFunction(
+      resources,
+      'Operator',
+      'functions/operator/handler.ts',
+      'killswitch: operator actions (Function URL, verified identity)',
+      OPERATOR_CONCURRENCY,
+    )
       .bindTable(resources.tables.programState, 'PROGRAM_STATE_TABLE', ['GetItem', 'Query', 'UpdateItem'])
       .bindTable(resources.tables.ledger, 'LEDGER_TABLE', ['GetItem', 'Query', 'PutItem', 'UpdateItem'], [LEDGER_KIND_INDEX])
       // A dry-run pause counts the grants a revocation would remove.
@@ -96,7 +103,13 @@ export class OperatorControl extends Construct {
       .bindQueue(props.noticePlanQueue, 'NOTICE_PLAN_QUEUE_URL')
       .setEnvironment('KILLSWITCH_ACCOUNT', config.account)
       .setEnvironment('OPERATOR_ROLES', JSON.stringify(roleNames));
-    this.breakGlass = this.#operatorFunction(resources, 'BreakGlass', 'functions/operator/break-glass.ts', 'killswitch: break-glass pause (direct invoke, unverified)', OPERATOR_CONCURRENCY)
+    this.breakGlass = this.#operatorFunction(
+      resources,
+      'BreakGlass',
+      'functions/operator/break-glass.ts',
+      'killswitch: break-glass pause (direct invoke, unverified)',
+      OPERATOR_CONCURRENCY,
+    )
       .bindTable(resources.tables.programState, 'PROGRAM_STATE_TABLE', ['GetItem', 'UpdateItem'])
       .bindTable(resources.tables.ledger, 'LEDGER_TABLE', ['GetItem', 'PutItem']);
     for (const fn of [this.function, this.breakGlass]) {
@@ -114,18 +127,38 @@ export class OperatorControl extends Construct {
     this.operatorRoleArns.forEach((roleArn, i) => {
       const operators = new ArnPrincipal(roleArn);
       const suffix = i === 0 ? '' : String(i);
-      this.function.function.addPermission(`OperatorsInvokeUrl${suffix}`, { principal: operators, action: 'lambda:InvokeFunctionUrl', functionUrlAuthType: FunctionUrlAuthType.AWS_IAM });
-      this.function.function.addPermission(`OperatorsInvokeViaUrl${suffix}`, { principal: operators, action: 'lambda:InvokeFunction', invokedViaFunctionUrl: true });
+      this.function.function.addPermission(`OperatorsInvokeUrl${suffix}`, {
+        principal: operators,
+        action: 'lambda:InvokeFunctionUrl',
+        functionUrlAuthType: FunctionUrlAuthType.AWS_IAM,
+      });
+      this.function.function.addPermission(`OperatorsInvokeViaUrl${suffix}`, {
+        principal: operators,
+        action: 'lambda:InvokeFunction',
+        invokedViaFunctionUrl: true,
+      });
       this.breakGlass.function.addPermission(`OperatorsBreakGlass${suffix}`, { principal: operators, action: 'lambda:InvokeFunction' });
     });
 
     new CfnOutput(this, 'OperatorUrl', { value: this.url.url, description: 'killswitch CLI --url' });
-    new CfnOutput(this, 'BreakGlassFunction', { value: this.breakGlass.function.functionName, description: 'killswitch CLI --break-glass' });
+    new CfnOutput(this, 'BreakGlassFunction', {
+      value: this.breakGlass.function.functionName,
+      description: 'killswitch CLI --break-glass',
+    });
     // An output's Description must be a literal string (CloudFormation rejects an intrinsic there): the account from the configuration.
-    new CfnOutput(this, 'OperatorsRoleArn', { value: this.operatorsRole.roleArn, description: `assume with your own identity, e.g. aws sts assume-role --role-session-name <your IAM user name> --source-identity <the same> (account ${config.account})` });
+    new CfnOutput(this, 'OperatorsRoleArn', {
+      value: this.operatorsRole.roleArn,
+      description: `assume with your own identity, e.g. aws sts assume-role --role-session-name <your IAM user name> --source-identity <the same> (account ${config.account})`,
+    });
   }
 
-  #operatorFunction(resources: KillSwitchResources, id: string, entry: string, description: string, reservedConcurrency: number): KillSwitchFunction {
+  #operatorFunction(
+    resources: KillSwitchResources,
+    id: string,
+    entry: string,
+    description: string,
+    reservedConcurrency: number,
+  ): KillSwitchFunction {
     return new KillSwitchFunction(this, id, {
       entry,
       description,

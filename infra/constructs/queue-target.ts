@@ -91,7 +91,8 @@ export function denyOtherSenders(queue: Queue): Queue {
       conditions: {
         ArnNotEquals: Lazy.any({
           produce: () => {
-            if (!entry.roles.length && !entry.rules.length) throw new Error(`work queue ${queue.node.path} has no sender: nothing could ever send to it`);
+            if (!entry.roles.length && !entry.rules.length)
+              throw new Error(`work queue ${queue.node.path} has no sender: nothing could ever send to it`);
             return {
               ...(entry.roles.length ? { 'aws:PrincipalArn': entry.roles.map((r) => r.roleArn) } : {}),
               ...(entry.rules.length ? { 'aws:SourceArn': entry.rules } : {}),
@@ -109,7 +110,11 @@ export function denyOtherSenders(queue: Queue): Queue {
  * visibility timeout of six times the function's (AWS's advice for an event source), and a
  * redrive to `dlq` after `maxReceiveCount` receives. Only its registered senders may send to it.
  */
-export function workQueue(scope: Construct, id: string, props: { key: IKey; consumerTimeout: Duration; dlq: IQueue; maxReceiveCount: number }): Queue {
+export function workQueue(
+  scope: Construct,
+  id: string,
+  props: { key: IKey; consumerTimeout: Duration; dlq: IQueue; maxReceiveCount: number },
+): Queue {
   const queue = new Queue(scope, id, {
     encryption: QueueEncryption.KMS,
     encryptionMasterKey: props.key,

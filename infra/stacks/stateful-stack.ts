@@ -67,7 +67,9 @@ export class StatefulStack extends Stack {
         principals: [new ServicePrincipal(`logs.${this.region}.amazonaws.com`)],
         actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
         resources: ['*'],
-        conditions: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${this.partition}:logs:${this.region}:${this.account}:log-group:*` } },
+        conditions: {
+          ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${this.partition}:logs:${this.region}:${this.account}:log-group:*` },
+        },
       }),
     );
 
@@ -91,8 +93,14 @@ export class StatefulStack extends Stack {
     // No resource policy: only principals of this account with events:PutEvents may publish.
     this.domainBus = new EventBus(this, 'DomainBus', { eventBusName: `${props.config.stackPrefix.toLowerCase()}-events` });
 
-    new CfnOutput(this, 'EventBusName', { value: this.bus.eventBusName, description: 'Bus that detectors publish Anomaly Detected events to' });
-    new CfnOutput(this, 'DomainEventBusName', { value: this.domainBus.eventBusName, description: 'Bus killswitch puts its own events on (Kill Switch Engaged, …): subscribe here; only killswitch can publish' });
+    new CfnOutput(this, 'EventBusName', {
+      value: this.bus.eventBusName,
+      description: 'Bus that detectors publish Anomaly Detected events to',
+    });
+    new CfnOutput(this, 'DomainEventBusName', {
+      value: this.domainBus.eventBusName,
+      description: 'Bus killswitch puts its own events on (Kill Switch Engaged, …): subscribe here; only killswitch can publish',
+    });
     new CfnOutput(this, 'ProgramStateTableName', { value: this.tables.programState.tableName });
     new CfnOutput(this, 'ExposureNoticesTopicArn', {
       value: this.noticeTopic.topicArn,

@@ -38,7 +38,9 @@ export function operatorPrincipal(verifiedArn: string, trust: OperatorTrust): Pr
   }
   const [, account, role, session] = m as unknown as [string, string, string, string];
   if (account !== trust.account || !trust.roleNames.includes(role)) {
-    throw new PolicyRefusedError(`role ${role} in account ${account} is not an operators role of this deployment (trusted: ${trust.roleNames.join(', ')} in ${trust.account})`);
+    throw new PolicyRefusedError(
+      `role ${role} in account ${account} is not an operators role of this deployment (trusted: ${trust.roleNames.join(', ')} in ${trust.account})`,
+    );
   }
   return { id: verifiedArn, verified: true, person: session.toLowerCase() };
 }
@@ -55,6 +57,8 @@ export const BREAK_GLASS: Principal = { id: 'break-glass:unverified', verified: 
 
 export function requireOperator(principal: Principal, what: string): asserts principal is Principal & { person: string } {
   if (!principal.verified || !principal.person) {
-    throw new PolicyRefusedError(`only a verified operator (a session of an operators role, through the operator Function URL) may ${what}`);
+    throw new PolicyRefusedError(
+      `only a verified operator (a session of an operators role, through the operator Function URL) may ${what}`,
+    );
   }
 }

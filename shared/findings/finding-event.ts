@@ -32,7 +32,12 @@ export async function handleFindingEvent(
   for (const parsed of parseFindingEvent(event)) {
     if (!parsed.ok) {
       telemetry.count('FindingRejected');
-      telemetry.warn('malformed finding rejected', { eventId, source: parsed.source, findingId: parsed.findingId, issues: parsed.error.issues });
+      telemetry.warn('malformed finding rejected', {
+        eventId,
+        source: parsed.source,
+        findingId: parsed.findingId,
+        issues: parsed.error.issues,
+      });
       await deps.rejections.reject(parsed, 'event', eventId);
       outcomes.push('REJECTED');
       continue;
@@ -41,7 +46,14 @@ export async function handleFindingEvent(
     try {
       const result = await deps.intake.handle(finding);
       outcomes.push(outcomeOf(result, telemetry));
-      telemetry.info('finding handled', { eventId, source: finding.source, findingId: finding.findingId, type: finding.type, severity: finding.severity, ...summary(result) });
+      telemetry.info('finding handled', {
+        eventId,
+        source: finding.source,
+        findingId: finding.findingId,
+        type: finding.type,
+        severity: finding.severity,
+        ...summary(result),
+      });
     } catch (error) {
       failures.push(error);
       telemetry.count('FindingFailed');
@@ -73,5 +85,10 @@ const summary = (result: FindingOutcome) =>
     ? { outcome: result.outcome, reason: result.reason }
     : {
         outcome: result.outcome,
-        anomalies: result.anomalies.map((a) => ({ programId: a.programId, anomalyId: a.anomalyId, outcome: a.outcome, ...('incidentId' in a ? { incidentId: a.incidentId } : {}) })),
+        anomalies: result.anomalies.map((a) => ({
+          programId: a.programId,
+          anomalyId: a.anomalyId,
+          outcome: a.outcome,
+          ...('incidentId' in a ? { incidentId: a.incidentId } : {}),
+        })),
       };

@@ -59,8 +59,12 @@ const idOf = (raw: unknown, field: string): string | undefined => {
 };
 
 // Control characters never reach the ledger; titles are capped.
-// eslint-disable-next-line no-control-regex
-const clean = (s: string | undefined, fallback: string) => (s ?? '').replace(/[\u0000-\u001f\u007f]+/g, ' ').trim().slice(0, 500) || fallback;
+const clean = (s: string | undefined, fallback: string) =>
+  (s ?? '')
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\u0000-\u001f\u007f]+/g, ' ')
+    .trim()
+    .slice(0, 500) || fallback;
 
 /** A Macie `Finding` object (the event's detail, or GetFindings output once dates are strings). */
 export function parseMacieFinding(raw: unknown): ParsedFinding {

@@ -3,9 +3,16 @@
  * on throttling. No SDK here: the adapters in shared/adapters/findings call through it.
  */
 
-const THROTTLING = new Set(['ThrottlingException', 'TooManyRequestsException', 'LimitExceededException', 'RequestLimitExceeded', 'SlowDown']);
+const THROTTLING = new Set([
+  'ThrottlingException',
+  'TooManyRequestsException',
+  'LimitExceededException',
+  'RequestLimitExceeded',
+  'SlowDown',
+]);
 export const isThrottling = (error: unknown): boolean =>
-  error instanceof Error && (THROTTLING.has(error.name) || (error as { $retryable?: { throttling?: boolean } }).$retryable?.throttling === true);
+  error instanceof Error &&
+  (THROTTLING.has(error.name) || (error as { $retryable?: { throttling?: boolean } }).$retryable?.throttling === true);
 
 export interface Pacing {
   /** Least time between two calls to the same API (the source's documented rate). */

@@ -18,7 +18,14 @@ export class FindingRejections {
     const source = rejected.source ?? 'unknown source';
     const findingId = rejected.findingId ?? 'no id';
     await this.deadLetters.send(
-      JSON.stringify({ via, source: rejected.source, eventId, findingId: rejected.findingId, issues: rejected.error.issues, finding: rejected.raw }),
+      JSON.stringify({
+        via,
+        source: rejected.source,
+        eventId,
+        findingId: rejected.findingId,
+        issues: rejected.error.issues,
+        finding: rejected.raw,
+      }),
       rejected.error.message,
       `finding-${via}`,
     );

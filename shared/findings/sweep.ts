@@ -139,7 +139,11 @@ export class FindingSweep {
         } else telemetry.info('sweep of a source done', { ...report });
       } catch (error) {
         telemetry.count('SweepSourceFailed');
-        telemetry.error('sweep of a source failed', { source: source.name, errorName: error instanceof Error ? error.name : 'NonError', errorMessage: error instanceof Error ? error.message : String(error) });
+        telemetry.error('sweep of a source failed', {
+          source: source.name,
+          errorName: error instanceof Error ? error.name : 'NonError',
+          errorMessage: error instanceof Error ? error.message : String(error),
+        });
       }
     }
     return reports;

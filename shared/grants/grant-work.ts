@@ -1,5 +1,12 @@
 import { DetailType, KillSwitchEngagedSchema } from '../schemas/domain-events.ts';
-import { GrantWorkSchema, type GrantWork, type GrantsRestored, type GrantsRevoked, type RestoreWork, type RevokeWork } from '../schemas/grants.ts';
+import {
+  GrantWorkSchema,
+  type GrantWork,
+  type GrantsRestored,
+  type GrantsRevoked,
+  type RestoreWork,
+  type RevokeWork,
+} from '../schemas/grants.ts';
 import type { Incident } from '../schemas/ledger.ts';
 import { parseOrThrow, PermanentWorkError, ValidationError } from '../domain/errors.ts';
 import { samePerson } from '../domain/identity.ts';
@@ -24,7 +31,14 @@ export function parseGrantWork(body: string): GrantWork {
   const engaged = EngagedEnvelopeSchema.safeParse(json);
   if (engaged.success) {
     const d = engaged.data.detail;
-    return { type: 'revoke', incidentId: d.incidentId, programId: d.programId, datasetIndex: 0, counts: { scanned: 0, owners: 0 }, continuation: 0 };
+    return {
+      type: 'revoke',
+      incidentId: d.incidentId,
+      programId: d.programId,
+      datasetIndex: 0,
+      counts: { scanned: 0, owners: 0 },
+      continuation: 0,
+    };
   }
   return parseOrThrow(GrantWorkSchema, json, 'grant work');
 }
@@ -59,26 +73,42 @@ export type GrantWorkOutcome = 'DONE' | 'CONTINUED' | 'WAITING';
  */
 export async function performGrantWork(work: GrantWork, budget: Budget, deps: GrantWorkDeps): Promise<GrantWorkOutcome> {
   const incident = await deps.incidents.get(work.incidentId);
-  if (!incident || incident.programId !== work.programId) return refuse(deps, work, `${work.incidentId} is not an incident of program ${work.programId}`);
+  if (!incident || incident.programId !== work.programId)
+    return refuse(deps, work, `${work.incidentId} is not an incident of program ${work.programId}`);
   return work.type === 'revoke' ? revoke(work, incident, budget, deps) : restore(work, incident, budget, deps);
 }
 
 async function revoke(work: RevokeWork, incident: Incident, budget: Budget, deps: GrantWorkDeps): Promise<GrantWorkOutcome> {
-  if (incident.action === 'RECORDED') return refuse(deps, work, `${incident.incidentId} paused nothing (its anomaly was only recorded): nothing is revoked for it`);
+  if (incident.action === 'RECORDED')
+    return refuse(deps, work, `${incident.incidentId} paused nothing (its anomaly was only recorded): nothing is revoked for it`);
   const configured = new Set(deps.programs.find(incident.programId)?.datasetIds ?? []);
   const exposed = incident.datasetIds.filter((d) => configured.has(d));
-  if (work.datasetIds?.some((d) => !exposed.includes(d))) return refuse(deps, work, `grant work names datasets ${work.datasetIds.join(', ')} that incident ${incident.incidentId} does not expose`);
+  if (work.datasetIds?.some((d) => !exposed.includes(d)))
+    return refuse(
+      deps,
+      work,
+      `grant work names datasets ${work.datasetIds.join(', ')} that incident ${incident.incidentId} does not expose`,
+    );
   const done = await deps.revocations.datasetsDone(incident.incidentId);
   const datasetIds = work.datasetIds ?? exposed.filter((d) => !done.has(d));
   const clock = deps.clock ?? (() => new Date());
   if (datasetIds.length) {
-    const step = await deps.revoker.run({ ...work, datasetIds }, budget, (datasetId) => deps.revocations.markDatasetDone(incident.incidentId, datasetId, clock()));
+    const step = await deps.revoker.run({ ...work, datasetIds }, budget, (datasetId) =>
+      deps.revocations.markDatasetDone(incident.incidentId, datasetId, clock()),
+    );
     if (!step.done) {
       await deps.work.enqueue(step.next);
       return 'CONTINUED';
     }
     const finishedAt = clock().toISOString();
-    const detail: GrantsRevoked = { incidentId: incident.incidentId, programId: incident.programId, datasetIds, ...step.counts, continuations: step.continuations, finishedAt };
+    const detail: GrantsRevoked = {
+      incidentId: incident.incidentId,
+      programId: incident.programId,
+      datasetIds,
+      ...step.counts,
+      continuations: step.continuations,
+      finishedAt,
+    };
     await deps.incidents.record(`GRANTS_REVOKED#${datasetIds.join(',')}`, {
       incidentId: incident.incidentId,
       at: finishedAt,
@@ -95,7 +125,13 @@ async function revoke(work: RevokeWork, incident: Incident, budget: Budget, deps
   const finished = new Set([...done, ...datasetIds]);
   if (exposed.every((d) => finished.has(d))) {
     for (const requestId of await waitingRestores(deps, incident.incidentId)) {
-      await deps.work.enqueue({ type: 'restore', incidentId: incident.incidentId, programId: incident.programId, requestId, continuation: 0 });
+      await deps.work.enqueue({
+        type: 'restore',
+        incidentId: incident.incidentId,
+        programId: incident.programId,
+        requestId,
+        continuation: 0,
+      });
     }
   }
   return 'DONE';
@@ -106,7 +142,9 @@ async function waitingRestores(deps: GrantWorkDeps, incidentId: string): Promise
   const timeline = await deps.incidents.timeline(incidentId);
   const requestOf = (e: { data?: Record<string, unknown> }) => (typeof e.data?.requestId === 'string' ? e.data.requestId : undefined);
   const restored = new Set(timeline.filter((e) => e.type === 'GRANTS_RESTORED').map(requestOf));
-  return [...new Set(timeline.filter((e) => e.type === 'RESTORE_WAITING').map(requestOf))].filter((id): id is string => id !== undefined && !restored.has(id));
+  return [...new Set(timeline.filter((e) => e.type === 'RESTORE_WAITING').map(requestOf))].filter(
+    (id): id is string => id !== undefined && !restored.has(id),
+  );
 }
 
 async function restore(work: RestoreWork, incident: Incident, budget: Budget, deps: GrantWorkDeps): Promise<GrantWorkOutcome> {
@@ -121,7 +159,8 @@ async function restore(work: RestoreWork, incident: Incident, budget: Budget, de
     request.requestedByPerson !== undefined &&
     request.datasetIds !== undefined &&
     !samePerson(request.requestedByPerson, request.approvedByPerson);
-  if (!approved || !request.approvedBy || !request.datasetIds) return refuse(deps, work, `restore ${work.requestId} is not a two-person restore of ${incident.incidentId} approved in the ledger`);
+  if (!approved || !request.approvedBy || !request.datasetIds)
+    return refuse(deps, work, `restore ${work.requestId} is not a two-person restore of ${incident.incidentId} approved in the ledger`);
   const clock = deps.clock ?? (() => new Date());
   if (incident.action !== 'RECORDED') {
     const configured = new Set(deps.programs.find(incident.programId)?.datasetIds ?? []);
@@ -152,7 +191,13 @@ async function restore(work: RestoreWork, incident: Incident, budget: Budget, de
     return 'CONTINUED';
   }
   const finishedAt = clock().toISOString();
-  const detail: GrantsRestored = { incidentId: incident.incidentId, programId: incident.programId, requestId: request.requestId, ...step.counts, finishedAt };
+  const detail: GrantsRestored = {
+    incidentId: incident.incidentId,
+    programId: incident.programId,
+    requestId: request.requestId,
+    ...step.counts,
+    finishedAt,
+  };
   const summary = `${detail.restored} grants restored, ${detail.stillHeld} still held by another incident, ${detail.skipped} skipped (changed or deleted since)`;
   await deps.incidents.record(`GRANTS_RESTORED#${request.requestId}`, {
     incidentId: incident.incidentId,
@@ -180,7 +225,11 @@ async function refuse(deps: GrantWorkDeps, work: GrantWork, reason: string): Pro
     severity: 'HIGH',
     programId: work.programId,
     incidentId: work.incidentId,
-    lines: [`Refused: ${reason}`, `Work:    ${work.type} (kept in the grant-work DLQ)`, 'A message the ledger does not back reached the grant-work queue: check who can send to it.'],
+    lines: [
+      `Refused: ${reason}`,
+      `Work:    ${work.type} (kept in the grant-work DLQ)`,
+      'A message the ledger does not back reached the grant-work queue: check who can send to it.',
+    ],
   });
   throw new PermanentWorkError('grant work', reason);
 }

@@ -40,7 +40,10 @@ export interface RevocationRecords {
   recordSnapshots(snapshots: RevocationSnapshot[]): Promise<void>;
   snapshots(incidentId: string, cursor?: string, limit?: number): Promise<{ snapshots: RevocationSnapshot[]; cursor?: string }>;
   recordRestore(requestId: string, snapshot: RevocationSnapshot, outcome: RestoreOutcome, at: Date, reason?: string): Promise<boolean>;
-  counts(incidentId: string, requestId?: string): Promise<{ revoked: number; alsoHeld: number; restored: number; stillHeld: number; skipped: number }>;
+  counts(
+    incidentId: string,
+    requestId?: string,
+  ): Promise<{ revoked: number; alsoHeld: number; restored: number; stillHeld: number; skipped: number }>;
   markDatasetDone(incidentId: string, datasetId: string, at: Date): Promise<boolean>;
   datasetsDone(incidentId: string): Promise<Set<string>>;
 }

@@ -46,6 +46,10 @@ export class GrantRestorer {
     );
     if (!pages.finished) return { done: false, next: { ...work, cursor: pages.cursor, continuation: work.continuation + 1 } };
     const totals = await this.ledger.counts(work.incidentId, work.requestId);
-    return { done: true, counts: { restored: totals.restored, stillHeld: totals.stillHeld, skipped: totals.skipped }, continuations: work.continuation };
+    return {
+      done: true,
+      counts: { restored: totals.restored, stillHeld: totals.stillHeld, skipped: totals.skipped },
+      continuations: work.continuation,
+    };
   }
 }

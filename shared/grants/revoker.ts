@@ -26,7 +26,11 @@ export class GrantRevoker {
   ) {}
 
   /** `onDatasetDone`: the last page of a dataset was revoked (restores wait for every dataset of the incident). */
-  async run(work: RevokeWork & { datasetIds: string[] }, budget: Budget, onDatasetDone: (datasetId: string) => Promise<unknown> = async () => undefined): Promise<RevocationStep> {
+  async run(
+    work: RevokeWork & { datasetIds: string[] },
+    budget: Budget,
+    onDatasetDone: (datasetId: string) => Promise<unknown> = async () => undefined,
+  ): Promise<RevocationStep> {
     const clock = this.options.clock ?? (() => new Date());
     const counts = { ...work.counts };
     let cursor = work.cursor;
@@ -43,25 +47,36 @@ export class GrantRevoker {
           counts.scanned += grants.length;
           counts.owners += grants.filter((g) => g.owner).length;
           const snapshots: RevocationSnapshot[] = [];
-          await inParallel(grants.filter((g) => !g.owner), this.options.concurrency ?? 16, async (grant) => {
-            const snapshot = await this.#revoke(grant, work.incidentId, clock());
-            if (snapshot) snapshots.push(snapshot);
-          });
+          await inParallel(
+            grants.filter((g) => !g.owner),
+            this.options.concurrency ?? 16,
+            async (grant) => {
+              const snapshot = await this.#revoke(grant, work.incidentId, clock());
+              if (snapshot) snapshots.push(snapshot);
+            },
+          );
           // Written after the page's grants: a crash in between is repaired by the retry, which finds
           // the grants held (ALREADY_HELD) and writes the snapshots it missed.
           await this.ledger.recordSnapshots(snapshots);
         },
       );
-      if (!pages.finished) return { done: false, next: { ...work, datasetIndex, cursor: pages.cursor, counts, continuation: work.continuation + 1 } };
+      if (!pages.finished)
+        return { done: false, next: { ...work, datasetIndex, cursor: pages.cursor, counts, continuation: work.continuation + 1 } };
       await onDatasetDone(datasetId);
     }
     const totals = await this.ledger.counts(work.incidentId);
-    return { done: true, counts: { revoked: totals.revoked, alsoHeld: totals.alsoHeld, owners: counts.owners, scanned: counts.scanned }, continuations: work.continuation };
+    return {
+      done: true,
+      counts: { revoked: totals.revoked, alsoHeld: totals.alsoHeld, owners: counts.owners, scanned: counts.scanned },
+      continuations: work.continuation,
+    };
   }
 
   async #revoke(grant: Grant, incidentId: string, at: Date): Promise<RevocationSnapshot | undefined> {
     const heldBefore = grant.revokedByIncidents.filter((i) => i !== incidentId);
-    const result = grant.revokedByIncidents.includes(incidentId) ? 'ALREADY_HELD' : await this.backend.revoke(grant, incidentId, REVOKER_PRINCIPAL, at);
+    const result = grant.revokedByIncidents.includes(incidentId)
+      ? 'ALREADY_HELD'
+      : await this.backend.revoke(grant, incidentId, REVOKER_PRINCIPAL, at);
     if (result === 'OWNER' || result === 'GONE') return undefined;
     return {
       incidentId,

@@ -19,11 +19,15 @@ export interface AnomalyWork {
 export function parseAnomalyEvent(body: string, programs: Programs, now: Date): AnomalyWork {
   const event = parseJson(body, 'Anomaly Detected event') as { id?: unknown; detail?: unknown };
   if (typeof event !== 'object' || event === null || typeof event.detail !== 'object' || event.detail === null) {
-    throw new ValidationError('Anomaly Detected event', [{ path: 'detail', message: 'must be an object (the event as EventBridge delivers it)' }]);
+    throw new ValidationError('Anomaly Detected event', [
+      { path: 'detail', message: 'must be an object (the event as EventBridge delivers it)' },
+    ]);
   }
   const { anomaly, issues } = normaliseAnomaly(event.detail, now);
   if (!programs.find(anomaly.programId)) {
-    throw new ValidationError('Anomaly Detected event', [{ path: 'detail.programId', message: `unknown program "${anomaly.programId}": it is not in the deployed configuration` }]);
+    throw new ValidationError('Anomaly Detected event', [
+      { path: 'detail.programId', message: `unknown program "${anomaly.programId}": it is not in the deployed configuration` },
+    ]);
   }
   return { eventId: typeof event.id === 'string' ? event.id.slice(0, 128) : '', anomaly, issues };
 }

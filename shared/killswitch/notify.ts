@@ -58,8 +58,16 @@ export class NotifyIncident {
       at,
       type: command.action === 'notify' ? 'NOTIFY_REQUESTED' : 'RESEND_REQUESTED',
       actor: principal.id,
-      message: command.action === 'notify' ? `${command.noticeType} notices requested by ${principal.person}` : `failed and stalled ${command.noticeType} notices queued again by ${principal.person}`,
+      message:
+        command.action === 'notify'
+          ? `${command.noticeType} notices requested by ${principal.person}`
+          : `failed and stalled ${command.noticeType} notices queued again by ${principal.person}`,
     });
-    return { action: command.action, incidentId: incident.incidentId, queued: true, notices: await this.deps.notices.counts(incident.incidentId) };
+    return {
+      action: command.action,
+      incidentId: incident.incidentId,
+      queued: true,
+      notices: await this.deps.notices.counts(incident.incidentId),
+    };
   }
 }

@@ -65,7 +65,10 @@ export class OperatorPause {
     if (!program) throw new UnknownProgramError(command.programId);
     if (!isDeclaredScope(program, command.scope)) {
       throw new ValidationError('pause command', [
-        { path: 'scope', message: `"${command.scope}" is not a scope of program ${program.programId}; its scopes are ${declaredScopes(program).join(', ')}` },
+        {
+          path: 'scope',
+          message: `"${command.scope}" is not a scope of program ${program.programId}; its scopes are ${declaredScopes(program).join(', ')}`,
+        },
       ]);
     }
     if (command.dryRun) return this.#dryRun(program, command.scope);
@@ -74,16 +77,24 @@ export class OperatorPause {
     const named = command.incidentId ? await this.deps.incidents.get(command.incidentId) : undefined;
     if (command.incidentId && !named) throw new NotFoundError(`incident ${command.incidentId} does not exist`);
     if (named && named.programId !== program.programId) {
-      throw new ValidationError('pause command', [{ path: 'incidentId', message: `belongs to program ${named.programId}, not ${program.programId}` }]);
+      throw new ValidationError('pause command', [
+        { path: 'incidentId', message: `belongs to program ${named.programId}, not ${program.programId}` },
+      ]);
     }
     // The same command retried (its idempotency key) is the same attempt and the same incident.
-    const seed = command.idempotencyKey ? `${principal.person ?? principal.id}/${program.programId}/${command.scope}/${command.idempotencyKey}` : randomUUID();
+    const seed = command.idempotencyKey
+      ? `${principal.person ?? principal.id}/${program.programId}/${command.scope}/${command.idempotencyKey}`
+      : randomUUID();
     const trigger = principal.verified ? 'OPERATOR' : 'BREAK_GLASS';
     // The named incident records this pause only if it is an open pause of this very scope. One that
     // was only recorded, concerns another scope, or is closed gets a new incident linked to it, so
     // that what the incident says (paused, which datasets) is what this pause did.
     const reuse = named !== undefined && named.status === 'OPEN' && named.action !== 'RECORDED' && named.scope === command.scope;
-    let incidentId = reuse ? named.incidentId : command.idempotencyKey ? incidentIdFor(named ? `${seed}/after/${named.incidentId}` : seed, at) : newIncidentId(at);
+    let incidentId = reuse
+      ? named.incidentId
+      : command.idempotencyKey
+        ? incidentIdFor(named ? `${seed}/after/${named.incidentId}` : seed, at)
+        : newIncidentId(at);
     let reopenedFrom: string | undefined = named && named.status !== 'OPEN' ? named.incidentId : undefined;
     const linkedFrom = named && !reuse ? named.incidentId : undefined;
 
@@ -136,9 +147,17 @@ export class OperatorPause {
           `By:       ${principal.id}${principal.verified ? '' : ' (break-glass, identity not verified)'}`,
         ],
       });
-      return { action: 'pause', outcome: paused.outcome === 'PAUSED' ? 'PAUSED' : 'ALREADY_PAUSED', incidentId, state: paused.state, ...(reopenedFrom ? { reopenedFrom } : {}) };
+      return {
+        action: 'pause',
+        outcome: paused.outcome === 'PAUSED' ? 'PAUSED' : 'ALREADY_PAUSED',
+        incidentId,
+        state: paused.state,
+        ...(reopenedFrom ? { reopenedFrom } : {}),
+      };
     }
-    throw new StateConflictError(`${program.programId}/${command.scope}: every incident this pause named was closed while it ran; pause again`);
+    throw new StateConflictError(
+      `${program.programId}/${command.scope}: every incident this pause named was closed while it ran; pause again`,
+    );
   }
 
   async #dryRun(program: ProgramConfig, scope: string): Promise<DryRunView> {
@@ -152,10 +171,16 @@ export class OperatorPause {
       wouldStop: {
         scope,
         currentStatus: current?.state.status ?? 'ACTIVE',
-        collectors: scope === '*' ? `every collector of ${program.programId}` : `the collectors of ${program.programId} in ${scope} (and those that declare no scope)`,
+        collectors:
+          scope === '*'
+            ? `every collector of ${program.programId}`
+            : `the collectors of ${program.programId} in ${scope} (and those that declare no scope)`,
       },
       wouldRevoke: await Promise.all(
-        datasets.map(async (datasetId) => ({ datasetId, ...(this.deps.grants ? { grants: await this.deps.grants.countRevocable(datasetId) } : {}) })),
+        datasets.map(async (datasetId) => ({
+          datasetId,
+          ...(this.deps.grants ? { grants: await this.deps.grants.countRevocable(datasetId) } : {}),
+        })),
       ),
     };
   }

@@ -74,7 +74,12 @@ export class PauseProgram {
   }
 
   /** Steps 2 and 3, for a flip that put (or found) the pause in place. `incident` is opened unless it exists. */
-  async record(order: PauseOrder, flip: Exclude<FlipResult, { outcome: 'CLOSED' }>, incident: Incident, alert: { subject: string; lines: string[] }): Promise<PauseOutcome> {
+  async record(
+    order: PauseOrder,
+    flip: Exclude<FlipResult, { outcome: 'CLOSED' }>,
+    incident: Incident,
+    alert: { subject: string; lines: string[] },
+  ): Promise<PauseOutcome> {
     const { deps } = this;
     const { state } = flip;
     const ours = flip.outcome === 'PAUSED';
@@ -113,7 +118,13 @@ export class PauseProgram {
       engagedAt: ours ? state.changedAt : this.#clock().toISOString(),
     };
     await deps.events.publish(DetailType.KillSwitchEngaged, engaged);
-    await deps.alerts.send({ subject: alert.subject, severity: order.severity, programId: order.program.programId, incidentId: order.incidentId, lines: alert.lines });
+    await deps.alerts.send({
+      subject: alert.subject,
+      severity: order.severity,
+      programId: order.program.programId,
+      incidentId: order.incidentId,
+      lines: alert.lines,
+    });
     return { outcome: ours ? 'PAUSED' : 'LINKED', incidentId: order.incidentId, state, stateChanged: engaged.stateChanged };
   }
 }

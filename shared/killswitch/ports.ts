@@ -132,7 +132,14 @@ export type ReportClaim =
    * before), or the takeover of a delivery that stopped mid-way. `recorded` is what the incident
    * now concerns: the highest severity and every dataset reported so far.
    */
-  | { claim: 'PROCESS'; incidentId: string; revision: number; escalated: boolean; receivedAt: string; recorded: { severity: Severity; datasetIds: string[] } }
+  | {
+      claim: 'PROCESS';
+      incidentId: string;
+      revision: number;
+      escalated: boolean;
+      receivedAt: string;
+      recorded: { severity: Severity; datasetIds: string[] };
+    }
   /** Another delivery is recording this anomaly right now. */
   | { claim: 'IN_PROGRESS'; since: string }
   /** Recorded before, and this report adds nothing: a duplicate. */

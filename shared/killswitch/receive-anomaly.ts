@@ -20,7 +20,14 @@ export async function receiveAnomaly(
   try {
     const result = await deps.trigger.handle(anomaly, issues);
     if ('stateChanged' in result && result.stateChanged) telemetry.count('KillSwitchEngaged', 1, bySeverity);
-    return { eventId, ...result, programId: anomaly.programId, anomalyId: anomaly.anomalyId, severity: anomaly.severity, inputIssues: issues.length };
+    return {
+      eventId,
+      ...result,
+      programId: anomaly.programId,
+      anomalyId: anomaly.anomalyId,
+      severity: anomaly.severity,
+      inputIssues: issues.length,
+    };
   } catch (error) {
     telemetry.count('AnomalyFailed', 1, bySeverity);
     throw error;

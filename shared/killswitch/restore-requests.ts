@@ -78,13 +78,18 @@ export class RestoreRequests {
     const at = this.#clock();
     if (!request.requestedByPerson || request.datasetIds === undefined || request.revision === undefined) {
       await this.#refusal(request, principal, at, 'the request was made before requests recorded their person and datasets');
-      throw new PolicyRefusedError(`restore request ${request.requestId} predates two-person identities and cannot be approved; ask for the restore again`);
+      throw new PolicyRefusedError(
+        `restore request ${request.requestId} predates two-person identities and cannot be approved; ask for the restore again`,
+      );
     }
     if (samePerson(request.requestedByPerson, principal)) {
       await this.#refusal(request, principal, at, `${principal.person} asked for it`);
-      throw new PolicyRefusedError(`a restore must be approved by a different person than the one who requested it (${request.requestedByPerson}), whatever session name or role they use`);
+      throw new PolicyRefusedError(
+        `a restore must be approved by a different person than the one who requested it (${request.requestedByPerson}), whatever session name or role they use`,
+      );
     }
-    if (request.status === 'REJECTED') throw new StateConflictError(`request ${request.requestId} was rejected: ${request.decisionReason ?? 'no reason recorded'}`);
+    if (request.status === 'REJECTED')
+      throw new StateConflictError(`request ${request.requestId} was rejected: ${request.decisionReason ?? 'no reason recorded'}`);
     let approved = request;
     if (request.status === 'PENDING') {
       const incident = await this.deps.incidents.get(request.incidentId);
@@ -95,15 +100,28 @@ export class RestoreRequests {
         throw new StateConflictError(`the restore was not approved: ${reason}; ask for a restore that covers it`);
       }
       if (await this.deps.approvals.decide(request.requestId, { status: 'APPROVED', by: principal, at, reason: command.reason })) {
-        approved = { ...request, status: 'APPROVED', approvedBy: principal.id, approvedByPerson: principal.person, decidedAt: at.toISOString() };
+        approved = {
+          ...request,
+          status: 'APPROVED',
+          approvedBy: principal.id,
+          approvedByPerson: principal.person,
+          decidedAt: at.toISOString(),
+        };
       } else {
         const decided = await this.deps.approvals.get(request.requestId);
-        if (decided?.kind !== 'RESTORE_GRANTS' || decided.status !== 'APPROVED') throw new StateConflictError(`request ${request.requestId} was decided by someone else meanwhile`);
+        if (decided?.kind !== 'RESTORE_GRANTS' || decided.status !== 'APPROVED')
+          throw new StateConflictError(`request ${request.requestId} was decided by someone else meanwhile`);
         approved = decided;
       }
     }
     // Queued on every approval call: a retry after a crash between the decision and this line queues it then.
-    await this.deps.grantWork.enqueue({ type: 'restore', incidentId: approved.incidentId, programId: approved.programId, requestId: approved.requestId, continuation: 0 });
+    await this.deps.grantWork.enqueue({
+      type: 'restore',
+      incidentId: approved.incidentId,
+      programId: approved.programId,
+      requestId: approved.requestId,
+      continuation: 0,
+    });
     await this.deps.incidents.record(`RESTORE_APPROVED#${approved.requestId}`, {
       incidentId: approved.incidentId,
       at: approved.decidedAt ?? at.toISOString(),

@@ -53,24 +53,37 @@ export class ResumeProgram {
     const program = this.deps.programs.find(command.programId);
     if (!program) throw new UnknownProgramError(command.programId);
     if (!isDeclaredScope(program, command.scope)) {
-      throw new ValidationError('request-resume command', [{ path: 'scope', message: `"${command.scope}" is not a scope of program ${program.programId}; its scopes are ${declaredScopes(program).join(', ')}` }]);
+      throw new ValidationError('request-resume command', [
+        {
+          path: 'scope',
+          message: `"${command.scope}" is not a scope of program ${program.programId}; its scopes are ${declaredScopes(program).join(', ')}`,
+        },
+      ]);
     }
     const current = await this.deps.state.get(command.programId, command.scope);
-    if (!current || current.state.status !== 'PAUSED') throw new StateConflictError(`${command.programId}/${command.scope} is not paused; there is nothing to resume`);
+    if (!current || current.state.status !== 'PAUSED')
+      throw new StateConflictError(`${command.programId}/${command.scope} is not paused; there is nothing to resume`);
     const incident = await this.deps.incidents.get(command.incidentId);
     if (!incident) throw new NotFoundError(`incident ${command.incidentId} does not exist`);
     if (incident.programId !== command.programId) {
-      throw new ValidationError('request-resume command', [{ path: 'incidentId', message: `belongs to program ${incident.programId}, not ${command.programId}` }]);
+      throw new ValidationError('request-resume command', [
+        { path: 'incidentId', message: `belongs to program ${incident.programId}, not ${command.programId}` },
+      ]);
     }
     if (incident.scope !== command.scope && incident.incidentId !== current.state.incidentId) {
       throw new ValidationError('request-resume command', [
-        { path: 'incidentId', message: `concerns scope ${incident.scope}, not ${command.scope}; name the incident holding ${command.scope} (${current.state.incidentId ?? 'none recorded'}) or one opened on it` },
+        {
+          path: 'incidentId',
+          message: `concerns scope ${incident.scope}, not ${command.scope}; name the incident holding ${command.scope} (${current.state.incidentId ?? 'none recorded'}) or one opened on it`,
+        },
       ]);
     }
     const open = await this.deps.incidents.openOn(command.programId, command.scope);
     const holder = current.state.incidentId ? await this.deps.incidents.get(current.state.incidentId) : undefined;
     // The holder of the pause is always closed with it (its cause too), whatever its status says.
-    const seen = [incident, ...(holder ? [holder] : []), ...open].filter((i) => i.status === 'OPEN' || i.incidentId === incident.incidentId || i.incidentId === holder?.incidentId);
+    const seen = [incident, ...(holder ? [holder] : []), ...open].filter(
+      (i) => i.status === 'OPEN' || i.incidentId === incident.incidentId || i.incidentId === holder?.incidentId,
+    );
     const at = this.#clock();
     const request: ResumeRequest = {
       kind: 'RESUME',
@@ -125,19 +138,25 @@ export class ResumeProgram {
     }
     if (!request.requestedByPerson) {
       await this.#refusal(request, principal, 'the request was made before requests recorded their person');
-      throw new PolicyRefusedError(`resume request ${request.requestId} predates two-person identities and cannot be approved; request the resume again`);
+      throw new PolicyRefusedError(
+        `resume request ${request.requestId} predates two-person identities and cannot be approved; request the resume again`,
+      );
     }
     if (samePerson(request.requestedByPerson, principal)) {
       await this.#refusal(request, principal, `${principal.person} asked for this resume and cannot also approve it`);
-      throw new PolicyRefusedError(`a resume must be approved by a different person than the one who requested it (${request.requestedByPerson}), whatever session name or role they use`);
+      throw new PolicyRefusedError(
+        `a resume must be approved by a different person than the one who requested it (${request.requestedByPerson}), whatever session name or role they use`,
+      );
     }
-    if (request.status === 'REJECTED') throw new StateConflictError(`request ${request.requestId} was rejected: ${request.decisionReason ?? 'no reason recorded'}`);
+    if (request.status === 'REJECTED')
+      throw new StateConflictError(`request ${request.requestId} was rejected: ${request.decisionReason ?? 'no reason recorded'}`);
     if (request.status === 'APPROVED') return this.#complete(request, undefined, command.reason);
 
     // A retry of an approval whose resume was applied before a crash (the scope may be paused again
     // since): decide and complete it, never refuse it.
     const applied = (await this.deps.state.get(request.programId, request.scope))?.lastResume;
-    if (applied?.requestId === request.requestId) return this.#decided(request, principal, new Date(applied.at), applied.version, undefined, command.reason);
+    if (applied?.requestId === request.requestId)
+      return this.#decided(request, principal, new Date(applied.at), applied.version, undefined, command.reason);
 
     const newer = await this.#newerThan(request);
     if (newer) {
@@ -165,13 +184,32 @@ export class ResumeProgram {
   }
 
   /** The resume is applied at `version`: record the decision (once), then complete the rest. */
-  async #decided(request: ResumeRequest, principal: Principal & { person: string }, at: Date, version: number, written: ProgramState | undefined, reason: string | undefined): Promise<ResumeRequestView> {
+  async #decided(
+    request: ResumeRequest,
+    principal: Principal & { person: string },
+    at: Date,
+    version: number,
+    written: ProgramState | undefined,
+    reason: string | undefined,
+  ): Promise<ResumeRequestView> {
     if (!(await this.deps.approvals.decide(request.requestId, { status: 'APPROVED', by: principal, at, reason, stateVersion: version }))) {
       const decided = await this.deps.approvals.get(request.requestId);
-      if (decided?.kind !== 'RESUME' || decided.status !== 'APPROVED') throw new StateConflictError(`request ${request.requestId} was decided by someone else meanwhile`);
+      if (decided?.kind !== 'RESUME' || decided.status !== 'APPROVED')
+        throw new StateConflictError(`request ${request.requestId} was decided by someone else meanwhile`);
       return this.#complete(decided, written, reason);
     }
-    return this.#complete({ ...request, status: 'APPROVED', approvedBy: principal.id, approvedByPerson: principal.person, decidedAt: at.toISOString(), stateVersion: version }, written, reason);
+    return this.#complete(
+      {
+        ...request,
+        status: 'APPROVED',
+        approvedBy: principal.id,
+        approvedByPerson: principal.person,
+        decidedAt: at.toISOString(),
+        stateVersion: version,
+      },
+      written,
+      reason,
+    );
   }
 
   /** An incident the request did not see is open on the scope, or one it saw has escalated since. */
@@ -182,7 +220,8 @@ export class ResumeProgram {
     for (const id of request.closes) {
       const incident = await this.deps.incidents.get(id);
       const seen = request.seenRevisions[id];
-      if (incident && seen !== undefined && incident.revision > seen) return `incident ${id} escalated after the request (revision ${seen} → ${incident.revision})`;
+      if (incident && seen !== undefined && incident.revision > seen)
+        return `incident ${id} escalated after the request (revision ${seen} → ${incident.revision})`;
     }
     return undefined;
   }
@@ -193,8 +232,13 @@ export class ResumeProgram {
    */
   async #complete(request: ResumeRequest, written: ProgramState | undefined, reason: string | undefined): Promise<ResumeRequestView> {
     const version = request.stateVersion;
-    if (!version || !request.approvedBy || !request.decidedAt) throw new StateConflictError(`request ${request.requestId} is approved but records no resumed version`);
-    const approver: Principal = { id: request.approvedBy, verified: true, ...(request.approvedByPerson ? { person: request.approvedByPerson } : {}) };
+    if (!version || !request.approvedBy || !request.decidedAt)
+      throw new StateConflictError(`request ${request.requestId} is approved but records no resumed version`);
+    const approver: Principal = {
+      id: request.approvedBy,
+      verified: true,
+      ...(request.approvedByPerson ? { person: request.approvedByPerson } : {}),
+    };
     const state: ProgramState = written ?? {
       programId: request.programId,
       scope: request.scope,

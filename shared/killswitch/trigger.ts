@@ -74,21 +74,47 @@ export class AnomalyTrigger {
     if (flip && flip.outcome !== 'CLOSED') deps.onStateWritten?.(flip.state);
 
     const claim = await deps.anomalies.claim(
-      { programId: program.programId, anomalyId: anomaly.anomalyId, scope: report.scope, incidentId: report.order.incidentId, severity: anomaly.severity, datasetIds: report.decision.datasetIds },
+      {
+        programId: program.programId,
+        anomalyId: anomaly.anomalyId,
+        scope: report.scope,
+        incidentId: report.order.incidentId,
+        severity: anomaly.severity,
+        datasetIds: report.decision.datasetIds,
+      },
       this.#clock(),
     );
     if (claim.claim === 'IN_PROGRESS') throw new AnomalyInProgressError(anomaly.anomalyId, claim.since);
-    if (claim.claim === 'DONE' && !(flip?.outcome === 'PAUSED' && flip.wrote)) return { outcome: 'DUPLICATE', incidentId: claim.incidentId };
+    if (claim.claim === 'DONE' && !(flip?.outcome === 'PAUSED' && flip.wrote))
+      return { outcome: 'DUPLICATE', incidentId: claim.incidentId };
     // A flip with no record is a bug by definition: a report that adds nothing but did write a version (it cannot, but if it ever did) is recorded like an escalation.
     const process: Extract<ReportClaim, { claim: 'PROCESS' }> =
-      claim.claim === 'PROCESS' ? claim : { claim: 'PROCESS', incidentId: claim.incidentId, revision: claim.revision, escalated: true, receivedAt: '', recorded: { severity: anomaly.severity, datasetIds: report.decision.datasetIds } };
+      claim.claim === 'PROCESS'
+        ? claim
+        : {
+            claim: 'PROCESS',
+            incidentId: claim.incidentId,
+            revision: claim.revision,
+            escalated: true,
+            receivedAt: '',
+            recorded: { severity: anomaly.severity, datasetIds: report.decision.datasetIds },
+          };
     try {
       const outcome = await this.#record(report, process, flip);
-      if (process.receivedAt) await deps.anomalies.complete({ programId: program.programId, anomalyId: anomaly.anomalyId, scope: report.scope }, process.receivedAt, this.#clock());
+      if (process.receivedAt)
+        await deps.anomalies.complete(
+          { programId: program.programId, anomalyId: anomaly.anomalyId, scope: report.scope },
+          process.receivedAt,
+          this.#clock(),
+        );
       return outcome;
     } catch (error) {
       // Give the claim up: the retry (the queue's) takes over at once.
-      if (process.receivedAt) await deps.anomalies.release({ programId: program.programId, anomalyId: anomaly.anomalyId, scope: report.scope }, process.receivedAt);
+      if (process.receivedAt)
+        await deps.anomalies.release(
+          { programId: program.programId, anomalyId: anomaly.anomalyId, scope: report.scope },
+          process.receivedAt,
+        );
       throw error;
     }
   }
@@ -96,8 +122,12 @@ export class AnomalyTrigger {
   #report(anomaly: AnomalyDetail, program: ProgramConfig, issues: string[]): Report {
     const named = anomaly.scope ?? GLOBAL_SCOPE;
     const scope = isDeclaredScope(program, named) ? named : GLOBAL_SCOPE;
-    const allIssues = scope === named ? issues : [...issues, `scope: "${named}" is not a scope of program ${program.programId}; the whole program is paused`];
-    const seed = scope === GLOBAL_SCOPE ? `${program.programId}/${anomaly.anomalyId}` : `${program.programId}/${anomaly.anomalyId}/${scope}`;
+    const allIssues =
+      scope === named
+        ? issues
+        : [...issues, `scope: "${named}" is not a scope of program ${program.programId}; the whole program is paused`];
+    const seed =
+      scope === GLOBAL_SCOPE ? `${program.programId}/${anomaly.anomalyId}` : `${program.programId}/${anomaly.anomalyId}/${scope}`;
     const incidentId = incidentIdFor(seed, new Date(anomaly.observedAt));
     const detector: Principal = { id: `detector:${anomaly.detector}`, verified: false };
     return {
@@ -112,7 +142,10 @@ export class AnomalyTrigger {
         incidentId,
         causeKey: causeKeyOf(seed),
         // The same report delivered again is the same attempt; a report with more (an escalation) is a new one.
-        attemptId: `${incidentId}#${createHash('sha256').update(`${anomaly.severity}/${[...new Set(anomaly.datasetIds)].sort().join(',')}`).digest('hex').slice(0, 12)}`,
+        attemptId: `${incidentId}#${createHash('sha256')
+          .update(`${anomaly.severity}/${[...new Set(anomaly.datasetIds)].sort().join(',')}`)
+          .digest('hex')
+          .slice(0, 12)}`,
         trigger: 'ANOMALY',
         severity: anomaly.severity,
         actor: detector,
@@ -176,14 +209,25 @@ export class AnomalyTrigger {
         type: 'INCIDENT_OPENED',
         actor: order.actor.id,
         message: `${anomaly.severity} ${anomaly.kind} anomaly ${anomaly.anomalyId}: ${action.toLowerCase()}`,
-        data: { datasetIds: decision.datasetIds, unknownDatasetIds: decision.unknownDatasetIds, ...(report.issues.length ? { inputIssues: report.issues } : {}) },
+        data: {
+          datasetIds: decision.datasetIds,
+          unknownDatasetIds: decision.unknownDatasetIds,
+          ...(report.issues.length ? { inputIssues: report.issues } : {}),
+        },
       });
     }
 
     const alert = this.#alert(report, incidentId, escalated, flip);
     if (escalated) {
       // Consumers re-read the incident: notices for an incident already notified reach the new datasets' employees.
-      const detail: IncidentEscalated = { incidentId, programId: program.programId, revision: claim.revision, severity: claim.recorded.severity, datasetIds, escalatedAt: now.toISOString() };
+      const detail: IncidentEscalated = {
+        incidentId,
+        programId: program.programId,
+        revision: claim.revision,
+        severity: claim.recorded.severity,
+        datasetIds,
+        escalatedAt: now.toISOString(),
+      };
       await deps.events.publish(DetailType.IncidentEscalated, detail);
     }
     if (flip) {
@@ -201,14 +245,28 @@ export class AnomalyTrigger {
     return { outcome: 'RECORDED', incidentId, escalated };
   }
 
-  async #pauseAfterClose(report: Report, claim: Extract<ReportClaim, { claim: 'PROCESS' }>, closedId: string, now: Date): Promise<TriggerOutcome> {
+  async #pauseAfterClose(
+    report: Report,
+    claim: Extract<ReportClaim, { claim: 'PROCESS' }>,
+    closedId: string,
+    now: Date,
+  ): Promise<TriggerOutcome> {
     const { program, scope, anomaly } = report;
     const seed = `${program.programId}/${anomaly.anomalyId}/${scope}#r${claim.revision}`;
     const incidentId = incidentIdFor(seed, now);
-    const order: PauseOrder = { ...report.order, incidentId, causeKey: causeKeyOf(seed), attemptId: incidentId, severity: claim.recorded.severity };
+    const order: PauseOrder = {
+      ...report.order,
+      incidentId,
+      causeKey: causeKeyOf(seed),
+      attemptId: incidentId,
+      severity: claim.recorded.severity,
+    };
     const flip = await this.#pauses.flip(order);
     if (flip.outcome === 'CLOSED') return { outcome: 'INCIDENT_CLOSED', incidentId };
-    const incident = { ...this.#incident(report, incidentId, flip.outcome, claim, claim.recorded.datasetIds, flip.state, now), linkedIncidentId: closedId };
+    const incident = {
+      ...this.#incident(report, incidentId, flip.outcome, claim, claim.recorded.datasetIds, flip.state, now),
+      linkedIncidentId: closedId,
+    };
     await this.deps.incidents.record(`REOPENED#r${claim.revision}`, {
       incidentId: closedId,
       at: now.toISOString(),
@@ -229,7 +287,15 @@ export class AnomalyTrigger {
     return { outcome: paused.outcome, incidentId, stateVersion: paused.state.version, stateChanged: paused.stateChanged, escalated: true };
   }
 
-  #incident(report: Report, incidentId: string, action: Incident['action'], claim: Extract<ReportClaim, { claim: 'PROCESS' }>, datasetIds: string[], state: ProgramState | undefined, now: Date): Incident {
+  #incident(
+    report: Report,
+    incidentId: string,
+    action: Incident['action'],
+    claim: Extract<ReportClaim, { claim: 'PROCESS' }>,
+    datasetIds: string[],
+    state: ProgramState | undefined,
+    now: Date,
+  ): Incident {
     const { anomaly, program, scope, decision } = report;
     return {
       incidentId,

@@ -49,7 +49,11 @@ export class KillSwitchViews {
           }),
         );
         const global = scopes.find((s) => s.scope === '*');
-        const status: StatusView['programs'][number]['status'] = !global ? 'UNREGISTERED' : scopes.some((s) => s.status === 'PAUSED') ? 'PAUSED' : 'ACTIVE';
+        const status: StatusView['programs'][number]['status'] = !global
+          ? 'UNREGISTERED'
+          : scopes.some((s) => s.status === 'PAUSED')
+            ? 'PAUSED'
+            : 'ACTIVE';
         return { programId: p.programId, status, scopes };
       }),
     );
@@ -81,7 +85,10 @@ export class KillSwitchViews {
   async list(limit: number, programId?: string): Promise<IncidentListView> {
     const programs = programId ? [this.deps.programs.find(programId) ?? throwUnknown(programId)] : this.deps.programs.all();
     const lists = await Promise.all(programs.map((p) => this.deps.incidents.list(p.programId, limit)));
-    const incidents = lists.flat().sort((a, b) => b.openedAt.localeCompare(a.openedAt)).slice(0, limit);
+    const incidents = lists
+      .flat()
+      .sort((a, b) => b.openedAt.localeCompare(a.openedAt))
+      .slice(0, limit);
     return { action: 'list-incidents', incidents };
   }
 }

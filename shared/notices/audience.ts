@@ -54,7 +54,10 @@ export async function* affectedEmployees(
       categories: [...new Set(rows.flatMap((r) => r.categories))].sort(),
       datasetIds: rows.map((r) => r.datasetId).sort(),
       heldFrom: rows.map((r) => r.heldFrom).sort()[0]!,
-      heldTo: rows.map((r) => r.heldTo).sort().at(-1)!,
+      heldTo: rows
+        .map((r) => r.heldTo)
+        .sort()
+        .at(-1)!,
       ...(rows.find((r) => r.locale)?.locale ? { locale: rows.find((r) => r.locale)!.locale } : {}),
     };
   }

@@ -3,7 +3,15 @@ import { DetailType, KillSwitchEngagedSchema } from '../schemas/domain-events.ts
 import { PlanWorkSchema, SendBatchSchema, type PlanWork, type SendBatch } from '../schemas/notices.ts';
 import { KillSwitchError, parseJson, parseOrThrow, PermanentWorkError } from '../domain/errors.ts';
 import type { NoticeSender, SendReport } from './sender.ts';
-import { SILENT, type DeadLetterSink, type DomainEvents, type IncidentRecords, type Programs, type Telemetry, type WorkQueue } from '../killswitch/ports.ts';
+import {
+  SILENT,
+  type DeadLetterSink,
+  type DomainEvents,
+  type IncidentRecords,
+  type Programs,
+  type Telemetry,
+  type WorkQueue,
+} from '../killswitch/ports.ts';
 import type { Budget } from '../domain/work.ts';
 import type { NoticePlanner } from './planner.ts';
 
@@ -11,7 +19,6 @@ const EngagedEnvelopeSchema = z.object({
   'detail-type': z.enum([DetailType.KillSwitchEngaged, DetailType.IncidentEscalated]),
   detail: z.object({ incidentId: KillSwitchEngagedSchema.shape.incidentId, programId: KillSwitchEngagedSchema.shape.programId }),
 });
-
 
 /** A plan-queue message: `Kill Switch Engaged` or `Incident Escalated`, or plan work from an operator. Only the incident is taken from it. */
 export function parsePlanWork(body: string): PlanWork {
@@ -24,7 +31,8 @@ export function parsePlanWork(body: string): PlanWork {
   return parseOrThrow(PlanWorkSchema, value, 'notice plan work');
 }
 
-export const parseSendBatch = (body: string): SendBatch => parseOrThrow(SendBatchSchema, parseJson(body, 'notice send batch'), 'notice send batch');
+export const parseSendBatch = (body: string): SendBatch =>
+  parseOrThrow(SendBatchSchema, parseJson(body, 'notice send batch'), 'notice send batch');
 
 /**
  * Run one planning step; continue on the queue, or record and announce the plan when done. The
@@ -37,21 +45,34 @@ export const parseSendBatch = (body: string): SendBatch => parseOrThrow(SendBatc
 export async function performPlanWork(
   work: PlanWork,
   budget: Budget,
-  deps: { planner: NoticePlanner; planQueue: WorkQueue<PlanWork>; incidents: IncidentRecords; programs: Programs; events: DomainEvents; clock?: () => Date },
+  deps: {
+    planner: NoticePlanner;
+    planQueue: WorkQueue<PlanWork>;
+    incidents: IncidentRecords;
+    programs: Programs;
+    events: DomainEvents;
+    clock?: () => Date;
+  },
 ): Promise<{ outcome: 'DONE' | 'CONTINUED' | 'NOT_NOTIFIED'; planned: number; queued: number; interruptedBy?: string }> {
   const incident = await deps.incidents.get(work.incidentId);
-  if (!incident || incident.programId !== work.programId) throw new PermanentWorkError('notice plan work', `${work.incidentId} is not an incident of program ${work.programId}`);
+  if (!incident || incident.programId !== work.programId)
+    throw new PermanentWorkError('notice plan work', `${work.incidentId} is not an incident of program ${work.programId}`);
   if (!work.requestedBy) {
     const auto = deps.programs.find(incident.programId)?.notify === 'auto' && incident.action !== 'RECORDED';
     const notified = !auto && (await deps.incidents.timeline(incident.incidentId)).some((t) => t.type === 'NOTIFY_REQUESTED');
     if (!auto && !notified) return { outcome: 'NOT_NOTIFIED', planned: 0, queued: 0 };
   }
   const configured = new Set(deps.programs.find(incident.programId)?.datasetIds ?? incident.datasetIds);
-  const step = await deps.planner.run(work, budget, incident.datasetIds.filter((d) => configured.has(d)));
+  const step = await deps.planner.run(
+    work,
+    budget,
+    incident.datasetIds.filter((d) => configured.has(d)),
+  );
   if (!step.done) {
     await deps.planQueue.enqueue(step.next);
     // Interrupted after progress: the continuation resumes after the last batch queued (the error's name is logged).
-    const interruptedBy = step.interrupted === undefined ? {} : { interruptedBy: step.interrupted instanceof Error ? step.interrupted.name : 'unknown' };
+    const interruptedBy =
+      step.interrupted === undefined ? {} : { interruptedBy: step.interrupted instanceof Error ? step.interrupted.name : 'unknown' };
     return { outcome: 'CONTINUED', planned: step.next.planned, queued: step.queued, ...interruptedBy };
   }
   const at = (deps.clock ?? (() => new Date()))().toISOString();
@@ -81,7 +102,10 @@ export class NoticeBatchRetry extends KillSwitchError {
     /** Notices this delivery did send (they are SENT and will be skipped by the retry). */
     readonly sent: number,
   ) {
-    super(`${failed} notices not sent (or still being sent by another delivery) on attempt ${attempt}; the batch will be retried`, 'FAILURE');
+    super(
+      `${failed} notices not sent (or still being sent by another delivery) on attempt ${attempt}; the batch will be retried`,
+      'FAILURE',
+    );
   }
 }
 
@@ -104,7 +128,11 @@ export async function performSendBatch(
   if (unfinished && lastAttempt) {
     const errors = [...new Set(report.failed.map((f) => f.error))].join('; ');
     await deps.deadLetters.send(
-      JSON.stringify({ ...batch, employeeIds: report.failed.map((f) => f.employeeId), ...(report.inFlight.length ? { inFlight: report.inFlight } : {}) }),
+      JSON.stringify({
+        ...batch,
+        employeeIds: report.failed.map((f) => f.employeeId),
+        ...(report.inFlight.length ? { inFlight: report.inFlight } : {}),
+      }),
       `notices marked FAILED after ${attempt} attempts: ${errors || 'none'}${report.inFlight.length ? `; ${report.inFlight.length} still claimed by another delivery` : ''}`,
       'send-notices',
     );

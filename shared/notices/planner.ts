@@ -53,7 +53,12 @@ export class NoticePlanner {
         if (stored.status === 'PENDING' || this.deps.notices.isStale(stored, clock())) toSend.push(entry.employeeId);
       });
       if (toSend.length) {
-        await this.deps.sendQueue.enqueue({ type: 'send', incidentId: work.incidentId, noticeType: work.noticeType, employeeIds: toSend.sort() });
+        await this.deps.sendQueue.enqueue({
+          type: 'send',
+          incidentId: work.incidentId,
+          noticeType: work.noticeType,
+          employeeIds: toSend.sort(),
+        });
         queued += toSend.length;
       }
       chunk = [];
@@ -77,13 +82,19 @@ export class NoticePlanner {
         if (chunk.length === SEND_BATCH_SIZE) {
           await flush();
           checkpoint = last;
-          if (!budget.hasTime()) return { done: false, next: { ...work, after: last, planned, continuation: work.continuation + 1 }, queued };
+          if (!budget.hasTime())
+            return { done: false, next: { ...work, after: last, planned, continuation: work.continuation + 1 }, queued };
         }
       }
       await flush();
     } catch (error) {
       if (checkpoint === undefined) throw error;
-      return { done: false, next: { ...work, after: checkpoint, planned, continuation: work.continuation + 1 }, queued, interrupted: error };
+      return {
+        done: false,
+        next: { ...work, after: checkpoint, planned, continuation: work.continuation + 1 },
+        queued,
+        interrupted: error,
+      };
     }
     return { done: true, planned, queued };
   }
@@ -98,7 +109,8 @@ export class NoticePlanner {
       batch = [];
     };
     for await (const entry of this.deps.notices.failed(work.incidentId, work.noticeType, (this.deps.clock ?? (() => new Date()))())) {
-      if (entry.status === 'SENDING' || (await this.deps.notices.retryFailed(work.incidentId, work.noticeType, entry.employeeId))) batch.push(entry.employeeId);
+      if (entry.status === 'SENDING' || (await this.deps.notices.retryFailed(work.incidentId, work.noticeType, entry.employeeId)))
+        batch.push(entry.employeeId);
       if (batch.length === SEND_BATCH_SIZE) await flush();
     }
     await flush();

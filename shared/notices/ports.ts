@@ -8,7 +8,10 @@ import type { RenderedNotice } from './render.ts';
 
 /** The employees whose data a dataset holds, in employee-id order, a page at a time. */
 export interface DataSubjects {
-  page(datasetId: string, options?: { after?: string; cursor?: string; limit?: number }): Promise<{ subjects: DataSubject[]; cursor?: string }>;
+  page(
+    datasetId: string,
+    options?: { after?: string; cursor?: string; limit?: number },
+  ): Promise<{ subjects: DataSubject[]; cursor?: string }>;
 }
 
 export interface NoticeCounts {

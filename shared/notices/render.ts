@@ -8,7 +8,8 @@ export type { NoticeContext, RenderedNotice } from './templates/types.ts';
 const TEMPLATES: NoticeTemplate[] = [exposureEnV1];
 
 export function templateFor(type: NoticeType, locale: string | undefined, defaultLocale: string): NoticeTemplate {
-  const pick = (l: string | undefined) => TEMPLATES.filter((t) => t.type === type && t.locale === l).sort((a, b) => b.version - a.version)[0];
+  const pick = (l: string | undefined) =>
+    TEMPLATES.filter((t) => t.type === type && t.locale === l).sort((a, b) => b.version - a.version)[0];
   const template = pick(locale) ?? pick(locale?.split('-')[0]) ?? pick(defaultLocale) ?? pick('en');
   if (!template) throw new Error(`no notice template for type "${type}"`);
   return template;

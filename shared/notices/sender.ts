@@ -49,7 +49,13 @@ const errorText = (error: unknown) => (error instanceof Error ? `${error.name}: 
  */
 export class NoticeSender {
   constructor(
-    private readonly deps: { notices: NoticeRecords; incidents: Pick<IncidentRecords, 'get' | 'timeline'>; publisher: NoticeChannel; settings: NoticeSettings; clock?: () => Date },
+    private readonly deps: {
+      notices: NoticeRecords;
+      incidents: Pick<IncidentRecords, 'get' | 'timeline'>;
+      publisher: NoticeChannel;
+      settings: NoticeSettings;
+      clock?: () => Date;
+    },
   ) {}
 
   async send(batch: SendBatch, options: { lastAttempt: boolean }): Promise<SendReport> {
@@ -57,7 +63,10 @@ export class NoticeSender {
     const incident = await this.deps.incidents.get(batch.incidentId);
     if (!incident) throw new NotFoundError(`incident ${batch.incidentId} does not exist`);
     const timeline = await this.deps.incidents.timeline(batch.incidentId);
-    const context = incidentContext(incident, timeline.map((t) => ({ type: t.type, at: t.at })));
+    const context = incidentContext(
+      incident,
+      timeline.map((t) => ({ type: t.type, at: t.at })),
+    );
 
     const report: SendReport = { sent: [], failed: [], skipped: [], inFlight: [] };
     const claimed: NoticeEntry[] = [];
@@ -69,7 +78,10 @@ export class NoticeSender {
         entry = await this.deps.notices.claim(batch.incidentId, batch.noticeType, employeeId, clock());
       } catch (error) {
         // Not claimed: nothing to put back. On the last attempt it is marked FAILED (best effort).
-        if (options.lastAttempt) await persist(() => this.deps.notices.markFailed(batch.incidentId, batch.noticeType, employeeId, errorText(error))).catch(() => undefined);
+        if (options.lastAttempt)
+          await persist(() => this.deps.notices.markFailed(batch.incidentId, batch.noticeType, employeeId, errorText(error))).catch(
+            () => undefined,
+          );
         report.failed.push({ employeeId, error: errorText(error) });
         return;
       }
@@ -92,7 +104,11 @@ export class NoticeSender {
           noticeType: entry.noticeType,
           notice: renderNotice(
             entry.noticeType,
-            { ...context, settings: this.deps.settings, employee: { employeeId: entry.employeeId, categories: entry.categories, heldFrom: entry.heldFrom, heldTo: entry.heldTo } },
+            {
+              ...context,
+              settings: this.deps.settings,
+              employee: { employeeId: entry.employeeId, categories: entry.categories, heldFrom: entry.heldFrom, heldTo: entry.heldTo },
+            },
             entry.locale,
           ),
         }));
@@ -108,10 +124,13 @@ export class NoticeSender {
             const result = results[i]!;
             try {
               if (result.ok) {
-                await persist(() => this.deps.notices.markSent(entry.incidentId, entry.noticeType, entry.employeeId, result.messageId, clock()));
+                await persist(() =>
+                  this.deps.notices.markSent(entry.incidentId, entry.noticeType, entry.employeeId, result.messageId, clock()),
+                );
                 report.sent.push(entry.employeeId);
               } else {
-                if (options.lastAttempt) await persist(() => this.deps.notices.markFailed(entry.incidentId, entry.noticeType, entry.employeeId, result.error));
+                if (options.lastAttempt)
+                  await persist(() => this.deps.notices.markFailed(entry.incidentId, entry.noticeType, entry.employeeId, result.error));
                 else await persist(() => this.deps.notices.release(entry.incidentId, entry.noticeType, entry.employeeId, result.error));
                 report.failed.push({ employeeId: entry.employeeId, error: result.error });
               }

@@ -94,7 +94,12 @@ export const FindingSweepEnvSchema = FindingTriggerEnvSchema.extend({
 });
 
 /** The operator function: the kill switch, who the operators are, queuing grant restores and notice planning, and counting grants for a dry run. */
-export const OperatorEnvSchema = KillSwitchEnvSchema.extend({ ...EnvVars.grantWorkQueue, ...EnvVars.noticePlanQueue, ...EnvVars.grantsTable, ...EnvVars.operatorTrust });
+export const OperatorEnvSchema = KillSwitchEnvSchema.extend({
+  ...EnvVars.grantWorkQueue,
+  ...EnvVars.noticePlanQueue,
+  ...EnvVars.grantsTable,
+  ...EnvVars.operatorTrust,
+});
 
 export function operatorServices(env = readEnv(OperatorEnvSchema)) {
   const base = killSwitchServices(env);

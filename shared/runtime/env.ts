@@ -79,7 +79,12 @@ export const EnvVars = {
   sweepSources: {
     SWEEP_SOURCES: z
       .string({ error: 'is required' })
-      .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+      .transform((s) =>
+        s
+          .split(',')
+          .map((x) => x.trim())
+          .filter(Boolean),
+      )
       .pipe(z.array(z.enum(FINDING_SOURCES))),
   },
   sweepLookbackMs: { SWEEP_LOOKBACK_MS: z.coerce.number().int().min(60_000).default(86_400_000) },

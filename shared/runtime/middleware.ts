@@ -10,7 +10,10 @@ import type { Observability } from './observability.ts';
  * the invocation, the Lambda context on every log line (keys reset between invocations), and the
  * metrics flushed once at the end, success or failure.
  */
-export function instrumented<E, R>(handler: (event: E, context: Context) => Promise<R>, o: Pick<Observability, 'logger' | 'metrics' | 'tracer'>) {
+export function instrumented<E, R>(
+  handler: (event: E, context: Context) => Promise<R>,
+  o: Pick<Observability, 'logger' | 'metrics' | 'tracer'>,
+) {
   return middy(handler)
     .use(captureLambdaHandler(o.tracer, { captureResponse: false }))
     .use(injectLambdaContext(o.logger, { resetKeys: true }))

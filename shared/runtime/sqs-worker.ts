@@ -36,7 +36,10 @@ export function sqsWorker<W>(options: SqsWorkerOptions<W>): (event: SQSEvent, co
       work = options.parse(record.body);
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error;
-      options.logger.error(`${options.name}: message does not parse; kept in the DLQ`, { messageId: record.messageId, ...describeError(error) });
+      options.logger.error(`${options.name}: message does not parse; kept in the DLQ`, {
+        messageId: record.messageId,
+        ...describeError(error),
+      });
       await options.deadLetters.send(record.body, error.message, options.name);
       return;
     }

@@ -26,7 +26,10 @@ const dynamoKey = (write: boolean) => [
   ...(write ? [`kms:Encrypt -> DataKey${via('dynamodb')}`, `kms:GenerateDataKey -> DataKey${via('dynamodb')}`] : []),
 ];
 /** An SQS event source: receive, delete, extend visibility on that queue, and its key through SQS only. */
-const consumes = (queue: string) => [...keyVia('sqs'), ...['ChangeMessageVisibility', 'DeleteMessage', 'GetQueueAttributes', 'ReceiveMessage'].map((a) => `sqs:${a} -> ${queue}`)];
+const consumes = (queue: string) => [
+  ...keyVia('sqs'),
+  ...['ChangeMessageVisibility', 'DeleteMessage', 'GetQueueAttributes', 'ReceiveMessage'].map((a) => `sqs:${a} -> ${queue}`),
+];
 const killSwitch = [
   'dynamodb:GetItem -> ProgramState',
   'dynamodb:UpdateItem -> ProgramState',
@@ -37,9 +40,23 @@ const killSwitch = [
 
 /** The expected permissions of every role, written out by hand: any drift fails this test. */
 const EXPECTED: Record<string, string[]> = {
-  AnomalyTriggerRole: [...baseline('AnomalyTrigger'), ...publishes, ...dynamoKey(true), ...killSwitch, ...consumes('AnomalyTriggerIntake'), 'sqs:SendMessage -> AnomalyTriggerIntakeDlq'],
+  AnomalyTriggerRole: [
+    ...baseline('AnomalyTrigger'),
+    ...publishes,
+    ...dynamoKey(true),
+    ...killSwitch,
+    ...consumes('AnomalyTriggerIntake'),
+    'sqs:SendMessage -> AnomalyTriggerIntakeDlq',
+  ],
   // The finding trigger acts on the kill switch like the anomaly trigger, and keeps malformed findings.
-  FindingTriggersTriggerRole: [...baseline('FindingTriggersTrigger'), ...publishes, ...dynamoKey(true), ...killSwitch, ...consumes('FindingTriggersIntake'), 'sqs:SendMessage -> FindingTriggersRejectedFindings'],
+  FindingTriggersTriggerRole: [
+    ...baseline('FindingTriggersTrigger'),
+    ...publishes,
+    ...dynamoKey(true),
+    ...killSwitch,
+    ...consumes('FindingTriggersIntake'),
+    'sqs:SendMessage -> FindingTriggersRejectedFindings',
+  ],
   // The sweep: the same, plus read-only finding APIs in this account and region.
   FindingTriggersSweepRole: [
     ...baseline('FindingTriggersSweep'),
@@ -147,9 +164,17 @@ describe('Least privilege', () => {
     expect(policies).toHaveLength(1); // the sample configuration has one program
     const statements = policies[0]!.Properties.PolicyDocument.Statement as Record<string, unknown>[];
     // Condition values that are references (the table's name) are shown by what they refer to.
-    const conditionOf = (c: unknown) => JSON.stringify(c, (_k, v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) && ('Fn::ImportValue' in v || 'Ref' in v) ? describeRef(v) : v));
+    const conditionOf = (c: unknown) =>
+      JSON.stringify(c, (_k, v: unknown) =>
+        v && typeof v === 'object' && !Array.isArray(v) && ('Fn::ImportValue' in v || 'Ref' in v) ? describeRef(v) : v,
+      );
     const flat = statements.flatMap((s) =>
-      ([] as unknown[]).concat(s.Action).map((a) => `${String(a)} -> ${describeRef(([] as unknown[]).concat(s.Resource)[0])}${s.Condition ? ` if ${conditionOf(s.Condition)}` : ''}`),
+      ([] as unknown[])
+        .concat(s.Action)
+        .map(
+          (a) =>
+            `${String(a)} -> ${describeRef(([] as unknown[]).concat(s.Resource)[0])}${s.Condition ? ` if ${conditionOf(s.Condition)}` : ''}`,
+        ),
     );
     expect(flat.sort()).toEqual(
       [
@@ -163,7 +188,9 @@ describe('Least privilege', () => {
 
   it('grants no use of the key except through the service that holds the data (kms:ViaService), in every role and policy', () => {
     const unconditioned: string[] = [];
-    for (const [id, r] of Object.entries(stateless.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>)) {
+    for (const [id, r] of Object.entries(
+      stateless.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>,
+    )) {
       if (r.Type !== 'AWS::IAM::Policy' && r.Type !== 'AWS::IAM::ManagedPolicy') continue;
       for (const st of (r.Properties.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement) {
         const kms = ([] as unknown[]).concat(st.Action).filter((a) => String(a).startsWith('kms:'));
@@ -178,10 +205,21 @@ describe('Least privilege', () => {
     // Acknowledgements live on the constructs (cdk-nag reads them there), not in the template.
     const roles = app.node.findAll().filter((c): c is Role => c instanceof Role && Stack.of(c).stackName.endsWith('Stateless'));
     for (const [role, perms] of Object.entries(actual)) {
-      const onStar = perms.filter((p) => p.endsWith(' -> *')).map((p) => p.split(' -> ')[0]!).sort();
-      const construct = roles.find((r) => Stack.of(r).getLogicalId(r.node.defaultChild as CfnElement).startsWith(role));
-      const reasons = (construct?.node.metadata ?? []).filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY).map((m) => JSON.stringify(m.data));
-      const named = reasons.flatMap((r) => [...r.matchAll(new RegExp(`${WILDCARD_ACTIONS_MARK} ([^.]+)\\.`, 'g'))].flatMap((m) => m[1]!.split(', '))).sort();
+      const onStar = perms
+        .filter((p) => p.endsWith(' -> *'))
+        .map((p) => p.split(' -> ')[0]!)
+        .sort();
+      const construct = roles.find((r) =>
+        Stack.of(r)
+          .getLogicalId(r.node.defaultChild as CfnElement)
+          .startsWith(role),
+      );
+      const reasons = (construct?.node.metadata ?? [])
+        .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+        .map((m) => JSON.stringify(m.data));
+      const named = reasons
+        .flatMap((r) => [...r.matchAll(new RegExp(`${WILDCARD_ACTIONS_MARK} ([^.]+)\\.`, 'g'))].flatMap((m) => m[1]!.split(', ')))
+        .sort();
       expect(named, role).toEqual(onStar);
     }
   });
@@ -189,14 +227,24 @@ describe('Least privilege', () => {
   it('lets AWS services send to a queue only for the one rule that targets it (aws:SourceArn), and use the key only for this account (CloudWatch Logs: only for its log groups)', () => {
     const loose: string[] = [];
     for (const template of [stateless, stateful]) {
-      for (const [id, r] of Object.entries(template.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>)) {
-        const doc = (r.Type === 'AWS::SQS::QueuePolicy' ? r.Properties.PolicyDocument : r.Type === 'AWS::KMS::Key' ? r.Properties.KeyPolicy : undefined) as { Statement: Record<string, unknown>[] } | undefined;
+      for (const [id, r] of Object.entries(
+        template.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>,
+      )) {
+        const doc = (
+          r.Type === 'AWS::SQS::QueuePolicy' ? r.Properties.PolicyDocument : r.Type === 'AWS::KMS::Key' ? r.Properties.KeyPolicy : undefined
+        ) as { Statement: Record<string, unknown>[] } | undefined;
         for (const st of doc?.Statement ?? []) {
           if (st.Effect !== 'Allow' || !JSON.stringify(st.Principal ?? {}).includes('"Service"')) continue;
           const condition = JSON.stringify(st.Condition ?? {});
           // CloudWatch Logs names the log group in the encryption context: only this account's, in this region.
-          const logsOfThisAccount = JSON.stringify(st.Principal) === '{"Service":"logs.eu-west-1.amazonaws.com"}' && condition.includes('"ArnLike":{"kms:EncryptionContext:aws:logs:arn"') && condition.includes(':logs:eu-west-1:111111111111:log-group:*"');
-          const ok = r.Type === 'AWS::SQS::QueuePolicy' ? condition.includes('aws:SourceArn') : condition.includes('aws:SourceAccount') || condition.includes('aws:SourceArn') || logsOfThisAccount;
+          const logsOfThisAccount =
+            JSON.stringify(st.Principal) === '{"Service":"logs.eu-west-1.amazonaws.com"}' &&
+            condition.includes('"ArnLike":{"kms:EncryptionContext:aws:logs:arn"') &&
+            condition.includes(':logs:eu-west-1:111111111111:log-group:*"');
+          const ok =
+            r.Type === 'AWS::SQS::QueuePolicy'
+              ? condition.includes('aws:SourceArn')
+              : condition.includes('aws:SourceAccount') || condition.includes('aws:SourceArn') || logsOfThisAccount;
           if (!ok) loose.push(`${id}: ${JSON.stringify(st.Principal)} ${JSON.stringify(st.Action)}`);
         }
       }
@@ -212,16 +260,26 @@ describe('Least privilege', () => {
     expect(consumed.length).toBeGreaterThanOrEqual(5); // two intakes, grant work, plan work, send work
     const perms = permissionsByRole(stateless);
     for (const queue of consumed) {
-      const policy = Object.values(resources).find((r) => r.Type === 'AWS::SQS::QueuePolicy' && (r.Properties.Queues as unknown[]).some((q) => describeRef(q) === queue));
-      const deny = ((policy?.Properties.PolicyDocument as { Statement: Record<string, unknown>[] } | undefined)?.Statement ?? []).find((st) => st.Effect === 'Deny' && st.Action === 'sqs:SendMessage');
+      const policy = Object.values(resources).find(
+        (r) => r.Type === 'AWS::SQS::QueuePolicy' && (r.Properties.Queues as unknown[]).some((q) => describeRef(q) === queue),
+      );
+      const deny = ((policy?.Properties.PolicyDocument as { Statement: Record<string, unknown>[] } | undefined)?.Statement ?? []).find(
+        (st) => st.Effect === 'Deny' && st.Action === 'sqs:SendMessage',
+      );
       expect(deny, `${queue} has no deny for other senders`).toMatchObject({ Principal: { AWS: '*' } });
       const not = (deny!.Condition as Record<string, Record<string, unknown[]>>).ArnNotEquals!;
       const roles = (not['aws:PrincipalArn'] ?? []).map((r) => describeRef(r).replace(/Role$/, 'Role')).sort();
-      const senders = Object.entries(perms).filter(([, p]) => p.includes(`sqs:SendMessage -> ${queue}`)).map(([role]) => role).sort();
+      const senders = Object.entries(perms)
+        .filter(([, p]) => p.includes(`sqs:SendMessage -> ${queue}`))
+        .map(([role]) => role)
+        .sort();
       expect(roles, `roles let through to ${queue}`).toEqual(senders);
       const rules = (not['aws:SourceArn'] ?? []).map(describeRef).sort();
       const targeting = Object.entries(resources)
-        .filter(([, r]) => r.Type === 'AWS::Events::Rule' && (r.Properties.Targets as { Arn: unknown }[]).some((t) => describeRef(t.Arn) === queue))
+        .filter(
+          ([, r]) =>
+            r.Type === 'AWS::Events::Rule' && (r.Properties.Targets as { Arn: unknown }[]).some((t) => describeRef(t.Arn) === queue),
+        )
         .map(([id]) => id.replace(/[0-9A-F]{8}$/, ''))
         .sort();
       expect(rules, `rules let through to ${queue}`).toEqual(targeting);
@@ -233,15 +291,23 @@ describe('Least privilege', () => {
     expect(policies).toHaveLength(1);
     const statement = policies[0]!.Properties.Statement as Record<string, unknown>;
     expect(statement).toMatchObject({ Effect: 'Deny', Principal: { AWS: '*' }, Action: 'events:PutEvents' });
-    const allowed = ((statement.Condition as Record<string, Record<string, unknown[]>>).ArnNotEquals!['aws:PrincipalArn'] ?? []).map(describeRef).sort();
-    const publishers = Object.entries(permissionsByRole(stateless)).filter(([, perms]) => perms.includes('events:PutEvents -> DomainBus')).map(([role]) => `${role}Arn`.replace(/RoleArn$/, 'Role'));
+    const allowed = ((statement.Condition as Record<string, Record<string, unknown[]>>).ArnNotEquals!['aws:PrincipalArn'] ?? [])
+      .map(describeRef)
+      .sort();
+    const publishers = Object.entries(permissionsByRole(stateless))
+      .filter(([, perms]) => perms.includes('events:PutEvents -> DomainBus'))
+      .map(([role]) => `${role}Arn`.replace(/RoleArn$/, 'Role'));
     expect(allowed).toEqual(publishers.map((r) => r).sort());
   });
 
   it('binds the operators role session name to the person: the IAM user name, or the source identity of the configured federation roles only', () => {
     const trustOf = (t: Template) =>
-      (Object.values(t.findResources('AWS::IAM::Role', { Properties: { RoleName: 'KillswitchOperators' } }))[0]!.Properties.AssumeRolePolicyDocument as { Statement: Record<string, unknown>[] }).Statement;
-    const sessionNames = (trust: Record<string, unknown>[]) => trust.map((s) => [s.Sid, (s.Condition as Record<string, Record<string, string>>).StringEquals!['sts:RoleSessionName']]);
+      (
+        Object.values(t.findResources('AWS::IAM::Role', { Properties: { RoleName: 'KillswitchOperators' } }))[0]!.Properties
+          .AssumeRolePolicyDocument as { Statement: Record<string, unknown>[] }
+      ).Statement;
+    const sessionNames = (trust: Record<string, unknown>[]) =>
+      trust.map((s) => [s.Sid, (s.Condition as Record<string, Record<string, string>>).StringEquals!['sts:RoleSessionName']]);
     // The sample configuration federates nobody: IAM users only (Identity Center users use their permission set's role).
     expect(sessionNames(trustOf(stateless))).toEqual([['IamUsersUnderTheirOwnName', '${aws:username}']]);
     const saml = 'arn:aws:iam::111111111111:role/OktaOncall';

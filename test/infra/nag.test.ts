@@ -14,7 +14,11 @@ describe('cdk-nag: AwsSolutions', () => {
     }
     const reportPath = join(app.outdir, 'validation-report.json');
     const violations = existsSync(reportPath)
-      ? (JSON.parse(readFileSync(reportPath, 'utf8')).pluginReports as { violations: { ruleName: string; violatingConstructs: { constructPath: string }[] }[] }[])
+      ? (
+          JSON.parse(readFileSync(reportPath, 'utf8')).pluginReports as {
+            violations: { ruleName: string; violatingConstructs: { constructPath: string }[] }[];
+          }[]
+        )
           .flatMap((r) => r.violations)
           .flatMap((v) => v.violatingConstructs.map((c) => `${v.ruleName} at ${c.constructPath}`))
       : [];

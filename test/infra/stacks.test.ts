@@ -15,34 +15,35 @@ describe('Stacks: killswitch on AWS', () => {
       stateful.hasResource('AWS::KMS::Key', { Properties: { EnableKeyRotation: true }, DeletionPolicy: 'Retain' });
     });
 
-    it.each(Object.entries(TableDefinitions))('builds the %s table from its definition: on demand, PITR, deletion protection, CMK', (_, def) => {
-      stateful.hasResource('AWS::DynamoDB::Table', {
-        DeletionPolicy: 'Retain',
-        Properties: Match.objectLike({
-          BillingMode: 'PAY_PER_REQUEST',
-          DeletionProtectionEnabled: true,
-          PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
-          SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: Match.anyValue() },
-          KeySchema: [
-            { AttributeName: def.partitionKey.name, KeyType: 'HASH' },
-            { AttributeName: def.sortKey.name, KeyType: 'RANGE' },
-          ],
-        }),
-      });
-    });
+    it.each(Object.entries(TableDefinitions))(
+      'builds the %s table from its definition: on demand, PITR, deletion protection, CMK',
+      (_, def) => {
+        stateful.hasResource('AWS::DynamoDB::Table', {
+          DeletionPolicy: 'Retain',
+          Properties: Match.objectLike({
+            BillingMode: 'PAY_PER_REQUEST',
+            DeletionProtectionEnabled: true,
+            PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+            SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: Match.anyValue() },
+            KeySchema: [
+              { AttributeName: def.partitionKey.name, KeyType: 'HASH' },
+              { AttributeName: def.sortKey.name, KeyType: 'RANGE' },
+            ],
+          }),
+        });
+      },
+    );
 
     it('encrypts the alert topic with the key and refuses non-TLS publishing', () => {
       stateful.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
       stateful.hasResourceProperties('AWS::SNS::TopicPolicy', {
         PolicyDocument: {
-          Statement: Match.arrayWith([
-            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
-          ]),
+          Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
         },
       });
     });
 
-    it('lets only this account\'s AWS services use the key for queues and topics', () => {
+    it("lets only this account's AWS services use the key for queues and topics", () => {
       stateful.hasResourceProperties('AWS::KMS::Key', {
         KeyPolicy: {
           Statement: Match.arrayWith([
@@ -90,7 +91,14 @@ describe('Stacks: killswitch on AWS', () => {
         expect(esm.Properties.ScalingConfig?.MaximumConcurrency, fn).toBeLessThanOrEqual(reserved[fn]!);
       }
       stateful.hasResourceProperties('AWS::KMS::Key', {
-        KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({ Sid: 'AllowCloudWatchLogsForThisAccountsLogGroups', Principal: { Service: 'logs.eu-west-1.amazonaws.com' } })]) },
+        KeyPolicy: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Sid: 'AllowCloudWatchLogsForThisAccountsLogGroups',
+              Principal: { Service: 'logs.eu-west-1.amazonaws.com' },
+            }),
+          ]),
+        },
       });
     });
 
@@ -136,7 +144,11 @@ describe('Stacks: killswitch on AWS', () => {
       expect(byMetric('Throttles')).toHaveLength(fns.length);
       expect(byMetric('Duration')).toHaveLength(1);
       // Anomalies and findings waiting in their intake queues, grant work stalled.
-      expect(byMetric('ApproximateAgeOfOldestMessage').map((a) => a.Properties.Dimensions[0].Value['Fn::GetAtt'][0].replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(['AnomalyTriggerIntake', 'FindingTriggersIntake', 'GrantRevocationWork']);
+      expect(
+        byMetric('ApproximateAgeOfOldestMessage')
+          .map((a) => a.Properties.Dimensions[0].Value['Fn::GetAtt'][0].replace(/[0-9A-F]{8}$/, ''))
+          .sort(),
+      ).toEqual(['AnomalyTriggerIntake', 'FindingTriggersIntake', 'GrantRevocationWork']);
       for (const a of alarms) expect(a.Properties.AlarmActions).toHaveLength(1);
     });
 
@@ -150,14 +162,26 @@ describe('Stacks: killswitch on AWS', () => {
     });
 
     it('delivers anomalies through a durable intake queue that outlasts a multi-hour outage, and only its own rule may send to it', () => {
-      const intake = Object.entries(stateless.findResources('AWS::SQS::Queue')).find(([id]) => id.startsWith('AnomalyTriggerIntake') && !id.includes('Dlq'))!;
+      const intake = Object.entries(stateless.findResources('AWS::SQS::Queue')).find(
+        ([id]) => id.startsWith('AnomalyTriggerIntake') && !id.includes('Dlq'),
+      )!;
       const { VisibilityTimeout, RedrivePolicy, MessageRetentionPeriod } = intake[1].Properties;
       expect(VisibilityTimeout * RedrivePolicy.maxReceiveCount).toBeGreaterThan(24 * 3600);
       expect(MessageRetentionPeriod).toBe(14 * 24 * 3600);
-      stateless.hasResourceProperties('AWS::Lambda::EventSourceMapping', { EventSourceArn: { 'Fn::GetAtt': [intake[0], 'Arn'] }, FunctionResponseTypes: ['ReportBatchItemFailures'] });
+      stateless.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        EventSourceArn: { 'Fn::GetAtt': [intake[0], 'Arn'] },
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+      });
       stateless.hasResourceProperties('AWS::SQS::QueuePolicy', {
         Queues: [{ Ref: intake[0] }],
-        PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'events.amazonaws.com' }, Condition: { ArnEquals: { 'aws:SourceArn': Match.anyValue() }, StringEquals: { 'aws:SourceAccount': '111111111111' } } })]) },
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Principal: { Service: 'events.amazonaws.com' },
+              Condition: { ArnEquals: { 'aws:SourceArn': Match.anyValue() }, StringEquals: { 'aws:SourceAccount': '111111111111' } },
+            }),
+          ]),
+        },
       });
     });
   });
@@ -171,7 +195,10 @@ describe('Configuration', () => {
   });
 
   it('refuses a programs configuration that would not fit in a Lambda environment', () => {
-    const programs = Array.from({ length: 40 }, (_, i) => ({ programId: `program-${i}`, datasetIds: ['keystrokes-dataset', 'mouse-dataset', 'transcripts-dataset'] }));
+    const programs = Array.from({ length: 40 }, (_, i) => ({
+      programId: `program-${i}`,
+      datasetIds: ['keystrokes-dataset', 'mouse-dataset', 'transcripts-dataset'],
+    }));
     expect(() => sampleApp({ programs } as never)).toThrow(/programs: the programs configuration must fit in 3000 bytes/);
   });
 

@@ -26,7 +26,9 @@ const VARIANTS: Record<string, Partial<DeploymentConfigInput>> = {
   sample: {},
   'every-option': {
     operators: {
-      identityCenterRoleArns: ['arn:aws:iam::111111111111:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Oncall_0123456789abcdef'],
+      identityCenterRoleArns: [
+        'arn:aws:iam::111111111111:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Oncall_0123456789abcdef',
+      ],
       sourceIdentityRoleArns: ['arn:aws:iam::111111111111:role/OktaOncall'],
     },
     alerts: { emails: ['oncall@example.com'] },
@@ -79,7 +81,8 @@ function stripAcknowledgements(template: CfnTemplate): CfnTemplate {
 function acknowledgementsOf(template: CfnTemplate, file: string, stack: string): Acknowledged[] {
   const out: Acknowledged[] = [];
   const missing: string[] = [];
-  const ignored = (metadata: Json | undefined) => ((metadata?.['cfn-lint'] as { config?: { ignore_checks?: string[] } } | undefined)?.config?.ignore_checks ?? []);
+  const ignored = (metadata: Json | undefined) =>
+    (metadata?.['cfn-lint'] as { config?: { ignore_checks?: string[] } } | undefined)?.config?.ignore_checks ?? [];
   const templateReasons = (template.Metadata?.[CFN_LINT_REASONS] ?? []) as TemplateAcknowledgement[];
   for (const id of ignored(template.Metadata)) {
     const reasons = templateReasons.filter((r) => r.id === id);
@@ -94,7 +97,7 @@ function acknowledgementsOf(template: CfnTemplate, file: string, stack: string):
       if (!reason) missing.push(`${target}: cfn-lint ${id}`);
       else out.push({ tool: 'cfn-lint', file, stack, target, id, reason });
     }
-    for (const skip of ((resource.Metadata?.checkov as { skip?: { id: string; comment?: string }[] } | undefined)?.skip ?? [])) {
+    for (const skip of (resource.Metadata?.checkov as { skip?: { id: string; comment?: string }[] } | undefined)?.skip ?? []) {
       if (!skip.comment?.trim()) missing.push(`${target}: checkov ${skip.id}`);
       else out.push({ tool: 'checkov', file, stack, target, id: skip.id, reason: skip.comment });
     }
@@ -113,14 +116,19 @@ function pythonTools(): { cfnLint: string; checkov: string } {
 function runTool(command: string, args: string[], okExit: (code: number) => boolean): Promise<string> {
   return new Promise((resolve, reject) => {
     // The tools stay offline: checkov takes no policy metadata from its platform.
-    const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, BC_SKIP_MAPPING: 'TRUE', PYTHONWARNINGS: 'ignore' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, {
+      cwd: ROOT,
+      env: { ...process.env, BC_SKIP_MAPPING: 'TRUE', PYTHONWARNINGS: 'ignore' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
     child.on('close', (code) => {
-      if (code === null || !okExit(code) || /Traceback \(most recent call last\)/.test(stderr)) reject(new Error(`${basename(command)} exited ${code}:\n${stderr.slice(-4000)}`));
+      if (code === null || !okExit(code) || /Traceback \(most recent call last\)/.test(stderr))
+        reject(new Error(`${basename(command)} exited ${code}:\n${stderr.slice(-4000)}`));
       else resolve(stdout);
     });
   });
@@ -133,7 +141,10 @@ async function cfnLint(exe: string, files: string[]): Promise<Finding[]> {
   return matches.map((m) => ({
     tool: 'cfn-lint',
     file: m.Filename,
-    target: m.Location.Path.length > 1 && (m.Location.Path[0] === 'Resources' || m.Location.Path[0] === 'Outputs') ? `${m.Location.Path[0]}/${m.Location.Path[1]}` : String(m.Location.Path[0] ?? ''),
+    target:
+      m.Location.Path.length > 1 && (m.Location.Path[0] === 'Resources' || m.Location.Path[0] === 'Outputs')
+        ? `${m.Location.Path[0]}/${m.Location.Path[1]}`
+        : String(m.Location.Path[0] ?? ''),
     id: m.Rule.Id,
     message: m.Message,
   }));
@@ -153,7 +164,11 @@ interface CheckovReport {
 
 async function checkov(exe: string, dir: string): Promise<CheckovReport> {
   // Exit 1 means failed checks (read from the report); anything else but 0 is an error.
-  const out = await runTool(exe, ['-d', dir, '--framework', 'cloudformation', '--output', 'json', '--skip-download', '--compact'], (code) => code === 0 || code === 1);
+  const out = await runTool(
+    exe,
+    ['-d', dir, '--framework', 'cloudformation', '--output', 'json', '--skip-download', '--compact'],
+    (code) => code === 0 || code === 1,
+  );
   const parsed = JSON.parse(out.slice(out.search(/[[{]/))) as CheckovReport | CheckovReport[];
   const reports = Array.isArray(parsed) ? parsed : [parsed];
   expect(reports, 'checkov ran one framework').toHaveLength(1);
@@ -199,7 +214,10 @@ describe("AWS's own template checks: cfn-lint and checkov", () => {
     }
     // Each tool once over both copies (checkov takes seconds to start); one after the other, so
     // that the suite's other workers keep a core (its timing-sensitive tests share the machine).
-    lint = await cfnLint(tools.cfnLint, files.flatMap((f) => [f.path(AS_SYNTHESIZED), f.path(STRIPPED)]));
+    lint = await cfnLint(
+      tools.cfnLint,
+      files.flatMap((f) => [f.path(AS_SYNTHESIZED), f.path(STRIPPED)]),
+    );
     scan = await checkov(tools.checkov, dir);
   }, 15 * 60_000);
 
@@ -211,12 +229,26 @@ describe("AWS's own template checks: cfn-lint and checkov", () => {
 
   it('checkov scans every template and fails no check on them as synthesized', () => {
     expect(scan.summary.parsing_errors, JSON.stringify(scan.results.parsing_errors)).toBe(0);
-    const scanned = new Set([...scan.results.passed_checks, ...scan.results.failed_checks, ...scan.results.skipped_checks].map((c) => basename(dirname(c.file_abs_path)) + '/' + basename(c.file_abs_path)));
-    for (const f of files) for (const kind of [AS_SYNTHESIZED, STRIPPED]) expect(scanned, `checkov scanned ${kind}/${basename(f.path(kind))}`).toContain(`${kind}/${basename(f.path(kind))}`);
+    const scanned = new Set(
+      [...scan.results.passed_checks, ...scan.results.failed_checks, ...scan.results.skipped_checks].map(
+        (c) => basename(dirname(c.file_abs_path)) + '/' + basename(c.file_abs_path),
+      ),
+    );
+    for (const f of files)
+      for (const kind of [AS_SYNTHESIZED, STRIPPED])
+        expect(scanned, `checkov scanned ${kind}/${basename(f.path(kind))}`).toContain(`${kind}/${basename(f.path(kind))}`);
     expect(scan.results.failed_checks.map(checkovFinding).filter(inKind(AS_SYNTHESIZED)).map(show)).toEqual([]);
     // What it skipped there is exactly what the templates acknowledge for it.
-    const skipped = scan.results.skipped_checks.map(checkovFinding).filter(inKind(AS_SYNTHESIZED)).map((f) => keyOf({ ...f, file: f.file.replace(`/${AS_SYNTHESIZED}/`, `/${STRIPPED}/`) }));
-    expect(skipped.sort()).toEqual(acknowledged.filter((a) => a.tool === 'checkov').map(keyOf).sort());
+    const skipped = scan.results.skipped_checks
+      .map(checkovFinding)
+      .filter(inKind(AS_SYNTHESIZED))
+      .map((f) => keyOf({ ...f, file: f.file.replace(`/${AS_SYNTHESIZED}/`, `/${STRIPPED}/`) }));
+    expect(skipped.sort()).toEqual(
+      acknowledged
+        .filter((a) => a.tool === 'checkov')
+        .map(keyOf)
+        .sort(),
+    );
   });
 
   it('finds, without the acknowledgements, exactly what is acknowledged: every finding has its reason, and no acknowledgement outlives its finding', () => {
@@ -224,7 +256,8 @@ describe("AWS's own template checks: cfn-lint and checkov", () => {
     const acknowledgedKeys = new Set(acknowledged.map(keyOf));
     expect(raw.filter((f) => !acknowledgedKeys.has(keyOf(f))).map(show), 'findings nobody acknowledged').toEqual([]);
     // Per stack, target and check across the variants: an acknowledgement may cover a finding only some configurations have.
-    const general = (x: { tool: string; file: string; target: string; id: string }) => `${x.tool} ${x.id} ${basename(x.file).split('.')[1]} ${x.target}`;
+    const general = (x: { tool: string; file: string; target: string; id: string }) =>
+      `${x.tool} ${x.id} ${basename(x.file).split('.')[1]} ${x.target}`;
     const found = new Set(raw.map(general));
     const stale = [...new Set(acknowledged.filter((a) => !found.has(general(a))).map(general))];
     expect(stale, 'acknowledgements that match no finding (remove them)').toEqual([]);
@@ -243,8 +276,13 @@ describe("AWS's own template checks: cfn-lint and checkov", () => {
     console.log(
       [
         `AWS's own template checks: ${count} acknowledged findings (${files.length} templates of ${Object.keys(VARIANTS).length} configurations)`,
-        ...entries.map((g) => `- ${g.tool} ${g.id}: ${g.reason}
-${[...g.targets].sort().map((t) => `    ${t}`).join('\n')}`),
+        ...entries.map(
+          (g) => `- ${g.tool} ${g.id}: ${g.reason}
+${[...g.targets]
+  .sort()
+  .map((t) => `    ${t}`)
+  .join('\n')}`,
+        ),
       ].join('\n'),
     );
     expect(count).toBeGreaterThan(0);

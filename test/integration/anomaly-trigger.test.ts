@@ -33,12 +33,17 @@ describe('Class: AnomalyTrigger (dynalite)', () => {
     expect(JSON.stringify(state)).not.toMatch(/access-monitor|readable by all-staff/);
     const incident = await s.incidents.get(result.incidentId);
     expect(incident).toMatchObject({ action: 'PAUSED', datasetIds: ['transcripts'], severity: 'CRITICAL', status: 'OPEN' });
-    expect(await s.audit.history('t1', '*')).toEqual([expect.objectContaining({ version: 2, status: 'PAUSED', incidentId: result.incidentId, by: 'detector:access-monitor' })]);
+    expect(await s.audit.history('t1', '*')).toEqual([
+      expect.objectContaining({ version: 2, status: 'PAUSED', incidentId: result.incidentId, by: 'detector:access-monitor' }),
+    ]);
     const timeline = await s.incidents.timeline(result.incidentId);
     expect(timeline.map((t) => t.type).sort()).toEqual(['INCIDENT_OPENED', 'STATE_CHANGED']);
     const events = publishedEvents(s.ebMock);
     expect(events).toEqual([
-      { detailType: DetailType.KillSwitchEngaged, detail: expect.objectContaining({ incidentId: result.incidentId, stateVersion: 2, datasetIds: ['transcripts'] }) },
+      {
+        detailType: DetailType.KillSwitchEngaged,
+        detail: expect.objectContaining({ incidentId: result.incidentId, stateVersion: 2, datasetIds: ['transcripts'] }),
+      },
     ]);
     expect(s.snsMock.calls()).toHaveLength(1);
   });
@@ -85,7 +90,10 @@ describe('Class: AnomalyTrigger (dynalite)', () => {
     const event = anomaly({ programId: 't5', anomalyId: 'late' });
     const first = await trigger.handle(event);
     const actions = new OperatorActions(s);
-    const req = await actions.resumes.request({ action: 'request-resume', programId: 't5', scope: '*', reason: 'fixed', incidentId: first.incidentId }, operator('alice'));
+    const req = await actions.resumes.request(
+      { action: 'request-resume', programId: 't5', scope: '*', reason: 'fixed', incidentId: first.incidentId },
+      operator('alice'),
+    );
     await actions.resumes.approve({ action: 'approve-resume', programId: 't5', requestId: req.request.requestId }, operator('bob'));
 
     const again = await trigger.handle(event);

@@ -20,7 +20,8 @@ describe('Caller proofs: who calls the operator function, proven by STS', () => 
   let endpoint: URL;
   let verifier: CallerProofVerifier;
   let alice: { accessKeyId: string; secretAccessKey: string };
-  const sign = (options: Partial<Parameters<typeof signCallerProof>[0]> = {}) => signCallerProof({ credentials: alice, region: 'eu-west-1', audience: AUDIENCE, body: BODY, endpoint, ...options });
+  const sign = (options: Partial<Parameters<typeof signCallerProof>[0]> = {}) =>
+    signCallerProof({ credentials: alice, region: 'eu-west-1', audience: AUDIENCE, body: BODY, endpoint, ...options });
 
   beforeAll(async () => {
     server = await serve(sts.handler());
@@ -31,13 +32,20 @@ describe('Caller proofs: who calls the operator function, proven by STS', () => 
   afterAll(() => server.stop());
 
   it("proves the signer's identity for this body and this audience", async () => {
-    await expect(verifier.verify(await sign(), { audience: AUDIENCE, body: BODY })).resolves.toMatchObject({ arn: ALICE, account: '111111111111' });
+    await expect(verifier.verify(await sign(), { audience: AUDIENCE, body: BODY })).resolves.toMatchObject({
+      arn: ALICE,
+      account: '111111111111',
+    });
   });
 
   it('is refused by STS for another body, another audience, or credentials it did not issue', async () => {
     const proof = await sign();
-    await expect(verifier.verify(proof, { audience: AUDIENCE, body: BODY.replace('approve-resume', 'approve-restore-grants') })).rejects.toThrow(/STS rejected the caller proof \(SignatureDoesNotMatch\)/);
-    await expect(verifier.verify(proof, { audience: 'other.lambda-url.eu-west-1.on.aws', body: BODY })).rejects.toBeInstanceOf(CallerProofError);
+    await expect(
+      verifier.verify(proof, { audience: AUDIENCE, body: BODY.replace('approve-resume', 'approve-restore-grants') }),
+    ).rejects.toThrow(/STS rejected the caller proof \(SignatureDoesNotMatch\)/);
+    await expect(verifier.verify(proof, { audience: 'other.lambda-url.eu-west-1.on.aws', body: BODY })).rejects.toBeInstanceOf(
+      CallerProofError,
+    );
     const forged = await sign({ credentials: { accessKeyId: alice.accessKeyId, secretAccessKey: 'guessed' } });
     await expect(verifier.verify(forged, { audience: AUDIENCE, body: BODY })).rejects.toThrow(/SignatureDoesNotMatch/);
     const unknown = await sign({ credentials: { accessKeyId: 'ASIANOTISSUED00000000', secretAccessKey: 'x' } });
@@ -49,7 +57,9 @@ describe('Caller proofs: who calls the operator function, proven by STS', () => 
     await expect(verifier.verify(twoMinutesAgo, { audience: AUDIENCE, body: BODY })).rejects.toThrow(/ExpiredToken/);
     const fetch = vi.fn(globalThis.fetch);
     const strict = new CallerProofVerifier('eu-west-1', { endpoint, fetch });
-    await expect(strict.verify(await sign({ now: new Date(Date.now() - 3_600_000) }), { audience: AUDIENCE, body: BODY })).rejects.toThrow(/expired or not yet valid/);
+    await expect(strict.verify(await sign({ now: new Date(Date.now() - 3_600_000) }), { audience: AUDIENCE, body: BODY })).rejects.toThrow(
+      /expired or not yet valid/,
+    );
     expect(fetch).not.toHaveBeenCalled();
   });
 
@@ -66,16 +76,28 @@ describe('Caller proofs: who calls the operator function, proven by STS', () => 
     await expect(strict.verify('not a url', { audience: AUDIENCE, body: BODY })).rejects.toBeInstanceOf(CallerProofError);
     // A proof that signs only the host (a plain presigned GetCallerIdentity) would prove nothing about this request.
     const bare = await new SignatureV4({ service: 'sts', region: 'eu-west-1', credentials: alice, sha256: Sha256 }).presign(
-      { method: 'GET', protocol: endpoint.protocol, hostname: endpoint.hostname, port: Number(endpoint.port), path: '/', query: { Action: 'GetCallerIdentity', Version: '2011-06-15' }, headers: { host: endpoint.host } },
+      {
+        method: 'GET',
+        protocol: endpoint.protocol,
+        hostname: endpoint.hostname,
+        port: Number(endpoint.port),
+        path: '/',
+        query: { Action: 'GetCallerIdentity', Version: '2011-06-15' },
+        headers: { host: endpoint.host },
+      },
       { expiresIn: 60 },
     );
     const bareUrl = new URL(`${endpoint.origin}/?${new URLSearchParams(bare.query as Record<string, string>)}`);
-    await expect(strict.verify(bareUrl.toString(), { audience: AUDIENCE, body: BODY })).rejects.toThrow(/does not sign x-killswitch-audience, x-killswitch-body-sha256/);
+    await expect(strict.verify(bareUrl.toString(), { audience: AUDIENCE, body: BODY })).rejects.toThrow(
+      /does not sign x-killswitch-audience, x-killswitch-body-sha256/,
+    );
     expect(fetch).not.toHaveBeenCalled();
     // In AWS only this region's STS endpoint is trusted.
     const aws = new CallerProofVerifier('eu-west-1', { fetch });
     const s3 = new URL('https://sts.s3.amazonaws.com/?Action=GetCallerIdentity&Version=2011-06-15');
-    await expect(aws.verify(s3.toString(), { audience: AUDIENCE, body: BODY })).rejects.toThrow(/not addressed to AWS STS \(sts\.eu-west-1\.amazonaws\.com\)/);
+    await expect(aws.verify(s3.toString(), { audience: AUDIENCE, body: BODY })).rejects.toThrow(
+      /not addressed to AWS STS \(sts\.eu-west-1\.amazonaws\.com\)/,
+    );
     expect(fetch).not.toHaveBeenCalled();
   });
 

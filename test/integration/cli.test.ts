@@ -9,7 +9,15 @@ import { main } from '#cli/main.ts';
 import { writeLocalState } from '#cli/local.ts';
 import type { CommandFor, OperatorResponse, OperatorTarget } from '#cli/targets.ts';
 import type { OperatorEnvelope } from '#functions/operator/envelope.ts';
-import type { DryRunView, IncidentView, NotifyView, OperatorResult, PauseView, RestoreRequestView, StatusView } from '#shared/killswitch/operator.ts';
+import type {
+  DryRunView,
+  IncidentView,
+  NotifyView,
+  OperatorResult,
+  PauseView,
+  RestoreRequestView,
+  StatusView,
+} from '#shared/killswitch/operator.ts';
 import { startLocalStack, type LocalStack } from '#local/stack.ts';
 import { ALICE, BOB } from '../support/local.ts';
 
@@ -44,13 +52,28 @@ describe('CLI: killswitch against the local stack', () => {
     expect(status.out).toMatch(/mci\s+\*\s+PAUSED\s+2/);
     const incidentId = json((await cli(dir, ...as(ALICE), '--json', 'status')).out).result.programs[0].scopes[0].incidentId as string;
 
-    const request = await cli(dir, ...as(ALICE), '--json', 'resume', 'request', '--program', 'mci', '--reason', 'ACL fixed', '--incident', incidentId);
+    const request = await cli(
+      dir,
+      ...as(ALICE),
+      '--json',
+      'resume',
+      'request',
+      '--program',
+      'mci',
+      '--reason',
+      'ACL fixed',
+      '--incident',
+      incidentId,
+    );
     const requestId = json(request.out).result.request.requestId as string;
     const self = await cli(dir, ...as(ALICE), 'resume', 'approve', '--program', 'mci', '--request', requestId);
     expect(self).toMatchObject({ code: 3, err: expect.stringContaining('different person') });
     // The same person under another spelling of the session name, or through another operators role: refused too.
     for (const alias of [ALICE.replace('/alice', '/Alice'), ALICE.replace('/alice', '/ALICE')]) {
-      expect(await cli(dir, ...as(alias), 'resume', 'approve', '--program', 'mci', '--request', requestId)).toMatchObject({ code: 3, err: expect.stringContaining('different person') });
+      expect(await cli(dir, ...as(alias), 'resume', 'approve', '--program', 'mci', '--request', requestId)).toMatchObject({
+        code: 3,
+        err: expect.stringContaining('different person'),
+      });
     }
     expect(json((await cli(dir, ...as(ALICE), '--json', 'status', '--program', 'mci')).out).result.programs[0].status).toBe('PAUSED');
     const approved = await cli(dir, ...as(BOB), 'resume', 'approve', '--program', 'mci', '--request', requestId);
@@ -64,7 +87,16 @@ describe('CLI: killswitch against the local stack', () => {
       JSON.stringify({
         source: 'com.example.dlp',
         'detail-type': 'Anomaly Detected',
-        detail: { anomalyId: 'cli-1', programId: 'mci', detector: 'dlp', severity: 'CRITICAL', kind: 'access-exposure', datasetIds: ['mouse'], observedAt: new Date().toISOString(), summary: 'x' },
+        detail: {
+          anomalyId: 'cli-1',
+          programId: 'mci',
+          detector: 'dlp',
+          severity: 'CRITICAL',
+          kind: 'access-exposure',
+          datasetIds: ['mouse'],
+          observedAt: new Date().toISOString(),
+          summary: 'x',
+        },
       }),
     );
     expect((await cli(dir, '--local', 'events', 'send', '--file', event)).out).toMatch(/^event .* put on killswitch-bus$/);
@@ -89,15 +121,59 @@ describe('CLI: killswitch against the local stack', () => {
   }, 120_000);
 
   it('a pause that exits 0 always leaves the program PAUSED: a new pause, one naming an incident a resume closed, a linked one', async () => {
-    const first = await cli(dir, ...as(ALICE), '--json', 'pause', '--program', 'mci', '--scope', 'category#transcripts', '--reason', 'first');
+    const first = await cli(
+      dir,
+      ...as(ALICE),
+      '--json',
+      'pause',
+      '--program',
+      'mci',
+      '--scope',
+      'category#transcripts',
+      '--reason',
+      'first',
+    );
     const incidentId = json(first.out).result.incidentId as string;
-    const request = json((await cli(dir, ...as(ALICE), '--json', 'resume', 'request', '--program', 'mci', '--scope', 'category#transcripts', '--reason', 'fixed', '--incident', incidentId)).out);
-    expect((await cli(dir, ...as(BOB), 'resume', 'approve', '--program', 'mci', '--request', request.result.request.requestId)).code).toBe(0);
+    const request = json(
+      (
+        await cli(
+          dir,
+          ...as(ALICE),
+          '--json',
+          'resume',
+          'request',
+          '--program',
+          'mci',
+          '--scope',
+          'category#transcripts',
+          '--reason',
+          'fixed',
+          '--incident',
+          incidentId,
+        )
+      ).out,
+    );
+    expect((await cli(dir, ...as(BOB), 'resume', 'approve', '--program', 'mci', '--request', request.result.request.requestId)).code).toBe(
+      0,
+    );
     const scopeStatus = async () =>
-      json((await cli(dir, ...as(ALICE), '--json', 'status', '--program', 'mci')).out).result.programs[0].scopes.find((s: { scope: string }) => s.scope === 'category#transcripts').status;
+      json((await cli(dir, ...as(ALICE), '--json', 'status', '--program', 'mci')).out).result.programs[0].scopes.find(
+        (s: { scope: string }) => s.scope === 'category#transcripts',
+      ).status;
     expect(await scopeStatus()).toBe('ACTIVE');
     for (const extra of [['--incident', incidentId], [], []]) {
-      const paused = await cli(dir, ...as(BOB), 'pause', '--program', 'mci', '--scope', 'category#transcripts', '--reason', 'again', ...extra);
+      const paused = await cli(
+        dir,
+        ...as(BOB),
+        'pause',
+        '--program',
+        'mci',
+        '--scope',
+        'category#transcripts',
+        '--reason',
+        'again',
+        ...extra,
+      );
       expect(paused.code).toBe(0);
       expect(await scopeStatus()).toBe('PAUSED');
     }
@@ -106,18 +182,51 @@ describe('CLI: killswitch against the local stack', () => {
   it('refuses a scope the program does not declare (exit 2), and a dry run changes nothing', async () => {
     const typo = await cli(dir, ...as(ALICE), 'pause', '--program', 'mci', '--scope', 'category#keystroke', '--reason', 'typo');
     expect(typo).toMatchObject({ code: 2, err: expect.stringContaining('"category#keystroke" is not a scope of program mci') });
-    const dry = await cli(dir, ...as(ALICE), 'pause', '--program', 'mci', '--scope', 'category#keystrokes', '--reason', 'checking', '--dry-run');
-    expect(dry).toMatchObject({ code: 0, out: expect.stringMatching(/^dry run: nothing changed\nwould stop: .*\nwould revoke: keystrokes \(\d+ grants\)$/) });
+    const dry = await cli(
+      dir,
+      ...as(ALICE),
+      'pause',
+      '--program',
+      'mci',
+      '--scope',
+      'category#keystrokes',
+      '--reason',
+      'checking',
+      '--dry-run',
+    );
+    expect(dry).toMatchObject({
+      code: 0,
+      out: expect.stringMatching(/^dry run: nothing changed\nwould stop: .*\nwould revoke: keystrokes \(\d+ grants\)$/),
+    });
   });
 
   it('pauses on a MEDIUM-then-CRITICAL anomaly, and the incident records the escalation', async () => {
     const send = async (severity: string) => {
       const event = join(dir, `escalation-${severity}.json`);
-      writeFileSync(event, JSON.stringify({ source: 'com.example.dlp', 'detail-type': 'Anomaly Detected', detail: { anomalyId: 'cli-escalates', programId: 'mci', detector: 'dlp', severity, kind: 'access-exposure', scope: 'region#eu-west-1', observedAt: new Date().toISOString(), summary: 'x' } }));
+      writeFileSync(
+        event,
+        JSON.stringify({
+          source: 'com.example.dlp',
+          'detail-type': 'Anomaly Detected',
+          detail: {
+            anomalyId: 'cli-escalates',
+            programId: 'mci',
+            detector: 'dlp',
+            severity,
+            kind: 'access-exposure',
+            scope: 'region#eu-west-1',
+            observedAt: new Date().toISOString(),
+            summary: 'x',
+          },
+        }),
+      );
       expect((await cli(dir, '--local', 'events', 'send', '--file', event)).code).toBe(0);
       await stack.idle();
     };
-    const regionStatus = async () => json((await cli(dir, ...as(ALICE), '--json', 'status', '--program', 'mci')).out).result.programs[0].scopes.find((s: { scope: string }) => s.scope === 'region#eu-west-1')?.status;
+    const regionStatus = async () =>
+      json((await cli(dir, ...as(ALICE), '--json', 'status', '--program', 'mci')).out).result.programs[0].scopes.find(
+        (s: { scope: string }) => s.scope === 'region#eu-west-1',
+      )?.status;
     await send('MEDIUM');
     expect(await regionStatus()).toBeUndefined(); // recorded, nothing paused
     await send('CRITICAL');
@@ -131,7 +240,19 @@ describe('CLI: killswitch against the local stack', () => {
   });
 
   it('pauses through break-glass, recorded as unverified', async () => {
-    const out = await cli(dir, ...as(ALICE), '--json', 'pause', '--program', 'mci', '--scope', 'category#keystrokes', '--reason', 'URL down', '--break-glass');
+    const out = await cli(
+      dir,
+      ...as(ALICE),
+      '--json',
+      'pause',
+      '--program',
+      'mci',
+      '--scope',
+      'category#keystrokes',
+      '--reason',
+      'URL down',
+      '--break-glass',
+    );
     expect(json(out.out)).toMatchObject({ ok: true, result: { state: { trigger: 'BREAK_GLASS', changedByVerified: false } } });
   });
 
@@ -140,20 +261,31 @@ describe('CLI: killswitch against the local stack', () => {
     const sent = await cli(dir, '--local', 'events', 'send', '--file', sample);
     expect(sent).toMatchObject({ code: 0, out: expect.stringMatching(/^event .* put on default \(as aws\.guardduty\)$/) });
     await stack.idle();
-    expect(stack.bus.journal.some((j) => j.event.source === 'aws.guardduty' && j.rules.includes('FindingTriggersGuardDutyRule'))).toBe(true);
+    expect(stack.bus.journal.some((j) => j.event.source === 'aws.guardduty' && j.rules.includes('FindingTriggersGuardDutyRule'))).toBe(
+      true,
+    );
     expect(stack.functions.log.some((l) => l.function === 'finding-trigger' && l.ok)).toBe(true);
     const remote = await cli(dir, '--region', 'eu-west-1', 'events', 'send', '--file', sample);
     expect(remote).toMatchObject({ code: 2, err: expect.stringContaining('put on the default bus by AWS itself') });
   });
 
   it('explains bad input with exit code 2', async () => {
-    expect(await cli(dir, ...as(ALICE), 'pause', '--program', 'mci')).toMatchObject({ code: 2, err: expect.stringContaining("required option '--reason <text>'") });
-    expect(await cli(dir, ...as(ALICE), 'pause', '--program', 'nope', '--reason', 'x')).toMatchObject({ code: 2, err: expect.stringContaining('unknown programId "nope"') });
+    expect(await cli(dir, ...as(ALICE), 'pause', '--program', 'mci')).toMatchObject({
+      code: 2,
+      err: expect.stringContaining("required option '--reason <text>'"),
+    });
+    expect(await cli(dir, ...as(ALICE), 'pause', '--program', 'nope', '--reason', 'x')).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('unknown programId "nope"'),
+    });
     expect(await cli(dir, '--local', 'status')).toMatchObject({ code: 2, err: expect.stringContaining('--local needs --as') });
     expect(await cli(dir, '--as', ALICE, 'status')).toMatchObject({ code: 2, err: expect.stringContaining('only with --local') });
     expect(await cli(dir, 'status')).toMatchObject({ code: 2, err: expect.stringContaining('no operator URL') });
     expect(await cli(dir, ...as(ALICE), 'incident', 'list', '--limit', 'lots')).toMatchObject({ code: 2 });
-    expect(await cli(join(dir, 'nowhere'), ...as(ALICE), 'status')).toMatchObject({ code: 1, err: expect.stringContaining('no local stack is running') });
+    expect(await cli(join(dir, 'nowhere'), ...as(ALICE), 'status')).toMatchObject({
+      code: 1,
+      err: expect.stringContaining('no local stack is running'),
+    });
   });
 
   it('reports an unreachable endpoint and missing credentials clearly', async () => {
@@ -189,25 +321,95 @@ describe('CLI: what an operator URL answers, over HTTP', () => {
   afterAll(() => new Promise<void>((resolve) => server?.close(() => resolve())));
 
   it('sends the command as the operator schema has it, and shows the result', async () => {
-    const state = { programId: 'mci', scope: '*', status: 'PAUSED', version: 2, changedAt: '2026-01-02T03:04:05.000Z', incidentId: 'inc-20260102-000000000001' };
+    const state = {
+      programId: 'mci',
+      scope: '*',
+      status: 'PAUSED',
+      version: 2,
+      changedAt: '2026-01-02T03:04:05.000Z',
+      incidentId: 'inc-20260102-000000000001',
+    };
     const results: Record<string, unknown> = {
-      status: { action: 'status', programs: [{ programId: 'mci', status: 'PAUSED', scopes: [{ ...state, by: 'arn:aws:sts::1:assumed-role/Ops/alice', why: 'leak' }] }, { programId: 'new', status: 'UNREGISTERED', scopes: [] }] },
-      pause: { action: 'pause', outcome: 'PAUSED', incidentId: 'inc-20260102-000000000002', state, reopenedFrom: 'inc-20260102-000000000001' },
+      status: {
+        action: 'status',
+        programs: [
+          { programId: 'mci', status: 'PAUSED', scopes: [{ ...state, by: 'arn:aws:sts::1:assumed-role/Ops/alice', why: 'leak' }] },
+          { programId: 'new', status: 'UNREGISTERED', scopes: [] },
+        ],
+      },
+      pause: {
+        action: 'pause',
+        outcome: 'PAUSED',
+        incidentId: 'inc-20260102-000000000002',
+        state,
+        reopenedFrom: 'inc-20260102-000000000001',
+      },
       'approve-resume': { action: 'approve-resume', request: { requestId: 'r-1', status: 'PENDING' } },
-      'resend-failed': { action: 'resend-failed', incidentId: 'inc-1', queued: true, notices: { planned: 1, pending: 0, sending: 0, sent: 0, failed: 1 } },
-      'list-incidents': { action: 'list-incidents', incidents: [{ incidentId: 'inc-1', programId: 'mci', scope: '*', severity: 'CRITICAL', status: 'OPEN', action: 'PAUSED', openedAt: '2026-01-02T03:04:05.000Z' }] },
+      'resend-failed': {
+        action: 'resend-failed',
+        incidentId: 'inc-1',
+        queued: true,
+        notices: { planned: 1, pending: 0, sending: 0, sent: 0, failed: 1 },
+      },
+      'list-incidents': {
+        action: 'list-incidents',
+        incidents: [
+          {
+            incidentId: 'inc-1',
+            programId: 'mci',
+            scope: '*',
+            severity: 'CRITICAL',
+            status: 'OPEN',
+            action: 'PAUSED',
+            openedAt: '2026-01-02T03:04:05.000Z',
+          },
+        ],
+      },
       'request-resume': { action: 'request-resume', request: { requestId: 'r-2', status: 'PENDING' } },
       'restore-grants': { action: 'restore-grants', request: { requestId: 'r-3', incidentId: 'inc-1', status: 'PENDING' } },
-      'approve-restore-grants': { action: 'approve-restore-grants', request: { requestId: 'r-3', incidentId: 'inc-1', status: 'APPROVED' }, queued: true },
+      'approve-restore-grants': {
+        action: 'approve-restore-grants',
+        request: { requestId: 'r-3', incidentId: 'inc-1', status: 'APPROVED' },
+        queued: true,
+      },
       incident: {
         action: 'incident',
-        incident: { incidentId: 'inc-1', programId: 'mci', scope: '*', status: 'OPEN', severity: 'CRITICAL', action: 'PAUSED', openedAt: '2026-01-02T03:04:05.000Z', openedBy: 'arn:aws:sts::1:assumed-role/Ops/alice', datasetIds: ['mouse', 'keystrokes'] },
-        timeline: [{ at: '2026-01-02T03:04:05.000Z', type: 'STATE_CHANGED', actor: 'arn:aws:sts::1:assumed-role/Ops/alice', message: 'paused' }],
-        audit: [{ version: 2, status: 'PAUSED', at: '2026-01-02T03:04:05.000Z', person: 'alice', by: 'arn:aws:sts::1:assumed-role/Ops/alice', verified: true, reason: 'leak' }],
+        incident: {
+          incidentId: 'inc-1',
+          programId: 'mci',
+          scope: '*',
+          status: 'OPEN',
+          severity: 'CRITICAL',
+          action: 'PAUSED',
+          openedAt: '2026-01-02T03:04:05.000Z',
+          openedBy: 'arn:aws:sts::1:assumed-role/Ops/alice',
+          datasetIds: ['mouse', 'keystrokes'],
+        },
+        timeline: [
+          { at: '2026-01-02T03:04:05.000Z', type: 'STATE_CHANGED', actor: 'arn:aws:sts::1:assumed-role/Ops/alice', message: 'paused' },
+        ],
+        audit: [
+          {
+            version: 2,
+            status: 'PAUSED',
+            at: '2026-01-02T03:04:05.000Z',
+            person: 'alice',
+            by: 'arn:aws:sts::1:assumed-role/Ops/alice',
+            verified: true,
+            reason: 'leak',
+          },
+        ],
         grants: { revoked: 3, alsoHeld: 1 },
       },
     };
-    const dryRun = { action: 'pause', dryRun: true, programId: 'mci', scope: 'category#keystrokes', wouldStop: { scope: 'category#keystrokes', currentStatus: 'ACTIVE', collectors: 'the collectors of mci in category#keystrokes' }, wouldRevoke: [{ datasetId: 'keystrokes', grants: 3 }, { datasetId: 'mouse' }] };
+    const dryRun = {
+      action: 'pause',
+      dryRun: true,
+      programId: 'mci',
+      scope: 'category#keystrokes',
+      wouldStop: { scope: 'category#keystrokes', currentStatus: 'ACTIVE', collectors: 'the collectors of mci in category#keystrokes' },
+      wouldRevoke: [{ datasetId: 'keystrokes', grants: 3 }, { datasetId: 'mouse' }],
+    };
     const outputs: string[] = [];
     for (const args of [
       ['status'],
@@ -289,14 +491,23 @@ describe('CLI: what an operator URL answers, over HTTP', () => {
   });
 
   it("reports the function's refusal with its issues (exit 3), and an answer that is not the function's by its HTTP status (exit 1)", async () => {
-    answer = () => ({ status: 403, body: JSON.stringify({ ok: false, error: { kind: 'REFUSED', message: 'not an operator', issues: [{ path: 'principal', message: 'unknown role' }] } }) });
+    answer = () => ({
+      status: 403,
+      body: JSON.stringify({
+        ok: false,
+        error: { kind: 'REFUSED', message: 'not an operator', issues: [{ path: 'principal', message: 'unknown role' }] },
+      }),
+    });
     expect(await remote('status')).toMatchObject({ code: 3, out: '', err: 'error: not an operator\n  principal: unknown role' });
     // A Function URL refuses a bad signature itself, before the function runs.
     answer = () => ({ status: 403, body: '{"Message":"Forbidden"}' });
     expect(await remote('status')).toMatchObject({ code: 1, out: '', err: 'error: HTTP 403' });
     expect(await remote('--json', 'status')).toMatchObject({ code: 1, out: '{"Message":"Forbidden"}', err: '' });
     answer = () => ({ status: 502, body: 'Bad Gateway' });
-    expect(await remote('status')).toMatchObject({ code: 1, err: expect.stringContaining('answered 502 with something that is not an operator response: Bad Gateway') });
+    expect(await remote('status')).toMatchObject({
+      code: 1,
+      err: expect.stringContaining('answered 502 with something that is not an operator response: Bad Gateway'),
+    });
   });
 });
 

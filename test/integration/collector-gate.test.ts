@@ -22,8 +22,11 @@ describe('KillSwitchGate against dynalite', () => {
   });
   afterAll(() => db.dynamo.stop());
 
-  const gateFor = (programId: string, scopes: string[] = [], client = new DynamoDBClient({ endpoint: db.dynamo.endpoint, region: 'eu-west-1' })) =>
-    new KillSwitchGate({ tableName: db.tables.programState, programId, scopes, refreshIntervalMs: 100, client });
+  const gateFor = (
+    programId: string,
+    scopes: string[] = [],
+    client = new DynamoDBClient({ endpoint: db.dynamo.endpoint, region: 'eu-west-1' }),
+  ) => new KillSwitchGate({ tableName: db.tables.programState, programId, scopes, refreshIntervalMs: 100, client });
 
   it('sees a pause within one refresh interval; a scoped pause stops its scope, and every gate that declares none', async () => {
     await store.register('g1', new Date());
@@ -33,14 +36,32 @@ describe('KillSwitchGate against dynalite', () => {
     await Promise.all([everyone.start(), keystrokes.start(), mouse.start()]);
     expect([everyone.allowed(), keystrokes.allowed(), mouse.allowed()]).toEqual([true, true, true]);
 
-    await store.pause({ programId: 'g1', scope: 'category#keystrokes', incidentId: 'inc-20261127-000000000001', attemptId: 'test', summary: 'leak', verified: true, trigger: 'OPERATOR', at: new Date() });
+    await store.pause({
+      programId: 'g1',
+      scope: 'category#keystrokes',
+      incidentId: 'inc-20261127-000000000001',
+      attemptId: 'test',
+      summary: 'leak',
+      verified: true,
+      trigger: 'OPERATOR',
+      at: new Date(),
+    });
     expect(await waitFor(() => !keystrokes.allowed())).toBe(true);
     // A gate that declares no scopes cannot show it is outside category#keystrokes: it stops too.
     expect(await waitFor(() => !everyone.allowed())).toBe(true);
     expect(everyone.state()).toMatchObject({ status: 'PAUSED' });
     expect(mouse.allowed()).toBe(true);
 
-    await store.pause({ programId: 'g1', scope: '*', incidentId: 'inc-20261127-000000000002', attemptId: 'test', summary: 'leak', verified: true, trigger: 'OPERATOR', at: new Date() });
+    await store.pause({
+      programId: 'g1',
+      scope: '*',
+      incidentId: 'inc-20261127-000000000002',
+      attemptId: 'test',
+      summary: 'leak',
+      verified: true,
+      trigger: 'OPERATOR',
+      at: new Date(),
+    });
     expect(await waitFor(() => !mouse.allowed())).toBe(true);
     await Promise.all([everyone.stop(), keystrokes.stop(), mouse.stop()]);
   });
@@ -52,8 +73,17 @@ describe('KillSwitchGate against dynalite', () => {
     const { TableDefinitions } = await import('#shared/adapters/dynamodb/table-definitions.ts');
     await ensureTables(client, [createTableInput('ProgramStateDying', TableDefinitions.programState)]);
     const { dynamoDocumentClient } = await import('#shared/adapters/aws/clients.ts');
-    await new ProgramStateStore(dynamoDocumentClient({ endpoint: dying.endpoint, region: 'eu-west-1' }), 'ProgramStateDying').register('g2', new Date());
-    const gate = new KillSwitchGate({ tableName: 'ProgramStateDying', programId: 'g2', refreshIntervalMs: 100, maxStalenessMs: 300, client });
+    await new ProgramStateStore(dynamoDocumentClient({ endpoint: dying.endpoint, region: 'eu-west-1' }), 'ProgramStateDying').register(
+      'g2',
+      new Date(),
+    );
+    const gate = new KillSwitchGate({
+      tableName: 'ProgramStateDying',
+      programId: 'g2',
+      refreshIntervalMs: 100,
+      maxStalenessMs: 300,
+      client,
+    });
     await gate.start();
     expect(gate.allowed()).toBe(true);
 
@@ -70,7 +100,16 @@ describe('KillSwitchGate against dynalite', () => {
     const features = OpenFeature.getClient('g3');
     expect(await features.getBooleanValue(COLLECTION_ALLOWED_FLAG, false)).toBe(true);
 
-    await store.pause({ programId: 'g3', scope: '*', incidentId: 'inc-20261127-000000000003', attemptId: 'test', summary: 'leak', verified: true, trigger: 'OPERATOR', at: new Date() });
+    await store.pause({
+      programId: 'g3',
+      scope: '*',
+      incidentId: 'inc-20261127-000000000003',
+      attemptId: 'test',
+      summary: 'leak',
+      verified: true,
+      trigger: 'OPERATOR',
+      at: new Date(),
+    });
     expect(await waitFor(() => !provider.gate.allowed())).toBe(true);
     const details = await features.getBooleanDetails(COLLECTION_ALLOWED_FLAG, true);
     expect(details).toMatchObject({ value: false, variant: 'halted', reason: 'DISABLED' });

@@ -1,7 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
 import { GetFindingsCommand as GetMacie, ListFindingsCommand as ListMacie, Macie2Client } from '@aws-sdk/client-macie2';
-import { GetFindingsCommand as GetGuardDuty, GuardDutyClient, ListDetectorsCommand, ListFindingsCommand as ListGuardDuty } from '@aws-sdk/client-guardduty';
+import {
+  GetFindingsCommand as GetGuardDuty,
+  GuardDutyClient,
+  ListDetectorsCommand,
+  ListFindingsCommand as ListGuardDuty,
+} from '@aws-sdk/client-guardduty';
 import { GetFindingsCommand as GetSecurityHub, SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { AnomalyTrigger } from '#shared/killswitch/trigger.ts';
 import { FindingIntake } from '#shared/findings/intake.ts';
@@ -46,7 +51,12 @@ describe('Finding sweep', () => {
     const trigger = new AnomalyTrigger(s);
     const handled: string[] = [];
     const counting = { handle: async (a: Parameters<AnomalyTrigger['handle']>[0]) => (handled.push(a.anomalyId), trigger.handle(a)) };
-    const intake = new FindingIntake({ map: new ResourceMap(FindingMapSchema.parse(loadDeploymentConfig().findings)), trigger: counting, anomalies: s.anomalies, findings });
+    const intake = new FindingIntake({
+      map: new ResourceMap(FindingMapSchema.parse(loadDeploymentConfig().findings)),
+      trigger: counting,
+      anomalies: s.anomalies,
+      findings,
+    });
     const deadLetters: string[] = [];
     const rejections = new FindingRejections(s.alerts, { send: async (body) => void deadLetters.push(body) });
     let now = new Date('2026-11-27T12:00:00Z');
@@ -79,7 +89,9 @@ describe('Finding sweep', () => {
       .on(ListMacie)
       .resolvesOnce({ findingIds: page1.map((f) => f.id), nextToken: 'page-2' })
       .resolvesOnce({ findingIds: page2.map((f) => f.id) });
-    mock.on(GetMacie).callsFake((input: { findingIds: string[] }) => ({ findings: [...page1, ...page2].filter((f) => input.findingIds.includes(f.id)) }));
+    mock
+      .on(GetMacie)
+      .callsFake((input: { findingIds: string[] }) => ({ findings: [...page1, ...page2].filter((f) => input.findingIds.includes(f.id)) }));
 
     const report = await env.sweep.run(new MacieSweepSource(macie, pacing));
     expect(report).toMatchObject({ source: 'macie', listed: 5, handled: 5, alreadyHandled: 0, rejected: 0, complete: true });
@@ -95,7 +107,12 @@ describe('Finding sweep', () => {
     const state = await env.s.state.get('mci', '*');
     expect(state?.state).toMatchObject({ status: 'PAUSED', incidentId: expect.stringMatching(/^inc-/) });
     const incident = await env.s.incidents.get(state!.state.incidentId!);
-    expect(incident).toMatchObject({ anomalyId: `macie:${page1[0]!.id}`, detector: 'aws.macie', action: 'PAUSED', datasetIds: ['transcripts'] });
+    expect(incident).toMatchObject({
+      anomalyId: `macie:${page1[0]!.id}`,
+      detector: 'aws.macie',
+      action: 'PAUSED',
+      datasetIds: ['transcripts'],
+    });
     const mark = await env.findings.watermark('macie');
     expect(mark).toMatchObject({ watermark: '2026-11-27T11:50:00.000Z', lastRun: { listed: 5, handled: 5, complete: true } });
 
@@ -106,7 +123,9 @@ describe('Finding sweep', () => {
     env.setNow(new Date('2026-11-27T12:15:00Z'));
     const again = await env.sweep.run(new MacieSweepSource(macie, pacing));
     expect(again).toMatchObject({ listed: 2, handled: 0, alreadyHandled: 2, complete: true });
-    expect(mock.commandCalls(ListMacie)[0]!.args[0].input.findingCriteria?.criterion?.updatedAt?.gte).toBe(Date.parse('2026-11-27T11:40:00Z'));
+    expect(mock.commandCalls(ListMacie)[0]!.args[0].input.findingCriteria?.criterion?.updatedAt?.gte).toBe(
+      Date.parse('2026-11-27T11:40:00Z'),
+    );
     expect(env.handled).toHaveLength(5);
   });
 
@@ -132,7 +151,12 @@ describe('Finding sweep', () => {
     const macie = new Macie2Client({});
     const mock = mockClient(macie);
     const findings = [1, 2].map((n) => macieFinding(n + 200, new Date(Date.parse('2026-11-27T09:00:00Z') + n * 60_000)));
-    mock.on(ListMacie).rejectsOnce(throttled()).rejectsOnce(throttled()).resolvesOnce({ findingIds: [findings[0]!.id], nextToken: 't2' }).rejects(throttled());
+    mock
+      .on(ListMacie)
+      .rejectsOnce(throttled())
+      .rejectsOnce(throttled())
+      .resolvesOnce({ findingIds: [findings[0]!.id], nextToken: 't2' })
+      .rejects(throttled());
     mock.on(GetMacie).resolves({ findings: [findings[0]!] });
 
     const source = new MacieSweepSource(macie, pacing);
@@ -146,11 +170,22 @@ describe('Finding sweep', () => {
   });
 
   it('stops at its finding limit and resumes from the watermark', async () => {
-    const limited = new FindingSweep({ intake: env.intake, findings: env.findings, rejections: { reject: async () => {} }, clock: () => new Date('2026-11-27T12:00:00Z'), initialLookbackMs: 3_600_000, overlapMs: 0, maxFindingsPerRun: 2 });
+    const limited = new FindingSweep({
+      intake: env.intake,
+      findings: env.findings,
+      rejections: { reject: async () => {} },
+      clock: () => new Date('2026-11-27T12:00:00Z'),
+      initialLookbackMs: 3_600_000,
+      overlapMs: 0,
+      maxFindingsPerRun: 2,
+    });
     const macie = new Macie2Client({});
     const mock = mockClient(macie);
     const all = [1, 2, 3, 4].map((n) => macieFinding(n + 300, new Date(Date.parse('2026-11-27T11:10:00Z') + n * 60_000)));
-    mock.on(ListMacie).resolvesOnce({ findingIds: all.slice(0, 2).map((f) => f.id), nextToken: 'more' }).resolvesOnce({ findingIds: all.slice(2).map((f) => f.id) });
+    mock
+      .on(ListMacie)
+      .resolvesOnce({ findingIds: all.slice(0, 2).map((f) => f.id), nextToken: 'more' })
+      .resolvesOnce({ findingIds: all.slice(2).map((f) => f.id) });
     mock.on(GetMacie).callsFake((input: { findingIds: string[] }) => ({ findings: all.filter((f) => input.findingIds.includes(f.id)) }));
     const report = await limited.run(new MacieSweepSource(macie, pacing));
     expect(report).toMatchObject({ listed: 2, stoppedBy: 'limit', complete: false });
@@ -162,7 +197,12 @@ describe('Finding sweep', () => {
     const guardDuty = new GuardDutyClient({});
     const mock = mockClient(guardDuty);
     const detail = (sampleFindingEvent('guardduty', { at: new Date('2026-11-27T11:30:00Z'), suffix: 'gd1' }) as unknown as Json).detail;
-    const ec2 = { ...detail, id: 'ec2-finding', type: 'Backdoor:EC2/C&CActivity.B', resource: { resourceType: 'Instance', instanceDetails: { instanceId: 'i-1' } } };
+    const ec2 = {
+      ...detail,
+      id: 'ec2-finding',
+      type: 'Backdoor:EC2/C&CActivity.B',
+      resource: { resourceType: 'Instance', instanceDetails: { instanceId: 'i-1' } },
+    };
     mock.on(ListDetectorsCommand).resolves({ DetectorIds: ['det-1'] });
     mock.on(ListGuardDuty).resolves({ FindingIds: [detail.id, 'ec2-finding'] });
     mock.on(GetGuardDuty).resolves({ Findings: [pascal(detail), pascal(ec2)] as never });
@@ -177,26 +217,51 @@ describe('Finding sweep', () => {
   it('pages Security Hub, and rejects a malformed finding (alert + queue) without stopping the others', async () => {
     const hub = new SecurityHubClient({});
     const mock = mockClient(hub);
-    const good = (sampleFindingEvent('securityhub', { at: new Date('2026-11-27T11:40:00Z'), suffix: 'sh1' }) as unknown as Json).detail.findings[0];
+    const good = (sampleFindingEvent('securityhub', { at: new Date('2026-11-27T11:40:00Z'), suffix: 'sh1' }) as unknown as Json).detail
+      .findings[0];
     const other = { ...good, Id: `${good.Id}-b`, UpdatedAt: '2026-11-27T11:45:00.000Z' };
     const broken = { ...good, Id: `${good.Id}-bad`, Resources: [] };
-    mock.on(GetSecurityHub).resolvesOnce({ Findings: [good, broken], NextToken: 'n2' }).resolvesOnce({ Findings: [other] });
+    mock
+      .on(GetSecurityHub)
+      .resolvesOnce({ Findings: [good, broken], NextToken: 'n2' })
+      .resolvesOnce({ Findings: [other] });
     const report = await env.sweep.run(new SecurityHubSweepSource(hub, pacing));
     expect(report).toMatchObject({ listed: 3, handled: 2, rejected: 1, complete: true });
     expect(env.deadLetters).toHaveLength(1);
-    expect(JSON.parse(env.deadLetters[0]!)).toMatchObject({ via: 'sweep', source: 'securityhub', findingId: `${good.Id}-bad`, issues: [{ path: 'Resources' }] });
-    const alert = env.s.snsMock.calls().map((c) => c.args[0].input as { Subject?: string; Message?: string }).find((i) => i.Subject?.includes('malformed'));
+    expect(JSON.parse(env.deadLetters[0]!)).toMatchObject({
+      via: 'sweep',
+      source: 'securityhub',
+      findingId: `${good.Id}-bad`,
+      issues: [{ path: 'Resources' }],
+    });
+    const alert = env.s.snsMock
+      .calls()
+      .map((c) => c.args[0].input as { Subject?: string; Message?: string })
+      .find((i) => i.Subject?.includes('malformed'));
     expect(alert?.Message).toContain('Resources: must list at least one resource');
     const filters = mock.commandCalls(GetSecurityHub)[0]!.args[0].input.Filters;
-    expect(filters?.ProductName).toEqual([{ Value: 'GuardDuty', Comparison: 'NOT_EQUALS' }, { Value: 'Macie', Comparison: 'NOT_EQUALS' }]);
+    expect(filters?.ProductName).toEqual([
+      { Value: 'GuardDuty', Comparison: 'NOT_EQUALS' },
+      { Value: 'Macie', Comparison: 'NOT_EQUALS' },
+    ]);
   });
 
   it('reports a source that is not enabled and does not move its start point', async () => {
     const macie = new Macie2Client({});
-    mockClient(macie).on(ListMacie).rejects(Object.assign(new Error('Macie is not enabled'), { name: 'AccessDeniedException' }));
+    mockClient(macie)
+      .on(ListMacie)
+      .rejects(Object.assign(new Error('Macie is not enabled'), { name: 'AccessDeniedException' }));
     const report = await env.sweep.run(new MacieSweepSource(macie, pacing));
-    expect(report).toMatchObject({ listed: 0, complete: false, stoppedBy: 'error', error: expect.stringContaining('AccessDeniedException') });
+    expect(report).toMatchObject({
+      listed: 0,
+      complete: false,
+      stoppedBy: 'error',
+      error: expect.stringContaining('AccessDeniedException'),
+    });
     // Still the first run's start (a day back): the next run looks as far back again.
-    expect(await env.findings.watermark('macie')).toMatchObject({ watermark: '2026-11-26T12:00:00.000Z', lastRun: { listed: 0, complete: false } });
+    expect(await env.findings.watermark('macie')).toMatchObject({
+      watermark: '2026-11-26T12:00:00.000Z',
+      lastRun: { listed: 0, complete: false },
+    });
   });
 });

@@ -12,7 +12,14 @@ import { startTestDynamo, type TestDynamo } from '../support/dynamo.ts';
 
 const unlimited: Budget = { hasTime: () => true };
 const at = new Date().toISOString();
-const owner = (datasetId: string) => ({ datasetId, principal: 'arn:aws:iam::111111111111:role/owner', permission: 'ADMIN' as const, owner: true, grantedBy: 'seed', grantedAt: at });
+const owner = (datasetId: string) => ({
+  datasetId,
+  principal: 'arn:aws:iam::111111111111:role/owner',
+  permission: 'ADMIN' as const,
+  owner: true,
+  grantedBy: 'seed',
+  grantedAt: at,
+});
 const reader = (datasetId: string, i: number) => ({
   datasetId,
   principal: `arn:aws:iam::111111111111:role/reader-${String(i).padStart(5, '0')}`,
@@ -92,7 +99,11 @@ describe('Grant revocation and restore (dynalite)', () => {
   });
 
   it('restores after a second incident only when both incidents allow it; skips changed and deleted grants', async () => {
-    await store.seed([owner('x'), ...Array.from({ length: 20 }, (_, i) => reader('x', i)), ...Array.from({ length: 10 }, (_, i) => reader('y', i))]);
+    await store.seed([
+      owner('x'),
+      ...Array.from({ length: 20 }, (_, i) => reader('x', i)),
+      ...Array.from({ length: 10 }, (_, i) => reader('y', i)),
+    ]);
     const A = 'inc-20261127-cccccccccccc';
     const B = 'inc-20261127-dddddddddddd';
     await revoker.run(revokeWork(A, ['x']), unlimited);
@@ -101,25 +112,41 @@ describe('Grant revocation and restore (dynalite)', () => {
 
     // Someone changes one grant and deletes another while revoked.
     await store.put({ ...reader('x', 0), grantedBy: 'admin-fixing-things' });
-    await db.doc.send(new DeleteCommand({ TableName: db.tables.grants, Key: { datasetId: 'x', grantKey: grantKey(reader('x', 1).principal, 'READ') } }));
+    await db.doc.send(
+      new DeleteCommand({ TableName: db.tables.grants, Key: { datasetId: 'x', grantKey: grantKey(reader('x', 1).principal, 'READ') } }),
+    );
 
-    const restoreA = await restorer.run({ type: 'restore', incidentId: A, programId: 'mci', requestId: '00000000-0000-4000-8000-00000000000a', continuation: 0 }, unlimited, 'bob');
+    const restoreA = await restorer.run(
+      { type: 'restore', incidentId: A, programId: 'mci', requestId: '00000000-0000-4000-8000-00000000000a', continuation: 0 },
+      unlimited,
+      'bob',
+    );
     expect(restoreA).toMatchObject({ done: true, counts: { restored: 0, stillHeld: 18, skipped: 2 } });
-    expect((await store.get('x', reader('x', 5).principal, 'READ'))).toMatchObject({ status: 'REVOKED', revokedByIncidents: [B] });
+    expect(await store.get('x', reader('x', 5).principal, 'READ')).toMatchObject({ status: 'REVOKED', revokedByIncidents: [B] });
     const skipped = await ledger.skipped(A, '00000000-0000-4000-8000-00000000000a');
-    expect(skipped.filter((s) => s.outcome === 'SKIPPED').map((s) => s.reason).sort()).toEqual([
-      'the grant no longer exists',
-      'the grant was changed since it was revoked (version 1 → 2)',
-    ]);
+    expect(
+      skipped
+        .filter((s) => s.outcome === 'SKIPPED')
+        .map((s) => s.reason)
+        .sort(),
+    ).toEqual(['the grant no longer exists', 'the grant was changed since it was revoked (version 1 → 2)']);
 
-    const restoreB = await restorer.run({ type: 'restore', incidentId: B, programId: 'mci', requestId: '00000000-0000-4000-8000-00000000000b', continuation: 0 }, unlimited, 'bob');
+    const restoreB = await restorer.run(
+      { type: 'restore', incidentId: B, programId: 'mci', requestId: '00000000-0000-4000-8000-00000000000b', continuation: 0 },
+      unlimited,
+      'bob',
+    );
     expect(restoreB).toMatchObject({ done: true, counts: { restored: 28, skipped: 2 } });
     expect(await store.get('x', reader('x', 5).principal, 'READ')).toMatchObject({ status: 'ACTIVE', revokedByIncidents: [] });
     expect(await store.get('y', reader('y', 5).principal, 'READ')).toMatchObject({ status: 'ACTIVE' });
     expect(await store.get('x', owner('x').principal, 'ADMIN')).toMatchObject({ status: 'ACTIVE', version: 1 });
 
     // Running the same restore again changes nothing and reports the same.
-    const again = await restorer.run({ type: 'restore', incidentId: B, programId: 'mci', requestId: '00000000-0000-4000-8000-00000000000b', continuation: 0 }, unlimited, 'bob');
+    const again = await restorer.run(
+      { type: 'restore', incidentId: B, programId: 'mci', requestId: '00000000-0000-4000-8000-00000000000b', continuation: 0 },
+      unlimited,
+      'bob',
+    );
     expect(again).toMatchObject({ done: true, counts: { restored: 28, skipped: 2 } });
   });
 
@@ -135,7 +162,9 @@ describe('Grant revocation and restore (dynalite)', () => {
 
   it('rejects malformed grant work, naming the field', () => {
     expect(() => parseGrantWork('{not json')).toThrow(ValidationError);
-    expect(() => parseGrantWork(JSON.stringify({ type: 'revoke', incidentId: 'inc-20261127-aaaaaaaaaaaa', programId: 'mci', datasetIds: [] }))).toThrow(/datasetIds/);
+    expect(() =>
+      parseGrantWork(JSON.stringify({ type: 'revoke', incidentId: 'inc-20261127-aaaaaaaaaaaa', programId: 'mci', datasetIds: [] })),
+    ).toThrow(/datasetIds/);
     expect(() => parseGrantWork(JSON.stringify({ type: 'explode' }))).toThrow(/type/);
     expect(budgetUntil(Date.now() - 1).hasTime()).toBe(false);
   });

@@ -50,14 +50,25 @@ describe('Local stack: AWS findings on the default bus, through the synthesized 
     expect(routed.bus).toBe('default');
     expect(routed.rules).toEqual(['FindingTriggersMacieRule']);
     expect((await state.get('mci', '*'))?.state).toMatchObject({ status: 'PAUSED', trigger: 'ANOMALY' });
-    expect(await incidentOf('macie', event)).toMatchObject({ detector: 'aws.macie', action: 'PAUSED', severity: 'HIGH', kind: 'public-bucket', datasetIds: ['transcripts'] });
+    expect(await incidentOf('macie', event)).toMatchObject({
+      detector: 'aws.macie',
+      action: 'PAUSED',
+      severity: 'HIGH',
+      kind: 'public-bucket',
+      datasetIds: ['transcripts'],
+    });
     expect(stack.bus.journal.some((j) => j.event['detail-type'] === 'Kill Switch Engaged')).toBe(true);
   });
 
   it('links GuardDuty and Security Hub findings to the open pause, with their datasets', async () => {
     const gd = finding('guardduty');
     expect((await emit(gd)).rules).toEqual(['FindingTriggersGuardDutyRule']);
-    expect(await incidentOf('guardduty', gd)).toMatchObject({ detector: 'aws.guardduty', action: 'LINKED', kind: 'exfiltration', datasetIds: ['keystrokes'] });
+    expect(await incidentOf('guardduty', gd)).toMatchObject({
+      detector: 'aws.guardduty',
+      action: 'LINKED',
+      kind: 'exfiltration',
+      datasetIds: ['keystrokes'],
+    });
     const sh = finding('securityhub');
     expect((await emit(sh)).rules).toEqual(['FindingTriggersSecurityHubRule']);
     expect(await incidentOf('securityhub', sh)).toMatchObject({ detector: 'aws.securityhub', action: 'LINKED', datasetIds: ['mouse'] });
@@ -82,8 +93,13 @@ describe('Local stack: AWS findings on the default bus, through the synthesized 
     // Straight to the function (the rule would not route the LOW one): normaliser -> policy -> state.
     expect(await stack.functions.invoke('finding-trigger', asSqsEvent(medium, low))).toEqual({ batchItemFailures: [] });
     expect((await state.get('mci', '*'))?.state.version).toBe(before);
-    const recorded = (await incidents.list('mci', 50)).filter((i) => i.anomalyId === anomalyIdOf('guardduty', medium.detail.id) || i.anomalyId === anomalyIdOf('macie', low.detail.id));
-    expect(recorded.map((i) => [i.severity, i.action]).sort()).toEqual([['LOW', 'RECORDED'], ['MEDIUM', 'RECORDED']]);
+    const recorded = (await incidents.list('mci', 50)).filter(
+      (i) => i.anomalyId === anomalyIdOf('guardduty', medium.detail.id) || i.anomalyId === anomalyIdOf('macie', low.detail.id),
+    );
+    expect(recorded.map((i) => [i.severity, i.action]).sort()).toEqual([
+      ['LOW', 'RECORDED'],
+      ['MEDIUM', 'RECORDED'],
+    ]);
   });
 
   it('records a finding about a bucket no program owns, and changes nothing', async () => {
@@ -91,7 +107,11 @@ describe('Local stack: AWS findings on the default bus, through the synthesized 
     const event = finding('macie');
     event.detail.resourcesAffected.s3Bucket = { name: 'marketing-assets', arn: 'arn:aws:s3:::marketing-assets' };
     expect((await emit(event)).rules).toEqual(['FindingTriggersMacieRule']);
-    expect(await findingLog.getUnmapped('macie', event.detail.id)).toMatchObject({ outcome: 'UNMAPPED', buckets: ['marketing-assets'], severity: 'HIGH' });
+    expect(await findingLog.getUnmapped('macie', event.detail.id)).toMatchObject({
+      outcome: 'UNMAPPED',
+      buckets: ['marketing-assets'],
+      severity: 'HIGH',
+    });
     expect((await state.get('mci', '*'))?.state.version).toBe(before);
   });
 
@@ -102,12 +122,19 @@ describe('Local stack: AWS findings on the default bus, through the synthesized 
     expect(stack.functions.log.filter((l) => l.function === 'finding-trigger').at(-1)?.ok).toBe(true);
     const rejected = await drain(stack, 'FindingTriggersRejectedFindings');
     expect(rejected).toHaveLength(1);
-    expect(JSON.parse(rejected[0]!.Body!)).toMatchObject({ via: 'event', source: 'macie', findingId: event.detail.id, issues: [{ path: 'detail.resourcesAffected.s3Bucket.name' }] });
+    expect(JSON.parse(rejected[0]!.Body!)).toMatchObject({
+      via: 'event',
+      source: 'macie',
+      findingId: event.detail.id,
+      issues: [{ path: 'detail.resourcesAffected.s3Bucket.name' }],
+    });
   });
 
   it('refuses "aws." sources on PutEvents, as EventBridge does', async () => {
     const out = await new EventBridgeClient({}).send(
-      new PutEventsCommand({ Entries: [{ Source: 'aws.macie', DetailType: 'Macie Finding', Detail: JSON.stringify(finding('macie').detail) }] }),
+      new PutEventsCommand({
+        Entries: [{ Source: 'aws.macie', DetailType: 'Macie Finding', Detail: JSON.stringify(finding('macie').detail) }],
+      }),
     );
     expect(out.FailedEntryCount).toBe(1);
     expect(out.Entries?.[0]).toMatchObject({ ErrorCode: 'NotAuthorizedForSourceException' });

@@ -76,7 +76,12 @@ describe('Local stack: revocation on Kill Switch Engaged, two-person restore', (
 
   it('keeps grant work that does not parse in the DLQ with the reason, without retrying it', async () => {
     const sqs = new SQSClient({});
-    await sqs.send(new SendMessageCommand({ QueueUrl: stack.queues.GrantRevocationWork, MessageBody: JSON.stringify({ type: 'revoke', programId: 'mci' }) }));
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: stack.queues.GrantRevocationWork,
+        MessageBody: JSON.stringify({ type: 'revoke', programId: 'mci' }),
+      }),
+    );
     await stack.idle();
     const dead = await drain(stack, 'GrantRevocationWorkDlq');
     expect(dead).toHaveLength(1);

@@ -28,7 +28,9 @@ describe('Local stack: the synthesized system, wired in-process', () => {
   });
   const put = (detail: unknown, source = 'com.example.access-monitor') =>
     eventBridge().send(
-      new PutEventsCommand({ Entries: [{ EventBusName: stack.busName, Source: source, DetailType: 'Anomaly Detected', Detail: JSON.stringify(detail) }] }),
+      new PutEventsCommand({
+        Entries: [{ EventBusName: stack.busName, Source: source, DetailType: 'Anomaly Detected', Detail: JSON.stringify(detail) }],
+      }),
     );
 
   beforeAll(async () => {
@@ -80,12 +82,31 @@ describe('Local stack: the synthesized system, wired in-process', () => {
   });
 
   it('pauses on a CRITICAL anomaly whose free text is odd (over-long, control characters): cleaned, never a reason not to pause', async () => {
-    const { Entries } = await put(anomaly({ programId: 'mci', scope: 'category#mouse', summary: `${'x'.repeat(3000)}\u0007`, detector: 'dlp\u0000', kind: 'Not-Kebab' }));
+    const { Entries } = await put(
+      anomaly({
+        programId: 'mci',
+        scope: 'category#mouse',
+        summary: `${'x'.repeat(3000)}\u0007`,
+        detector: 'dlp\u0000',
+        kind: 'Not-Kebab',
+      }),
+    );
     await stack.idle();
     expect((await state.get('mci', 'category#mouse'))?.state).toMatchObject({ status: 'PAUSED' });
-    const engaged = stack.bus.journal.find((j) => j.event['detail-type'] === 'Kill Switch Engaged' && (j.event.detail as { scope: string }).scope === 'category#mouse');
-    const view = await operatorCall(stack, ALICE, { action: 'incident', incidentId: (engaged!.event.detail as { incidentId: string }).incidentId });
-    expect(view.body.result.incident.inputIssues).toEqual(expect.arrayContaining([expect.stringMatching(/^summary: cleaned/), expect.stringMatching(/^kind:/), expect.stringMatching(/^detector: cleaned/)]));
+    const engaged = stack.bus.journal.find(
+      (j) => j.event['detail-type'] === 'Kill Switch Engaged' && (j.event.detail as { scope: string }).scope === 'category#mouse',
+    );
+    const view = await operatorCall(stack, ALICE, {
+      action: 'incident',
+      incidentId: (engaged!.event.detail as { incidentId: string }).incidentId,
+    });
+    expect(view.body.result.incident.inputIssues).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^summary: cleaned/),
+        expect.stringMatching(/^kind:/),
+        expect.stringMatching(/^detector: cleaned/),
+      ]),
+    );
     expect(Entries?.[0]?.EventId).toBeDefined();
   });
 
@@ -105,7 +126,11 @@ describe('Local stack: the synthesized system, wired in-process', () => {
     const request = await operatorCall(stack, ALICE, { action: 'request-resume', programId: 'mci', reason: 'ACL fixed', incidentId });
     expect(request.status).toBe(200);
     // The same person, under another spelling of the session name: refused, with 403.
-    const alias = await operatorCall(stack, ALICE.replace('/alice', '/Alice'), { action: 'approve-resume', programId: 'mci', requestId: request.body.result.request.requestId });
+    const alias = await operatorCall(stack, ALICE.replace('/alice', '/Alice'), {
+      action: 'approve-resume',
+      programId: 'mci',
+      requestId: request.body.result.request.requestId,
+    });
     expect(alias).toMatchObject({ status: 403, body: { ok: false, error: { kind: 'REFUSED' } } });
     expect(request.status).toBe(200);
     const requestId = request.body.result.request.requestId;
@@ -129,16 +154,33 @@ describe('Local stack: the synthesized system, wired in-process', () => {
   it('acts on a request context forged by a direct invocation (as an identity policy allows in AWS) only to pause, unverified', async () => {
     // A principal of the account whose own policy allows lambda:InvokeFunction can hand the function
     // any event. Here: bob's identity in the request context, no caller proof.
-    const paused = await operatorCall(stack, ALICE, { action: 'pause', programId: 'mci', scope: 'region#us-east-1', reason: 'forgery test' });
+    const paused = await operatorCall(stack, ALICE, {
+      action: 'pause',
+      programId: 'mci',
+      scope: 'region#us-east-1',
+      reason: 'forgery test',
+    });
     expect(paused.status).toBe(200);
-    const request = await operatorCall(stack, ALICE, { action: 'request-resume', programId: 'mci', scope: 'region#us-east-1', reason: 'fixed', incidentId: paused.body.result.incidentId });
+    const request = await operatorCall(stack, ALICE, {
+      action: 'request-resume',
+      programId: 'mci',
+      scope: 'region#us-east-1',
+      reason: 'fixed',
+      incidentId: paused.body.result.incidentId,
+    });
     expect(request.status).toBe(200);
     const forged = (command: unknown, headers: Record<string, string> = {}) =>
       stack.functions.invoke('operator', {
         version: '2.0',
         rawPath: '/',
         headers,
-        requestContext: { accountId: '111111111111', requestId: 'forged', domainName: new URL(stack.endpoints.operatorUrl).host, http: { method: 'POST', path: '/', sourceIp: '10.0.0.1' }, authorizer: { iam: { userArn: BOB } } },
+        requestContext: {
+          accountId: '111111111111',
+          requestId: 'forged',
+          domainName: new URL(stack.endpoints.operatorUrl).host,
+          http: { method: 'POST', path: '/', sourceIp: '10.0.0.1' },
+          authorizer: { iam: { userArn: BOB } },
+        },
         body: JSON.stringify(command),
         isBase64Encoded: false,
       }) as Promise<{ statusCode: number; body: string }>;
@@ -147,7 +189,13 @@ describe('Local stack: the synthesized system, wired in-process', () => {
     expect(refused.statusCode).toBe(403);
     expect(JSON.parse(refused.body).error.message).toMatch(/no caller proof/);
     // Alice's own proof, with bob's name in the context: refused too.
-    const { [CALLER_PROOF_HEADER]: proof } = await localOperatorHeaders({ stsEndpoint: stack.endpoints.sts, operatorUrl: stack.endpoints.operatorUrl, as: ALICE, body: JSON.stringify(approve), region: 'eu-west-1' });
+    const { [CALLER_PROOF_HEADER]: proof } = await localOperatorHeaders({
+      stsEndpoint: stack.endpoints.sts,
+      operatorUrl: stack.endpoints.operatorUrl,
+      as: ALICE,
+      body: JSON.stringify(approve),
+      region: 'eu-west-1',
+    });
     const mismatched = await forged(approve, { [CALLER_PROOF_HEADER]: proof! });
     expect(mismatched.statusCode).toBe(403);
     expect(JSON.parse(mismatched.body).error.message).toMatch(/caller proof is .*alice's, but the request was signed as .*bob/);
@@ -160,15 +208,22 @@ describe('Local stack: the synthesized system, wired in-process', () => {
 
   it('refuses direct invocation of the operator function, but lets break-glass pause (unverified)', async () => {
     const lambda = new LambdaClient({});
-    await expect(lambda.send(new InvokeCommand({ FunctionName: 'operator', Payload: JSON.stringify({ action: 'status' }) }))).rejects.toMatchObject({
+    await expect(
+      lambda.send(new InvokeCommand({ FunctionName: 'operator', Payload: JSON.stringify({ action: 'status' }) })),
+    ).rejects.toMatchObject({
       name: 'AccessDeniedException',
     });
     const out = await lambda.send(
-      new InvokeCommand({ FunctionName: 'break-glass', Payload: JSON.stringify({ action: 'pause', programId: 'mci', reason: 'URL unreachable' }) }),
+      new InvokeCommand({
+        FunctionName: 'break-glass',
+        Payload: JSON.stringify({ action: 'pause', programId: 'mci', reason: 'URL unreachable' }),
+      }),
     );
     const body = JSON.parse(Buffer.from(out.Payload!).toString());
     expect(body).toMatchObject({ ok: true, result: { outcome: 'PAUSED', state: { trigger: 'BREAK_GLASS', changedByVerified: false } } });
-    const resume = await lambda.send(new InvokeCommand({ FunctionName: 'break-glass', Payload: JSON.stringify({ action: 'approve-resume' }) }));
+    const resume = await lambda.send(
+      new InvokeCommand({ FunctionName: 'break-glass', Payload: JSON.stringify({ action: 'approve-resume' }) }),
+    );
     expect(JSON.parse(Buffer.from(resume.Payload!).toString())).toMatchObject({ ok: false, error: { kind: 'BAD_INPUT' } });
   });
 });

@@ -24,7 +24,11 @@ async function raiseIncident(stack: LocalStack, anomalyId: string): Promise<stri
   await putAnomaly(stack, {
     anomalyId,
     datasetIds: [],
-    exposure: { audience: 'all-staff', principals: ['group:all-staff'], window: { start: '2026-11-27T07:00:00Z', end: '2026-11-27T10:00:00Z' } },
+    exposure: {
+      audience: 'all-staff',
+      principals: ['group:all-staff'],
+      window: { start: '2026-11-27T07:00:00Z', end: '2026-11-27T10:00:00Z' },
+    },
   });
   await stack.idle();
   const engaged = stack.bus.journal.find((j) => !before.has(j.event.id) && j.event['detail-type'] === 'Kill Switch Engaged');
@@ -47,7 +51,11 @@ describe('Exposure notices on the local stack (dynalite + fauxqs)', () => {
   it(`tells ${EMPLOYEES} employees across overlapping datasets exactly once each, with their categories, despite three concurrent plannings`, async () => {
     const incidentId = await raiseIncident(stack, 'notices-1');
     const work: PlanWork = { type: 'plan', incidentId, programId: 'mci', noticeType: 'exposure', mode: 'all', continuation: 0, planned: 0 };
-    const planner = new NoticePlanner({ subjects, notices: new NoticeLedger(ledger), sendQueue: new WorkQueue<SendBatch>(new SQSClient({}), stack.queues.ExposureNoticesSendWork!) });
+    const planner = new NoticePlanner({
+      subjects,
+      notices: new NoticeLedger(ledger),
+      sendQueue: new WorkQueue<SendBatch>(new SQSClient({}), stack.queues.ExposureNoticesSendWork!),
+    });
     // One planning through the operator's notify, two more at once directly.
     const [notify, ...direct] = await Promise.all([
       operatorCall(stack, ALICE, { action: 'notify', incidentId }),
@@ -67,15 +75,29 @@ describe('Exposure notices on the local stack (dynalite + fauxqs)', () => {
       expect(notice.incidentId).toBe(incidentId);
       expect(notice.categories).toEqual(expectedCategories(i));
     }
-    expect(await new NoticeLedger(ledger).counts(incidentId)).toMatchObject({ planned: EMPLOYEES, sent: EMPLOYEES, failed: 0, pending: 0, sending: 0 });
+    expect(await new NoticeLedger(ledger).counts(incidentId)).toMatchObject({
+      planned: EMPLOYEES,
+      sent: EMPLOYEES,
+      failed: 0,
+      pending: 0,
+      sending: 0,
+    });
   }, 240_000);
 
   it('delivers everything after an SNS outage mid-way, nothing twice', async () => {
     const incidentId = await raiseIncident(stack, 'notices-outage');
     const notices = new NoticeLedger(ledger);
     const batches: SendBatch[] = [];
-    const planner = new NoticePlanner({ subjects, notices, sendQueue: { enqueue: async (b: SendBatch) => void batches.push(b) } as unknown as WorkQueue<SendBatch> });
-    await planner.run({ type: 'plan', incidentId, programId: 'mci', noticeType: 'exposure', mode: 'all', continuation: 0, planned: 0 }, unlimited, ['mouse']);
+    const planner = new NoticePlanner({
+      subjects,
+      notices,
+      sendQueue: { enqueue: async (b: SendBatch) => void batches.push(b) } as unknown as WorkQueue<SendBatch>,
+    });
+    await planner.run(
+      { type: 'plan', incidentId, programId: 'mci', noticeType: 'exposure', mode: 'all', continuation: 0, planned: 0 },
+      unlimited,
+      ['mouse'],
+    );
     const affected = batches.reduce((n, b) => n + b.employeeIds.length, 0);
 
     // SNS fails every PublishBatch between the 20th and the 60th call: fewer than ten deliveries
@@ -85,7 +107,8 @@ describe('Exposure notices on the local stack (dynalite + fauxqs)', () => {
     sns.middlewareStack.add(
       (next) => async (args) => {
         calls++;
-        if (calls > 20 && calls <= 60) throw Object.assign(new Error('Service Unavailable'), { name: 'ServiceUnavailable', $retryable: {} });
+        if (calls > 20 && calls <= 60)
+          throw Object.assign(new Error('Service Unavailable'), { name: 'ServiceUnavailable', $retryable: {} });
         return next(args);
       },
       { step: 'initialize', name: 'outage' },
@@ -117,10 +140,21 @@ describe('Exposure notices on the local stack (dynalite + fauxqs)', () => {
     const incidentId = await raiseIncident(stack, 'notices-failed');
     const notices = new NoticeLedger(ledger);
     const batches: SendBatch[] = [];
-    const planner = new NoticePlanner({ subjects, notices, sendQueue: { enqueue: async (b: SendBatch) => void batches.push(b) } as unknown as WorkQueue<SendBatch> });
-    await planner.run({ type: 'plan', incidentId, programId: 'mci', noticeType: 'exposure', mode: 'all', continuation: 0, planned: 0 }, unlimited, ['transcripts']);
+    const planner = new NoticePlanner({
+      subjects,
+      notices,
+      sendQueue: { enqueue: async (b: SendBatch) => void batches.push(b) } as unknown as WorkQueue<SendBatch>,
+    });
+    await planner.run(
+      { type: 'plan', incidentId, programId: 'mci', noticeType: 'exposure', mode: 'all', continuation: 0, planned: 0 },
+      unlimited,
+      ['transcripts'],
+    );
     const down = new SNSClient({});
-    down.middlewareStack.add(() => async () => Promise.reject(Object.assign(new Error('Topic unavailable'), { name: 'InternalError' })), { step: 'initialize', name: 'down' });
+    down.middlewareStack.add(() => async () => Promise.reject(Object.assign(new Error('Topic unavailable'), { name: 'InternalError' })), {
+      step: 'initialize',
+      name: 'down',
+    });
     const sender = new NoticeSender({
       notices,
       incidents: new IncidentLedger(ledger),
@@ -133,7 +167,10 @@ describe('Exposure notices on the local stack (dynalite + fauxqs)', () => {
     expect(entry).toMatchObject({ status: 'FAILED', error: 'InternalError: Topic unavailable', attempts: 1 });
 
     // Send the other batches normally, then resend the failed ones through the operator.
-    for (const batch of batches.slice(1)) await stack.functions.invoke('send-notices', { Records: [{ messageId: 'm', body: JSON.stringify(batch), attributes: { ApproximateReceiveCount: '1' } }] });
+    for (const batch of batches.slice(1))
+      await stack.functions.invoke('send-notices', {
+        Records: [{ messageId: 'm', body: JSON.stringify(batch), attributes: { ApproximateReceiveCount: '1' } }],
+      });
     expect((await operatorCall(stack, ALICE, { action: 'resend-failed', incidentId })).status).toBe(200);
     await stack.idle();
     const delivered = (await drainGateway(stack)).filter((d) => d.incidentId === incidentId);

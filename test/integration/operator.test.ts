@@ -32,7 +32,10 @@ describe('Class: OperatorActions (dynalite)', () => {
     it('pauses at once, opens an incident and publishes Kill Switch Engaged', async () => {
       const { s, actions } = await setup('o1');
       const result = await pause(actions, 'o1');
-      expect(result).toMatchObject({ outcome: 'PAUSED', state: { status: 'PAUSED', version: 2, trigger: 'OPERATOR', changedBy: 'operator' } });
+      expect(result).toMatchObject({
+        outcome: 'PAUSED',
+        state: { status: 'PAUSED', version: 2, trigger: 'OPERATOR', changedBy: 'operator' },
+      });
       if (!('incidentId' in result)) throw new Error('not a pause');
       expect(await s.incidents.get(result.incidentId)).toMatchObject({ action: 'PAUSED', openedBy: alice.id, openedByPerson: 'alice' });
       expect(await s.audit.get('o1', '*', 2)).toMatchObject({ by: alice.id, person: 'alice', reason: 'exposure reported by HR' });
@@ -52,7 +55,9 @@ describe('Class: OperatorActions (dynalite)', () => {
       const { s, actions } = await setup('o8');
       const refused = pause(actions, 'o8', alice, { scope: 'category#keystroke' });
       await expect(refused).rejects.toBeInstanceOf(ValidationError);
-      await expect(refused).rejects.toThrow(/scope: "category#keystroke" is not a scope of program o8; its scopes are \*, category#keystrokes, category#mouse, category#transcripts, region#eu-west-1/);
+      await expect(refused).rejects.toThrow(
+        /scope: "category#keystroke" is not a scope of program o8; its scopes are \*, category#keystrokes, category#mouse, category#transcripts, region#eu-west-1/,
+      );
       await expect(pause(actions, 'o8', alice, { scope: 'planet#mars' })).rejects.toBeInstanceOf(ValidationError);
       expect((await s.state.list('o8')).map((x) => x.scope)).toEqual(['*']);
       expect(await s.incidents.list('o8')).toEqual([]);
@@ -61,7 +66,11 @@ describe('Class: OperatorActions (dynalite)', () => {
     it('a dry run says what would stop and what would be revoked, and writes nothing', async () => {
       const { s, actions } = await setup('o9');
       const view = await pause(actions, 'o9', alice, { scope: 'category#mouse', dryRun: true });
-      expect(view).toMatchObject({ dryRun: true, wouldStop: { scope: 'category#mouse', currentStatus: 'ACTIVE' }, wouldRevoke: [{ datasetId: 'mouse' }] });
+      expect(view).toMatchObject({
+        dryRun: true,
+        wouldStop: { scope: 'category#mouse', currentStatus: 'ACTIVE' },
+        wouldRevoke: [{ datasetId: 'mouse' }],
+      });
       expect((await s.state.list('o9')).map((x) => x.scope)).toEqual(['*']);
       expect(publishedEvents(s.ebMock)).toEqual([]);
     });
@@ -89,13 +98,20 @@ describe('Class: OperatorActions (dynalite)', () => {
       const req = await requestResume(actions, 'o3', paused.incidentId);
       expect(req.request).toMatchObject({ status: 'PENDING', expectedVersion: 2, requestedByPerson: 'alice', closes: [paused.incidentId] });
 
-      await expect(actions.resumes.approve({ action: 'approve-resume', programId: 'o3', requestId: req.request.requestId }, alice)).rejects.toBeInstanceOf(PolicyRefusedError);
+      await expect(
+        actions.resumes.approve({ action: 'approve-resume', programId: 'o3', requestId: req.request.requestId }, alice),
+      ).rejects.toBeInstanceOf(PolicyRefusedError);
       expect((await s.state.get('o3', '*'))!.state.status).toBe('PAUSED');
 
       const approved = await actions.resumes.approve({ action: 'approve-resume', programId: 'o3', requestId: req.request.requestId }, bob);
       expect(approved.state).toMatchObject({ status: 'ACTIVE', version: 3, changedBy: 'resume', resumeRequestId: req.request.requestId });
       expect(approved.request).toMatchObject({ status: 'APPROVED', approvedBy: bob.id, approvedByPerson: 'bob' });
-      expect(await s.incidents.get(paused.incidentId)).toMatchObject({ status: 'RESOLVED', resolvedBy: bob.id, resolvedByPerson: 'bob', resolvedByRequestId: req.request.requestId });
+      expect(await s.incidents.get(paused.incidentId)).toMatchObject({
+        status: 'RESOLVED',
+        resolvedBy: bob.id,
+        resolvedByPerson: 'bob',
+        resolvedByRequestId: req.request.requestId,
+      });
       expect((await s.audit.history('o3', '*')).map((a) => [a.version, a.status, a.person])).toEqual([
         [2, 'PAUSED', 'alice'],
         [3, 'ACTIVE', 'bob'],
@@ -109,7 +125,9 @@ describe('Class: OperatorActions (dynalite)', () => {
       if (!('incidentId' in paused)) throw new Error('not a pause');
       const req = await requestResume(actions, 'o11', paused.incidentId, operator('alice'));
       for (const same of [operator('Alice'), operator('ALICE'), operator('alice', 'AWSReservedSSO_KillswitchOncall_0123456789abcdef')]) {
-        await expect(actions.resumes.approve({ action: 'approve-resume', programId: 'o11', requestId: req.request.requestId }, same)).rejects.toBeInstanceOf(PolicyRefusedError);
+        await expect(
+          actions.resumes.approve({ action: 'approve-resume', programId: 'o11', requestId: req.request.requestId }, same),
+        ).rejects.toBeInstanceOf(PolicyRefusedError);
       }
       expect((await s.state.get('o11', '*'))!.state.status).toBe('PAUSED');
       expect((await s.incidents.timeline(paused.incidentId)).filter((t) => t.type === 'RESUME_REFUSED')).toHaveLength(3);
@@ -122,7 +140,9 @@ describe('Class: OperatorActions (dynalite)', () => {
       const req = await requestResume(actions, 'o4', paused.incidentId);
       // Meanwhile another operator pauses again (the scope is already paused: the pause is linked).
       await pause(actions, 'o4', bob);
-      await expect(actions.resumes.approve({ action: 'approve-resume', programId: 'o4', requestId: req.request.requestId }, bob)).rejects.toBeInstanceOf(StateConflictError);
+      await expect(
+        actions.resumes.approve({ action: 'approve-resume', programId: 'o4', requestId: req.request.requestId }, bob),
+      ).rejects.toBeInstanceOf(StateConflictError);
       expect((await s.state.get('o4', '*'))!.state).toMatchObject({ status: 'PAUSED', version: 2 });
       expect(await s.approvals.get(req.request.requestId)).toMatchObject({ status: 'REJECTED' });
     });
@@ -134,7 +154,9 @@ describe('Class: OperatorActions (dynalite)', () => {
       const req = await requestResume(actions, 'o12', paused.incidentId);
       const linked = await new AnomalyTrigger(s).handle(anomaly({ programId: 'o12', anomalyId: 'after-request' }));
       expect(linked.outcome).toBe('LINKED');
-      await expect(actions.resumes.approve({ action: 'approve-resume', programId: 'o12', requestId: req.request.requestId }, bob)).rejects.toThrow(/after the request/);
+      await expect(
+        actions.resumes.approve({ action: 'approve-resume', programId: 'o12', requestId: req.request.requestId }, bob),
+      ).rejects.toThrow(/after the request/);
       expect((await s.state.get('o12', '*'))!.state.status).toBe('PAUSED');
       expect(await s.incidents.get(linked.incidentId)).toMatchObject({ status: 'OPEN' });
     });
@@ -145,7 +167,15 @@ describe('Class: OperatorActions (dynalite)', () => {
       if (!('incidentId' in paused)) throw new Error('not a pause');
       const req = await requestResume(actions, 'o13', paused.incidentId);
       // The approval's flag write and decision land; then the process dies (no audit, no resolution, no release).
-      const state = await s.state.resume({ programId: 'o13', scope: '*', expectedVersion: 2, expectedLinks: req.request.expectedLinks, requestId: req.request.requestId, closes: [paused.incidentId], at: new Date() });
+      const state = await s.state.resume({
+        programId: 'o13',
+        scope: '*',
+        expectedVersion: 2,
+        expectedLinks: req.request.expectedLinks,
+        requestId: req.request.requestId,
+        closes: [paused.incidentId],
+        at: new Date(),
+      });
       await s.approvals.decide(req.request.requestId, { status: 'APPROVED', by: bob, at: new Date(), stateVersion: state.version });
       expect(await s.audit.get('o13', '*', 3)).toBeUndefined();
       // The client retries.
@@ -160,7 +190,14 @@ describe('Class: OperatorActions (dynalite)', () => {
       const { actions } = await setup('o5');
       const paused = await pause(actions, 'o5');
       if (!('incidentId' in paused)) throw new Error('not a pause');
-      const cmd = { action: 'request-resume' as const, programId: 'o5', scope: '*', reason: 'fixed', incidentId: paused.incidentId, idempotencyKey: 'k-1' };
+      const cmd = {
+        action: 'request-resume' as const,
+        programId: 'o5',
+        scope: '*',
+        reason: 'fixed',
+        incidentId: paused.incidentId,
+        idempotencyKey: 'k-1',
+      };
       const [a, b] = await Promise.all([actions.resumes.request(cmd, alice), actions.resumes.request(cmd, operator('Alice'))]);
       expect(a.request.requestId).toBe(b.request.requestId);
     });
@@ -172,7 +209,10 @@ describe('Class: OperatorActions (dynalite)', () => {
       const whole = await pause(actions, 'o20');
       if (!('incidentId' in whole)) throw new Error('not a pause');
       await actions.pauses.pause({ action: 'pause', programId: 'o20', scope: 'region#eu-west-1', reason: 'regional leak' }, alice);
-      const refused = actions.resumes.request({ action: 'request-resume', programId: 'o20', scope: 'region#eu-west-1', reason: 'fixed', incidentId: whole.incidentId }, alice);
+      const refused = actions.resumes.request(
+        { action: 'request-resume', programId: 'o20', scope: 'region#eu-west-1', reason: 'fixed', incidentId: whole.incidentId },
+        alice,
+      );
       await expect(refused).rejects.toBeInstanceOf(ValidationError);
       await expect(refused).rejects.toThrow(/incidentId: concerns scope \*, not region#eu-west-1/);
     });
@@ -197,7 +237,15 @@ describe('Class: OperatorActions (dynalite)', () => {
       if (!('incidentId' in paused)) throw new Error('not a pause');
       const req = await requestResume(actions, 'o22', paused.incidentId);
       // The resume is written, then the process dies; an anomaly pauses the program again.
-      await s.state.resume({ programId: 'o22', scope: '*', expectedVersion: 2, expectedLinks: req.request.expectedLinks, requestId: req.request.requestId, closes: [paused.incidentId], at: new Date() });
+      await s.state.resume({
+        programId: 'o22',
+        scope: '*',
+        expectedVersion: 2,
+        expectedLinks: req.request.expectedLinks,
+        requestId: req.request.requestId,
+        closes: [paused.incidentId],
+        at: new Date(),
+      });
       const again = await pause(actions, 'o22', bob);
       expect(again).toMatchObject({ outcome: 'PAUSED', state: { version: 4 } });
       const retried = await actions.resumes.approve({ action: 'approve-resume', programId: 'o22', requestId: req.request.requestId }, bob);
@@ -215,7 +263,11 @@ describe('Class: OperatorActions (dynalite)', () => {
       const status = await actions.views.status('o6');
       expect(status.programs[0]).toMatchObject({ programId: 'o6', status: 'PAUSED' });
       expect(status.programs[0]!.scopes.map((x) => x.scope).sort()).toEqual(['*', 'region#eu-west-1']);
-      expect(status.programs[0]!.scopes.find((x) => x.scope === 'region#eu-west-1')).toMatchObject({ by: alice.id, person: 'alice', why: 'regional leak' });
+      expect(status.programs[0]!.scopes.find((x) => x.scope === 'region#eu-west-1')).toMatchObject({
+        by: alice.id,
+        person: 'alice',
+        why: 'regional leak',
+      });
       await expect(actions.views.status('nope')).rejects.toBeInstanceOf(UnknownProgramError);
     });
 

@@ -16,7 +16,17 @@ describe('Class: ProgramStateStore (dynalite)', () => {
   afterAll(() => db.dynamo.stop());
 
   const pause = (programId: string, incidentId: string, scope = '*', extra: Partial<FlipInput> = {}) =>
-    store.pause({ programId, scope, incidentId, attemptId: incidentId, trigger: 'OPERATOR', summary: 'CRITICAL operator pause', verified: true, at, ...extra });
+    store.pause({
+      programId,
+      scope,
+      incidentId,
+      attemptId: incidentId,
+      trigger: 'OPERATOR',
+      summary: 'CRITICAL operator pause',
+      verified: true,
+      at,
+      ...extra,
+    });
   const resume = (input: Partial<ResumeInput> & Pick<ResumeInput, 'programId' | 'expectedVersion' | 'requestId'>) =>
     // A fresh pause holds one link: its own attempt.
     store.resume({ scope: '*', expectedLinks: 1, closes: [], at, ...input });
@@ -28,7 +38,11 @@ describe('Class: ProgramStateStore (dynalite)', () => {
       // Act
       const result = await pause('p1', 'inc-20261127-000000000001');
       // Assess
-      expect(result).toMatchObject({ outcome: 'PAUSED', wrote: true, state: { status: 'PAUSED', version: 2, incidentId: 'inc-20261127-000000000001' } });
+      expect(result).toMatchObject({
+        outcome: 'PAUSED',
+        wrote: true,
+        state: { status: 'PAUSED', version: 2, incidentId: 'inc-20261127-000000000001' },
+      });
     });
 
     it('links a pause of a paused scope to the incident holding it, and registers the attempt', async () => {
@@ -66,8 +80,13 @@ describe('Class: ProgramStateStore (dynalite)', () => {
     });
 
     it('writes no name or free text on the item collectors read', async () => {
-      const result = await pause('p6', 'inc-20261127-000000000001', '*', { summary: 'CRITICAL operator pause; see incident inc-20261127-000000000001' });
-      expect(result.state).toMatchObject({ changedBy: 'operator', reason: 'CRITICAL operator pause; see incident inc-20261127-000000000001' });
+      const result = await pause('p6', 'inc-20261127-000000000001', '*', {
+        summary: 'CRITICAL operator pause; see incident inc-20261127-000000000001',
+      });
+      expect(result.state).toMatchObject({
+        changedBy: 'operator',
+        reason: 'CRITICAL operator pause; see incident inc-20261127-000000000001',
+      });
     });
   });
 
@@ -75,7 +94,12 @@ describe('Class: ProgramStateStore (dynalite)', () => {
     it('resumes only at the expected version', async () => {
       await store.register('r1', at);
       const paused = await pause('r1', 'inc-20261127-000000000001');
-      const resumed = await resume({ programId: 'r1', expectedVersion: paused.state.version, requestId: 'req-1', closes: ['inc-20261127-000000000001'] });
+      const resumed = await resume({
+        programId: 'r1',
+        expectedVersion: paused.state.version,
+        requestId: 'req-1',
+        closes: ['inc-20261127-000000000001'],
+      });
       expect(resumed).toMatchObject({ status: 'ACTIVE', version: 3, resumeRequestId: 'req-1', trigger: 'RESUME', changedBy: 'resume' });
     });
 
@@ -94,17 +118,26 @@ describe('Class: ProgramStateStore (dynalite)', () => {
       const paused = await pause('r4', 'inc-20261127-000000000001');
       const seen = (await store.get('r4', '*'))!;
       await pause('r4', 'inc-20261127-000000000002');
-      await expect(resume({ programId: 'r4', expectedVersion: paused.state.version, expectedLinks: seen.links, requestId: 'req-4' })).rejects.toThrow(/newer pause attempt/);
+      await expect(
+        resume({ programId: 'r4', expectedVersion: paused.state.version, expectedLinks: seen.links, requestId: 'req-4' }),
+      ).rejects.toThrow(/newer pause attempt/);
       expect((await store.get('r4', '*'))!.state.status).toBe('PAUSED');
       // A request that saw the link resumes.
       const now = (await store.get('r4', '*'))!;
-      await expect(resume({ programId: 'r4', expectedVersion: now.state.version, expectedLinks: now.links, requestId: 'req-5' })).resolves.toMatchObject({ status: 'ACTIVE' });
+      await expect(
+        resume({ programId: 'r4', expectedVersion: now.state.version, expectedLinks: now.links, requestId: 'req-5' }),
+      ).resolves.toMatchObject({ status: 'ACTIVE' });
     });
 
     it('never lets a closed incident, or a closed cause, pause again', async () => {
       await store.register('r3', at);
       const paused = await pause('r3', 'inc-20261127-000000000009', '*', { causeKey: 'A#cause' });
-      await resume({ programId: 'r3', expectedVersion: paused.state.version, requestId: 'req-3', closes: ['inc-20261127-000000000009', 'A#cause'] });
+      await resume({
+        programId: 'r3',
+        expectedVersion: paused.state.version,
+        requestId: 'req-3',
+        closes: ['inc-20261127-000000000009', 'A#cause'],
+      });
       const late = await pause('r3', 'inc-20261127-000000000009');
       expect(late.outcome).toBe('CLOSED');
       expect(late.state.status).toBe('ACTIVE');
@@ -120,7 +153,9 @@ describe('Class: ProgramStateStore (dynalite)', () => {
       const paused = await pause('l1', 'inc-20261128-000000000001');
       expect(await store.relabel('l1', '*', paused.state.version, 'inc-20261128-000000000001', 'inc-20261127-000000000001')).toBe(true);
       expect((await store.get('l1', '*'))!.state).toMatchObject({ version: paused.state.version, incidentId: 'inc-20261127-000000000001' });
-      expect(await store.relabel('l1', '*', paused.state.version + 1, 'inc-20261127-000000000001', 'inc-20261129-000000000001')).toBe(false);
+      expect(await store.relabel('l1', '*', paused.state.version + 1, 'inc-20261127-000000000001', 'inc-20261129-000000000001')).toBe(
+        false,
+      );
     });
   });
 });

@@ -39,12 +39,27 @@ const arn = (w: Who) => arnOf(personOf(w), w.spelling, w.role);
 
 /** A detector reports an anomaly (maybe again, maybe escalated, maybe with odd text, during an outage, delivered twice, crashing). */
 export class Anomaly extends Step {
-  constructor(readonly a: { anomaly: number; severity: Severity; datasets: number[]; scope: number; day: number; odd: boolean; copies: number; crashAfter: number; outageMinutes: number; hold: boolean }) {
+  constructor(
+    readonly a: {
+      anomaly: number;
+      severity: Severity;
+      datasets: number[];
+      scope: number;
+      day: number;
+      odd: boolean;
+      copies: number;
+      crashAfter: number;
+      outageMinutes: number;
+      hold: boolean;
+    },
+  ) {
     super();
   }
   protected async act(model: Model, { sys }: Real) {
     const { fixture } = model;
-    const named = [undefined, '*', `category#${fixture.datasetIds[0]}`, model.scopes.find((s) => s.startsWith('region#')), model.typoScope][this.a.scope];
+    const named = [undefined, '*', `category#${fixture.datasetIds[0]}`, model.scopes.find((s) => s.startsWith('region#')), model.typoScope][
+      this.a.scope
+    ];
     const scope = named && model.scopes.includes(named) ? named : '*';
     const datasets = [...new Set(this.a.datasets.map((i) => fixture.datasetIds[i % fixture.datasetIds.length]!))];
     const anomalyId = `${fixture.programId}-a${this.a.anomaly}`;
@@ -91,20 +106,35 @@ export class OperatorPause extends Step {
     const named = this.a.incident >= 0 ? pick(model.view.incidents, this.a.incident)?.incidentId : undefined;
     const reason = `reason-${programId}-${model.step}`;
     model.secrets.add(reason);
-    const command = { action: 'pause', programId, scope, reason, ...(named ? { incidentId: named } : {}), idempotencyKey: `${programId}-k${model.step}` };
+    const command = {
+      action: 'pause',
+      programId,
+      scope,
+      reason,
+      ...(named ? { incidentId: named } : {}),
+      idempotencyKey: `${programId}-k${model.step}`,
+    };
     const crash = this.a.crashAfter ? { crashAfter: this.a.crashAfter } : {};
     sys.holdGrantWork(this.a.hold);
     const env = this.a.breakGlass ? await sys.breakGlass(command, crash) : await sys.operator(arn(this.a), command, crash);
     await sys.settle();
     sys.holdGrantWork(false);
     if (!model.scopes.includes(scope)) {
-      immediate(real, !env.ok && env.error.kind === 'BAD_INPUT', () => `pause of undeclared scope ${scope} answered ${refusal(env)}: ${show(env)}`);
+      immediate(
+        real,
+        !env.ok && env.error.kind === 'BAD_INPUT',
+        () => `pause of undeclared scope ${scope} answered ${refusal(env)}: ${show(env)}`,
+      );
       return;
     }
     immediate(real, env.ok, () => `pausing is always allowed, but ${show(command)} answered ${show(env)}`);
     if (!env.ok) return;
     const outcome = String((env.result as { outcome?: string }).outcome);
-    model.obligations.push({ scope, step: model.step, what: `${this.a.breakGlass ? 'break-glass' : 'operator'} pause answered ${outcome}${named ? ` naming ${named}` : ''}` });
+    model.obligations.push({
+      scope,
+      step: model.step,
+      what: `${this.a.breakGlass ? 'break-glass' : 'operator'} pause answered ${outcome}${named ? ` naming ${named}` : ''}`,
+    });
     model.incidentEvents.push({ scope, step: model.step, what: `operator pause` });
     count(model, `pause:${outcome}`);
   }
@@ -119,14 +149,21 @@ export class RequestResume extends Step {
   }
   protected async act(model: Model, real: Real) {
     const { programId } = model.fixture;
-    const state = pick(model.view.states.filter((s) => s.status === 'PAUSED'), this.a.scopePick);
+    const state = pick(
+      model.view.states.filter((s) => s.status === 'PAUSED'),
+      this.a.scopePick,
+    );
     if (!state) return;
     const open = model.view.incidents.filter((i) => i.status === 'OPEN' && i.scope === state.scope);
     const incidentId = pick(open, this.a.incidentPick)?.incidentId ?? state.incidentId;
     if (!incidentId) return;
     const reason = `reason-${programId}-${model.step}`;
     model.secrets.add(reason);
-    const env = await real.sys.operator(arn(this.a), { action: 'request-resume', programId, scope: state.scope, reason, incidentId, idempotencyKey: `${programId}-k${model.step}` }, {});
+    const env = await real.sys.operator(
+      arn(this.a),
+      { action: 'request-resume', programId, scope: state.scope, reason, incidentId, idempotencyKey: `${programId}-k${model.step}` },
+      {},
+    );
     immediate(real, env.ok || env.error.kind === 'CONFLICT', () => `request-resume answered ${show(env)}`);
     if (!env.ok) return;
     const requestId = String((env.result as { request: { requestId: string } }).request.requestId);
@@ -149,20 +186,34 @@ export class ApproveResume extends Step {
     const request = pick(model.requests.filter((r) => r.kind === 'RESUME').reverse(), this.a.requestPick);
     if (!request) return;
     const before = (await sys.observe.request(request.requestId))?.status;
-    const env = await sys.operator(arn(this.a), { action: 'approve-resume', programId: model.fixture.programId, requestId: request.requestId }, this.a.crashAfter ? { crashAfter: this.a.crashAfter, retryLater: this.a.retryLater ?? false } : {});
+    const env = await sys.operator(
+      arn(this.a),
+      { action: 'approve-resume', programId: model.fixture.programId, requestId: request.requestId },
+      this.a.crashAfter ? { crashAfter: this.a.crashAfter, retryLater: this.a.retryLater ?? false } : {},
+    );
     if (!env.ok && env.error.kind === 'CRASHED') {
       // The client saw its call die. If the resume was written, two people did resume the scope; its
       // record is owed until the client runs the approval again (a later step, or the end).
-      const raw = (await sys.observe.states(model.fixture.programId)).find((s) => s.scope === request.scope)?.raw as { lastResume?: { requestId?: string; version?: number } } | undefined;
+      const raw = (await sys.observe.states(model.fixture.programId)).find((s) => s.scope === request.scope)?.raw as
+        { lastResume?: { requestId?: string; version?: number } } | undefined;
       if (raw?.lastResume?.requestId === request.requestId && raw.lastResume.version !== undefined && before !== 'APPROVED') {
-        model.inFlight.set(request.requestId, { arn: arn(this.a), scope: request.scope!, version: raw.lastResume.version, step: model.step });
+        model.inFlight.set(request.requestId, {
+          arn: arn(this.a),
+          scope: request.scope!,
+          version: raw.lastResume.version,
+          step: model.step,
+        });
         model.obligations = model.obligations.filter((o) => o.scope !== request.scope);
         count(model, 'resumes left in flight');
       }
       return;
     }
     if (personOf(this.a) === request.person) {
-      immediate(real, !env.ok && env.error.kind === 'REFUSED', () => `${arn(this.a)} approved (${refusal(env)}) the resume ${request.person} requested`);
+      immediate(
+        real,
+        !env.ok && env.error.kind === 'REFUSED',
+        () => `${arn(this.a)} approved (${refusal(env)}) the resume ${request.person} requested`,
+      );
     } else {
       immediate(real, env.ok || env.error.kind === 'CONFLICT', () => `approve-resume by a second person answered ${show(env)}`);
     }
@@ -173,7 +224,13 @@ export class ApproveResume extends Step {
     if (after?.status === 'APPROVED') model.inFlight.delete(request.requestId);
     if (before !== 'APPROVED' && after?.status === 'APPROVED' && after.stateVersion !== undefined) {
       const newer = model.incidentEvents.filter((e) => e.scope === request.scope && e.step > request.step && e.step <= writtenAt);
-      expectThat(real.enforced, 'twoPersonResume', !newer.length, () => `resume ${request.requestId} (requested at step ${request.step}) applied over newer: ${newer.map((e) => `step ${e.step} ${e.what}`).join('; ')}`);
+      expectThat(
+        real.enforced,
+        'twoPersonResume',
+        !newer.length,
+        () =>
+          `resume ${request.requestId} (requested at step ${request.step}) applied over newer: ${newer.map((e) => `step ${e.step} ${e.what}`).join('; ')}`,
+      );
       // Pauses owed from before the resume was written are released; one that came after it still holds.
       model.obligations = model.obligations.filter((o) => o.scope !== request.scope || o.step > writtenAt);
       count(model, 'resumes');
@@ -189,15 +246,29 @@ export class RequestRestore extends Step {
     super();
   }
   protected async act(model: Model, real: Real) {
-    const incident = pick(model.view.incidents.filter((i) => i.action !== 'RECORDED'), this.a.incidentPick);
+    const incident = pick(
+      model.view.incidents.filter((i) => i.action !== 'RECORDED'),
+      this.a.incidentPick,
+    );
     if (!incident) return;
     const reason = `reason-${model.fixture.programId}-${model.step}`;
     model.secrets.add(reason);
-    const env = await real.sys.operator(arn(this.a), { action: 'restore-grants', incidentId: incident.incidentId, reason, idempotencyKey: `${model.fixture.programId}-k${model.step}` }, {});
+    const env = await real.sys.operator(
+      arn(this.a),
+      { action: 'restore-grants', incidentId: incident.incidentId, reason, idempotencyKey: `${model.fixture.programId}-k${model.step}` },
+      {},
+    );
     immediate(real, env.ok, () => `restore-grants answered ${show(env)}`);
     if (!env.ok) return;
     const requestId = String((env.result as { request: { requestId: string } }).request.requestId);
-    model.requests.push({ requestId, kind: 'RESTORE_GRANTS', person: personOf(this.a), incidentId: incident.incidentId, step: model.step, datasets: [...incident.datasetIds] });
+    model.requests.push({
+      requestId,
+      kind: 'RESTORE_GRANTS',
+      person: personOf(this.a),
+      incidentId: incident.incidentId,
+      step: model.step,
+      datasets: [...incident.datasetIds],
+    });
   }
   toString() {
     return `RequestRestore(${show(this.a)})`;
@@ -211,9 +282,17 @@ export class ApproveRestore extends Step {
   protected async act(model: Model, real: Real) {
     const request = pick(model.requests.filter((r) => r.kind === 'RESTORE_GRANTS').reverse(), this.a.requestPick);
     if (!request) return;
-    const env = await real.sys.operator(arn(this.a), { action: 'approve-restore-grants', requestId: request.requestId }, this.a.crashAfter ? { crashAfter: this.a.crashAfter } : {});
+    const env = await real.sys.operator(
+      arn(this.a),
+      { action: 'approve-restore-grants', requestId: request.requestId },
+      this.a.crashAfter ? { crashAfter: this.a.crashAfter } : {},
+    );
     if (personOf(this.a) === request.person) {
-      immediate(real, !env.ok && env.error.kind === 'REFUSED', () => `${arn(this.a)} approved (${refusal(env)}) the restore ${request.person} requested`);
+      immediate(
+        real,
+        !env.ok && env.error.kind === 'REFUSED',
+        () => `${arn(this.a)} approved (${refusal(env)}) the restore ${request.person} requested`,
+      );
       return;
     }
     immediate(real, env.ok || env.error.kind === 'CONFLICT', () => `approve-restore-grants by a second person answered ${show(env)}`);
@@ -257,7 +336,9 @@ export class ForgeEngaged extends Step {
   }
   protected async act(model: Model, { sys }: Real) {
     const { programId, datasetIds } = model.fixture;
-    const incidentId = (this.a.incidentPick >= 0 && pick(model.view.incidents, this.a.incidentPick)?.incidentId) || `inc-20261201-${uuidFor(`${programId}/${model.step}`).replaceAll('-', '').slice(0, 12)}`;
+    const incidentId =
+      (this.a.incidentPick >= 0 && pick(model.view.incidents, this.a.incidentPick)?.incidentId) ||
+      `inc-20261201-${uuidFor(`${programId}/${model.step}`).replaceAll('-', '').slice(0, 12)}`;
     const datasets = this.a.datasets.length ? [...new Set(this.a.datasets.map((i) => datasetIds[i % datasetIds.length]!))] : datasetIds;
     const delivered = sys.forgeDomainEvent('Kill Switch Engaged', {
       incidentId,
@@ -286,7 +367,14 @@ export class ForgeRestore extends Step {
   protected async act(model: Model, { sys }: Real) {
     const incident = pick(model.view.incidents, this.a.incidentPick);
     if (!incident) return;
-    sys.forgeGrantWork({ type: 'restore', incidentId: incident.incidentId, programId: model.fixture.programId, requestId: uuidFor(`forged/${model.fixture.programId}/${model.step}`), approvedBy: 'arn:aws:sts::111111111111:assumed-role/Other/mallory', continuation: 0 });
+    sys.forgeGrantWork({
+      type: 'restore',
+      incidentId: incident.incidentId,
+      programId: model.fixture.programId,
+      requestId: uuidFor(`forged/${model.fixture.programId}/${model.step}`),
+      approvedBy: 'arn:aws:sts::111111111111:assumed-role/Other/mallory',
+      continuation: 0,
+    });
   }
   toString() {
     return `ForgeRestore(${show(this.a)})`;
@@ -328,64 +416,117 @@ export interface GenerationOptions {
 
 /** The command mix, by family: anomalies and approvals most often, every other way in now and then. */
 export const commandFamilies = ({ spellings = true, declaredScopesOnly = false, crashes = 'sometimes' }: GenerationOptions = {}) => {
-  const crash = fc.oneof({ weight: crashes === 'often' ? 1 : 4, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 6 }) });
+  const crash = fc.oneof(
+    { weight: crashes === 'often' ? 1 : 4, arbitrary: fc.constant(0) },
+    { weight: 1, arbitrary: fc.integer({ min: 1, max: 6 }) },
+  );
   const spelling = spellings ? fc.nat(2) : fc.constant(0);
   const role = spellings ? fc.nat(1) : fc.constant(0);
   return {
-  anomaly: [
-    fc
-      .record({
-        anomaly: fc.nat(2),
-        severity: fc.constantFrom(...SEVERITIES),
-        datasets,
-        scope: declaredScopesOnly ? fc.nat(3) : fc.nat(4),
-        day: fc.constantFrom(0, 0, 0, 1),
-        odd: fc.constantFrom(false, false, false, true),
-        copies: fc.constantFrom(1, 1, 2),
-        crashAfter: crash,
-        outageMinutes: fc.constantFrom(0, 0, 0, 0, 10, 240),
-        hold: fc.constantFrom(false, false, true),
-      })
-      .map((a) => new Anomaly(a)),
-    // Re-reports of the same few anomalies on the whole program: escalations and duplicates.
-    fc
-      .record({ anomaly: fc.nat(1), severity: fc.constantFrom<Severity>('MEDIUM', 'HIGH', 'CRITICAL'), datasets, scope: fc.constant(1), day: fc.constant(0), odd: fc.constant(false), copies: fc.constant(1), crashAfter: crash, outageMinutes: fc.constant(0), hold: fc.constant(false) })
-      .map((a) => new Anomaly(a)),
-  ],
-  pause: [
-    fc
-      .record({ person: fc.nat(2), spelling, role, scope: fc.nat(4), incident: fc.integer({ min: -1, max: 5 }), breakGlass: fc.boolean(), crashAfter: crash, hold: fc.constantFrom(false, false, true) })
-      .map((a) => new OperatorPause(a)),
-    // The whole program, the operator's usual pause: often on a program already paused.
-    fc
-      .record({ person: fc.nat(2), spelling, role, scope: fc.constant(1), incident: fc.integer({ min: -1, max: 5 }), breakGlass: fc.boolean(), crashAfter: crash, hold: fc.constant(false) })
-      .map((a) => new OperatorPause(a)),
-  ],
-  resume: [
-    fc.record({ person: fc.nat(2), spelling, role, scopePick: fc.nat(3), incidentPick: fc.nat(3) }).map((a) => new RequestResume(a)),
-    fc.record({ person: fc.nat(2), spelling, role, scopePick: fc.nat(3), incidentPick: fc.nat(3) }).map((a) => new RequestResume(a)),
-    fc.record({ person: fc.nat(2), spelling, role, requestPick: fc.nat(3), crashAfter: crash }).map((a) => new ApproveResume(a)),
-    fc.record({ person: fc.nat(2), spelling, role, requestPick: fc.nat(3), crashAfter: crash, retryLater: fc.constantFrom(false, false, true) }).map((a) => new ApproveResume(a)),
-  ],
-  restore: [
-    fc.record({ person: fc.nat(2), spelling, role, incidentPick: fc.nat(3) }).map((a) => new RequestRestore(a)),
-    fc.record({ person: fc.nat(2), spelling, role, requestPick: fc.nat(3), crashAfter: crash }).map((a) => new ApproveRestore(a)),
-    fc.record({ person: fc.nat(2), spelling, role, requestPick: fc.nat(3), crashAfter: crash }).map((a) => new ApproveRestore(a)),
-  ],
-  notify: [
-    fc
-      .record({ person: fc.nat(2), spelling, role, incidentPick: fc.nat(3), senderCrashes: fc.uniqueArray(fc.integer({ min: 1, max: 6 }), { maxLength: 3 }), after: fc.integer({ min: 1, max: 3 }) })
-      .map((a) => new Notify(a)),
-  ],
-  forgeEngaged: [fc.record({ incidentPick: fc.integer({ min: -1, max: 3 }), datasets, auto: fc.boolean() }).map((a) => new ForgeEngaged(a))],
-  forgeRestore: [fc.record({ incidentPick: fc.nat(3) }).map((a) => new ForgeRestore(a))],
-  time: [fc.constant(new ReleaseHeld()), fc.constantFrom(1, 20, 180).map((m) => new Advance(m))],
+    anomaly: [
+      fc
+        .record({
+          anomaly: fc.nat(2),
+          severity: fc.constantFrom(...SEVERITIES),
+          datasets,
+          scope: declaredScopesOnly ? fc.nat(3) : fc.nat(4),
+          day: fc.constantFrom(0, 0, 0, 1),
+          odd: fc.constantFrom(false, false, false, true),
+          copies: fc.constantFrom(1, 1, 2),
+          crashAfter: crash,
+          outageMinutes: fc.constantFrom(0, 0, 0, 0, 10, 240),
+          hold: fc.constantFrom(false, false, true),
+        })
+        .map((a) => new Anomaly(a)),
+      // Re-reports of the same few anomalies on the whole program: escalations and duplicates.
+      fc
+        .record({
+          anomaly: fc.nat(1),
+          severity: fc.constantFrom<Severity>('MEDIUM', 'HIGH', 'CRITICAL'),
+          datasets,
+          scope: fc.constant(1),
+          day: fc.constant(0),
+          odd: fc.constant(false),
+          copies: fc.constant(1),
+          crashAfter: crash,
+          outageMinutes: fc.constant(0),
+          hold: fc.constant(false),
+        })
+        .map((a) => new Anomaly(a)),
+    ],
+    pause: [
+      fc
+        .record({
+          person: fc.nat(2),
+          spelling,
+          role,
+          scope: fc.nat(4),
+          incident: fc.integer({ min: -1, max: 5 }),
+          breakGlass: fc.boolean(),
+          crashAfter: crash,
+          hold: fc.constantFrom(false, false, true),
+        })
+        .map((a) => new OperatorPause(a)),
+      // The whole program, the operator's usual pause: often on a program already paused.
+      fc
+        .record({
+          person: fc.nat(2),
+          spelling,
+          role,
+          scope: fc.constant(1),
+          incident: fc.integer({ min: -1, max: 5 }),
+          breakGlass: fc.boolean(),
+          crashAfter: crash,
+          hold: fc.constant(false),
+        })
+        .map((a) => new OperatorPause(a)),
+    ],
+    resume: [
+      fc.record({ person: fc.nat(2), spelling, role, scopePick: fc.nat(3), incidentPick: fc.nat(3) }).map((a) => new RequestResume(a)),
+      fc.record({ person: fc.nat(2), spelling, role, scopePick: fc.nat(3), incidentPick: fc.nat(3) }).map((a) => new RequestResume(a)),
+      fc.record({ person: fc.nat(2), spelling, role, requestPick: fc.nat(3), crashAfter: crash }).map((a) => new ApproveResume(a)),
+      fc
+        .record({
+          person: fc.nat(2),
+          spelling,
+          role,
+          requestPick: fc.nat(3),
+          crashAfter: crash,
+          retryLater: fc.constantFrom(false, false, true),
+        })
+        .map((a) => new ApproveResume(a)),
+    ],
+    restore: [
+      fc.record({ person: fc.nat(2), spelling, role, incidentPick: fc.nat(3) }).map((a) => new RequestRestore(a)),
+      fc.record({ person: fc.nat(2), spelling, role, requestPick: fc.nat(3), crashAfter: crash }).map((a) => new ApproveRestore(a)),
+      fc.record({ person: fc.nat(2), spelling, role, requestPick: fc.nat(3), crashAfter: crash }).map((a) => new ApproveRestore(a)),
+    ],
+    notify: [
+      fc
+        .record({
+          person: fc.nat(2),
+          spelling,
+          role,
+          incidentPick: fc.nat(3),
+          senderCrashes: fc.uniqueArray(fc.integer({ min: 1, max: 6 }), { maxLength: 3 }),
+          after: fc.integer({ min: 1, max: 3 }),
+        })
+        .map((a) => new Notify(a)),
+    ],
+    forgeEngaged: [
+      fc.record({ incidentPick: fc.integer({ min: -1, max: 3 }), datasets, auto: fc.boolean() }).map((a) => new ForgeEngaged(a)),
+    ],
+    forgeRestore: [fc.record({ incidentPick: fc.nat(3) }).map((a) => new ForgeRestore(a))],
+    time: [fc.constant(new ReleaseHeld()), fc.constantFrom(1, 20, 180).map((m) => new Advance(m))],
   } satisfies Record<string, fc.Arbitrary<fc.AsyncCommand<Model, Real>>[]>;
 };
 export type CommandFamily = keyof ReturnType<typeof commandFamilies>;
 export const ALL_FAMILIES = Object.keys(commandFamilies()) as CommandFamily[];
 
-export const commandArbitraries = (families: readonly CommandFamily[] = ALL_FAMILIES, options: GenerationOptions = {}): fc.Arbitrary<fc.AsyncCommand<Model, Real>>[] => {
+export const commandArbitraries = (
+  families: readonly CommandFamily[] = ALL_FAMILIES,
+  options: GenerationOptions = {},
+): fc.Arbitrary<fc.AsyncCommand<Model, Real>>[] => {
   const all = commandFamilies(options);
   return families.flatMap((f): fc.Arbitrary<fc.AsyncCommand<Model, Real>>[] => all[f]);
 };

@@ -48,7 +48,10 @@ export function deployedFacts(config: DeploymentConfig): DeployedFacts {
   };
   const functionAsync = (stack: string, logicalId: string): DeliverySemantics => {
     const config = resources.find(
-      (x) => x.stack === stack && x.r.Type === 'AWS::Lambda::EventInvokeConfig' && JSON.stringify(x.r.Properties?.FunctionName).includes(logicalId),
+      (x) =>
+        x.stack === stack &&
+        x.r.Type === 'AWS::Lambda::EventInvokeConfig' &&
+        JSON.stringify(x.r.Properties?.FunctionName).includes(logicalId),
     );
     const retries = Number(config?.r.Properties?.MaximumRetryAttempts ?? 2);
     return { kind: 'async', retryDelaysMs: LAMBDA_ASYNC_RETRY_DELAYS_MS.slice(0, retries) };
@@ -57,7 +60,9 @@ export function deployedFacts(config: DeploymentConfig): DeployedFacts {
   const deliveryTo = (rule: LocalSystem['rules'][number]): DeliverySemantics => {
     const target = rule.targets[0];
     if (!target) throw new Error(`model: rule ${rule.ref.logicalId} has no target`);
-    return target.kind === 'queue' ? queueSemantics(target.target.stack, target.target.logicalId) : functionAsync(target.target.stack, target.target.logicalId);
+    return target.kind === 'queue'
+      ? queueSemantics(target.target.stack, target.target.logicalId)
+      : functionAsync(target.target.stack, target.target.logicalId);
   };
   const ruleFor = (detailType: string) => system.rules.filter((r) => detailTypes(r.pattern).includes(detailType));
   const sourceOf = (entry: string) => {
@@ -79,10 +84,15 @@ export function deployedFacts(config: DeploymentConfig): DeployedFacts {
   );
 
   const grantWork = sourceOf('functions/revoke-grants/handler.ts');
-  const queuePolicies = resources.filter((x) => x.r.Type === 'AWS::SQS::QueuePolicy' && JSON.stringify(x.r.Properties?.Queues).includes(grantWork.queue.logicalId));
+  const queuePolicies = resources.filter(
+    (x) => x.r.Type === 'AWS::SQS::QueuePolicy' && JSON.stringify(x.r.Properties?.Queues).includes(grantWork.queue.logicalId),
+  );
   const openToRules = queuePolicies.some((x) =>
     ((x.r.Properties?.PolicyDocument as { Statement?: Record<string, unknown>[] } | undefined)?.Statement ?? []).some(
-      (s) => s.Effect === 'Allow' && JSON.stringify(s.Principal).includes('events.amazonaws.com') && !JSON.stringify(s.Condition ?? {}).includes('aws:SourceArn'),
+      (s) =>
+        s.Effect === 'Allow' &&
+        JSON.stringify(s.Principal).includes('events.amazonaws.com') &&
+        !JSON.stringify(s.Condition ?? {}).includes('aws:SourceArn'),
     ),
   );
   const sender = sourceOf('functions/send-notices/handler.ts');

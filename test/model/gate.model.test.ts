@@ -19,7 +19,17 @@ const SEED = Number(process.env.MODEL_SEED ?? Date.now() % 2 ** 31);
 
 type ReadKind = 'active' | 'pausedGlobal' | 'pausedOwn' | 'pausedOther' | 'fail' | 'garbage';
 const item = (scope: string, status: 'ACTIVE' | 'PAUSED', version = 2) =>
-  marshall({ programId: 'g', scope, status, version, changedAt: '2026-12-01T09:00:00Z', changedBy: 'operator', changedByVerified: true, reason: 'r', trigger: status === 'PAUSED' ? 'OPERATOR' : 'SEED' });
+  marshall({
+    programId: 'g',
+    scope,
+    status,
+    version,
+    changedAt: '2026-12-01T09:00:00Z',
+    changedBy: 'operator',
+    changedByVerified: true,
+    reason: 'r',
+    trigger: status === 'PAUSED' ? 'OPERATOR' : 'SEED',
+  });
 const responses: Record<ReadKind, () => unknown> = {
   active: () => ({ Items: [item('*', 'ACTIVE')] }),
   pausedGlobal: () => ({ Items: [item('*', 'PAUSED', 3)] }),
@@ -54,8 +64,12 @@ function check(m: GateModel, r: GateReal, what: string): void {
   const [mono, wall] = [performance.now(), Date.now()];
   const allowed = r.gate.allowed();
   if (allowed && !mayCollect(m, mono, wall)) {
-    const age = m.lastGood ? `last good read ${(mono - m.lastGood.mono).toFixed(0)} ms ago (monotonic), ${wall - m.lastGood.wall} ms ago (wall clock)` : 'no good read yet';
-    throw new Error(`${what}: allowed() said yes for scopes [${m.scopes.join(', ')}] although ${m.collect ? age : 'the last read did not allow collection'} (max ${MAX_STALENESS_MS} ms)`);
+    const age = m.lastGood
+      ? `last good read ${(mono - m.lastGood.mono).toFixed(0)} ms ago (monotonic), ${wall - m.lastGood.wall} ms ago (wall clock)`
+      : 'no good read yet';
+    throw new Error(
+      `${what}: allowed() said yes for scopes [${m.scopes.join(', ')}] although ${m.collect ? age : 'the last read did not allow collection'} (max ${MAX_STALENESS_MS} ms)`,
+    );
   }
 }
 
@@ -72,7 +86,8 @@ class Read implements fc.AsyncCommand<GateModel, GateReal> {
     } else m.collect = false;
     check(m, r, `after a ${this.kind} read`);
     // Right after a good read that allows collection, the gate opens (unless this machine stalled for half the window).
-    if (m.collect && performance.now() - m.lastGood!.mono < MAX_STALENESS_MS / 2) expect(r.gate.allowed(), `open after a ${this.kind} read`).toBe(true);
+    if (m.collect && performance.now() - m.lastGood!.mono < MAX_STALENESS_MS / 2)
+      expect(r.gate.allowed(), `open after a ${this.kind} read`).toBe(true);
   }
   toString = () => `Read(${this.kind})`;
 }
@@ -121,7 +136,9 @@ class Sleep implements fc.AsyncCommand<GateModel, GateReal> {
 }
 
 const commands = [
-  fc.constantFrom<ReadKind>('active', 'active', 'pausedGlobal', 'pausedOwn', 'pausedOther', 'pausedOther', 'fail', 'garbage').map((k) => new Read(k)),
+  fc
+    .constantFrom<ReadKind>('active', 'active', 'pausedGlobal', 'pausedOwn', 'pausedOther', 'pausedOther', 'fail', 'garbage')
+    .map((k) => new Read(k)),
   fc.integer({ min: MAX_STALENESS_MS / 2, max: 2 * MAX_STALENESS_MS }).map((ms) => new Busy(ms)),
   fc.integer({ min: MAX_STALENESS_MS + 1, max: 3_600_000 }).map((ms) => new Suspend(ms)),
   fc.integer({ min: 1, max: 86_400_000 }).map((ms) => new WallBack(ms)),
@@ -144,7 +161,15 @@ describe('Model: the collector gate says no whenever it must, whatever the threa
         let next: ReadKind = 'active';
         const client = { send: async () => responses[next]() } as unknown as DynamoDBClient;
         // An hour between scheduled reads: only the commands read.
-        const gate = new KillSwitchGate({ tableName: 'ProgramState', programId: 'g', scopes, refreshIntervalMs: 3_600_000, maxStalenessMs: MAX_STALENESS_MS, readTimeoutMs: 1000, client });
+        const gate = new KillSwitchGate({
+          tableName: 'ProgramState',
+          programId: 'g',
+          scopes,
+          refreshIntervalMs: 3_600_000,
+          maxStalenessMs: MAX_STALENESS_MS,
+          readTimeoutMs: 1000,
+          client,
+        });
         const real: GateReal = { gate, respond: (kind) => (next = kind) };
         const model: GateModel = { scopes, collect: true };
         await gate.start();

@@ -17,7 +17,8 @@ describe('Model: the kill switch keeps its promises over any sequence of command
     const { facts } = world;
     // The durable intake: SQS, redelivered for far longer than a multi-hour DynamoDB outage.
     expect(facts.anomalyDelivery).toMatchObject({ kind: 'sqs' });
-    if (facts.anomalyDelivery.kind === 'sqs') expect(facts.anomalyDelivery.visibilityMs * facts.anomalyDelivery.maxReceives).toBeGreaterThan(24 * 3_600_000);
+    if (facts.anomalyDelivery.kind === 'sqs')
+      expect(facts.anomalyDelivery.visibilityMs * facts.anomalyDelivery.maxReceives).toBeGreaterThan(24 * 3_600_000);
     expect(facts.detectorsCanPublishDomainEvents).toBe(false);
     expect(facts.anyRuleCanEnqueueGrantWork).toBe(false);
     // A redelivered send batch always finds a dead sender's claim stale.
@@ -25,10 +26,15 @@ describe('Model: the kill switch keeps its promises over any sequence of command
   });
 
   it(`holds every invariant after every step of ${RUNS} sequences`, async () => {
-    console.log(`model test: seed ${SEED}, ${RUNS} sequences of up to 14 commands (replay with MODEL_SEED=${SEED}); invariants: ${Object.keys(INVARIANTS).join(', ')}`);
+    console.log(
+      `model test: seed ${SEED}, ${RUNS} sequences of up to 14 commands (replay with MODEL_SEED=${SEED}); invariants: ${Object.keys(INVARIANTS).join(', ')}`,
+    );
     const stats: Record<string, number> = {};
     const started = Date.now();
-    await fc.assert(modelProperty(world.db, world.facts, systemV2, () => true, { stats }), { numRuns: RUNS, seed: SEED });
+    await fc.assert(
+      modelProperty(world.db, world.facts, systemV2, () => true, { stats }),
+      { numRuns: RUNS, seed: SEED },
+    );
     console.log(`model test: ${RUNS} sequences in ${((Date.now() - started) / 1000).toFixed(0)} s; ${JSON.stringify(stats)}`);
     // The sequences reach what they are meant to: resumes, restores, notices, escalations, forgeries.
     expect(stats.resumes).toBeGreaterThan(10);

@@ -103,7 +103,13 @@ export const count = (model: Model, what: string): void => {
  * before), obliges; a report that adds nothing is a duplicate. `scope` is the scope after
  * normalisation (a scope the program does not have pauses the whole program).
  */
-export function reportAnomaly(model: Model, key: string, scope: string, severity: Severity, datasets: string[]): 'FIRST' | 'ESCALATION' | 'DUPLICATE' {
+export function reportAnomaly(
+  model: Model,
+  key: string,
+  scope: string,
+  severity: Severity,
+  datasets: string[],
+): 'FIRST' | 'ESCALATION' | 'DUPLICATE' {
   const prior = model.anomalies.get(key);
   const named = datasets.length ? datasets : model.fixture.datasetIds;
   const kind = !prior ? 'FIRST' : rank(severity) > prior.maxRank || named.some((d) => !prior.datasets.has(d)) ? 'ESCALATION' : 'DUPLICATE';
@@ -111,6 +117,9 @@ export function reportAnomaly(model: Model, key: string, scope: string, severity
     model.incidentEvents.push({ scope, step: model.step, what: `anomaly ${key} ${severity} (${kind.toLowerCase()})` });
     if (pauses(severity)) model.obligations.push({ scope, step: model.step, what: `anomaly ${key} ${severity} (${kind.toLowerCase()})` });
   }
-  model.anomalies.set(key, { maxRank: Math.max(prior?.maxRank ?? 0, rank(severity)), datasets: new Set([...(prior?.datasets ?? []), ...named]) });
+  model.anomalies.set(key, {
+    maxRank: Math.max(prior?.maxRank ?? 0, rank(severity)),
+    datasets: new Set([...(prior?.datasets ?? []), ...named]),
+  });
   return kind;
 }

@@ -35,7 +35,13 @@ export function fixture(): ProgramFixture {
 }
 
 /** The property: any sequence of commands keeps every enforced invariant, to the end. */
-export function modelProperty(db: TestDynamo, facts: DeployedFacts, system: SystemFactory, enforced: Enforced, options: { stats?: Record<string, number>; families?: readonly CommandFamily[]; generation?: GenerationOptions } = {}) {
+export function modelProperty(
+  db: TestDynamo,
+  facts: DeployedFacts,
+  system: SystemFactory,
+  enforced: Enforced,
+  options: { stats?: Record<string, number>; families?: readonly CommandFamily[]; generation?: GenerationOptions } = {},
+) {
   const { stats, families, generation } = options;
   return fc.asyncProperty(fc.commands(commandArbitraries(families, generation), { maxCommands: 14 }), async (commands) => {
     const f = fixture();

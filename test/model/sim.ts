@@ -17,9 +17,7 @@ export class VirtualClock {
 }
 
 /** How AWS delivers to a consumer: SQS with a visibility timeout and a redrive, or Lambda's asynchronous invocation. */
-export type DeliverySemantics =
-  | { kind: 'sqs'; visibilityMs: number; maxReceives: number }
-  | { kind: 'async'; retryDelaysMs: number[] };
+export type DeliverySemantics = { kind: 'sqs'; visibilityMs: number; maxReceives: number } | { kind: 'async'; retryDelaysMs: number[] };
 
 export const attemptsOf = (s: DeliverySemantics): number => (s.kind === 'sqs' ? s.maxReceives : s.retryDelaysMs.length + 1);
 const delayAfter = (s: DeliverySemantics, attempt: number): number =>
@@ -59,7 +57,14 @@ export class SimQueue<T> {
 
   send(body: T, at: number, options: { held?: boolean; copies?: number } = {}): SimMessage<T>[] {
     return Array.from({ length: options.copies ?? 1 }, () => {
-      const m: SimMessage<T> = { id: this.#next++, body: structuredClone(body), receives: 0, visibleAt: at, held: options.held ?? false, crashes: new Map(this.crashPlan) };
+      const m: SimMessage<T> = {
+        id: this.#next++,
+        body: structuredClone(body),
+        receives: 0,
+        visibleAt: at,
+        held: options.held ?? false,
+        crashes: new Map(this.crashPlan),
+      };
       this.messages.push(m);
       return m;
     });
@@ -130,7 +135,15 @@ export class Outage extends Error {
   }
 }
 
-const WRITES = new Set(['PutCommand', 'UpdateCommand', 'BatchWriteCommand', 'DeleteCommand', 'PutItemCommand', 'UpdateItemCommand', 'BatchWriteItemCommand']);
+const WRITES = new Set([
+  'PutCommand',
+  'UpdateCommand',
+  'BatchWriteCommand',
+  'DeleteCommand',
+  'PutItemCommand',
+  'UpdateItemCommand',
+  'BatchWriteItemCommand',
+]);
 
 /**
  * Faults between the steps of a use case. An *effect* is a write the service applied (DynamoDB

@@ -10,7 +10,15 @@ import type { Alerts, DomainEvents, WorkQueue } from '#shared/killswitch/ports.t
 import { ProgramRegistry } from '#shared/runtime/env.ts';
 import { ProgramConfigSchema } from '#shared/schemas/config.ts';
 import { ProgramStateStore } from '#shared/adapters/dynamodb/program-state-store.ts';
-import { AnomalyLog, ApprovalRequests, AuditTrail, IncidentLedger, LedgerTable, NoticeLedger, RevocationLedger } from '#shared/adapters/dynamodb/ledger/index.ts';
+import {
+  AnomalyLog,
+  ApprovalRequests,
+  AuditTrail,
+  IncidentLedger,
+  LedgerTable,
+  NoticeLedger,
+  RevocationLedger,
+} from '#shared/adapters/dynamodb/ledger/index.ts';
 import { DynamoGrantStore } from '#shared/adapters/dynamodb/grant-store.ts';
 import { DataSubjectStore } from '#shared/adapters/dynamodb/data-subject-store.ts';
 import { GrantRevoker } from '#shared/grants/revoker.ts';
@@ -43,7 +51,9 @@ export function systemV2(db: TestDynamo, facts: DeployedFacts, programs: Program
   // The use cases' own client, through the faults; observations use the test's client, which none reach.
   const doc = faults.instrument(dynamoDocumentClient({ endpoint: db.dynamo.endpoint, region: 'eu-west-1', maxAttempts: 1 }));
   const ledger = new LedgerTable(doc, db.tables.ledger);
-  const registry = new ProgramRegistry(programs.map((p) => ProgramConfigSchema.parse({ programId: p.programId, datasetIds: p.datasetIds, regions: p.regions })));
+  const registry = new ProgramRegistry(
+    programs.map((p) => ProgramConfigSchema.parse({ programId: p.programId, datasetIds: p.datasetIds, regions: p.regions })),
+  );
   const trust = { account: ACCOUNT, roleNames: [...OPERATOR_ROLES] };
   const state = new ProgramStateStore(doc, db.tables.programState);
   const incidents = new IncidentLedger(ledger);
@@ -61,15 +71,19 @@ export function systemV2(db: TestDynamo, facts: DeployedFacts, programs: Program
   const queues = {} as Record<'anomalies' | 'grantWork' | 'planWork' | 'sendWork', SimQueue<unknown>>;
   /** The domain bus's rules: Engaged to grant work; Engaged and Escalated to notice planning. */
   const route = (detailType: string, detail: object) => {
-    if (detailType === DetailType.KillSwitchEngaged) queues.grantWork.send({ 'detail-type': detailType, detail }, clock.now, { held: holding });
-    if (detailType === DetailType.KillSwitchEngaged || detailType === DetailType.IncidentEscalated) queues.planWork.send({ 'detail-type': detailType, detail }, clock.now);
+    if (detailType === DetailType.KillSwitchEngaged)
+      queues.grantWork.send({ 'detail-type': detailType, detail }, clock.now, { held: holding });
+    if (detailType === DetailType.KillSwitchEngaged || detailType === DetailType.IncidentEscalated)
+      queues.planWork.send({ 'detail-type': detailType, detail }, clock.now);
   };
   const events: DomainEvents = { publish: (detailType, detail) => effect(() => (route(detailType, detail), 'evt')) };
   const alerts: Alerts = { send: () => effect(() => 'alert') };
   const workQueue = <T extends object>(name: keyof typeof queues): WorkQueue<T> => ({
     enqueue: (work) => effect(() => void queues[name].send(work, clock.now, { held: holding && name === 'grantWork' })),
   });
-  const deadLetters = (name: keyof typeof queues): DeadLetterSink => ({ send: (body: string, reason: string) => effect(() => queues[name].deadLetter(JSON.parse(body), reason)) });
+  const deadLetters = (name: keyof typeof queues): DeadLetterSink => ({
+    send: (body: string, reason: string) => effect(() => queues[name].deadLetter(JSON.parse(body), reason)),
+  });
   // As SNS PublishBatch: at most ten a call.
   const publisher: NoticeChannel = {
     batchSize: 10,
@@ -84,7 +98,14 @@ export function systemV2(db: TestDynamo, facts: DeployedFacts, programs: Program
 
   const base = { programs: registry, state, incidents, audit, approvals, anomalies, events, alerts, clock: clock.date };
   const trigger = new AnomalyTrigger(base);
-  const operator = new OperatorActions({ ...base, grantWork: workQueue('grantWork'), noticeWork: workQueue('planWork'), revocations, notices, grants });
+  const operator = new OperatorActions({
+    ...base,
+    grantWork: workQueue('grantWork'),
+    noticeWork: workQueue('planWork'),
+    revocations,
+    notices,
+    grants,
+  });
   const onePage = () => {
     let pages = 0;
     return { hasTime: () => pages++ < 1 };
@@ -102,35 +123,63 @@ export function systemV2(db: TestDynamo, facts: DeployedFacts, programs: Program
     clock: clock.date,
   };
   const planner = new NoticePlanner({ subjects, notices, sendQueue: workQueue('sendWork'), clock: clock.date });
-  const sender = new NoticeSender({ notices, incidents, publisher, settings: { organisation: 'Example', contact: { email: 'privacy@example.com' }, defaultLocale: 'en' }, clock: clock.date });
+  const sender = new NoticeSender({
+    notices,
+    incidents,
+    publisher,
+    settings: { organisation: 'Example', contact: { email: 'privacy@example.com' }, defaultLocale: 'en' },
+    clock: clock.date,
+  });
 
   /** What the SQS worker does (shared/runtime/sqs-worker.ts): parse, perform, and keep what can never succeed in the DLQ. */
-  const worker = <T>(name: keyof typeof queues, parse: (body: string) => T, perform: (work: T, receive: number) => Promise<unknown>) => async (body: unknown, receive: number) => {
-    let work: T;
-    try {
-      work = parse(JSON.stringify(body));
-    } catch (error) {
-      if (!(error instanceof ValidationError)) throw error;
-      return queues[name].deadLetter(body, error.message);
-    }
-    try {
-      await perform(work, receive);
-    } catch (error) {
-      if (error instanceof PermanentWorkError) return queues[name].deadLetter(body, error.message);
-      throw error;
-    }
-  };
-  queues.anomalies = new SimQueue('anomalies', facts.anomalyDelivery, worker('anomalies', (b) => parseAnomalyEvent(b, registry, clock.date()), ({ anomaly, issues }) => trigger.handle(anomaly, issues)));
-  queues.grantWork = new SimQueue('grantWork', facts.grantWork, worker('grantWork', parseGrantWork, (work) => performGrantWork(work, onePage(), grantDeps)));
+  const worker =
+    <T>(name: keyof typeof queues, parse: (body: string) => T, perform: (work: T, receive: number) => Promise<unknown>) =>
+    async (body: unknown, receive: number) => {
+      let work: T;
+      try {
+        work = parse(JSON.stringify(body));
+      } catch (error) {
+        if (!(error instanceof ValidationError)) throw error;
+        return queues[name].deadLetter(body, error.message);
+      }
+      try {
+        await perform(work, receive);
+      } catch (error) {
+        if (error instanceof PermanentWorkError) return queues[name].deadLetter(body, error.message);
+        throw error;
+      }
+    };
+  queues.anomalies = new SimQueue(
+    'anomalies',
+    facts.anomalyDelivery,
+    worker(
+      'anomalies',
+      (b) => parseAnomalyEvent(b, registry, clock.date()),
+      ({ anomaly, issues }) => trigger.handle(anomaly, issues),
+    ),
+  );
+  queues.grantWork = new SimQueue(
+    'grantWork',
+    facts.grantWork,
+    worker('grantWork', parseGrantWork, (work) => performGrantWork(work, onePage(), grantDeps)),
+  );
   queues.planWork = new SimQueue(
     'planWork',
     facts.planWork,
-    worker('planWork', parsePlanWork, (work) => performPlanWork(work, { hasTime: () => true }, { planner, planQueue: workQueue('planWork'), incidents, programs: registry, events, clock: clock.date })),
+    worker('planWork', parsePlanWork, (work) =>
+      performPlanWork(
+        work,
+        { hasTime: () => true },
+        { planner, planQueue: workQueue('planWork'), incidents, programs: registry, events, clock: clock.date },
+      ),
+    ),
   );
   queues.sendWork = new SimQueue(
     'sendWork',
     facts.sendWork,
-    worker('sendWork', parseSendBatch, (batch, receive) => performSendBatch(batch, receive, { sender, deadLetters: deadLetters('sendWork'), maxAttempts: facts.noticeMaxAttempts })),
+    worker('sendWork', parseSendBatch, (batch, receive) =>
+      performSendBatch(batch, receive, { sender, deadLetters: deadLetters('sendWork'), maxAttempts: facts.noticeMaxAttempts }),
+    ),
   );
   const all = [queues.anomalies, queues.grantWork, queues.planWork, queues.sendWork];
 
@@ -164,19 +213,44 @@ export function systemV2(db: TestDynamo, facts: DeployedFacts, programs: Program
     queues: all,
     async setup(p) {
       await state.register(p.programId, clock.date());
-      await grants.seed(p.grants.map((g) => ({ datasetId: g.datasetId, principal: g.principal, permission: 'READ', grantedBy: 'seed', grantedAt: clock.date().toISOString(), owner: g.owner })));
+      await grants.seed(
+        p.grants.map((g) => ({
+          datasetId: g.datasetId,
+          principal: g.principal,
+          permission: 'READ',
+          grantedBy: 'seed',
+          grantedAt: clock.date().toISOString(),
+          owner: g.owner,
+        })),
+      );
       await subjects.seed(p.subjects.map((s) => ({ ...s, heldFrom: '2026-09-01T00:00:00Z', heldTo: '2026-12-01T00:00:00Z' })));
     },
     putAnomaly(detail, { copies, crashAfter }) {
-      const event = { version: '0', id: `e-${clock.now}-${Math.random()}`, 'detail-type': 'Anomaly Detected', source: 'com.example.dlp', account: ACCOUNT, time: clock.date().toISOString(), region: 'eu-west-1', resources: [], detail };
+      const event = {
+        version: '0',
+        id: `e-${clock.now}-${Math.random()}`,
+        'detail-type': 'Anomaly Detected',
+        source: 'com.example.dlp',
+        account: ACCOUNT,
+        time: clock.date().toISOString(),
+        region: 'eu-west-1',
+        resources: [],
+        detail,
+      };
       const [first] = queues.anomalies.send(event, clock.now, { copies });
       if (first && crashAfter) first.crashes.set(1, crashAfter);
     },
     operator(principalArn, command, { crashAfter, retryLater }) {
-      return withRetry(crashAfter, () => operator.execute(parseOrThrow(OperatorCommandSchema, command, 'operator command'), operatorPrincipal(principalArn, trust)), retryLater);
+      return withRetry(
+        crashAfter,
+        () => operator.execute(parseOrThrow(OperatorCommandSchema, command, 'operator command'), operatorPrincipal(principalArn, trust)),
+        retryLater,
+      );
     },
     breakGlass(command, { crashAfter }) {
-      return withRetry(crashAfter, () => operator.pauses.pause(parseOrThrow(BreakGlassCommandSchema, command, 'break-glass command'), BREAK_GLASS));
+      return withRetry(crashAfter, () =>
+        operator.pauses.pause(parseOrThrow(BreakGlassCommandSchema, command, 'break-glass command'), BREAK_GLASS),
+      );
     },
     forgeDomainEvent(detailType, detail) {
       route(detailType, detail);
@@ -207,21 +281,61 @@ export function systemV2(db: TestDynamo, facts: DeployedFacts, programs: Program
     },
     observe: {
       async states(programId) {
-        const out = await db.doc.send(new QueryCommand({ TableName: db.tables.programState, KeyConditionExpression: 'programId = :p', ExpressionAttributeValues: { ':p': programId }, ConsistentRead: true }));
-        return (out.Items ?? []).map((raw) => ({ scope: String(raw.scope), status: raw.status as 'ACTIVE', version: Number(raw.version), incidentId: raw.incidentId as string | undefined, raw }));
+        const out = await db.doc.send(
+          new QueryCommand({
+            TableName: db.tables.programState,
+            KeyConditionExpression: 'programId = :p',
+            ExpressionAttributeValues: { ':p': programId },
+            ConsistentRead: true,
+          }),
+        );
+        return (out.Items ?? []).map((raw) => ({
+          scope: String(raw.scope),
+          status: raw.status as 'ACTIVE',
+          version: Number(raw.version),
+          incidentId: raw.incidentId as string | undefined,
+          raw,
+        }));
       },
       async audit(programId, scope) {
-        return (await new AuditTrail(observer).history(programId, scope)).map((a) => ({ version: a.version, status: a.status, trigger: a.trigger, by: a.by, incidentId: a.incidentId, requestId: a.requestId }));
+        return (await new AuditTrail(observer).history(programId, scope)).map((a) => ({
+          version: a.version,
+          status: a.status,
+          trigger: a.trigger,
+          by: a.by,
+          incidentId: a.incidentId,
+          requestId: a.requestId,
+        }));
       },
       async incidents(programId) {
-        return (await new IncidentLedger(observer).list(programId)).map((i) => ({ incidentId: i.incidentId, scope: i.scope, status: i.status, action: i.action, openedAt: i.openedAt, resolvedAt: i.resolvedAt, datasetIds: i.datasetIds, linkedIncidentId: i.linkedIncidentId }));
+        return (await new IncidentLedger(observer).list(programId)).map((i) => ({
+          incidentId: i.incidentId,
+          scope: i.scope,
+          status: i.status,
+          action: i.action,
+          openedAt: i.openedAt,
+          resolvedAt: i.resolvedAt,
+          datasetIds: i.datasetIds,
+          linkedIncidentId: i.linkedIncidentId,
+        }));
       },
       async timeline(incidentId) {
         return (await new IncidentLedger(observer).timeline(incidentId)).map((t) => ({ type: t.type, at: t.at, data: t.data }));
       },
       async request(requestId) {
         const r = await new ApprovalRequests(observer).get(requestId);
-        return r && { requestId: r.requestId, kind: r.kind, status: r.status, incidentId: r.incidentId, requestedBy: r.requestedBy, approvedBy: r.approvedBy, requestedAt: r.requestedAt, ...(r.kind === 'RESUME' ? { expectedVersion: r.expectedVersion, stateVersion: r.stateVersion, scope: r.scope } : {}) };
+        return (
+          r && {
+            requestId: r.requestId,
+            kind: r.kind,
+            status: r.status,
+            incidentId: r.incidentId,
+            requestedBy: r.requestedBy,
+            approvedBy: r.approvedBy,
+            requestedAt: r.requestedAt,
+            ...(r.kind === 'RESUME' ? { expectedVersion: r.expectedVersion, stateVersion: r.stateVersion, scope: r.scope } : {}),
+          }
+        );
       },
       async grants(datasetId) {
         const store = new DynamoGrantStore(db.doc, db.tables.grants);
@@ -229,13 +343,25 @@ export function systemV2(db: TestDynamo, facts: DeployedFacts, programs: Program
         let cursor: string | undefined;
         do {
           const page = await store.list(datasetId, cursor);
-          out.push(...page.grants.map((g) => ({ datasetId: g.datasetId, principal: g.principal, owner: g.owner, status: g.status, revokedByIncidents: g.revokedByIncidents })));
+          out.push(
+            ...page.grants.map((g) => ({
+              datasetId: g.datasetId,
+              principal: g.principal,
+              owner: g.owner,
+              status: g.status,
+              revokedByIncidents: g.revokedByIncidents,
+            })),
+          );
           cursor = page.cursor;
         } while (cursor);
         return out;
       },
       async snapshots(incidentId) {
-        return (await new RevocationLedger(observer).snapshots(incidentId, undefined, 1000)).snapshots.map((s) => ({ datasetId: s.datasetId, principal: s.principal, previousStatus: s.previousStatus }));
+        return (await new RevocationLedger(observer).snapshots(incidentId, undefined, 1000)).snapshots.map((s) => ({
+          datasetId: s.datasetId,
+          principal: s.principal,
+          previousStatus: s.previousStatus,
+        }));
       },
       async notice(incidentId, employeeId) {
         const n = await new NoticeLedger(observer).get(incidentId, 'exposure', employeeId);

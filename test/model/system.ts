@@ -23,7 +23,11 @@ export interface SystemUnderTest {
    * (`crashAfter` effects) is retried at once by the client, unless `retryLater`: then the client sees
    * the failure and runs the command again in a later step, if at all.
    */
-  operator(principalArn: string, command: Record<string, unknown>, options: { crashAfter?: number; retryLater?: boolean }): Promise<Envelope>;
+  operator(
+    principalArn: string,
+    command: Record<string, unknown>,
+    options: { crashAfter?: number; retryLater?: boolean },
+  ): Promise<Envelope>;
   /** A direct invocation of the break-glass function. */
   breakGlass(command: Record<string, unknown>, options: { crashAfter?: number }): Promise<Envelope>;
   /** A detector puts an event of killswitch's own detail type on its bus: `false` when nothing can receive it. */

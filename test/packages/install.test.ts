@@ -42,7 +42,11 @@ describe('Installable packages, packed and installed into an empty project', () 
     beforeAll(async () => {
       db = await startTestDynamo();
       plain = packAndInstall('collector');
-      withOpenFeature = packAndInstall('collector', { '@openfeature/server-sdk': '1.23.0', typescript: '6.0.3', '@types/node': '20.19.43' });
+      withOpenFeature = packAndInstall('collector', {
+        '@openfeature/server-sdk': '1.23.0',
+        typescript: '6.0.3',
+        '@types/node': '20.19.43',
+      });
     }, 180_000);
     afterAll(async () => {
       plain?.remove();
@@ -61,7 +65,12 @@ describe('Installable packages, packed and installed into an empty project', () 
       const store = new ProgramStateStore(db.doc, db.tables.programState);
       await store.register('pkg', new Date());
       writeFileSync(join(plain.dir, 'consumer.mjs'), CONSUMER);
-      const env = { AWS_ENDPOINT_URL_DYNAMODB: db.dynamo.endpoint, AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' };
+      const env = {
+        AWS_ENDPOINT_URL_DYNAMODB: db.dynamo.endpoint,
+        AWS_REGION: 'eu-west-1',
+        AWS_ACCESS_KEY_ID: 'local',
+        AWS_SECRET_ACCESS_KEY: 'local',
+      };
       const active = plainNode(plain.dir, ['consumer.mjs', db.tables.programState, 'pkg'], env);
       expect(active.stderr).toBe('');
       expect(JSON.parse(active.stdout)).toMatchObject({
@@ -71,17 +80,42 @@ describe('Installable packages, packed and installed into an empty project', () 
         empty: { allowed: false },
       });
 
-      await store.pause({ programId: 'pkg', scope: '*', incidentId: 'inc-20261202-000000000001', attemptId: 'pkg', summary: 'leak', verified: true, trigger: 'OPERATOR', at: new Date() });
+      await store.pause({
+        programId: 'pkg',
+        scope: '*',
+        incidentId: 'inc-20261202-000000000001',
+        attemptId: 'pkg',
+        summary: 'leak',
+        verified: true,
+        trigger: 'OPERATOR',
+        at: new Date(),
+      });
       const paused = plainNode(plain.dir, ['consumer.mjs', db.tables.programState, 'pkg'], env);
       expect(JSON.parse(paused.stdout)).toMatchObject({ allowed: false, status: 'PAUSED' });
     });
 
     it('type-checks a TypeScript consumer against its declarations, OpenFeature provider included', () => {
-      expect(forbidden({ ...withOpenFeature, productionPackages: withOpenFeature.productionPackages.filter((n) => n !== 'typescript' && n !== '@types/node') })).toEqual([]);
+      expect(
+        forbidden({
+          ...withOpenFeature,
+          productionPackages: withOpenFeature.productionPackages.filter((n) => n !== 'typescript' && n !== '@types/node'),
+        }),
+      ).toEqual([]);
       writeFileSync(join(withOpenFeature.dir, 'consumer.ts'), TYPED_CONSUMER);
       writeFileSync(
         join(withOpenFeature.dir, 'tsconfig.json'),
-        JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', strict: true, noEmit: true, skipLibCheck: false, types: ['node'] }, files: ['consumer.ts'] }),
+        JSON.stringify({
+          compilerOptions: {
+            module: 'NodeNext',
+            moduleResolution: 'NodeNext',
+            target: 'ES2022',
+            strict: true,
+            noEmit: true,
+            skipLibCheck: false,
+            types: ['node'],
+          },
+          files: ['consumer.ts'],
+        }),
       );
       const tsc = plainNode(withOpenFeature.dir, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json']);
       expect(tsc.stdout + tsc.stderr).toBe('');
@@ -96,7 +130,11 @@ describe('Installable packages, packed and installed into an empty project', () 
     }, 180_000);
     afterAll(() => cli?.remove());
     const run = (...args: string[]) =>
-      plainNode(cli.dir, ['node_modules/@killswitch/cli/bin/killswitch.js', ...args], { AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'local', AWS_EC2_METADATA_DISABLED: 'true' });
+      plainNode(cli.dir, ['node_modules/@killswitch/cli/bin/killswitch.js', ...args], {
+        AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+        AWS_SECRET_ACCESS_KEY: 'local',
+        AWS_EC2_METADATA_DISABLED: 'true',
+      });
 
     it('brings no CDK, emulator, tsx or test package', () => {
       expect(forbidden(cli)).toEqual([]);
@@ -114,7 +152,14 @@ describe('Installable packages, packed and installed into an empty project', () 
       const up = run('local', 'up');
       expect(up.status).not.toBe(0);
       expect(up.stderr).toMatch(/local up needs the local runtime, which comes with a checkout of killswitch/);
-      const local = run('status', '--local', '--as', 'arn:aws:sts::111111111111:assumed-role/KillswitchOperators/alice', '--state-dir', join(ROOT, 'no-such-dir'));
+      const local = run(
+        'status',
+        '--local',
+        '--as',
+        'arn:aws:sts::111111111111:assumed-role/KillswitchOperators/alice',
+        '--state-dir',
+        join(ROOT, 'no-such-dir'),
+      );
       expect(local.status).not.toBe(0);
       expect(local.stderr).toMatch(/no local stack is running|needs the local runtime/);
     });

@@ -13,13 +13,43 @@ type Json = Record<string, unknown>;
 export const slug = fc.stringMatching(/^[a-z0-9][a-z0-9-]{0,20}$/);
 const hex = (n: number) => fc.stringMatching(new RegExp(`^[0-9a-f]{${n}}$`));
 export const incidentId = hex(12).map((h) => `inc-20261127-${h}`);
-export const iso = fc.date({ min: new Date('2020-01-01T00:00:00Z'), max: new Date('2030-01-01T00:00:00Z'), noInvalidDate: true }).map((d) => d.toISOString());
+export const iso = fc
+  .date({ min: new Date('2020-01-01T00:00:00Z'), max: new Date('2030-01-01T00:00:00Z'), noInvalidDate: true })
+  .map((d) => d.toISOString());
 /** Human text as operators and detectors write it: any script, emoji, combining marks, RTL, zero-width. */
 export const humanText = fc
-  .string({ unit: fc.constantFrom('a', 'Z', ' ', 'é', 'ß', 'Ω', '漢', '字', 'ع', '\u05D0', '🙂', '👩‍💻', 'e\u0301', '\u200B', '\u202E', '\u00A0', '.', '-', '\n', '\t'), minLength: 1, maxLength: 120 })
+  .string({
+    unit: fc.constantFrom(
+      'a',
+      'Z',
+      ' ',
+      'é',
+      'ß',
+      'Ω',
+      '漢',
+      '字',
+      'ع',
+      '\u05D0',
+      '🙂',
+      '👩‍💻',
+      'e\u0301',
+      '\u200B',
+      '\u202E',
+      '\u00A0',
+      '.',
+      '-',
+      '\n',
+      '\t',
+    ),
+    minLength: 1,
+    maxLength: 120,
+  })
   .filter((s) => s.trim().length > 0);
 export const severity = fc.constantFrom('LOW', 'MEDIUM', 'HIGH', 'CRITICAL');
-export const scope = fc.oneof(fc.constant('*'), slug.map((s) => `category#${s || 'x'}`));
+export const scope = fc.oneof(
+  fc.constant('*'),
+  slug.map((s) => `category#${s || 'x'}`),
+);
 export const uuid = fc.uuid({ version: 4 });
 export const employeeId = fc.stringMatching(/^E[0-9]{6}$/);
 
@@ -32,7 +62,11 @@ export const anomalyDetail = fc.record(
     kind: fc.stringMatching(/^[a-z][a-z0-9-]{0,20}$/),
     datasetIds: fc.array(fc.constantFrom('keystrokes', 'mouse', 'transcripts'), { maxLength: 3 }),
     scope,
-    exposure: fc.record({ audience: humanText, principals: fc.array(fc.string({ minLength: 1, maxLength: 30 }), { maxLength: 3 }), window: fc.constant({ start: '2026-11-27T07:00:00Z', end: '2026-11-27T10:00:00Z' }) }),
+    exposure: fc.record({
+      audience: humanText,
+      principals: fc.array(fc.string({ minLength: 1, maxLength: 30 }), { maxLength: 3 }),
+      window: fc.constant({ start: '2026-11-27T07:00:00Z', end: '2026-11-27T10:00:00Z' }),
+    }),
     observedAt: iso,
     summary: humanText,
   },
@@ -55,10 +89,22 @@ const envelope = (source: fc.Arbitrary<string>, detailType: string, detail: fc.A
 export const anomalyEvent = envelope(fc.constantFrom('com.example.access-monitor', 'com.example.dlp'), 'Anomaly Detected', anomalyDetail);
 
 export const operatorCommand = fc.oneof(
-  fc.record({ action: fc.constant('pause'), programId: fc.constantFrom('mci', 'other'), scope, reason: humanText, idempotencyKey: fc.option(fc.stringMatching(/^[a-z0-9-]{1,30}$/), { nil: undefined }) }, { requiredKeys: ['action', 'programId', 'reason'] }),
+  fc.record(
+    {
+      action: fc.constant('pause'),
+      programId: fc.constantFrom('mci', 'other'),
+      scope,
+      reason: humanText,
+      idempotencyKey: fc.option(fc.stringMatching(/^[a-z0-9-]{1,30}$/), { nil: undefined }),
+    },
+    { requiredKeys: ['action', 'programId', 'reason'] },
+  ),
   fc.record({ action: fc.constant('status'), programId: fc.constantFrom('mci', 'other') }, { requiredKeys: ['action'] }),
   fc.record({ action: fc.constant('request-resume'), programId: fc.constant('mci'), scope, reason: humanText, incidentId }),
-  fc.record({ action: fc.constant('approve-resume'), programId: fc.constant('mci'), requestId: uuid, reason: humanText }, { requiredKeys: ['action', 'programId', 'requestId'] }),
+  fc.record(
+    { action: fc.constant('approve-resume'), programId: fc.constant('mci'), requestId: uuid, reason: humanText },
+    { requiredKeys: ['action', 'programId', 'requestId'] },
+  ),
   fc.record({ action: fc.constant('incident'), incidentId }),
   fc.record({ action: fc.constant('list-incidents'), limit: fc.integer({ min: 1, max: 100 }) }),
   fc.record({ action: fc.constant('restore-grants'), incidentId, reason: humanText }),
@@ -75,7 +121,9 @@ export const functionUrlEvent = (body: fc.Arbitrary<unknown>) =>
       accountId: fc.constant('111111111111'),
       requestId: fc.uuid(),
       http: fc.record({ method: fc.constant('POST'), path: fc.constant('/'), sourceIp: fc.constant('192.0.2.1') }),
-      authorizer: fc.constant({ iam: { userArn: 'arn:aws:sts::111111111111:assumed-role/KillswitchOperators/alice', accountId: '111111111111' } }),
+      authorizer: fc.constant({
+        iam: { userArn: 'arn:aws:sts::111111111111:assumed-role/KillswitchOperators/alice', accountId: '111111111111' },
+      }),
     }),
     body: body.map((b) => JSON.stringify(b)),
     isBase64Encoded: fc.constant(false),
@@ -107,11 +155,43 @@ export const findingEvent = fc
   });
 
 export const grantWork = fc.oneof(
-  fc.record({ type: fc.constant('revoke'), incidentId, programId: fc.constant('mci'), datasetIds: fc.array(fc.constantFrom('keystrokes', 'mouse'), { minLength: 1, maxLength: 2 }), datasetIndex: fc.nat(2), cursor: fc.option(fc.string(), { nil: undefined }), continuation: fc.nat(10) }, { requiredKeys: ['type', 'incidentId', 'programId', 'datasetIds'] }),
-  fc.record({ type: fc.constant('restore'), incidentId, programId: fc.constant('mci'), requestId: uuid, approvedBy: fc.constant('arn:aws:sts::1:assumed-role/Ops/bob') }),
+  fc.record(
+    {
+      type: fc.constant('revoke'),
+      incidentId,
+      programId: fc.constant('mci'),
+      datasetIds: fc.array(fc.constantFrom('keystrokes', 'mouse'), { minLength: 1, maxLength: 2 }),
+      datasetIndex: fc.nat(2),
+      cursor: fc.option(fc.string(), { nil: undefined }),
+      continuation: fc.nat(10),
+    },
+    { requiredKeys: ['type', 'incidentId', 'programId', 'datasetIds'] },
+  ),
+  fc.record({
+    type: fc.constant('restore'),
+    incidentId,
+    programId: fc.constant('mci'),
+    requestId: uuid,
+    approvedBy: fc.constant('arn:aws:sts::1:assumed-role/Ops/bob'),
+  }),
 );
-export const planWork = fc.record({ type: fc.constant('plan'), incidentId, programId: fc.constant('mci'), mode: fc.constantFrom('all', 'failed'), datasetIds: fc.array(fc.constantFrom('keystrokes', 'mouse'), { minLength: 1, maxLength: 2 }), after: fc.option(employeeId, { nil: undefined }) }, { requiredKeys: ['type', 'incidentId', 'programId', 'datasetIds'] });
-export const sendBatch = fc.record({ type: fc.constant('send'), incidentId, noticeType: fc.constant('exposure'), employeeIds: fc.array(employeeId, { minLength: 1, maxLength: 50 }) });
+export const planWork = fc.record(
+  {
+    type: fc.constant('plan'),
+    incidentId,
+    programId: fc.constant('mci'),
+    mode: fc.constantFrom('all', 'failed'),
+    datasetIds: fc.array(fc.constantFrom('keystrokes', 'mouse'), { minLength: 1, maxLength: 2 }),
+    after: fc.option(employeeId, { nil: undefined }),
+  },
+  { requiredKeys: ['type', 'incidentId', 'programId', 'datasetIds'] },
+);
+export const sendBatch = fc.record({
+  type: fc.constant('send'),
+  incidentId,
+  noticeType: fc.constant('exposure'),
+  employeeIds: fc.array(employeeId, { minLength: 1, maxLength: 50 }),
+});
 export const programState = fc.record({
   programId: slug.filter((s) => s.length > 0),
   scope,
@@ -130,7 +210,25 @@ export const programState = fc.record({
 
 /** Values no field of ours accepts in place of another, plus the classics. */
 const badValue = fc.oneof(
-  fc.constantFrom(null, true, 0, -1, Number.POSITIVE_INFINITY, Number.NaN, '', ' ', '\u0000', '\uD800', '\u202Eevil', 'a'.repeat(300_000), [], {}, [[[[]]]], '__proto__', 'constructor'),
+  fc.constantFrom(
+    null,
+    true,
+    0,
+    -1,
+    Number.POSITIVE_INFINITY,
+    Number.NaN,
+    '',
+    ' ',
+    '\u0000',
+    '\uD800',
+    '\u202Eevil',
+    'a'.repeat(300_000),
+    [],
+    {},
+    [[[[]]]],
+    '__proto__',
+    'constructor',
+  ),
   fc.jsonValue({ maxDepth: 3 }),
   fc.string({ unit: 'binary', maxLength: 50 }),
 );
@@ -187,7 +285,11 @@ export const hostile = (valid: fc.Arbitrary<unknown>): fc.Arbitrary<Hostile> =>
         case 3:
           // JSON.parse makes "__proto__" an own property, as a request body would.
           setAt(input, path!, (parent, key) => (parent[key] = JSON.parse(`{"${pollutionKey}": {"polluted": true}, "toString": 1}`)));
-          return { input: JSON.parse(JSON.stringify(input).replace(/^\{/, `{"${pollutionKey}":{"polluted":true},`)), field: path![0], how: 'prototype pollution' };
+          return {
+            input: JSON.parse(JSON.stringify(input).replace(/^\{/, `{"${pollutionKey}":{"polluted":true},`)),
+            field: path![0],
+            how: 'prototype pollution',
+          };
         case 4:
           setAt(input, path!, (parent, key) => (parent[key] = deep(1_000)));
           return { input, field: path![0], how: 'deep nesting' };

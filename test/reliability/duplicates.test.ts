@@ -77,12 +77,43 @@ describe(`Duplicates: every entry point delivered ${COPIES}× at once, ${TIMES} 
     const eventBridge = new EventBridgeClient({});
     // The incidents as the ledger records them (the worker acts on the ledger, never on the event).
     for (const incidentId of incidents) {
-      await s.incidents.open({ incidentId, programId: 'mci', scope: '*', severity: 'CRITICAL', status: 'OPEN', action: 'PAUSED', openedAt: new Date().toISOString(), openedBy: 'test', trigger: 'ANOMALY', datasetIds: [...datasetIds], unknownDatasetIds: [], notify: 'manual', revision: 1, inputIssues: [] });
+      await s.incidents.open({
+        incidentId,
+        programId: 'mci',
+        scope: '*',
+        severity: 'CRITICAL',
+        status: 'OPEN',
+        action: 'PAUSED',
+        openedAt: new Date().toISOString(),
+        openedBy: 'test',
+        trigger: 'ANOMALY',
+        datasetIds: [...datasetIds],
+        unknownDatasetIds: [],
+        notify: 'manual',
+        revision: 1,
+        inputIssues: [],
+      });
     }
     await Promise.all(
       incidents.map(async (incidentId) => {
-        const engaged: KillSwitchEngaged = { incidentId, programId: 'mci', scope: '*', stateVersion: 2, stateChanged: true, datasetIds: [...datasetIds], severity: 'CRITICAL', trigger: 'ANOMALY', notify: 'manual', engagedAt: new Date().toISOString() };
-        const entry = { EventBusName: stack.domainBusName, Source: KILLSWITCH_SOURCE, DetailType: DetailType.KillSwitchEngaged, Detail: JSON.stringify(engaged) };
+        const engaged: KillSwitchEngaged = {
+          incidentId,
+          programId: 'mci',
+          scope: '*',
+          stateVersion: 2,
+          stateChanged: true,
+          datasetIds: [...datasetIds],
+          severity: 'CRITICAL',
+          trigger: 'ANOMALY',
+          notify: 'manual',
+          engagedAt: new Date().toISOString(),
+        };
+        const entry = {
+          EventBusName: stack.domainBusName,
+          Source: KILLSWITCH_SOURCE,
+          DetailType: DetailType.KillSwitchEngaged,
+          Detail: JSON.stringify(engaged),
+        };
         const out = await eventBridge.send(new PutEventsCommand({ Entries: times(COPIES, () => entry) }));
         expect(out.FailedEntryCount).toBe(0);
       }),
@@ -112,7 +143,9 @@ describe(`Duplicates: every entry point delivered ${COPIES}× at once, ${TIMES} 
 
   it('notice batches: one notice per employee', async () => {
     const trigger = new AnomalyTrigger(s);
-    const { incidentId } = await trigger.handle(anomaly({ anomalyId: 'dup-notices', programId: 'mci', datasetIds: ['keystrokes'], observedAt: new Date().toISOString() }));
+    const { incidentId } = await trigger.handle(
+      anomaly({ anomalyId: 'dup-notices', programId: 'mci', datasetIds: ['keystrokes'], observedAt: new Date().toISOString() }),
+    );
     const planned: SendBatch[] = [];
     const notices = new NoticeLedger(ledger);
     const planner = new NoticePlanner({
@@ -120,18 +153,29 @@ describe(`Duplicates: every entry point delivered ${COPIES}× at once, ${TIMES} 
       notices,
       sendQueue: { enqueue: async (b: SendBatch) => void planned.push(b) } as unknown as WorkQueue<SendBatch>,
     });
-    await planner.run({ type: 'plan', incidentId, programId: 'mci', noticeType: 'exposure', mode: 'all', continuation: 0, planned: 0 }, { hasTime: () => true }, ['keystrokes']);
+    await planner.run(
+      { type: 'plan', incidentId, programId: 'mci', noticeType: 'exposure', mode: 'all', continuation: 0, planned: 0 },
+      { hasTime: () => true },
+      ['keystrokes'],
+    );
     const employees = planned.flatMap((b) => b.employeeIds);
     expect(employees).toHaveLength(TIMES * 10);
     // 100 batches of 10, each delivered three times at once to the real sender function. As SQS
     // does, a delivery that fails (a copy finds the notices claimed by another, unfinished copy)
     // comes back a little later with its receive count up.
-    const batches: SendBatch[] = times(TIMES, (i) => ({ type: 'send', incidentId, noticeType: 'exposure', employeeIds: employees.slice(i * 10, i * 10 + 10) }));
+    const batches: SendBatch[] = times(TIMES, (i) => ({
+      type: 'send',
+      incidentId,
+      noticeType: 'exposure',
+      employeeIds: employees.slice(i * 10, i * 10 + 10),
+    }));
     let redeliveries = 0;
     const deliver = async (batch: SendBatch, id: string) => {
       for (let receive = 1; ; receive++) {
         try {
-          return await stack.functions.invoke('send-notices', { Records: [{ messageId: id, body: JSON.stringify(batch), attributes: { ApproximateReceiveCount: String(receive) } }] });
+          return await stack.functions.invoke('send-notices', {
+            Records: [{ messageId: id, body: JSON.stringify(batch), attributes: { ApproximateReceiveCount: String(receive) } }],
+          });
         } catch (error) {
           if (receive >= 4) throw error;
           redeliveries++;
@@ -145,7 +189,13 @@ describe(`Duplicates: every entry point delivered ${COPIES}× at once, ${TIMES} 
     const delivered = (await drainGateway(stack)).filter((d) => d.incidentId === incidentId);
     expect(delivered).toHaveLength(employees.length);
     expect(new Set(delivered.map((d) => d.employeeId)).size).toBe(employees.length);
-    expect(await notices.counts(incidentId)).toMatchObject({ planned: employees.length, sent: employees.length, failed: 0, pending: 0, sending: 0 });
+    expect(await notices.counts(incidentId)).toMatchObject({
+      planned: employees.length,
+      sent: employees.length,
+      failed: 0,
+      pending: 0,
+      sending: 0,
+    });
   }, 180_000);
 
   it('operator commands retried by a client: one pause, one request, one resume per command', async () => {
@@ -155,8 +205,15 @@ describe(`Duplicates: every entry point delivered ${COPIES}× at once, ${TIMES} 
     if ((await stateNow()).status === 'PAUSED') {
       // Start from ACTIVE: resume the pause left by the notices case.
       const open = await stateNow();
-      const r = await operatorCall(stack, ALICE, { action: 'request-resume', programId: 'mci', reason: 'clean start', incidentId: open.incidentId });
-      expect((await operatorCall(stack, BOB, { action: 'approve-resume', programId: 'mci', requestId: r.body.result.request.requestId })).status).toBe(200);
+      const r = await operatorCall(stack, ALICE, {
+        action: 'request-resume',
+        programId: 'mci',
+        reason: 'clean start',
+        incidentId: open.incidentId,
+      });
+      expect(
+        (await operatorCall(stack, BOB, { action: 'approve-resume', programId: 'mci', requestId: r.body.result.request.requestId })).status,
+      ).toBe(200);
     }
     const start = await stateNow();
     const requestIds = new Set<string>();
@@ -166,15 +223,26 @@ describe(`Duplicates: every entry point delivered ${COPIES}× at once, ${TIMES} 
       expect(paused.map((r) => r.status)).toEqual([200, 200, 200]);
       expect(new Set(paused.map((r) => r.body.result.incidentId)).size).toBe(1);
 
-      const request = { action: 'request-resume', programId: 'mci', reason: `fixed ${i}`, incidentId: paused[0]!.body.result.incidentId, idempotencyKey: `dup-request-${i}` };
+      const request = {
+        action: 'request-resume',
+        programId: 'mci',
+        reason: `fixed ${i}`,
+        incidentId: paused[0]!.body.result.incidentId,
+        idempotencyKey: `dup-request-${i}`,
+      };
       const requested = await Promise.all(times(COPIES, () => operatorCall(stack, ALICE, request)));
       const ids = new Set(requested.map((r) => r.body.result.request.requestId));
       expect(ids.size).toBe(1);
       const [requestId] = ids;
       requestIds.add(requestId as string);
 
-      const approved = await Promise.all(times(COPIES, () => operatorCall(stack, BOB, { action: 'approve-resume', programId: 'mci', requestId })));
-      expect(approved.map((r) => r.status), JSON.stringify(approved.map((r) => r.body))).toEqual([200, 200, 200]);
+      const approved = await Promise.all(
+        times(COPIES, () => operatorCall(stack, BOB, { action: 'approve-resume', programId: 'mci', requestId })),
+      );
+      expect(
+        approved.map((r) => r.status),
+        JSON.stringify(approved.map((r) => r.body)),
+      ).toEqual([200, 200, 200]);
     }
     const end = await stateNow();
     expect(requestIds.size).toBe(TIMES);

@@ -27,18 +27,27 @@ async function faultyProxy(target: string) {
         case 'wrong-shape':
           // Well-formed DynamoDB JSON, but an item no killswitch version wrote: status "MAYBE", version "two".
           res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' }).end(
-            JSON.stringify({ Count: 1, ScannedCount: 1, Items: [{ pk: { S: 'x' }, scope: { S: '*' }, status: { S: 'MAYBE' }, version: { S: 'two' } }] }),
+            JSON.stringify({
+              Count: 1,
+              ScannedCount: 1,
+              Items: [{ pk: { S: 'x' }, scope: { S: '*' }, status: { S: 'MAYBE' }, version: { S: 'two' } }],
+            }),
           );
           return;
         case 'server-error':
-          res.writeHead(500, { 'content-type': 'application/x-amz-json-1.0' }).end(JSON.stringify({ __type: 'com.amazon.coral.availability#InternalServerError', message: 'boom' }));
+          res
+            .writeHead(500, { 'content-type': 'application/x-amz-json-1.0' })
+            .end(JSON.stringify({ __type: 'com.amazon.coral.availability#InternalServerError', message: 'boom' }));
           return;
         default: {
           const url = new URL(target);
-          const upstream = httpRequest({ host: url.hostname, port: url.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
-            res.writeHead(up.statusCode ?? 500, up.headers);
-            up.pipe(res);
-          });
+          const upstream = httpRequest(
+            { host: url.hostname, port: url.port, method: req.method, path: req.url, headers: req.headers },
+            (up) => {
+              res.writeHead(up.statusCode ?? 500, up.headers);
+              up.pipe(res);
+            },
+          );
           upstream.on('error', () => res.destroy());
           upstream.end(Buffer.concat(chunks));
         }
@@ -98,8 +107,19 @@ describe('Fail closed: the collector SDK when DynamoDB misbehaves', () => {
     const programId = `fc${++n}`;
     await store.register(programId, new Date());
     proxy.set('pass');
-    const client = new DynamoDBClient({ endpoint: proxy.endpoint, region: 'eu-west-1', maxAttempts: 1, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
-    const gate = new KillSwitchGate({ tableName: db.tables.programState, programId, refreshIntervalMs: REFRESH_MS, maxStalenessMs: MAX_STALENESS_MS, client });
+    const client = new DynamoDBClient({
+      endpoint: proxy.endpoint,
+      region: 'eu-west-1',
+      maxAttempts: 1,
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+    });
+    const gate = new KillSwitchGate({
+      tableName: db.tables.programState,
+      programId,
+      refreshIntervalMs: REFRESH_MS,
+      maxStalenessMs: MAX_STALENESS_MS,
+      client,
+    });
     await gate.start();
     expect(await waitFor(() => gate.allowed(), 2000)).toBe(true);
     return { gate, programId };
@@ -115,29 +135,41 @@ describe('Fail closed: the collector SDK when DynamoDB misbehaves', () => {
     return true;
   };
 
-  it.each(['refuse', 'hang', 'garbage', 'wrong-shape', 'server-error'] as const)('closes within maxStalenessMs when DynamoDB %s, and reopens only after a good read of ACTIVE', async (mode) => {
-    const { gate } = await openGate();
-    const t0 = performance.now();
-    proxy.set(mode);
-    expect(await waitFor(() => !gate.allowed(), MAX_STALENESS_MS + TIMER_SLACK_MS + 500)).toBe(true);
-    const closedAfterMs = performance.now() - t0;
-    expect(closedAfterMs).toBeLessThanOrEqual(MAX_STALENESS_MS + TIMER_SLACK_MS);
-    expect(await closedWhile(gate, 4 * REFRESH_MS)).toBe(true);
-    expect(gate.state()).toMatchObject({ allowed: false });
+  it.each(['refuse', 'hang', 'garbage', 'wrong-shape', 'server-error'] as const)(
+    'closes within maxStalenessMs when DynamoDB %s, and reopens only after a good read of ACTIVE',
+    async (mode) => {
+      const { gate } = await openGate();
+      const t0 = performance.now();
+      proxy.set(mode);
+      expect(await waitFor(() => !gate.allowed(), MAX_STALENESS_MS + TIMER_SLACK_MS + 500)).toBe(true);
+      const closedAfterMs = performance.now() - t0;
+      expect(closedAfterMs).toBeLessThanOrEqual(MAX_STALENESS_MS + TIMER_SLACK_MS);
+      expect(await closedWhile(gate, 4 * REFRESH_MS)).toBe(true);
+      expect(gate.state()).toMatchObject({ allowed: false });
 
-    const healedAt = performance.now();
-    proxy.set('pass');
-    expect(await waitFor(() => gate.allowed(), 3000)).toBe(true);
-    // Reopened by a read issued after the network healed, not before.
-    expect(Date.parse(gate.state().checkedAt!)).toBeGreaterThanOrEqual(Date.now() - (performance.now() - healedAt) - 5);
-    await gate.stop();
-  });
+      const healedAt = performance.now();
+      proxy.set('pass');
+      expect(await waitFor(() => gate.allowed(), 3000)).toBe(true);
+      // Reopened by a read issued after the network healed, not before.
+      expect(Date.parse(gate.state().checkedAt!)).toBeGreaterThanOrEqual(Date.now() - (performance.now() - healedAt) - 5);
+      await gate.stop();
+    },
+  );
 
   it('stays closed when the network heals but the program was paused meanwhile', async () => {
     const { gate, programId } = await openGate();
     proxy.set('refuse');
     expect(await waitFor(() => !gate.allowed(), MAX_STALENESS_MS + TIMER_SLACK_MS)).toBe(true);
-    await store.pause({ programId, scope: '*', incidentId: 'inc-20261127-00000000fc01', attemptId: 'test', summary: 'during the outage', verified: true, trigger: 'OPERATOR', at: new Date() });
+    await store.pause({
+      programId,
+      scope: '*',
+      incidentId: 'inc-20261127-00000000fc01',
+      attemptId: 'test',
+      summary: 'during the outage',
+      verified: true,
+      trigger: 'OPERATOR',
+      at: new Date(),
+    });
     proxy.set('pass');
     expect(await waitFor(() => gate.state().status === 'PAUSED', 2000)).toBe(true);
     expect(await closedWhile(gate, 6 * REFRESH_MS)).toBe(true);
@@ -146,7 +178,12 @@ describe('Fail closed: the collector SDK when DynamoDB misbehaves', () => {
 
   it('is closed when the state item is missing (never registered, or gone)', async () => {
     const client = new DynamoDBClient({ endpoint: db.dynamo.endpoint, region: 'eu-west-1' });
-    const never = new KillSwitchGate({ tableName: db.tables.programState, programId: 'never-registered', refreshIntervalMs: REFRESH_MS, client });
+    const never = new KillSwitchGate({
+      tableName: db.tables.programState,
+      programId: 'never-registered',
+      refreshIntervalMs: REFRESH_MS,
+      client,
+    });
     await never.start();
     expect(await closedWhile(never, 4 * REFRESH_MS)).toBe(true);
     expect(never.state().status).toBe('UNKNOWN');
@@ -154,7 +191,9 @@ describe('Fail closed: the collector SDK when DynamoDB misbehaves', () => {
 
     const { gate, programId } = await openGate();
     // Nothing in killswitch can delete a state item; an operator with table access could.
-    await client.send(new DeleteItemCommand({ TableName: db.tables.programState, Key: { programId: { S: programId }, scope: { S: '*' } } }));
+    await client.send(
+      new DeleteItemCommand({ TableName: db.tables.programState, Key: { programId: { S: programId }, scope: { S: '*' } } }),
+    );
     expect(await waitFor(() => !gate.allowed(), 4 * REFRESH_MS + TIMER_SLACK_MS)).toBe(true);
     await gate.stop();
   });
@@ -185,7 +224,7 @@ describe('Fail closed: the collector SDK when DynamoDB misbehaves', () => {
     }
   });
 
-  it('says no within maxStalenessMs even while the collector\'s thread is busy for seconds (no timer can fire)', async () => {
+  it("says no within maxStalenessMs even while the collector's thread is busy for seconds (no timer can fire)", async () => {
     const { gate } = await openGate();
     proxy.set('refuse');
     const lastGoodBefore = performance.now(); // every good read completed before this moment

@@ -39,12 +39,22 @@ export interface OperationStats {
   failed: Record<string, number>;
 }
 
-type Middleware = (next: (args: any) => Promise<any>, context: { commandName?: string; clientName?: string }) => (args: any) => Promise<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+/* eslint-disable @typescript-eslint/no-explicit-any -- the SDK's middleware arguments are untyped here */
+type Middleware = (
+  next: (args: any) => Promise<any>,
+  context: { commandName?: string; clientName?: string },
+) => (args: any) => Promise<any>;
+/* eslint-enable @typescript-eslint/no-explicit-any */
 interface Stack {
   add(mw: Middleware, options: { step: 'initialize' | 'deserialize'; name: string; priority?: 'high' | 'low' }): void;
 }
 
-const SERVICE: Record<string, string> = { DynamoDBClient: 'DynamoDB', DynamoDBDocumentClient: 'DynamoDB', SNSClient: 'SNS', EventBridgeClient: 'EventBridge' };
+const SERVICE: Record<string, string> = {
+  DynamoDBClient: 'DynamoDB',
+  DynamoDBDocumentClient: 'DynamoDB',
+  SNSClient: 'SNS',
+  EventBridgeClient: 'EventBridge',
+};
 
 export class FaultInjector {
   enabled = false;
@@ -99,7 +109,8 @@ export class FaultInjector {
   #instrument(stack: Stack): void {
     if (this.#instrumented.has(stack)) return;
     this.#instrumented.add(stack);
-    const key = (c: { commandName?: string; clientName?: string }) => `${SERVICE[c.clientName ?? ''] ?? c.clientName} ${String(c.commandName).replace(/Command$/, '')}`;
+    const key = (c: { commandName?: string; clientName?: string }) =>
+      `${SERVICE[c.clientName ?? ''] ?? c.clientName} ${String(c.commandName).replace(/Command$/, '')}`;
 
     stack.add(
       (next, context) => async (args) => {
@@ -131,8 +142,16 @@ export class FaultInjector {
         const r = this.#random();
         const { rates } = this;
         if (op.startsWith('DynamoDB ')) {
-          if (r < rates.dynamoThrottle) throw this.#fault(stat, 'ProvisionedThroughputExceededException', 400, 'client', 'The level of configured provisioned throughput for the table was exceeded (injected)');
-          if (r < rates.dynamoThrottle + rates.dynamo5xx) throw this.#fault(stat, 'InternalServerError', 500, 'server', 'Internal server error (injected)');
+          if (r < rates.dynamoThrottle)
+            throw this.#fault(
+              stat,
+              'ProvisionedThroughputExceededException',
+              400,
+              'client',
+              'The level of configured provisioned throughput for the table was exceeded (injected)',
+            );
+          if (r < rates.dynamoThrottle + rates.dynamo5xx)
+            throw this.#fault(stat, 'InternalServerError', 500, 'server', 'Internal server error (injected)');
         } else if (op === 'SNS PublishBatch' && r < rates.snsTimeout) {
           throw this.#fault(stat, 'TimeoutError', undefined, 'client', 'Connection timed out before the request was sent (injected)');
         }
@@ -148,7 +167,8 @@ export class FaultInjector {
   }
 
   /** Leave some entries out of the request; report them failed at their positions. */
-  async #partial(stat: OperationStats, next: (args: any) => Promise<any>, args: any, field: 'PublishBatchRequestEntries' | 'Entries') { // eslint-disable-line @typescript-eslint/no-explicit-any
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the SDK's middleware arguments are untyped here
+  async #partial(stat: OperationStats, next: (args: any) => Promise<any>, args: any, field: 'PublishBatchRequestEntries' | 'Entries') {
     const entries: Record<string, unknown>[] = args.input[field] ?? [];
     stat.entries += entries.length;
     const rate = field === 'Entries' ? this.rates.eventsEntryFailure : this.rates.snsEntryFailure;
@@ -156,7 +176,8 @@ export class FaultInjector {
     entries.forEach((e, i) => {
       const poisoned = field === 'PublishBatchRequestEntries' && this.rates.poisoned?.(String(e.Message ?? ''));
       // One domain event = its type and incident (its detail differs between retries: times, counts).
-      const event = field === 'Entries' ? `${String(e.DetailType)}/${/"incidentId":"([^"]+)"/.exec(String(e.Detail))?.[1] ?? String(e.Detail)}` : '';
+      const event =
+        field === 'Entries' ? `${String(e.DetailType)}/${/"incidentId":"([^"]+)"/.exec(String(e.Detail))?.[1] ?? String(e.Detail)}` : '';
       const firstTry = field === 'Entries' && this.rates.eventsFailFirstTry && !this.#seenEntries.has(event);
       if (field === 'Entries') this.#seenEntries.add(event);
       if (poisoned || firstTry || this.#random() < rate) failing.add(i);
@@ -164,13 +185,23 @@ export class FaultInjector {
     stat.entryFaults += failing.size;
     if (!failing.size) return next(args);
     const kept = entries.filter((_, i) => !failing.has(i));
-    const result = kept.length ? await next({ ...args, input: { ...args.input, [field]: kept } }) : { output: field === 'Entries' ? { Entries: [], FailedEntryCount: 0 } : { Successful: [], Failed: [] }, response: {} };
+    const result = kept.length
+      ? await next({ ...args, input: { ...args.input, [field]: kept } })
+      : { output: field === 'Entries' ? { Entries: [], FailedEntryCount: 0 } : { Successful: [], Failed: [] }, response: {} };
     if (field === 'Entries') {
       const sent = [...(result.output.Entries ?? [])];
       const merged = entries.map((_, i) => (failing.has(i) ? { ErrorCode: 'InternalFailure', ErrorMessage: 'injected' } : sent.shift()));
-      return { ...result, output: { ...result.output, Entries: merged, FailedEntryCount: (result.output.FailedEntryCount ?? 0) + failing.size } };
+      return {
+        ...result,
+        output: { ...result.output, Entries: merged, FailedEntryCount: (result.output.FailedEntryCount ?? 0) + failing.size },
+      };
     }
-    const failed = [...failing].map((i) => ({ Id: String(entries[i]!.Id), Code: 'InternalError', SenderFault: false, Message: 'injected' }));
+    const failed = [...failing].map((i) => ({
+      Id: String(entries[i]!.Id),
+      Code: 'InternalError',
+      SenderFault: false,
+      Message: 'injected',
+    }));
     return { ...result, output: { ...result.output, Failed: [...(result.output.Failed ?? []), ...failed] } };
   }
 }

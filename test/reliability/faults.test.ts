@@ -11,7 +11,14 @@ import { FaultInjector, type OperationStats } from './fault-injection.ts';
 
 const EMPLOYEES = 1000;
 const POISONED = (employeeId: string) => employeeId.endsWith('7');
-const RATES = { dynamoThrottle: 0.1, dynamo5xx: 0.05, snsTimeout: 0.05, snsEntryFailure: 0.1, eventsEntryFailure: 0.1, eventsFailFirstTry: true };
+const RATES = {
+  dynamoThrottle: 0.1,
+  dynamo5xx: 0.05,
+  snsTimeout: 0.05,
+  snsEntryFailure: 0.1,
+  eventsEntryFailure: 0.1,
+  eventsFailFirstTry: true,
+};
 
 describe('Faults: throttling, 5xx, timeouts and partial failures in the SDK clients; everything converges', () => {
   let stack: LocalStack;
@@ -46,7 +53,9 @@ describe('Faults: throttling, 5xx, timeouts and partial failures in the SDK clie
   }, 240_000);
   afterAll(async () => {
     faults.uninstall();
-    console.log(['', 'Fault injection: figures', ...table.map((r) => r.map((c, i) => (i ? c.padStart(10) : c.padEnd(34))).join(' ')), ''].join('\n'));
+    console.log(
+      ['', 'Fault injection: figures', ...table.map((r) => r.map((c, i) => (i ? c.padStart(10) : c.padEnd(34))).join(' ')), ''].join('\n'),
+    );
     await stack?.stop();
   });
 
@@ -56,11 +65,22 @@ describe('Faults: throttling, 5xx, timeouts and partial failures in the SDK clie
     const failedInvocations = stack.functions.log.filter((l) => !l.ok);
     table.push(['operation', 'calls', 'attempts', 'faults', 'SDK retries', 'entries', 'entry fails']);
     for (const [op, s] of rows) table.push([op, s.operations, s.attempts, s.faults, s.retries, s.entries, s.entryFaults].map(String));
-    table.push(['all SDK operations', total((s) => s.operations), total((s) => s.attempts), total((s) => s.faults), total((s) => s.retries), total((s) => s.entries), total((s) => s.entryFaults)].map(String));
+    table.push(
+      [
+        'all SDK operations',
+        total((s) => s.operations),
+        total((s) => s.attempts),
+        total((s) => s.faults),
+        total((s) => s.retries),
+        total((s) => s.entries),
+        total((s) => s.entryFaults),
+      ].map(String),
+    );
     const byFunction = new Map<string, number>();
     for (const l of failedInvocations) byFunction.set(l.function, (byFunction.get(l.function) ?? 0) + 1);
     table.push(['function invocations retried', ...[...byFunction].map(([f, n]) => `${f}=${n}`)]);
-    if (process.env.KILLSWITCH_FAULTS_DEBUG) for (const [op, st] of rows) console.log('failed after retries', op, JSON.stringify(st.failed));
+    if (process.env.KILLSWITCH_FAULTS_DEBUG)
+      for (const [op, st] of rows) console.log('failed after retries', op, JSON.stringify(st.failed));
     table.push(['operator calls retried by client', String(operatorRetries)]);
 
     expect(faults.stats.get('DynamoDB UpdateItem')?.faults).toBeGreaterThan(0);
@@ -73,7 +93,11 @@ describe('Faults: throttling, 5xx, timeouts and partial failures in the SDK clie
 
   it('paused once: one version, one audit entry', async () => {
     const doc = dynamoDocumentClient();
-    expect((await new ProgramStateStore(doc, stack.tables.programState).get('mci', '*'))?.state).toMatchObject({ status: 'PAUSED', version: 2, incidentId });
+    expect((await new ProgramStateStore(doc, stack.tables.programState).get('mci', '*'))?.state).toMatchObject({
+      status: 'PAUSED',
+      version: 2,
+      incidentId,
+    });
     expect(await new AuditTrail(new LedgerTable(doc, stack.tables.ledger)).history('mci', '*')).toHaveLength(1);
   });
 
@@ -84,7 +108,9 @@ describe('Faults: throttling, 5xx, timeouts and partial failures in the SDK clie
     readers = all.filter((g) => !g.owner);
     for (const g of readers) expect(g).toMatchObject({ status: 'REVOKED', revokedByIncidents: [incidentId] });
     for (const g of all.filter((g) => g.owner)) expect(g.status).toBe('ACTIVE');
-    const snapshots = (await new RevocationLedger(new LedgerTable(dynamoDocumentClient(), stack.tables.ledger)).snapshots(incidentId, undefined, 1000)).snapshots;
+    const snapshots = (
+      await new RevocationLedger(new LedgerTable(dynamoDocumentClient(), stack.tables.ledger)).snapshots(incidentId, undefined, 1000)
+    ).snapshots;
     expect(snapshots).toHaveLength(readers.length);
     table.push(['grants revoked once / readers', `${snapshots.length}/${readers.length}`]);
   });
@@ -107,15 +133,21 @@ describe('Faults: throttling, 5xx, timeouts and partial failures in the SDK clie
 
     // The send DLQ holds the batches of what failed, with the reason: enough to replay.
     const dead = [];
-    for (let page = await drain(stack, 'ExposureNoticesSendDlq', 10); page.length; page = await drain(stack, 'ExposureNoticesSendDlq', 10)) dead.push(...page);
+    for (let page = await drain(stack, 'ExposureNoticesSendDlq', 10); page.length; page = await drain(stack, 'ExposureNoticesSendDlq', 10))
+      dead.push(...page);
     const deadEmployees = dead.flatMap((m) => (JSON.parse(m.Body!) as { employeeIds: string[]; inFlight?: string[] }).employeeIds);
     // Every notice that could not be sent is in the DLQ. (It may name more: a notice a batch gave up
     // on that another copy of the batch, planned again after a retry, sent later; the ledger says SENT.)
     const inDlq = new Set(deadEmployees);
-    for await (const entry of notices.failed(incidentId, 'exposure', new Date())) expect(inDlq.has(entry.employeeId), entry.employeeId).toBe(true);
+    for await (const entry of notices.failed(incidentId, 'exposure', new Date()))
+      expect(inDlq.has(entry.employeeId), entry.employeeId).toBe(true);
     for (const employeeId of inDlq) expect(['SENT', 'FAILED']).toContain((await notices.get(incidentId, 'exposure', employeeId))?.status);
     expect(dead[0]?.MessageAttributes?.ErrorMessage?.StringValue).toMatch(/marked FAILED after \d+ attempts: .*injected/);
-    table.push(['notices FAILED (poisoned+other) / in DLQ', `${poisoned.length}+${counts.failed - poisoned.length}/${inDlq.size}`, `${dead.length} messages`]);
+    table.push([
+      'notices FAILED (poisoned+other) / in DLQ',
+      `${poisoned.length}+${counts.failed - poisoned.length}/${inDlq.size}`,
+      `${dead.length} messages`,
+    ]);
 
     // The cause is fixed; an operator resends the failed notices, still under the other faults.
     faults.rates = { ...RATES };

@@ -10,7 +10,18 @@ import { parseOrThrow, ValidationError } from '#shared/domain/errors.ts';
 import { parseFindingEvent } from '#shared/findings/normalise.ts';
 import { parseGrantWork } from '#shared/grants/grant-work.ts';
 import { parsePlanWork, parseSendBatch } from '#shared/notices/notice-work.ts';
-import { anomalyEvent, findingEvent, functionUrlEvent, grantWork, hostile, operatorCommand, planWork, programState, sendBatch, type Hostile } from './arbitraries.ts';
+import {
+  anomalyEvent,
+  findingEvent,
+  functionUrlEvent,
+  grantWork,
+  hostile,
+  operatorCommand,
+  planWork,
+  programState,
+  sendBatch,
+  type Hostile,
+} from './arbitraries.ts';
 
 /** 10,000 generated-and-broken inputs per entry point (the issue's bar); override with KILLSWITCH_FUZZ_RUNS. */
 const RUNS = Number(process.env.KILLSWITCH_FUZZ_RUNS ?? 10_000);
@@ -64,7 +75,7 @@ function viaSchema(schema: z.ZodType) {
 function viaString(parse: (body: string) => unknown) {
   return (input: unknown): Outcome => {
     try {
-      return { ok: true, value: parse(typeof input === 'string' ? input : JSON.stringify(input) ?? 'undefined') };
+      return { ok: true, value: parse(typeof input === 'string' ? input : (JSON.stringify(input) ?? 'undefined')) };
     } catch (error) {
       if (error instanceof ValidationError) return { ok: false, issues: error.issues };
       throw error;
@@ -76,7 +87,10 @@ const isPlainObject = (v: unknown) => typeof v === 'object' && v !== null && !Ar
 
 describe.each(ENTRY_POINTS)('Hostile input: $name', ({ valid, parse, minRejected = 0.4 }) => {
   it('accepts every generated valid input', () => {
-    fc.assert(fc.property(valid, (input) => parse(input).ok), { numRuns: Math.min(RUNS, 2_000) });
+    fc.assert(
+      fc.property(valid, (input) => parse(input).ok),
+      { numRuns: Math.min(RUNS, 2_000) },
+    );
   });
 
   it(`survives ${RUNS} broken inputs: no exception, no pollution, every rejection names a field`, () => {
@@ -111,7 +125,9 @@ describe.each(ENTRY_POINTS)('Hostile input: $name', ({ valid, parse, minRejected
       { numRuns: RUNS },
     );
     console.log(`${expect.getState().currentTestName}: ${JSON.stringify(tally)}`);
-    const rejected = Object.entries(tally).filter(([k]) => k.endsWith(':rejected')).reduce((n, [, v]) => n + v, 0);
+    const rejected = Object.entries(tally)
+      .filter(([k]) => k.endsWith(':rejected'))
+      .reduce((n, [, v]) => n + v, 0);
     // Most breakages must be caught (some are harmless: an optional field dropped, an unknown key added).
     expect(rejected).toBeGreaterThan(RUNS * minRejected);
   });

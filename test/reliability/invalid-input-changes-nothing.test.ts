@@ -33,7 +33,12 @@ describe('Invalid input changes nothing (end to end, local stack)', () => {
     return out;
   };
   const invalid = (arb: fc.Arbitrary<unknown>, isInvalid: (input: unknown) => boolean) =>
-    fc.sample(hostile(arb).map((h) => h.input).filter(isInvalid), { numRuns: PER_ENTRY_POINT, seed: 42 });
+    fc.sample(
+      hostile(arb)
+        .map((h) => h.input)
+        .filter(isInvalid),
+      { numRuns: PER_ENTRY_POINT, seed: 42 },
+    );
 
   beforeAll(async () => {
     stack = await startLocalStack({ asyncRetryDelaysMs: [10, 20] });
@@ -57,7 +62,8 @@ describe('Invalid input changes nothing (end to end, local stack)', () => {
     };
     const before = await snapshot();
     const inputs = invalid(anomalyEvent, unpausable);
-    for (const input of inputs) expect(await stack.functions.invoke('anomaly-trigger', asSqsEvent(input))).toEqual({ batchItemFailures: [] });
+    for (const input of inputs)
+      expect(await stack.functions.invoke('anomaly-trigger', asSqsEvent(input))).toEqual({ batchItemFailures: [] });
     const kept = await drainAll(stack, 'AnomalyTriggerIntakeDlq');
     expect(kept).toHaveLength(inputs.length);
     for (const m of kept) expect(m.MessageAttributes?.ErrorMessage?.StringValue).toMatch(/^invalid Anomaly Detected event: \S+: /);
@@ -67,7 +73,8 @@ describe('Invalid input changes nothing (end to end, local stack)', () => {
   it('finding-trigger: rejects each (kept for replay), pauses nothing; no table changes', async () => {
     const before = await snapshot();
     const inputs = invalid(findingEvent, (i) => parseFindingEvent(i).every((r) => !r.ok));
-    for (const input of inputs) expect(await stack.functions.invoke('finding-trigger', asSqsEvent(input))).toEqual({ batchItemFailures: [] });
+    for (const input of inputs)
+      expect(await stack.functions.invoke('finding-trigger', asSqsEvent(input))).toEqual({ batchItemFailures: [] });
     const rejected = await drainAll(stack, 'FindingTriggersRejectedFindings');
     expect(rejected.length).toBe(inputs.reduce<number>((n, i) => n + parseFindingEvent(i).length, 0));
     expect(await snapshot()).toEqual(before);
@@ -78,7 +85,10 @@ describe('Invalid input changes nothing (end to end, local stack)', () => {
     for (const command of invalid(operatorCommand, (i) => !OperatorCommandSchema.safeParse(i).success)) {
       const { status, body } = await operatorCall(stack, ALICE, command);
       expect(status).toBe(400);
-      expect(body).toMatchObject({ ok: false, error: { kind: 'BAD_INPUT', issues: expect.arrayContaining([expect.objectContaining({ path: expect.stringMatching(/\S/) })]) } });
+      expect(body).toMatchObject({
+        ok: false,
+        error: { kind: 'BAD_INPUT', issues: expect.arrayContaining([expect.objectContaining({ path: expect.stringMatching(/\S/) })]) },
+      });
     }
     expect(await snapshot()).toEqual(before);
   });

@@ -20,8 +20,13 @@ const EMPLOYEES = 300;
 /** What a detector might paste into its free text: a sample of the exposed data itself. */
 const EXPOSED_SAMPLE = ['jane.doe@example.org', 'hunter2-Sup3rSecret', '+44 7700 900123'];
 const EMPLOYEE_ID = /\bE\d{6}\b/;
-const LABELS = { keystrokes: 'the keystrokes you typed', 'mouse-activity': 'your mouse movements and clicks', 'chat-transcripts': 'transcripts of your chats' };
-const expectedCategories = (i: number) => [['keystrokes'], i % 3 !== 0 ? ['mouse-activity'] : [], i % 2 === 0 ? ['chat-transcripts'] : []].flat().sort();
+const LABELS = {
+  keystrokes: 'the keystrokes you typed',
+  'mouse-activity': 'your mouse movements and clicks',
+  'chat-transcripts': 'transcripts of your chats',
+};
+const expectedCategories = (i: number) =>
+  [['keystrokes'], i % 3 !== 0 ? ['mouse-activity'] : [], i % 2 === 0 ? ['chat-transcripts'] : []].flat().sort();
 
 describe('Privacy of our own outputs: logs, metrics, events and alerts carry ids and counts only', () => {
   let stack: LocalStack;
@@ -54,7 +59,11 @@ describe('Privacy of our own outputs: logs, metrics, events and alerts carry ids
     await seedDataSubjects(stack, EMPLOYEES);
     await putAnomaly(stack, {
       anomalyId: 'privacy-1',
-      exposure: { audience: 'all-staff group', principals: ['group:all-staff'], window: { start: '2026-11-27T07:00:00Z', end: '2026-11-27T10:00:00Z' } },
+      exposure: {
+        audience: 'all-staff group',
+        principals: ['group:all-staff'],
+        window: { start: '2026-11-27T07:00:00Z', end: '2026-11-27T10:00:00Z' },
+      },
       summary: `Transcripts readable by all staff, e.g. row 17: ${EXPOSED_SAMPLE.join(' / ')}`,
     });
     await stack.idle();
@@ -74,7 +83,11 @@ describe('Privacy of our own outputs: logs, metrics, events and alerts carry ids
     for (const r of restore.splice(0)) r();
   });
 
-  const logLines = () => output.join('').split('\n').filter((l) => l.trim().startsWith('{'));
+  const logLines = () =>
+    output
+      .join('')
+      .split('\n')
+      .filter((l) => l.trim().startsWith('{'));
 
   it('produced logs, metrics, events, alerts and notices to scan', () => {
     const lines = logLines();
@@ -108,14 +121,14 @@ describe('Privacy of our own outputs: logs, metrics, events and alerts carry ids
     }
   });
 
-  it("no log line names the operator: the session name is a pseudonym there (who did what is in the ledger)", () => {
+  it('no log line names the operator: the session name is a pseudonym there (who did what is in the ledger)', () => {
     const operatorLines = logLines().filter((l) => l.includes('operator action'));
     expect(operatorLines.length).toBeGreaterThan(0);
     for (const line of logLines()) expect(line).not.toContain(ALICE.split('/').slice(-2).join('/'));
     expect(operatorLines.every((l) => /KillswitchOperators\/~[0-9a-f]{12}/.test(l))).toBe(true);
   });
 
-  it('each notice holds only its recipient\'s own categories', () => {
+  it("each notice holds only its recipient's own categories", () => {
     for (const n of notices) {
       const i = Number(n.employeeId.slice(1));
       const own = expectedCategories(i);

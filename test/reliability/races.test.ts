@@ -12,7 +12,7 @@ const WAVES = 3;
 /** A small seeded generator: the same command mix on every run, so a failure can be replayed. */
 function random(seed: number) {
   let s = seed;
-  return () => ((s = (s * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+  return () => (s = (s * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
 }
 
 type Attempt =
@@ -41,7 +41,10 @@ describe(`Races: ${WAVES} waves of ${COMMANDS_PER_WAVE} concurrent pause / reque
       const pending: { requestId: string; requestedBy: string }[] = [];
       if (current.status === 'PAUSED') {
         for (const by of PRINCIPALS.slice(0, 3)) {
-          const view = await operator.resumes.request({ action: 'request-resume', programId: 'race', scope: '*', reason: `fixed (${wave})`, incidentId: current.incidentId! }, by);
+          const view = await operator.resumes.request(
+            { action: 'request-resume', programId: 'race', scope: '*', reason: `fixed (${wave})`, incidentId: current.incidentId! },
+            by,
+          );
           pending.push({ requestId: view.request.requestId, requestedBy: by.id });
         }
       }
@@ -61,41 +64,64 @@ describe(`Races: ${WAVES} waves of ${COMMANDS_PER_WAVE} concurrent pause / reque
           const a: Attempt = { kind: 'pause', by };
           attempts.push(a);
           const after = 150 + next() * 250;
-          wavePlan.push({ after: 0, run: async () => {
-            await approvalRace;
-            await new Promise((r) => setTimeout(r, after - 150));
-            try {
-              a.outcome = String(((await operator.pauses.pause({ action: 'pause', programId: 'race', scope: '*', reason: `report ${wave}/${i}` }, by)) as { outcome?: string }).outcome);
-            } catch (e) {
-              a.error = (e as Error).name;
-            }
-          } });
+          wavePlan.push({
+            after: 0,
+            run: async () => {
+              await approvalRace;
+              await new Promise((r) => setTimeout(r, after - 150));
+              try {
+                a.outcome = String(
+                  (
+                    (await operator.pauses.pause(
+                      { action: 'pause', programId: 'race', scope: '*', reason: `report ${wave}/${i}` },
+                      by,
+                    )) as { outcome?: string }
+                  ).outcome,
+                );
+              } catch (e) {
+                a.error = (e as Error).name;
+              }
+            },
+          });
         } else if (roll < 0.7 && current.incidentId) {
           const a: Attempt = { kind: 'request', by };
           attempts.push(a);
-          wavePlan.push({ after: next() * 250, run: async () => {
-            try {
-              a.requestId = (await operator.resumes.request({ action: 'request-resume', programId: 'race', scope: '*', reason: 'looks fine', incidentId: current.incidentId! }, by)).request.requestId;
-            } catch (e) {
-              a.error = (e as Error).name;
-            }
-          } });
+          wavePlan.push({
+            after: next() * 250,
+            run: async () => {
+              try {
+                a.requestId = (
+                  await operator.resumes.request(
+                    { action: 'request-resume', programId: 'race', scope: '*', reason: 'looks fine', incidentId: current.incidentId! },
+                    by,
+                  )
+                ).request.requestId;
+              } catch (e) {
+                a.error = (e as Error).name;
+              }
+            },
+          });
         } else if (pending.length) {
           const request = pick(pending);
           const a: Attempt = { kind: 'approve', by, requestId: request.requestId, requestedBy: request.requestedBy };
           attempts.push(a);
           let settled: () => void = () => {};
           approvals.push(new Promise<void>((resolve) => (settled = resolve)));
-          wavePlan.push({ after: next() * 250, run: async () => {
-            try {
-              a.version = (await operator.resumes.approve({ action: 'approve-resume', programId: 'race', requestId: request.requestId }, by)).state?.version;
-              approvalWon();
-            } catch (e) {
-              a.error = e;
-            } finally {
-              settled();
-            }
-          } });
+          wavePlan.push({
+            after: next() * 250,
+            run: async () => {
+              try {
+                a.version = (
+                  await operator.resumes.approve({ action: 'approve-resume', programId: 'race', requestId: request.requestId }, by)
+                ).state?.version;
+                approvalWon();
+              } catch (e) {
+                a.error = e;
+              } finally {
+                settled();
+              }
+            },
+          });
         }
       }
       void Promise.all(approvals).then(() => approvalWon());
@@ -129,7 +155,12 @@ describe(`Races: ${WAVES} waves of ${COMMANDS_PER_WAVE} concurrent pause / reque
     const flips = attempts.filter((a) => a.kind === 'pause' && a.outcome === 'PAUSED').length + 1; // + the opening pause
     const resumes = new Set(attempts.flatMap((a) => (a.kind === 'approve' && a.version !== undefined ? [a.version] : [])));
     expect(history.filter((e) => e.status === 'PAUSED')).toHaveLength(flips);
-    expect(history.filter((e) => e.status === 'ACTIVE').map((e) => e.version).sort()).toEqual([...resumes].sort());
+    expect(
+      history
+        .filter((e) => e.status === 'ACTIVE')
+        .map((e) => e.version)
+        .sort(),
+    ).toEqual([...resumes].sort());
     expect(history).toHaveLength(flips + resumes.size);
     expect(resumes.size).toBeGreaterThan(0);
   });

@@ -6,7 +6,11 @@ import { buildApp, type KillSwitchApp } from '#infra/app.ts';
 import { loadDeploymentConfig, parseDeploymentConfig, type DeploymentConfigInput } from '#infra/config.ts';
 
 /** The sample deployment, built in memory without bundling (tests never run esbuild). */
-export function sampleApp(overrides: Partial<DeploymentConfigInput> = {}): { app: KillSwitchApp['app']; stateful: Template; stateless: Template } {
+export function sampleApp(overrides: Partial<DeploymentConfigInput> = {}): {
+  app: KillSwitchApp['app'];
+  stateful: Template;
+  stateless: Template;
+} {
   const base = loadDeploymentConfig();
   const config = parseDeploymentConfig({ ...base, ...overrides });
   const built = buildApp(config, {
@@ -29,7 +33,7 @@ export function describeRef(value: unknown): string {
   }
   if (v['Fn::GetAtt']) return String((v['Fn::GetAtt'] as string[])[0]).replace(/[0-9A-F]{8}$/, '');
   if (v.Ref) return String(v.Ref).replace(/[0-9A-F]{8}$/, '');
-  if (v['Fn::Join']) return ((v['Fn::Join'] as [string, unknown[]])[1]).map(describeRef).join('');
+  if (v['Fn::Join']) return (v['Fn::Join'] as [string, unknown[]])[1].map(describeRef).join('');
   return JSON.stringify(v);
 }
 

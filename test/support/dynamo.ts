@@ -18,9 +18,7 @@ export async function startTestDynamo(): Promise<TestDynamo> {
   const dynamo = await startDynalite({ thread: true });
   const client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'eu-west-1' });
   const suffix = `${process.pid}-${++counter}`;
-  const tables = Object.fromEntries(
-    Object.keys(TableDefinitions).map((name) => [name, `${name}-${suffix}`]),
-  ) as Record<TableName, string>;
+  const tables = Object.fromEntries(Object.keys(TableDefinitions).map((name) => [name, `${name}-${suffix}`])) as Record<TableName, string>;
   await ensureTables(
     client,
     (Object.keys(TableDefinitions) as TableName[]).map((name) => createTableInput(tables[name], TableDefinitions[name])),

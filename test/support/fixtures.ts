@@ -61,7 +61,9 @@ export function services(db: TestDynamo, programs: ProgramConfig[] = [program()]
 
 /** Domain events the (mocked) publisher put on the bus, as { detailType, detail }. */
 export function publishedEvents(ebMock: ReturnType<typeof mockClient>): { detailType: string; detail: Record<string, unknown> }[] {
-  return ebMock.commandCalls(PutEventsCommand).flatMap((call) =>
-    (call.args[0].input.Entries ?? []).map((e) => ({ detailType: e.DetailType ?? '', detail: JSON.parse(e.Detail ?? '{}') })),
-  );
+  return ebMock
+    .commandCalls(PutEventsCommand)
+    .flatMap((call) =>
+      (call.args[0].input.Entries ?? []).map((e) => ({ detailType: e.DetailType ?? '', detail: JSON.parse(e.Detail ?? '{}') })),
+    );
 }

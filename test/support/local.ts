@@ -15,14 +15,29 @@ export type OperatorResponseBody = any;
  * POSTs an operator command to the local Function URL as `principal`, with a caller proof signed by
  * credentials the local stack issues for it (as the CLI does); `proof: false` sends none.
  */
-export async function operatorCall(stack: LocalStack, principal: string | undefined, command: unknown, options: { proof?: boolean } = {}): Promise<{ status: number; body: OperatorResponseBody }> {
+export async function operatorCall(
+  stack: LocalStack,
+  principal: string | undefined,
+  command: unknown,
+  options: { proof?: boolean } = {},
+): Promise<{ status: number; body: OperatorResponseBody }> {
   const body = JSON.stringify(command);
   const identity = !principal
     ? {}
     : options.proof === false
       ? { [LOCAL_PRINCIPAL_HEADER]: principal }
-      : await localOperatorHeaders({ stsEndpoint: stack.endpoints.sts, operatorUrl: stack.endpoints.operatorUrl, as: principal, body, region: stack.config.region });
-  const response = await fetch(stack.endpoints.operatorUrl, { method: 'POST', headers: { 'content-type': 'application/json', ...identity }, body });
+      : await localOperatorHeaders({
+          stsEndpoint: stack.endpoints.sts,
+          operatorUrl: stack.endpoints.operatorUrl,
+          as: principal,
+          body,
+          region: stack.config.region,
+        });
+  const response = await fetch(stack.endpoints.operatorUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...identity },
+    body,
+  });
   return { status: response.status, body: await response.json() };
 }
 
@@ -30,25 +45,39 @@ export async function operatorCall(stack: LocalStack, principal: string | undefi
 export async function drain(stack: LocalStack, queueName: string, max = 10) {
   const sqs = new SQSClient({});
   const out = await sqs.send(
-    new ReceiveMessageCommand({ QueueUrl: stack.queues[queueName], MaxNumberOfMessages: max, MessageAttributeNames: ['All'], WaitTimeSeconds: 0 }),
+    new ReceiveMessageCommand({
+      QueueUrl: stack.queues[queueName],
+      MaxNumberOfMessages: max,
+      MessageAttributeNames: ['All'],
+      WaitTimeSeconds: 0,
+    }),
   );
   sqs.destroy();
   return out.Messages ?? [];
 }
 
 /** Everything on the messaging gateway's queue (the notices' subscriber), deleted as read. */
-export async function drainGateway(stack: LocalStack): Promise<{ incidentId: string; employeeId: string; categories: string[]; text: string }[]> {
+export async function drainGateway(
+  stack: LocalStack,
+): Promise<{ incidentId: string; employeeId: string; categories: string[]; text: string }[]> {
   const sqs = new SQSClient({});
   const out = [];
-  for (let empty = 0; empty < 3; ) {
-    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: stack.queues[NOTICE_GATEWAY_QUEUE], MaxNumberOfMessages: 10 }));
+  for (let empty = 0; empty < 3;) {
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: stack.queues[NOTICE_GATEWAY_QUEUE], MaxNumberOfMessages: 10 }),
+    );
     if (!Messages.length) {
       empty++;
       continue;
     }
     empty = 0;
     for (const m of Messages) out.push(JSON.parse(m.Body!));
-    await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: stack.queues[NOTICE_GATEWAY_QUEUE], Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
+    await sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: stack.queues[NOTICE_GATEWAY_QUEUE],
+        Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
+      }),
+    );
   }
   sqs.destroy();
   return out;
@@ -66,7 +95,15 @@ export async function putAnomaly(stack: LocalStack, detail: Record<string, unkno
           EventBusName: stack.busName,
           Source: 'com.example.dlp',
           DetailType: 'Anomaly Detected',
-          Detail: JSON.stringify({ programId: 'mci', detector: 'dlp', severity: 'CRITICAL', kind: 'access-exposure', observedAt: new Date().toISOString(), summary: 'exposed', ...detail }),
+          Detail: JSON.stringify({
+            programId: 'mci',
+            detector: 'dlp',
+            severity: 'CRITICAL',
+            kind: 'access-exposure',
+            observedAt: new Date().toISOString(),
+            summary: 'exposed',
+            ...detail,
+          }),
         },
       ],
     }),

@@ -26,7 +26,7 @@ interface LockEntry {
 
 /** Node's resolution over a lockfile's `packages`: from `from`, the nearest node_modules/<name>. */
 function resolveIn(packages: Record<string, LockEntry>, from: string, name: string): string | undefined {
-  for (let base = from; ; ) {
+  for (let base = from; ;) {
     const key = `${base ? `${base}/` : ''}node_modules/${name}`;
     if (packages[key]) return key;
     if (!base) return undefined;
@@ -47,9 +47,15 @@ export interface Installed {
 export function packAndInstall(name: 'collector' | 'cli', extra: Record<string, string> = {}): Installed {
   execFileSync(process.execPath, [join(ROOT, 'scripts/build-packages.mjs'), name], { stdio: 'pipe' });
   const work = mkdtempSync(join(tmpdir(), `killswitch-pack-${name}-`));
-  const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', work], { cwd: join(ROOT, 'packages', name), encoding: 'utf8' })) as { filename: string }[];
+  const packed = JSON.parse(
+    execFileSync('npm', ['pack', '--json', '--pack-destination', work], { cwd: join(ROOT, 'packages', name), encoding: 'utf8' }),
+  ) as { filename: string }[];
   const tarball = join(work, packed[0]!.filename);
-  const manifest = JSON.parse(readFileSync(join(ROOT, 'packages', name, 'package.json'), 'utf8')) as { name: string; version: string; dependencies?: Record<string, string> };
+  const manifest = JSON.parse(readFileSync(join(ROOT, 'packages', name, 'package.json'), 'utf8')) as {
+    name: string;
+    version: string;
+    dependencies?: Record<string, string>;
+  };
   const rootLock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, LockEntry> };
 
   const project = join(work, 'consumer');
@@ -68,23 +74,41 @@ export function packAndInstall(name: 'collector' | 'cli', extra: Record<string, 
   while (queue.length) {
     const [from, dep] = queue.shift()!;
     const key = resolveIn(rootLock.packages, from, dep);
-    if (!key) throw new Error(`${dep} (needed by ${from || manifest.name}) is not in package-lock.json: add it to the workspace's dependencies`);
+    if (!key)
+      throw new Error(`${dep} (needed by ${from || manifest.name}) is not in package-lock.json: add it to the workspace's dependencies`);
     if (packages[key]) continue;
     const { dev: _dev, devOptional: _devOptional, peer: _peer, ...entry } = rootLock.packages[key]!;
     packages[key] = entry;
-    const optionalPeers = Object.entries((entry.peerDependenciesMeta ?? {}) as Record<string, { optional?: boolean }>).filter(([, m]) => m.optional).map(([n]) => n);
+    const optionalPeers = Object.entries((entry.peerDependenciesMeta ?? {}) as Record<string, { optional?: boolean }>)
+      .filter(([, m]) => m.optional)
+      .map(([n]) => n);
     const peers = Object.keys(entry.peerDependencies ?? {}).filter((n) => !optionalPeers.includes(n));
     for (const d of [...Object.keys({ ...entry.dependencies, ...entry.optionalDependencies }), ...peers]) queue.push([key, d]);
   }
-  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, type: 'module', dependencies: wanted }, null, 2));
-  writeFileSync(join(project, 'package-lock.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', lockfileVersion: 3, requires: true, packages }, null, 2));
+  writeFileSync(
+    join(project, 'package.json'),
+    JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, type: 'module', dependencies: wanted }, null, 2),
+  );
+  writeFileSync(
+    join(project, 'package-lock.json'),
+    JSON.stringify({ name: 'consumer', version: '1.0.0', lockfileVersion: 3, requires: true, packages }, null, 2),
+  );
   try {
-    execFileSync('npm', ['ci', '--offline', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: project, stdio: 'pipe', encoding: 'utf8' });
+    execFileSync('npm', ['ci', '--offline', '--ignore-scripts', '--no-audit', '--no-fund'], {
+      cwd: project,
+      stdio: 'pipe',
+      encoding: 'utf8',
+    });
   } catch (error) {
     const e = error as { stderr?: string };
-    throw new Error(`npm ci --offline of ${manifest.name} failed (npm's cache is filled by the workspace's npm ci; run it first): ${e.stderr ?? error}`, { cause: error });
+    throw new Error(
+      `npm ci --offline of ${manifest.name} failed (npm's cache is filled by the workspace's npm ci; run it first): ${e.stderr ?? error}`,
+      { cause: error },
+    );
   }
-  const tree = JSON.parse(execFileSync('npm', ['ls', '--omit=dev', '--all', '--json'], { cwd: project, encoding: 'utf8' })) as { dependencies?: Record<string, unknown> };
+  const tree = JSON.parse(execFileSync('npm', ['ls', '--omit=dev', '--all', '--json'], { cwd: project, encoding: 'utf8' })) as {
+    dependencies?: Record<string, unknown>;
+  };
   const names = new Set<string>();
   const walk = (deps: Record<string, unknown> | undefined) => {
     for (const [n, v] of Object.entries(deps ?? {})) {
@@ -97,7 +121,11 @@ export function packAndInstall(name: 'collector' | 'cli', extra: Record<string, 
 }
 
 /** Runs `node <args>` in `cwd` with a clean environment: no tsx loader, no test runner's options. */
-export function plainNode(cwd: string, args: string[], env: Record<string, string> = {}): { status: number; stdout: string; stderr: string } {
+export function plainNode(
+  cwd: string,
+  args: string[],
+  env: Record<string, string> = {},
+): { status: number; stdout: string; stderr: string } {
   try {
     const stdout = execFileSync(process.execPath, args, {
       cwd,
@@ -113,4 +141,19 @@ export function plainNode(cwd: string, args: string[], env: Record<string, strin
 }
 
 /** What no user of an installable package may get: the CDK, the emulators, tsx, test and build tools. */
-export const NOT_FOR_USERS = [/^aws-cdk/, /^constructs$/, /^cdk-nag$/, /^dynalite$/, /^fauxqs$/, /^tsx$/, /^vitest/, /^@vitest\//, /^fast-check$/, /^aws-sdk-client-mock/, /^esbuild$/, /^typescript$/, /^eslint/, /^@types\//];
+export const NOT_FOR_USERS = [
+  /^aws-cdk/,
+  /^constructs$/,
+  /^cdk-nag$/,
+  /^dynalite$/,
+  /^fauxqs$/,
+  /^tsx$/,
+  /^vitest/,
+  /^@vitest\//,
+  /^fast-check$/,
+  /^aws-sdk-client-mock/,
+  /^esbuild$/,
+  /^typescript$/,
+  /^eslint/,
+  /^@types\//,
+];

@@ -70,7 +70,10 @@ describe('Class: KillSwitchGate', () => {
     });
 
     it('is false when the read fails, and true again after a good read', async () => {
-      ddb.on(QueryCommand).rejectsOnce(new Error('ECONNREFUSED')).resolves({ Items: [item('*', 'ACTIVE')] });
+      ddb
+        .on(QueryCommand)
+        .rejectsOnce(new Error('ECONNREFUSED'))
+        .resolves({ Items: [item('*', 'ACTIVE')] });
       const g = gate();
       const first = await g.start();
       expect(first).toMatchObject({ allowed: false, error: expect.stringContaining('ECONNREFUSED') });
@@ -105,7 +108,10 @@ describe('Class: KillSwitchGate', () => {
   describe('Staleness', () => {
     it('closes once the last good read is older than maxStalenessMs', async () => {
       vi.useFakeTimers();
-      ddb.on(QueryCommand).resolvesOnce({ Items: [item('*', 'ACTIVE')] }).callsFake(() => new Promise(() => undefined)); // then hangs
+      ddb
+        .on(QueryCommand)
+        .resolvesOnce({ Items: [item('*', 'ACTIVE')] })
+        .callsFake(() => new Promise(() => undefined)); // then hangs
       const g = gate({ refreshIntervalMs: 100, maxStalenessMs: 300, readTimeoutMs: 10_000 });
       await g.start();
       expect(g.allowed()).toBe(true);
@@ -130,7 +136,10 @@ describe('Class: KillSwitchGate', () => {
 
   describe('Method: onChange', () => {
     it('notifies on a change of allowed, and survives a throwing listener', async () => {
-      ddb.on(QueryCommand).resolvesOnce({ Items: [item('*', 'ACTIVE')] }).resolves({ Items: [item('*', 'PAUSED', 2)] });
+      ddb
+        .on(QueryCommand)
+        .resolvesOnce({ Items: [item('*', 'ACTIVE')] })
+        .resolves({ Items: [item('*', 'PAUSED', 2)] });
       const g = gate();
       const seen: boolean[] = [];
       g.onChange(() => {

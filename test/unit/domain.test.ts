@@ -19,7 +19,7 @@ describe('Function: decide', () => {
     ]);
   });
 
-  it('takes all of the program\'s datasets when the anomaly names none, and reports unknown ones', () => {
+  it("takes all of the program's datasets when the anomaly names none, and reports unknown ones", () => {
     expect(decide(program(), anomaly({ datasetIds: [] })).datasetIds).toEqual(['keystrokes', 'mouse', 'transcripts']);
     expect(decide(program(), anomaly({ datasetIds: ['mouse', 'payroll', 'mouse'] }))).toMatchObject({
       datasetIds: ['mouse'],
@@ -60,7 +60,11 @@ describe('Validation errors name the field', () => {
     ['severity', { severity: 'APOCALYPTIC' }, 'detail.severity'],
     ['programId', { programId: 'Not A Slug' }, 'detail.programId'],
     ['observedAt', { observedAt: 'yesterday' }, 'detail.observedAt'],
-    ['exposure window', { exposure: { audience: 'x', window: { start: '2026-11-27T10:00:00Z', end: '2026-11-26T10:00:00Z' } } }, 'detail.exposure.window.end'],
+    [
+      'exposure window',
+      { exposure: { audience: 'x', window: { start: '2026-11-27T10:00:00Z', end: '2026-11-26T10:00:00Z' } } },
+      'detail.exposure.window.end',
+    ],
     ['summary control characters', { summary: 'bad\u0007bell' }, 'detail.summary'],
   ])('rejects a bad %s', (_, change, path) => {
     try {
@@ -86,7 +90,15 @@ describe('Validation errors name the field', () => {
 
 describe('Notice types', () => {
   it('accepts notify only for notice types that have a template', () => {
-    expect(parseOrThrow(OperatorCommandSchema, { action: 'notify', incidentId: 'inc-20261127-aaaaaaaaaaaa' }, 'operator command')).toMatchObject({ noticeType: 'exposure' });
-    expect(() => parseOrThrow(OperatorCommandSchema, { action: 'notify', incidentId: 'inc-20261127-aaaaaaaaaaaa', noticeType: 'resolved' }, 'operator command')).toThrow(/noticeType/);
+    expect(
+      parseOrThrow(OperatorCommandSchema, { action: 'notify', incidentId: 'inc-20261127-aaaaaaaaaaaa' }, 'operator command'),
+    ).toMatchObject({ noticeType: 'exposure' });
+    expect(() =>
+      parseOrThrow(
+        OperatorCommandSchema,
+        { action: 'notify', incidentId: 'inc-20261127-aaaaaaaaaaaa', noticeType: 'resolved' },
+        'operator command',
+      ),
+    ).toThrow(/noticeType/);
   });
 });

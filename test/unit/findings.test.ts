@@ -1,6 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Template } from 'aws-cdk-lib/assertions';
-import { anomalyIdOf, parseAsffFinding, parseFindingEvent, parseGuardDutyFinding, type NormalisedFinding } from '#shared/findings/normalise.ts';
+import {
+  anomalyIdOf,
+  parseAsffFinding,
+  parseFindingEvent,
+  parseGuardDutyFinding,
+  type NormalisedFinding,
+} from '#shared/findings/normalise.ts';
 import { asffSeverity, guardDutySeverity, macieSeverity } from '#shared/findings/relevance.ts';
 import { ResourceMap } from '#shared/findings/resource-map.ts';
 import { FindingIntake } from '#shared/findings/intake.ts';
@@ -42,19 +48,34 @@ describe('Finding normalisers (documented event shapes)', () => {
     const event = sample('macie');
     event.detail.type = 'SensitiveData:S3Object/Personal';
     event.detail.category = 'CLASSIFICATION';
-    event.detail.resourcesAffected.s3Object = { bucketArn: 'arn:aws:s3:::mci-transcripts', key: 'raw/2026/11/27/session-1.jsonl', size: 1024 };
+    event.detail.resourcesAffected.s3Object = {
+      bucketArn: 'arn:aws:s3:::mci-transcripts',
+      key: 'raw/2026/11/27/session-1.jsonl',
+      size: 1024,
+    };
     event.detail.severity = { score: 2, description: 'Medium' };
-    expect(only(event)).toMatchObject({ severity: 'MEDIUM', resources: [{ kind: 's3', bucket: 'mci-transcripts', key: 'raw/2026/11/27/session-1.jsonl' }] });
+    expect(only(event)).toMatchObject({
+      severity: 'MEDIUM',
+      resources: [{ kind: 's3', bucket: 'mci-transcripts', key: 'raw/2026/11/27/session-1.jsonl' }],
+    });
   });
 
   it('reads a GuardDuty S3 finding (numeric severity, buckets, activity window) and an IAM access key finding', () => {
     const f = only(sample('guardduty'));
-    expect(f).toMatchObject({ source: 'guardduty', type: 'Exfiltration:S3/AnomalousBehavior', severity: 'HIGH', resources: [{ kind: 's3', bucket: 'mci-keystrokes' }] });
+    expect(f).toMatchObject({
+      source: 'guardduty',
+      type: 'Exfiltration:S3/AnomalousBehavior',
+      severity: 'HIGH',
+      resources: [{ kind: 's3', bucket: 'mci-keystrokes' }],
+    });
     expect(f.window).toEqual({ start: '2026-11-27T08:12:40.000Z', end: '2026-11-27T09:31:18.000Z' });
 
     const iam = sample('guardduty');
     iam.detail.type = 'CredentialAccess:IAMUser/AnomalousBehavior';
-    iam.detail.resource = { resourceType: 'AccessKey', accessKeyDetails: { accessKeyId: 'ASIAEXAMPLE', principalId: 'AROAEXAMPLE', userName: 'analyst', userType: 'IAMUser' } };
+    iam.detail.resource = {
+      resourceType: 'AccessKey',
+      accessKeyDetails: { accessKeyId: 'ASIAEXAMPLE', principalId: 'AROAEXAMPLE', userName: 'analyst', userType: 'IAMUser' },
+    };
     iam.detail.severity = 5.5;
     expect(only(iam)).toMatchObject({ severity: 'MEDIUM', resources: [{ kind: 'identity', type: 'IAMUser' }] });
   });
@@ -67,7 +88,9 @@ describe('Finding normalisers (documented event shapes)', () => {
     event.detail.findings = [good, object, broken];
     const parsed = parseFindingEvent(event);
     expect(parsed.map((p) => p.ok)).toEqual([true, true, false]);
-    expect(parsed[0]).toMatchObject({ finding: { severity: 'HIGH', resources: [{ kind: 's3', bucket: 'mci-mouse' }], product: 'Security Hub' } });
+    expect(parsed[0]).toMatchObject({
+      finding: { severity: 'HIGH', resources: [{ kind: 's3', bucket: 'mci-mouse' }], product: 'Security Hub' },
+    });
     expect(parsed[1]).toMatchObject({ finding: { resources: [{ kind: 's3', bucket: 'mci-transcripts', key: 'raw/a.jsonl' }] } });
     const rejected = parsed[2]!;
     if (rejected.ok) throw new Error('expected a rejection');
@@ -157,7 +180,8 @@ describe('Resource map', () => {
       accounts: [{ account: '111111111111', region: 'eu-west-1', programId: 'mci' }],
     }),
   );
-  const at = (resources: NormalisedFinding['resources'], account = '111111111111', region = 'eu-west-1') => map.resolve({ account, region, resources });
+  const at = (resources: NormalisedFinding['resources'], account = '111111111111', region = 'eu-west-1') =>
+    map.resolve({ account, region, resources });
 
   it('takes the longest matching prefix for an object key', () => {
     expect(at([{ kind: 's3', bucket: 'lake', key: 'mci/keys/2026/a' }])).toEqual([{ programId: 'mci', datasetIds: ['keystrokes'] }]);
@@ -180,10 +204,14 @@ describe('Resource map', () => {
   });
 
   it('maps the sample buckets (any prefix) to the mci datasets', () => {
-    for (const [bucket, dataset] of [['mci-keystrokes', 'keystrokes'], ['mci-mouse', 'mouse'], ['mci-transcripts', 'transcripts']]) {
-      expect(sampleMap.resolve({ account: '111111111111', region: 'eu-west-1', resources: [{ kind: 's3', bucket: bucket!, key: 'raw/x' }] })).toEqual([
-        { programId: 'mci', datasetIds: [dataset] },
-      ]);
+    for (const [bucket, dataset] of [
+      ['mci-keystrokes', 'keystrokes'],
+      ['mci-mouse', 'mouse'],
+      ['mci-transcripts', 'transcripts'],
+    ]) {
+      expect(
+        sampleMap.resolve({ account: '111111111111', region: 'eu-west-1', resources: [{ kind: 's3', bucket: bucket!, key: 'raw/x' }] }),
+      ).toEqual([{ programId: 'mci', datasetIds: [dataset] }]);
     }
   });
 
@@ -191,7 +219,9 @@ describe('Resource map', () => {
     const config = JSON.parse(JSON.stringify(loadDeploymentConfig()));
     config.findings.s3[1].datasetId = 'webcam';
     config.findings.accounts[0].programId = 'nope';
-    expect(() => parseDeploymentConfig(config)).toThrow(/findings\.s3\.1\.datasetId: "webcam" is not a dataset of program "mci".*findings\.accounts\.0\.programId/);
+    expect(() => parseDeploymentConfig(config)).toThrow(
+      /findings\.s3\.1\.datasetId: "webcam" is not a dataset of program "mci".*findings\.accounts\.0\.programId/,
+    );
   });
 });
 
@@ -201,7 +231,12 @@ describe('Finding intake', () => {
     const unmapped: NormalisedFinding[] = [];
     const intake = new FindingIntake({
       map: sampleMap,
-      trigger: { handle: async (a) => (handled.push(a), { outcome: 'PAUSED', incidentId: 'inc-20261127-000000000000', stateVersion: 2, stateChanged: true, escalated: false }) },
+      trigger: {
+        handle: async (a) => (
+          handled.push(a),
+          { outcome: 'PAUSED', incidentId: 'inc-20261127-000000000000', stateVersion: 2, stateChanged: true, escalated: false }
+        ),
+      },
       anomalies: { isComplete: async () => options.complete ?? false },
       findings: { recordUnmapped: async (f) => (unmapped.push(f), true) },
     });
@@ -210,7 +245,11 @@ describe('Finding intake', () => {
   };
 
   it('turns a sample finding of each source into one anomaly on the right program and dataset', async () => {
-    const expected = { macie: ['transcripts', 'public-bucket', 'HIGH'], guardduty: ['keystrokes', 'exfiltration', 'HIGH'], securityhub: ['mouse', 'data-exposure', 'HIGH'] };
+    const expected = {
+      macie: ['transcripts', 'public-bucket', 'HIGH'],
+      guardduty: ['keystrokes', 'exfiltration', 'HIGH'],
+      securityhub: ['mouse', 'data-exposure', 'HIGH'],
+    };
     for (const source of ['macie', 'guardduty', 'securityhub'] as const) {
       const finding = only(sample(source));
       const { outcome, handled } = await run(finding);
@@ -234,7 +273,10 @@ describe('Finding intake', () => {
     const base = only(sample('guardduty'));
     expect((await run({ ...base, archived: true })).outcome).toEqual({ outcome: 'IGNORED', reason: 'ARCHIVED' });
     expect((await run({ ...base, sample: true })).outcome).toEqual({ outcome: 'IGNORED', reason: 'SAMPLE' });
-    expect((await run({ ...base, type: 'Backdoor:EC2/C&CActivity.B', resourceTypes: ['Instance'] })).outcome).toEqual({ outcome: 'IGNORED', reason: 'NOT_RELEVANT' });
+    expect((await run({ ...base, type: 'Backdoor:EC2/C&CActivity.B', resourceTypes: ['Instance'] })).outcome).toEqual({
+      outcome: 'IGNORED',
+      reason: 'NOT_RELEVANT',
+    });
     const asff = only(sample('securityhub'));
     expect((await run({ ...asff, severity: undefined })).outcome).toEqual({ outcome: 'IGNORED', reason: 'INFORMATIONAL' });
     expect((await run({ ...asff, product: 'GuardDuty' })).outcome).toEqual({ outcome: 'IGNORED', reason: 'OTHER_SOURCE' });
@@ -267,9 +309,13 @@ describe('Finding rules (synthesized patterns)', () => {
         .map(([id, r]) => [id.replace(/^FindingTriggers|Rule[0-9A-F]{8}$/g, ''), r.Properties.EventPattern]),
     );
     expect(Object.keys(patterns).sort()).toEqual(['GuardDuty', 'Macie', 'SecurityHub']);
-    for (const rule of Object.values(rules)) if (rule.Properties.EventPattern?.source?.[0]?.startsWith('aws.')) expect(rule.Properties.EventBusName).toBeUndefined();
+    for (const rule of Object.values(rules))
+      if (rule.Properties.EventPattern?.source?.[0]?.startsWith('aws.')) expect(rule.Properties.EventBusName).toBeUndefined();
   });
-  const matches = (event: Json) => Object.entries(patterns).filter(([, p]) => matchesEventPattern(p, event)).map(([name]) => name);
+  const matches = (event: Json) =>
+    Object.entries(patterns)
+      .filter(([, p]) => matchesEventPattern(p, event))
+      .map(([name]) => name);
 
   it('routes the sample finding of each source to the finding trigger, by its own rule', () => {
     expect(matches(sample('macie'))).toEqual(['Macie']);
@@ -294,7 +340,8 @@ describe('Finding rules (synthesized patterns)', () => {
     resolved.detail.findings[0].Workflow = { Status: 'RESOLVED' };
     const ec2Resource = sample('securityhub');
     ec2Resource.detail.findings[0].Resources = [{ Type: 'AwsEc2Instance', Id: 'arn:aws:ec2:eu-west-1:111111111111:instance/i-1' }];
-    for (const event of [low, encryption, gdLow, ec2, informational, guardDutyCopy, resolved, ec2Resource]) expect(matches(event)).toEqual([]);
+    for (const event of [low, encryption, gdLow, ec2, informational, guardDutyCopy, resolved, ec2Resource])
+      expect(matches(event)).toEqual([]);
   });
 
   it('routes medium and critical findings and the other relevant types', () => {

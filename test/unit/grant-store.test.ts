@@ -47,7 +47,10 @@ describe('Class: DynamoGrantStore', () => {
     it('tells a vanished grant (GONE) from a repeated revocation (ALREADY_HELD)', async () => {
       const { ddb, store } = setup();
       ddb.on(UpdateCommand).rejects(failed());
-      ddb.on(GetCommand).resolvesOnce({}).resolvesOnce({ Item: { ...grant, status: 'REVOKED', revokedByIncidents: new Set(['inc-20261127-aaaaaaaaaaaa']) } });
+      ddb
+        .on(GetCommand)
+        .resolvesOnce({})
+        .resolvesOnce({ Item: { ...grant, status: 'REVOKED', revokedByIncidents: new Set(['inc-20261127-aaaaaaaaaaaa']) } });
       expect(await store.revoke(grant, 'inc-20261127-aaaaaaaaaaaa', 'killswitch', new Date())).toBe('GONE');
       expect(await store.revoke(grant, 'inc-20261127-aaaaaaaaaaaa', 'killswitch', new Date())).toBe('ALREADY_HELD');
     });

@@ -16,8 +16,17 @@ const context: NoticeContext = {
     pausedAt: '2026-11-27T10:00:01Z',
     accessRevoked: true,
   },
-  employee: { employeeId: 'E000042', categories: ['chat-transcripts', 'keystrokes'], heldFrom: '2026-09-01T00:00:00Z', heldTo: '2026-11-27T10:00:00Z' },
-  settings: { organisation: 'Example Corp', contact: { email: 'privacy@example.com', url: 'https://privacy.example.com/incidents' }, defaultLocale: 'en' },
+  employee: {
+    employeeId: 'E000042',
+    categories: ['chat-transcripts', 'keystrokes'],
+    heldFrom: '2026-09-01T00:00:00Z',
+    heldTo: '2026-11-27T10:00:00Z',
+  },
+  settings: {
+    organisation: 'Example Corp',
+    contact: { email: 'privacy@example.com', url: 'https://privacy.example.com/incidents' },
+    defaultLocale: 'en',
+  },
 };
 
 describe('Function: renderNotice', () => {
@@ -34,11 +43,16 @@ describe('Function: renderNotice', () => {
       'What You Can Do',
       'For More Information',
     ]);
-    expect(notice.structured).toMatchObject({ title: 'Notice of Data Breach', templateId: 'exposure/v1/en', employeeId: 'E000042', categories: ['chat-transcripts', 'keystrokes'] });
+    expect(notice.structured).toMatchObject({
+      title: 'Notice of Data Breach',
+      templateId: 'exposure/v1/en',
+      employeeId: 'E000042',
+      categories: ['chat-transcripts', 'keystrokes'],
+    });
     expect(notice.structured).toMatchSnapshot();
   });
 
-  it('names only the recipient\'s own categories', () => {
+  it("names only the recipient's own categories", () => {
     const text = renderNotice('exposure', { ...context, employee: { ...context.employee, categories: ['mouse-activity'] } }).text;
     expect(text).toContain('your mouse movements and clicks');
     expect(text).not.toMatch(/keystrokes|transcripts/);
@@ -49,7 +63,10 @@ describe('Function: renderNotice', () => {
   });
 
   it('says what is still being done when access is not yet confirmed revoked and the window is unknown', () => {
-    const text = renderNotice('exposure', { ...context, incident: { ...context.incident, accessRevoked: false, exposure: undefined } }).text;
+    const text = renderNotice('exposure', {
+      ...context,
+      incident: { ...context.incident, accessRevoked: false, exposure: undefined },
+    }).text;
     expect(text).toContain('We are removing the access');
     expect(text).toContain('the investigation is establishing since when');
   });
@@ -57,16 +74,23 @@ describe('Function: renderNotice', () => {
 
 describe('Class: NoticePublisher', () => {
   const notice = renderNotice('exposure', context);
-  const outgoing = (n: number) => Array.from({ length: n }, (_, i) => ({ employeeId: `E${i}`, incidentId: 'inc-20261127-5b40bfcd731b', noticeType: 'exposure', notice }));
+  const outgoing = (n: number) =>
+    Array.from({ length: n }, (_, i) => ({ employeeId: `E${i}`, incidentId: 'inc-20261127-5b40bfcd731b', noticeType: 'exposure', notice }));
 
   it('publishes up to ten per PublishBatch with the routing attributes and an ASCII subject', async () => {
     const client = new SNSClient({});
     const sns = mockClient(client);
-    sns.on(PublishBatchCommand).callsFake((input) => ({ Successful: input.PublishBatchRequestEntries.map((e: { Id: string }) => ({ Id: e.Id, MessageId: `m-${e.Id}` })) }));
+    sns.on(PublishBatchCommand).callsFake((input) => ({
+      Successful: input.PublishBatchRequestEntries.map((e: { Id: string }) => ({ Id: e.Id, MessageId: `m-${e.Id}` })),
+    }));
     const results = await new NoticePublisher(client, 'arn:topic').publish(outgoing(10));
     expect(results.every((r) => r.ok)).toBe(true);
     const entry = sns.commandCalls(PublishBatchCommand)[0]!.args[0].input.PublishBatchRequestEntries![3]!;
-    expect(entry.MessageAttributes).toMatchObject({ employeeId: { StringValue: 'E3' }, incidentId: { StringValue: 'inc-20261127-5b40bfcd731b' }, noticeType: { StringValue: 'exposure' } });
+    expect(entry.MessageAttributes).toMatchObject({
+      employeeId: { StringValue: 'E3' },
+      incidentId: { StringValue: 'inc-20261127-5b40bfcd731b' },
+      noticeType: { StringValue: 'exposure' },
+    });
     expect(entry.Subject).toMatch(/^[\x20-\x7e]+$/);
     expect(JSON.parse(entry.Message!)).toMatchObject({ format: 'killswitch.notice.v1', text: notice.text });
     await expect(new NoticePublisher(client, 'arn:topic').publish(outgoing(11))).rejects.toThrow(/at most 10/);
@@ -76,7 +100,10 @@ describe('Class: NoticePublisher', () => {
     const client = new SNSClient({});
     mockClient(client)
       .on(PublishBatchCommand)
-      .resolves({ Successful: [{ Id: 'n0', MessageId: 'm0' }], Failed: [{ Id: 'n1', Code: 'InternalError', Message: 'try again', SenderFault: false }] });
+      .resolves({
+        Successful: [{ Id: 'n0', MessageId: 'm0' }],
+        Failed: [{ Id: 'n1', Code: 'InternalError', Message: 'try again', SenderFault: false }],
+      });
     const results = await new NoticePublisher(client, 'arn:topic').publish(outgoing(3));
     expect(results).toEqual([
       { ok: true, messageId: 'm0' },
@@ -93,7 +120,9 @@ describe('Function: affectedEmployees', () => {
     const store = {
       page: async (datasetId: string, o: { after?: string; cursor?: string; limit?: number }) => {
         pages++;
-        const all = rows.filter((r) => r.datasetId === datasetId && (!o.after || r.employeeId > o.after)).sort((a, b) => a.employeeId.localeCompare(b.employeeId));
+        const all = rows
+          .filter((r) => r.datasetId === datasetId && (!o.after || r.employeeId > o.after))
+          .sort((a, b) => a.employeeId.localeCompare(b.employeeId));
         const start = Number(o.cursor ?? 0);
         const next = start + (o.limit ?? pageSize);
         return { subjects: all.slice(start, next), cursor: next < all.length ? String(next) : undefined };
@@ -101,7 +130,13 @@ describe('Function: affectedEmployees', () => {
     } as unknown as DataSubjectStore;
     return { store, pages: () => pages };
   }
-  const row = (datasetId: string, employeeId: string, category: string, from = '2026-09-01T00:00:00Z', to = '2026-11-01T00:00:00Z'): DataSubject => ({
+  const row = (
+    datasetId: string,
+    employeeId: string,
+    category: string,
+    from = '2026-09-01T00:00:00Z',
+    to = '2026-11-01T00:00:00Z',
+  ): DataSubject => ({
     datasetId,
     employeeId,
     categories: [category],
@@ -111,15 +146,32 @@ describe('Function: affectedEmployees', () => {
 
   it('yields each employee once with the union of categories, in id order, resumable', async () => {
     const { store } = storeOf(
-      [row('k', 'E2', 'keystrokes'), row('k', 'E1', 'keystrokes', '2026-08-01T00:00:00Z'), row('t', 'E1', 'chat-transcripts', undefined, '2026-11-20T00:00:00Z'), row('m', 'E3', 'mouse-activity')],
+      [
+        row('k', 'E2', 'keystrokes'),
+        row('k', 'E1', 'keystrokes', '2026-08-01T00:00:00Z'),
+        row('t', 'E1', 'chat-transcripts', undefined, '2026-11-20T00:00:00Z'),
+        row('m', 'E3', 'mouse-activity'),
+      ],
       2,
     );
     const all = [];
     for await (const e of affectedEmployees(store, ['k', 't', 'm'], { pageSize: 1 })) all.push(e);
     expect(all).toEqual([
-      { employeeId: 'E1', categories: ['chat-transcripts', 'keystrokes'], datasetIds: ['k', 't'], heldFrom: '2026-08-01T00:00:00Z', heldTo: '2026-11-20T00:00:00Z' },
+      {
+        employeeId: 'E1',
+        categories: ['chat-transcripts', 'keystrokes'],
+        datasetIds: ['k', 't'],
+        heldFrom: '2026-08-01T00:00:00Z',
+        heldTo: '2026-11-20T00:00:00Z',
+      },
       { employeeId: 'E2', categories: ['keystrokes'], datasetIds: ['k'], heldFrom: '2026-09-01T00:00:00Z', heldTo: '2026-11-01T00:00:00Z' },
-      { employeeId: 'E3', categories: ['mouse-activity'], datasetIds: ['m'], heldFrom: '2026-09-01T00:00:00Z', heldTo: '2026-11-01T00:00:00Z' },
+      {
+        employeeId: 'E3',
+        categories: ['mouse-activity'],
+        datasetIds: ['m'],
+        heldFrom: '2026-09-01T00:00:00Z',
+        heldTo: '2026-11-01T00:00:00Z',
+      },
     ]);
     const resumed = [];
     for await (const e of affectedEmployees(store, ['k', 't', 'm'], { after: 'E1' })) resumed.push(e.employeeId);
@@ -136,7 +188,12 @@ describe('Function: affectedEmployees', () => {
 });
 
 describe('Function: performSendBatch', () => {
-  const batch = { type: 'send' as const, incidentId: 'inc-20261127-5b40bfcd731b', noticeType: 'exposure' as const, employeeIds: ['E1', 'E2', 'E3'] };
+  const batch = {
+    type: 'send' as const,
+    incidentId: 'inc-20261127-5b40bfcd731b',
+    noticeType: 'exposure' as const,
+    employeeIds: ['E1', 'E2', 'E3'],
+  };
   const setup = (partial: { sent: string[]; failed: { employeeId: string; error: string }[]; skipped: string[]; inFlight?: string[] }) => {
     const report = { inFlight: [], ...partial };
     const calls: { options: { lastAttempt: boolean } }[] = [];
@@ -156,7 +213,14 @@ describe('Function: performSendBatch', () => {
   });
 
   it('on the last delivery, dead-letters only the failed notices with their errors, and succeeds', async () => {
-    const { deps, calls, dead } = setup({ sent: ['E1'], failed: [{ employeeId: 'E2', error: 'Throttled' }, { employeeId: 'E3', error: 'Throttled' }], skipped: [] });
+    const { deps, calls, dead } = setup({
+      sent: ['E1'],
+      failed: [
+        { employeeId: 'E2', error: 'Throttled' },
+        { employeeId: 'E3', error: 'Throttled' },
+      ],
+      skipped: [],
+    });
     const report = await performSendBatch(batch, 5, deps);
     expect(report.lastAttempt).toBe(true);
     expect(calls[0]!.options).toEqual({ lastAttempt: true });

@@ -17,13 +17,22 @@ describe('Class: DomainEventPublisher', () => {
     // Assess
     expect(id).toBe('e-1');
     expect(eb).toHaveReceivedCommandWith(PutEventsCommand, {
-      Entries: [expect.objectContaining({ EventBusName: 'bus', Source: 'killswitch', DetailType: 'Kill Switch Engaged', Detail: '{"incidentId":"i"}' })],
+      Entries: [
+        expect.objectContaining({
+          EventBusName: 'bus',
+          Source: 'killswitch',
+          DetailType: 'Kill Switch Engaged',
+          Detail: '{"incidentId":"i"}',
+        }),
+      ],
     });
   });
 
   it('throws when EventBridge reports a failed entry, so the caller retries', async () => {
     const client = new EventBridgeClient({});
-    mockClient(client).on(PutEventsCommand).resolves({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'InternalFailure', ErrorMessage: 'try again' }] });
+    mockClient(client)
+      .on(PutEventsCommand)
+      .resolves({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'InternalFailure', ErrorMessage: 'try again' }] });
     await expect(new DomainEventPublisher(client, 'bus').publish('X', {})).rejects.toThrow(EventPublishError);
   });
 });
@@ -33,7 +42,13 @@ describe('Class: OperatorAlerts', () => {
     const client = new SNSClient({});
     const sns = mockClient(client);
     sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
-    await new OperatorAlerts(client, 'arn:topic').send({ subject: 'x'.repeat(150), lines: ['a', 'b'], severity: 'HIGH', programId: 'mci', incidentId: 'inc' });
+    await new OperatorAlerts(client, 'arn:topic').send({
+      subject: 'x'.repeat(150),
+      lines: ['a', 'b'],
+      severity: 'HIGH',
+      programId: 'mci',
+      incidentId: 'inc',
+    });
     const input = sns.commandCalls(PublishCommand)[0]!.args[0].input;
     expect(input.Subject).toHaveLength(100);
     expect(input.Message).toBe('a\nb');

@@ -24,9 +24,12 @@ describe('Text that SQS and SNS accept', () => {
   });
 
   it('replaces what SQS refuses in plain text, and keeps the rest (emoji included)', () => {
-    fc.assert(fc.property(fc.string({ unit: "binary" }), (text) => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), (text) => {
         expect(replaceForSqs(text)).toMatch(SQS_DOCUMENTED);
-      }), { numRuns: 2_000 });
+      }),
+      { numRuns: 2_000 },
+    );
     expect(replaceForSqs('ok 🙂 \u0000 \ud800 \uffff')).toBe('ok 🙂 \ufffd \ufffd \ufffd');
   });
 });

@@ -53,10 +53,20 @@ export function cliContext(program: Command, io: CliIo): CliContext {
       if (g.local) {
         const state = await readLocalState(g.stateDir);
         if (!g.as) throw new CliError('--local needs --as <principal> (the identity AWS would verify)', Exit.BAD_INPUT);
-        return localTarget({ operatorUrl: state.endpoints.operatorUrl, lambdaEndpoint: state.endpoints.lambda, stsEndpoint: state.endpoints.sts, as: g.as, region: state.region });
+        return localTarget({
+          operatorUrl: state.endpoints.operatorUrl,
+          lambdaEndpoint: state.endpoints.lambda,
+          stsEndpoint: state.endpoints.sts,
+          as: g.as,
+          region: state.region,
+        });
       }
       if (g.as) throw new CliError('--as is accepted only with --local: in AWS your identity comes from your credentials', Exit.BAD_INPUT);
-      if (!g.url) throw new CliError('no operator URL: pass --url or set KILLSWITCH_URL (the stack output OperatorUrl), or use --local', Exit.BAD_INPUT);
+      if (!g.url)
+        throw new CliError(
+          'no operator URL: pass --url or set KILLSWITCH_URL (the stack output OperatorUrl), or use --local',
+          Exit.BAD_INPUT,
+        );
       if (!g.region) throw new CliError('no AWS region: pass --region or set AWS_REGION', Exit.BAD_INPUT);
       return awsTarget({ url: g.url, region: g.region, breakGlassFunction: g.breakGlassFunction });
     },

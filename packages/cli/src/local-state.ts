@@ -32,4 +32,3 @@ export async function readLocalState(dir: string): Promise<LocalState> {
   process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
   return state;
 }
-

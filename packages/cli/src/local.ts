@@ -44,7 +44,10 @@ export async function localUp(dir: string, print: (line: string) => void): Promi
 }
 
 /** `local seed`: the sample program, its grants and employees, on the running local stack. */
-export async function localSeed(dir: string, sizes: { employees: number; readers: number }): Promise<{ programs: string[]; grants: number; subjects: number }> {
+export async function localSeed(
+  dir: string,
+  sizes: { employees: number; readers: number },
+): Promise<{ programs: string[]; grants: number; subjects: number }> {
   const state = await readLocalState(dir);
   const target: SeedTarget = { endpoints: state.endpoints, tables: state.tables, config: loadDeploymentConfig() };
   const programs = await seedPrograms(target);

@@ -23,7 +23,11 @@ export async function main(argv: string[], io: CliIo = { out: console.log, err: 
     .option('--state-dir <dir>', 'where `local up` keeps its state', io.env.KILLSWITCH_STATE_DIR ?? '.killswitch')
     .option('--url <url>', 'the operator Function URL (stack output OperatorUrl)', io.env.KILLSWITCH_URL)
     .option('--region <region>', 'AWS region', io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION)
-    .option('--break-glass-function <name>', 'the break-glass function (stack output BreakGlassFunction)', io.env.KILLSWITCH_BREAK_GLASS_FUNCTION)
+    .option(
+      '--break-glass-function <name>',
+      'the break-glass function (stack output BreakGlassFunction)',
+      io.env.KILLSWITCH_BREAK_GLASS_FUNCTION,
+    )
     .option('--bus <name>', 'event bus for `events send` (stack output EventBusName)', io.env.KILLSWITCH_BUS)
     .option('--json', 'machine-readable output')
     .exitOverride()

@@ -44,7 +44,9 @@ const isObject = (value: unknown): value is Record<string, unknown> => typeof va
  */
 function response<A extends OperatorAction>(status: number, raw: unknown): OperatorResponse<A> {
   const envelope = isObject(raw) && (raw.ok === true || (raw.ok === false && isObject(raw.error) && typeof raw.error.message === 'string'));
-  const body: OperatorEnvelope<OperatorResult<A>> = envelope ? (raw as OperatorEnvelope<OperatorResult<A>>) : { ok: false, error: { kind: 'FAILURE', message: `HTTP ${status}` } };
+  const body: OperatorEnvelope<OperatorResult<A>> = envelope
+    ? (raw as OperatorEnvelope<OperatorResult<A>>)
+    : { ok: false, error: { kind: 'FAILURE', message: `HTTP ${status}` } };
   return { status, body, raw };
 }
 
@@ -65,7 +67,11 @@ async function post<A extends OperatorAction>(url: string, headers: Record<strin
   return response(answer.status, raw);
 }
 
-async function invoke<A extends OperatorAction>(client: LambdaClient, functionName: string, command: CommandFor<A>): Promise<OperatorResponse<A>> {
+async function invoke<A extends OperatorAction>(
+  client: LambdaClient,
+  functionName: string,
+  command: CommandFor<A>,
+): Promise<OperatorResponse<A>> {
   const out = await client.send(new InvokeCommand({ FunctionName: functionName, Payload: JSON.stringify(command) }));
   const raw: unknown = JSON.parse(Buffer.from(out.Payload ?? []).toString() || '{}');
   return response(out.FunctionError ? 500 : isObject(raw) && raw.ok ? 200 : 400, raw);
@@ -100,12 +106,18 @@ export function awsTarget(options: { url: string; region: string; breakGlassFunc
           body,
         });
       } catch (error) {
-        throw new CliError(`no AWS credentials: ${(error as Error).message}. Configure a profile (AWS_PROFILE) or assume the operators role first.`);
+        throw new CliError(
+          `no AWS credentials: ${(error as Error).message}. Configure a profile (AWS_PROFILE) or assume the operators role first.`,
+        );
       }
       return post(options.url, signed.headers as Record<string, string>, body);
     },
     async breakGlass(command) {
-      if (!options.breakGlassFunction) throw new CliError('--break-glass needs the function name (--break-glass-function or KILLSWITCH_BREAK_GLASS_FUNCTION)', Exit.BAD_INPUT);
+      if (!options.breakGlassFunction)
+        throw new CliError(
+          '--break-glass needs the function name (--break-glass-function or KILLSWITCH_BREAK_GLASS_FUNCTION)',
+          Exit.BAD_INPUT,
+        );
       return invoke(new LambdaClient({ region: options.region }), options.breakGlassFunction, command);
     },
   };
@@ -115,7 +127,13 @@ export function awsTarget(options: { url: string; region: string; breakGlassFunc
  * The local stack: the principal is named with --as, which only the local stack accepts, and proven
  * with credentials the local stack issues for it.
  */
-export function localTarget(options: { operatorUrl: string; lambdaEndpoint: string; stsEndpoint: string; as: string; region: string }): OperatorTarget {
+export function localTarget(options: {
+  operatorUrl: string;
+  lambdaEndpoint: string;
+  stsEndpoint: string;
+  as: string;
+  region: string;
+}): OperatorTarget {
   return {
     description: `local stack ${options.operatorUrl} as ${options.as}`,
     async call(command) {
@@ -123,13 +141,27 @@ export function localTarget(options: { operatorUrl: string; lambdaEndpoint: stri
       let identity: Record<string, string>;
       const { localOperatorHeaders } = await fromCheckout('--local', () => import('../../../local/sts.ts'));
       try {
-        identity = await localOperatorHeaders({ stsEndpoint: options.stsEndpoint, operatorUrl: options.operatorUrl, as: options.as, body, region: options.region });
+        identity = await localOperatorHeaders({
+          stsEndpoint: options.stsEndpoint,
+          operatorUrl: options.operatorUrl,
+          as: options.as,
+          body,
+          region: options.region,
+        });
       } catch (error) {
         throw new CliError(`the local stack gave no credentials for ${options.as}: ${(error as Error).message}`);
       }
       return post(options.operatorUrl, { 'content-type': 'application/json', ...identity }, body);
     },
     breakGlass: (command) =>
-      invoke(new LambdaClient({ region: options.region, endpoint: options.lambdaEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }), 'break-glass', command),
+      invoke(
+        new LambdaClient({
+          region: options.region,
+          endpoint: options.lambdaEndpoint,
+          credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+        }),
+        'break-glass',
+        command,
+      ),
   };
 }

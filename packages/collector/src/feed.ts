@@ -8,8 +8,7 @@ export type Snapshot =
    * state at some instant after that, so freshness counted from the send is never overstated, however
    * long the answer took.
    */
-  | { ok: true; items: Record<string, unknown>[]; at: number; wallAt: number }
-  | { ok: false; error: string; at: number };
+  { ok: true; items: Record<string, unknown>[]; at: number; wallAt: number } | { ok: false; error: string; at: number };
 
 export interface FeedSubscriber {
   refreshIntervalMs: number;

@@ -138,7 +138,8 @@ export class KillSwitchGate implements FeedSubscriber {
   }
 
   state(): GateState {
-    const stale = this.#lastGoodAt === undefined || performance.now() - this.#lastGoodAt > this.#maxStalenessMs || Date.now() >= this.#wallFreshUntil;
+    const stale =
+      this.#lastGoodAt === undefined || performance.now() - this.#lastGoodAt > this.#maxStalenessMs || Date.now() >= this.#wallFreshUntil;
     return {
       allowed: this.#allowed && !stale,
       status: this.#evaluation.status,

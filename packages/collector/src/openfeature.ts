@@ -50,7 +50,11 @@ export class KillSwitchProvider implements Provider {
     return {
       value: state.allowed,
       variant: state.allowed ? 'collecting' : 'halted',
-      reason: state.allowed ? StandardResolutionReasons.STATIC : state.stale ? StandardResolutionReasons.STALE : StandardResolutionReasons.DISABLED,
+      reason: state.allowed
+        ? StandardResolutionReasons.STATIC
+        : state.stale
+          ? StandardResolutionReasons.STALE
+          : StandardResolutionReasons.DISABLED,
       flagMetadata: { status: state.status, stale: state.stale, ...(state.version ? { version: state.version } : {}) },
     };
   }

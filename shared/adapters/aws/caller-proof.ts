@@ -32,7 +32,8 @@ const STS_VERSION = '2011-06-15';
 const sha256 = (body: string): string => createHash('sha256').update(body, 'utf8').digest('hex');
 
 /** The STS endpoint a client signs for: `AWS_ENDPOINT_URL_STS` when set (an emulator), else the regional one. */
-export const stsEndpoint = (region: string, override = process.env.AWS_ENDPOINT_URL_STS): URL => new URL(override ?? `https://sts.${region}.amazonaws.com/`);
+export const stsEndpoint = (region: string, override = process.env.AWS_ENDPOINT_URL_STS): URL =>
+  new URL(override ?? `https://sts.${region}.amazonaws.com/`);
 
 /** Sign a proof of the caller's identity for one request body, to one audience (the Function URL's host). */
 export async function signCallerProof(options: {
@@ -123,12 +124,15 @@ export class CallerProofVerifier {
     }
     const text = await response.text();
     if (response.status === 403 || response.status === 400) {
-      throw new CallerProofError(`STS rejected the caller proof (${errorCodeOf(text) ?? response.status}): it is not a current signature of this request by the caller`);
+      throw new CallerProofError(
+        `STS rejected the caller proof (${errorCodeOf(text) ?? response.status}): it is not a current signature of this request by the caller`,
+      );
     }
     if (!response.ok) throw new CallerProofUnavailableError(`STS answered ${response.status} to the caller proof`);
     let result: { Arn?: unknown; Account?: unknown; UserId?: unknown } | undefined;
     try {
-      result = (JSON.parse(text) as { GetCallerIdentityResponse?: { GetCallerIdentityResult?: typeof result } }).GetCallerIdentityResponse?.GetCallerIdentityResult;
+      result = (JSON.parse(text) as { GetCallerIdentityResponse?: { GetCallerIdentityResult?: typeof result } }).GetCallerIdentityResponse
+        ?.GetCallerIdentityResult;
     } catch {
       result = undefined;
     }
@@ -150,18 +154,37 @@ export class CallerProofVerifier {
     // anywhere else is refused before any request is made.
     const trusted = this.options.endpoint ?? stsEndpoint(this.region);
     const hostOk = url.protocol === trusted.protocol && url.host === trusted.host && url.pathname === '/';
-    if (!hostOk || url.username || url.password || url.hash) throw new CallerProofError(`the caller proof is not addressed to AWS STS (${trusted.host}): ${url.protocol}//${url.host}${url.pathname}`);
+    if (!hostOk || url.username || url.password || url.hash)
+      throw new CallerProofError(
+        `the caller proof is not addressed to AWS STS (${trusted.host}): ${url.protocol}//${url.host}${url.pathname}`,
+      );
     const q = url.searchParams;
-    const allowed = new Set(['Action', 'Version', 'X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Date', 'X-Amz-Expires', 'X-Amz-SignedHeaders', 'X-Amz-Signature', 'X-Amz-Security-Token']);
+    const allowed = new Set([
+      'Action',
+      'Version',
+      'X-Amz-Algorithm',
+      'X-Amz-Credential',
+      'X-Amz-Date',
+      'X-Amz-Expires',
+      'X-Amz-SignedHeaders',
+      'X-Amz-Signature',
+      'X-Amz-Security-Token',
+    ]);
     const extra = [...q.keys()].filter((k) => !allowed.has(k));
-    if (extra.length || [...allowed].some((k) => q.getAll(k).length > 1)) throw new CallerProofError(`the caller proof has parameters a GetCallerIdentity proof has no use for: ${extra.join(', ') || 'repeated ones'}`);
-    if (q.get('Action') !== 'GetCallerIdentity' || q.get('Version') !== STS_VERSION) throw new CallerProofError('the caller proof is not a GetCallerIdentity request');
-    if (q.get('X-Amz-Algorithm') !== 'AWS4-HMAC-SHA256' || !q.get('X-Amz-Credential') || !q.get('X-Amz-Signature')) throw new CallerProofError('the caller proof is not SigV4-presigned');
+    if (extra.length || [...allowed].some((k) => q.getAll(k).length > 1))
+      throw new CallerProofError(
+        `the caller proof has parameters a GetCallerIdentity proof has no use for: ${extra.join(', ') || 'repeated ones'}`,
+      );
+    if (q.get('Action') !== 'GetCallerIdentity' || q.get('Version') !== STS_VERSION)
+      throw new CallerProofError('the caller proof is not a GetCallerIdentity request');
+    if (q.get('X-Amz-Algorithm') !== 'AWS4-HMAC-SHA256' || !q.get('X-Amz-Credential') || !q.get('X-Amz-Signature'))
+      throw new CallerProofError('the caller proof is not SigV4-presigned');
     const signed = (q.get('X-Amz-SignedHeaders') ?? '').split(';');
     const missing = SIGNED.filter((h) => !signed.includes(h));
     if (missing.length) throw new CallerProofError(`the caller proof does not sign ${missing.join(', ')}: it would not bind this request`);
     const expires = Number(q.get('X-Amz-Expires'));
-    if (!Number.isInteger(expires) || expires < 1 || expires > 15 * 60) throw new CallerProofError('the caller proof has no valid X-Amz-Expires (at most 15 minutes)');
+    if (!Number.isInteger(expires) || expires < 1 || expires > 15 * 60)
+      throw new CallerProofError('the caller proof has no valid X-Amz-Expires (at most 15 minutes)');
     const date = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(q.get('X-Amz-Date') ?? '');
     const signedAt = date ? Date.UTC(+date[1]!, +date[2]! - 1, +date[3]!, +date[4]!, +date[5]!, +date[6]!) : NaN;
     const now = this.#clock().getTime();

@@ -27,7 +27,9 @@ export class DomainEventPublisher implements DomainEvents {
     );
     const entry = result.Entries?.[0];
     if ((result.FailedEntryCount ?? 0) > 0 || !entry?.EventId) {
-      throw new EventPublishError(`PutEvents rejected "${detailType}": ${entry?.ErrorCode ?? 'unknown'} ${entry?.ErrorMessage ?? ''}`.trim());
+      throw new EventPublishError(
+        `PutEvents rejected "${detailType}": ${entry?.ErrorCode ?? 'unknown'} ${entry?.ErrorMessage ?? ''}`.trim(),
+      );
     }
     return entry.EventId;
   }

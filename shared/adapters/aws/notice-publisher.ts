@@ -44,7 +44,11 @@ export class NoticePublisher implements NoticeChannel {
       const messageId = ok.get(`n${i}`);
       if (messageId) return { ok: true, messageId };
       const f = failed.get(`n${i}`);
-      return { ok: false, error: f ? `${f.Code}: ${f.Message ?? ''}`.trim() : 'not in the PublishBatch response', senderFault: f?.SenderFault ?? false };
+      return {
+        ok: false,
+        error: f ? `${f.Code}: ${f.Message ?? ''}`.trim() : 'not in the PublishBatch response',
+        senderFault: f?.SenderFault ?? false,
+      };
     });
   }
 }

@@ -4,8 +4,9 @@
  * an alert can hold anything (lone surrogates, U+FFFE, NUL), and one bad character would make the
  * whole send fail: the message would be lost instead of kept.
  */
-// eslint-disable-next-line no-control-regex
-const DISALLOWED = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+const DISALLOWED =
+  // eslint-disable-next-line no-control-regex
+  /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 const DISALLOWED_OR_SURROGATE = new RegExp(`${DISALLOWED.source}|[\\ud800-\\udfff]`, 'g');
 

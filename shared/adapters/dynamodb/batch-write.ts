@@ -7,7 +7,8 @@ export async function batchWrite(client: DynamoDBDocumentClient, tableName: stri
   for (let i = 0; i < items.length; i += 25) {
     let requests = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
     for (let attempt = 1; requests.length; attempt++) {
-      if (attempt > MAX_ATTEMPTS) throw new Error(`BatchWriteItem left ${requests.length} items unprocessed after ${MAX_ATTEMPTS} attempts`);
+      if (attempt > MAX_ATTEMPTS)
+        throw new Error(`BatchWriteItem left ${requests.length} items unprocessed after ${MAX_ATTEMPTS} attempts`);
       const out = await client.send(new BatchWriteCommand({ RequestItems: { [tableName]: requests } }));
       requests = (out.UnprocessedItems?.[tableName] ?? []) as typeof requests;
       if (requests.length) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));

@@ -12,7 +12,10 @@ export class DataSubjectStore implements DataSubjects {
   ) {}
 
   /** One page of a dataset's subjects in employee-id order, starting after `after`. */
-  async page(datasetId: string, options: { after?: string; cursor?: string; limit?: number } = {}): Promise<{ subjects: DataSubject[]; cursor?: string }> {
+  async page(
+    datasetId: string,
+    options: { after?: string; cursor?: string; limit?: number } = {},
+  ): Promise<{ subjects: DataSubject[]; cursor?: string }> {
     const out = await this.client.send(
       new QueryCommand({
         TableName: this.tableName,
@@ -27,6 +30,10 @@ export class DataSubjectStore implements DataSubjects {
 
   /** Bulk load (seeding, the data platform's sync): 25 per request, overwriting. */
   seed(subjects: DataSubject[]): Promise<void> {
-    return batchWrite(this.client, this.tableName, subjects.map((s) => DataSubjectSchema.parse(s)));
+    return batchWrite(
+      this.client,
+      this.tableName,
+      subjects.map((s) => DataSubjectSchema.parse(s)),
+    );
   }
 }

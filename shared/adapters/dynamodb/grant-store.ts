@@ -136,7 +136,11 @@ export class DynamoGrantStore implements GrantBackend {
     return 'ALREADY_HELD';
   }
 
-  async restore(snapshot: RevocationSnapshot, by: string, at: Date): Promise<{ outcome: 'RESTORED' | 'STILL_HELD' | 'SKIPPED'; reason?: string }> {
+  async restore(
+    snapshot: RevocationSnapshot,
+    by: string,
+    at: Date,
+  ): Promise<{ outcome: 'RESTORED' | 'STILL_HELD' | 'SKIPPED'; reason?: string }> {
     const key = { datasetId: snapshot.datasetId, grantKey: grantKey(snapshot.principal, snapshot.permission) };
     const common = {
       ':incident': snapshot.incidentId,
@@ -149,7 +153,8 @@ export class DynamoGrantStore implements GrantBackend {
         new UpdateCommand({
           TableName: this.tableName,
           Key: key,
-          UpdateExpression: 'SET #status = :active, restoredAt = :at, restoredBy = :by REMOVE revokedByIncidents, revokedAt, revokedBy, incidentId',
+          UpdateExpression:
+            'SET #status = :active, restoredAt = :at, restoredBy = :by REMOVE revokedByIncidents, revokedAt, revokedBy, incidentId',
           ConditionExpression: 'contains(revokedByIncidents, :incident) AND size(revokedByIncidents) = :one AND #version = :version',
           ExpressionAttributeNames: { '#status': 'status', '#version': 'version' },
           ExpressionAttributeValues: { ...common, ':active': 'ACTIVE', ':at': at.toISOString(), ':by': by },
@@ -179,7 +184,10 @@ export class DynamoGrantStore implements GrantBackend {
     const current = await this.get(snapshot.datasetId, snapshot.principal, snapshot.permission);
     if (!current) return { outcome: 'SKIPPED', reason: 'the grant no longer exists' };
     if (current.version !== snapshot.version) {
-      return { outcome: 'SKIPPED', reason: `the grant was changed since it was revoked (version ${snapshot.version} → ${current.version})` };
+      return {
+        outcome: 'SKIPPED',
+        reason: `the grant was changed since it was revoked (version ${snapshot.version} → ${current.version})`,
+      };
     }
     // Not held by this incident any more, unchanged: an earlier run of this restore released it.
     return current.revokedByIncidents.length
@@ -200,7 +208,12 @@ export class DynamoGrantStore implements GrantBackend {
       );
       return (page.Items ?? []).some((item) => {
         const grant = GrantSchema.safeParse(item);
-        return grant.success && grant.data.principal === principal && grant.data.status === 'ACTIVE' && PERMISSION_RANK[grant.data.permission] >= PERMISSION_RANK[permission];
+        return (
+          grant.success &&
+          grant.data.principal === principal &&
+          grant.data.status === 'ACTIVE' &&
+          PERMISSION_RANK[grant.data.permission] >= PERMISSION_RANK[permission]
+        );
       });
     } catch {
       return false;

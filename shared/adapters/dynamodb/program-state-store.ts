@@ -37,7 +37,9 @@ export class ProgramStateStore implements ProgramStates {
       if (current.state.status !== 'PAUSED') continue; // resumed between the two writes: flip again
       // Register the attempt (a no-op for one registered before), so a resume requested before it refuses.
       if (await this.#link(input, current.state.version)) {
-        return current.state.incidentId === input.incidentId ? { outcome: 'PAUSED', state: current.state, wrote: false } : { outcome: 'LINKED', state: current.state };
+        return current.state.incidentId === input.incidentId
+          ? { outcome: 'PAUSED', state: current.state, wrote: false }
+          : { outcome: 'LINKED', state: current.state };
       }
     }
     throw new StateConflictError(`${input.programId}/${input.scope} kept changing during a pause; the pause will be retried`);
@@ -133,7 +135,8 @@ export class ProgramStateStore implements ProgramStates {
             'changedByVerified = :verified, reason = :reason, #trigger = :trigger, resumeRequestId = :request, lastResume = :last REMOVE pauseLinks' +
             (input.closes.length ? ' ADD closedCauses :closed' : ''),
           ConditionExpression:
-            '#version = :expected AND #status = :paused AND ' + (input.expectedLinks ? 'size(pauseLinks) = :links' : 'attribute_not_exists(pauseLinks)'),
+            '#version = :expected AND #status = :paused AND ' +
+            (input.expectedLinks ? 'size(pauseLinks) = :links' : 'attribute_not_exists(pauseLinks)'),
           ExpressionAttributeNames: { '#status': 'status', '#version': 'version', '#trigger': 'trigger' },
           ExpressionAttributeValues: {
             ':activeStatus': 'ACTIVE',
@@ -158,13 +161,27 @@ export class ProgramStateStore implements ProgramStates {
       if (!isConditionalCheckFailed(error)) throw error;
     }
     const current = await this.get(input.programId, input.scope);
-    if (current && current.state.resumeRequestId === input.requestId && current.state.version === input.expectedVersion + 1) return current.state;
+    if (current && current.state.resumeRequestId === input.requestId && current.state.version === input.expectedVersion + 1)
+      return current.state;
     // Applied by an earlier attempt, and paused again since: the state as that resume left it.
     if (current?.lastResume?.requestId === input.requestId) {
       const { version, at } = current.lastResume;
-      return { programId: input.programId, scope: input.scope, status: 'ACTIVE', version, changedAt: at, changedBy: 'resume', changedByVerified: true, reason: `resumed by two-person request ${input.requestId}`, trigger: 'RESUME', resumeRequestId: input.requestId };
+      return {
+        programId: input.programId,
+        scope: input.scope,
+        status: 'ACTIVE',
+        version,
+        changedAt: at,
+        changedBy: 'resume',
+        changedByVerified: true,
+        reason: `resumed by two-person request ${input.requestId}`,
+        trigger: 'RESUME',
+        resumeRequestId: input.requestId,
+      };
     }
-    throw new StateConflictError(`${input.programId}/${input.scope} changed since the resume was requested: ${describeChange(input, current)}`);
+    throw new StateConflictError(
+      `${input.programId}/${input.scope} changed since the resume was requested: ${describeChange(input, current)}`,
+    );
   }
 
   /** Create the program's global scope as ACTIVE at version 1, unless it already exists. */
@@ -232,7 +249,9 @@ function describeChange(input: ResumeInput, current: StoredState | undefined): s
 
 function isLastResume(v: unknown): v is NonNullable<StoredState['lastResume']> {
   const r = v as StoredState['lastResume'];
-  return typeof r === 'object' && r !== null && typeof r.requestId === 'string' && typeof r.version === 'number' && typeof r.at === 'string';
+  return (
+    typeof r === 'object' && r !== null && typeof r.requestId === 'string' && typeof r.version === 'number' && typeof r.at === 'string'
+  );
 }
 
 function toState(item: Record<string, unknown> | undefined): ProgramState {

@@ -1,4 +1,8 @@
-import { GetFindingsCommand as GetMacieFindingsCommand, ListFindingsCommand as ListMacieFindingsCommand, type Macie2Client } from '@aws-sdk/client-macie2';
+import {
+  GetFindingsCommand as GetMacieFindingsCommand,
+  ListFindingsCommand as ListMacieFindingsCommand,
+  type Macie2Client,
+} from '@aws-sdk/client-macie2';
 import {
   GetFindingsCommand as GetGuardDutyFindingsCommand,
   ListDetectorsCommand,
@@ -68,7 +72,14 @@ export class MacieSweepSource extends PacedSweepSource implements SweepSource {
     };
     const lists = tokenPages(async (nextToken) => {
       const list = await this.caller.call(() =>
-        this.client.send(new ListMacieFindingsCommand({ findingCriteria: { criterion }, sortCriteria: { attributeName: 'updatedAt', orderBy: 'ASC' }, maxResults: 50, nextToken })),
+        this.client.send(
+          new ListMacieFindingsCommand({
+            findingCriteria: { criterion },
+            sortCriteria: { attributeName: 'updatedAt', orderBy: 'ASC' },
+            maxResults: 50,
+            nextToken,
+          }),
+        ),
       );
       return { items: list.findingIds ?? [], next: list.nextToken };
     });
@@ -114,7 +125,13 @@ export class GuardDutySweepSource extends PacedSweepSource implements SweepSourc
       const lists = tokenPages(async (NextToken) => {
         const list = await this.caller.call(() =>
           this.client.send(
-            new ListGuardDutyFindingsCommand({ DetectorId, FindingCriteria: { Criterion }, SortCriteria: { AttributeName: 'updatedAt', OrderBy: 'ASC' }, MaxResults: 50, NextToken }),
+            new ListGuardDutyFindingsCommand({
+              DetectorId,
+              FindingCriteria: { Criterion },
+              SortCriteria: { AttributeName: 'updatedAt', OrderBy: 'ASC' },
+              MaxResults: 50,
+              NextToken,
+            }),
           ),
         );
         return { items: list.FindingIds ?? [], next: list.NextToken };
@@ -150,7 +167,14 @@ export class SecurityHubSweepSource extends PacedSweepSource implements SweepSou
     };
     const pages = tokenPages(async (NextToken) => {
       const out = await this.caller.call(() =>
-        this.client.send(new GetSecurityHubFindingsCommand({ Filters, SortCriteria: [{ Field: 'UpdatedAt', SortOrder: 'asc' }], MaxResults: 100, NextToken })),
+        this.client.send(
+          new GetSecurityHubFindingsCommand({
+            Filters,
+            SortCriteria: [{ Field: 'UpdatedAt', SortOrder: 'asc' }],
+            MaxResults: 100,
+            NextToken,
+          }),
+        ),
       );
       return { items: out.Findings ?? [], next: out.NextToken };
     });

@@ -28,8 +28,12 @@ export const exposureEnV1: NoticeTemplate = {
   locale: 'en',
   render({ incident, employee, settings }) {
     const window = incident.exposure?.window;
-    const period = window ? `between ${when(window.start)} and ${when(window.end)}` : `up to ${when(incident.openedAt)} (the investigation is establishing since when)`;
-    const audience = incident.exposure?.audience ? `people who should not have had access (${incident.exposure.audience})` : 'people who should not have had access';
+    const period = window
+      ? `between ${when(window.start)} and ${when(window.end)}`
+      : `up to ${when(incident.openedAt)} (the investigation is establishing since when)`;
+    const audience = incident.exposure?.audience
+      ? `people who should not have had access (${incident.exposure.audience})`
+      : 'people who should not have had access';
     const contact = [
       settings.contact.email && `email ${settings.contact.email}`,
       settings.contact.phone && `call ${settings.contact.phone}`,
@@ -56,8 +60,12 @@ export const exposureEnV1: NoticeTemplate = {
         {
           heading: 'What We Are Doing',
           body: [
-            incident.pausedAt ? `We stopped all collection at ${when(incident.pausedAt)}, and it stays stopped until two people independently approve restarting it.` : 'We stopped the collection.',
-            incident.accessRevoked ? 'We removed the access that should not have existed.' : 'We are removing the access that should not have existed.',
+            incident.pausedAt
+              ? `We stopped all collection at ${when(incident.pausedAt)}, and it stays stopped until two people independently approve restarting it.`
+              : 'We stopped the collection.',
+            incident.accessRevoked
+              ? 'We removed the access that should not have existed.'
+              : 'We are removing the access that should not have existed.',
             'We are investigating how it happened and keep a record of every step.',
           ].join(' '),
         },
@@ -65,13 +73,17 @@ export const exposureEnV1: NoticeTemplate = {
           heading: 'What You Can Do',
           body: [
             'You do not need to do anything.',
-            ...(employee.categories.includes('keystrokes') ? ['If you typed passwords or other secrets while the collection was running, consider changing them.'] : []),
+            ...(employee.categories.includes('keystrokes')
+              ? ['If you typed passwords or other secrets while the collection was running, consider changing them.']
+              : []),
             'You may ask us what data about you is held and ask for it to be deleted.',
           ].join(' '),
         },
         {
           heading: 'For More Information',
-          body: contact.length ? `To ask questions or exercise your rights, ${list(contact)}. Please quote ${incident.incidentId}.` : `Please quote ${incident.incidentId} when you contact us.`,
+          body: contact.length
+            ? `To ask questions or exercise your rights, ${list(contact)}. Please quote ${incident.incidentId}.`
+            : `Please quote ${incident.incidentId} when you contact us.`,
         },
       ],
     };

@@ -27,8 +27,16 @@ export function register(program: Command, cli: CliContext): void {
       const rawSource = String(raw.Source ?? raw.source ?? '');
       if (rawSource.startsWith('aws.')) {
         // AWS services put their own events on the default bus; PutEvents refuses "aws." sources.
-        if (!local) throw new CliError(`${o.file}: "${rawSource}" events are put on the default bus by AWS itself; only the local stack (--local) can play that part`, Exit.BAD_INPUT);
-        if (raw['detail-type'] === undefined || raw.detail === undefined) throw new CliError(`${o.file}: an AWS service event needs the whole EventBridge event (source, detail-type, detail, …)`, Exit.BAD_INPUT);
+        if (!local)
+          throw new CliError(
+            `${o.file}: "${rawSource}" events are put on the default bus by AWS itself; only the local stack (--local) can play that part`,
+            Exit.BAD_INPUT,
+          );
+        if (raw['detail-type'] === undefined || raw.detail === undefined)
+          throw new CliError(
+            `${o.file}: an AWS service event needs the whole EventBridge event (source, detail-type, detail, …)`,
+            Exit.BAD_INPUT,
+          );
         const response = await fetch(local.endpoints.eventbridge, {
           method: 'POST',
           headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': await localServiceEventTarget() },
@@ -47,9 +55,14 @@ export function register(program: Command, cli: CliContext): void {
         EventBusName: (raw.EventBusName as string | undefined) ?? g.bus ?? local?.busName,
         Resources: (raw.Resources ?? raw.resources) as string[] | undefined,
       };
-      if (!entry.Source || !entry.DetailType || !entry.Detail) throw new CliError(`${o.file}: needs source, detail-type and detail`, Exit.BAD_INPUT);
+      if (!entry.Source || !entry.DetailType || !entry.Detail)
+        throw new CliError(`${o.file}: needs source, detail-type and detail`, Exit.BAD_INPUT);
       const client = local
-        ? new EventBridgeClient({ region: local.region, endpoint: local.endpoints.eventbridge, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } })
+        ? new EventBridgeClient({
+            region: local.region,
+            endpoint: local.endpoints.eventbridge,
+            credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+          })
         : new EventBridgeClient({ region: g.region });
       const out = await client.send(new PutEventsCommand({ Entries: [entry] }));
       const result = out.Entries?.[0];

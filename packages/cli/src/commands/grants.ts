@@ -11,13 +11,19 @@ export function register(program: Command, cli: CliContext): void {
     .requiredOption('--reason <text>')
     .action((o: { incident: string; reason: string }) =>
       cli.run({ action: 'restore-grants', incidentId: o.incident, reason: o.reason }, (r) =>
-        [`requestId ${r.request.requestId}`, `A different person approves with: killswitch grants approve --request ${r.request.requestId}`].join('\n'),
+        [
+          `requestId ${r.request.requestId}`,
+          `A different person approves with: killswitch grants approve --request ${r.request.requestId}`,
+        ].join('\n'),
       ),
     );
   grants
     .command('approve')
     .requiredOption('--request <id>')
     .action((o: { request: string }) =>
-      cli.run({ action: 'approve-restore-grants', requestId: o.request }, (r) => `restore ${r.request.requestId} approved; running (see: killswitch incident show ${r.request.incidentId})`),
+      cli.run(
+        { action: 'approve-restore-grants', requestId: o.request },
+        (r) => `restore ${r.request.requestId} approved; running (see: killswitch incident show ${r.request.incidentId})`,
+      ),
     );
 }

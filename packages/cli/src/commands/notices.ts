@@ -13,7 +13,10 @@ export function register(program: Command, cli: CliContext): void {
     .action(async (o: { incident: string; wait?: boolean; resendFailed?: boolean }) => {
       const requestedAt = new Date().toISOString();
       const target = await cli.target();
-      const queued = cli.answer(await target.call({ action: o.resendFailed ? 'resend-failed' : 'notify', incidentId: o.incident }), () => `notices queued for ${o.incident}`);
+      const queued = cli.answer(
+        await target.call({ action: o.resendFailed ? 'resend-failed' : 'notify', incidentId: o.incident }),
+        () => `notices queued for ${o.incident}`,
+      );
       if (!o.wait || !queued) return;
       // Planning is done once the timeline records it; sending is done when nothing waits.
       for (let i = 0; i < 1800; i++) {
@@ -24,7 +27,10 @@ export function register(program: Command, cli: CliContext): void {
         const n = r.notices;
         if (!n) break;
         const plannedNow = r.timeline.some((t) => (t.type === 'NOTICES_PLANNED' || t.type === 'NOTICES_REQUEUED') && t.at >= requestedAt);
-        if (!cli.globals().json) cli.io.err(`notices: ${n.sent} sent, ${n.failed} failed, ${n.pending + n.sending} waiting of ${n.planned} planned${plannedNow ? '' : ' (planning…)'}`);
+        if (!cli.globals().json)
+          cli.io.err(
+            `notices: ${n.sent} sent, ${n.failed} failed, ${n.pending + n.sending} waiting of ${n.planned} planned${plannedNow ? '' : ' (planning…)'}`,
+          );
         if (plannedNow && n.pending + n.sending === 0) break;
       }
     });

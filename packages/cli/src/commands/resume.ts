@@ -13,7 +13,10 @@ export function register(program: Command, cli: CliContext): void {
     .requiredOption('--incident <id>', 'the incident this resume closes')
     .action((o: { program: string; scope: string; reason: string; incident: string }) =>
       cli.run({ action: 'request-resume', programId: o.program, scope: o.scope, reason: o.reason, incidentId: o.incident }, (r) =>
-        [`requestId ${r.request.requestId}`, `A different person approves with: killswitch resume approve --program ${o.program} --request ${r.request.requestId}`].join('\n'),
+        [
+          `requestId ${r.request.requestId}`,
+          `A different person approves with: killswitch resume approve --program ${o.program} --request ${r.request.requestId}`,
+        ].join('\n'),
       ),
     );
   resume
@@ -23,7 +26,9 @@ export function register(program: Command, cli: CliContext): void {
     .option('--reason <text>')
     .action((o: { program: string; request: string; reason?: string }) =>
       cli.run({ action: 'approve-resume', programId: o.program, requestId: o.request, reason: given(o.reason) }, (r) =>
-        r.state ? `${r.state.programId}/${r.state.scope} is ${r.state.status} at version ${r.state.version}` : `request ${r.request.requestId} ${r.request.status}`,
+        r.state
+          ? `${r.state.programId}/${r.state.scope} is ${r.state.status} at version ${r.state.version}`
+          : `request ${r.request.requestId} ${r.request.status}`,
       ),
     );
 }

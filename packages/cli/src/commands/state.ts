@@ -23,7 +23,14 @@ export function register(program: Command, cli: CliContext): void {
     .option('--dry-run', 'say what would stop and what would be revoked, and change nothing')
     .option('--break-glass', 'invoke the break-glass function directly (when the URL is unreachable); recorded as unverified')
     .action(async (o: { program: string; scope: string; reason: string; incident?: string; breakGlass?: boolean; dryRun?: boolean }) => {
-      const command: CommandFor<'pause'> = { action: 'pause', programId: o.program, scope: o.scope, reason: o.reason, incidentId: given(o.incident), dryRun: o.dryRun };
+      const command: CommandFor<'pause'> = {
+        action: 'pause',
+        programId: o.program,
+        scope: o.scope,
+        reason: o.reason,
+        incidentId: given(o.incident),
+        dryRun: o.dryRun,
+      };
       const target = await cli.target();
       cli.answer(await (o.breakGlass ? target.breakGlass(command) : target.call(command)), showPause);
     });
@@ -33,7 +40,9 @@ export function register(program: Command, cli: CliContext): void {
 type StatusRow = ({ program: string } & ScopeView) | { program: string; status: StatusView['programs'][number]['status'] };
 const showStatus: Show<'status'> = (r) =>
   table(
-    r.programs.flatMap((p): StatusRow[] => (p.scopes.length ? p.scopes.map((s) => ({ program: p.programId, ...s })) : [{ program: p.programId, status: p.status }])),
+    r.programs.flatMap((p): StatusRow[] =>
+      p.scopes.length ? p.scopes.map((s) => ({ program: p.programId, ...s })) : [{ program: p.programId, status: p.status }],
+    ),
     ['program', 'scope', 'status', 'version', 'changedAt', 'by', 'why', 'incidentId'],
   );
 

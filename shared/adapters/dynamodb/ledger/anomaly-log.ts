@@ -26,14 +26,25 @@ export class AnomalyLog implements AnomalyReports {
     const receivedAt = now.toISOString();
     const first = { ...report, datasetIds, status: 'RECEIVED', receivedAt, revision: 1, pendingEscalation: false };
     if (await this.table.putOnce(key, first)) {
-      return { claim: 'PROCESS', incidentId: report.incidentId, revision: 1, escalated: false, receivedAt, recorded: { severity: report.severity, datasetIds } };
+      return {
+        claim: 'PROCESS',
+        incidentId: report.incidentId,
+        revision: 1,
+        escalated: false,
+        receivedAt,
+        recorded: { severity: report.severity, datasetIds },
+      };
     }
     for (let round = 0; round < ROUNDS; round++) {
       const item = await this.table.get(key);
       if (!item) continue;
       const stored = { severity: SeveritySchema.parse(item.severity), datasetIds: (item.datasetIds as string[] | undefined) ?? [] };
-      const adds = SEVERITY_RANK[report.severity] > SEVERITY_RANK[stored.severity] || datasetIds.some((d) => !stored.datasetIds.includes(d));
-      const recorded = { severity: higherSeverity(report.severity, stored.severity), datasetIds: [...new Set([...stored.datasetIds, ...datasetIds])].sort() };
+      const adds =
+        SEVERITY_RANK[report.severity] > SEVERITY_RANK[stored.severity] || datasetIds.some((d) => !stored.datasetIds.includes(d));
+      const recorded = {
+        severity: higherSeverity(report.severity, stored.severity),
+        datasetIds: [...new Set([...stored.datasetIds, ...datasetIds])].sort(),
+      };
       const revision = Number(item.revision ?? 1);
       const incidentId = String(item.incidentId);
       if (item.status === 'COMPLETED') {
@@ -64,8 +75,10 @@ export class AnomalyLog implements AnomalyReports {
         new UpdateCommand({
           TableName: this.table.tableName,
           Key: key,
-          UpdateExpression: 'SET #status = :received, receivedAt = :now, revision = :next, severity = :severity, datasetIds = :datasets, pendingEscalation = :escalated',
-          ConditionExpression: '#status = :expected AND revision = :revision' + (expected.receivedAt !== undefined ? ' AND receivedAt = :since' : ''),
+          UpdateExpression:
+            'SET #status = :received, receivedAt = :now, revision = :next, severity = :severity, datasetIds = :datasets, pendingEscalation = :escalated',
+          ConditionExpression:
+            '#status = :expected AND revision = :revision' + (expected.receivedAt !== undefined ? ' AND receivedAt = :since' : ''),
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
             ':received': 'RECEIVED',
@@ -119,7 +132,13 @@ export class AnomalyLog implements AnomalyReports {
           UpdateExpression: 'SET #status = :completed, completedAt = :now, pendingEscalation = :no',
           ConditionExpression: '#status = :received AND receivedAt = :mine',
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':completed': 'COMPLETED', ':now': now.toISOString(), ':no': false, ':received': 'RECEIVED', ':mine': receivedAt },
+          ExpressionAttributeValues: {
+            ':completed': 'COMPLETED',
+            ':now': now.toISOString(),
+            ':no': false,
+            ':received': 'RECEIVED',
+            ':mine': receivedAt,
+          },
         }),
       ),
     );

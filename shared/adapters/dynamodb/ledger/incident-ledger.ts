@@ -12,7 +12,11 @@ export class IncidentLedger implements IncidentRecords {
 
   /** Open an incident; a retry with the same id leaves the first record as it is. */
   open(incident: Incident): Promise<boolean> {
-    return this.table.putOnce(LedgerKeys.incident(incident.incidentId), incident, KindKeys.incident(incident.programId, incident.openedAt, incident.incidentId));
+    return this.table.putOnce(
+      LedgerKeys.incident(incident.incidentId),
+      incident,
+      KindKeys.incident(incident.programId, incident.openedAt, incident.incidentId),
+    );
   }
 
   async get(incidentId: string): Promise<Incident | undefined> {
@@ -82,7 +86,9 @@ export class IncidentLedger implements IncidentRecords {
         new UpdateCommand({
           TableName: this.table.tableName,
           Key: LedgerKeys.incident(incidentId),
-          UpdateExpression: 'SET #status = :resolved, resolvedAt = :at, resolvedBy = :by, resolvedByRequestId = :request' + (by.person ? ', resolvedByPerson = :person' : ''),
+          UpdateExpression:
+            'SET #status = :resolved, resolvedAt = :at, resolvedBy = :by, resolvedByRequestId = :request' +
+            (by.person ? ', resolvedByPerson = :person' : ''),
           ConditionExpression: 'attribute_exists(pk) AND #status = :open',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {

@@ -28,7 +28,10 @@ export const LedgerKeys = {
  */
 export const LEDGER_KIND_INDEX = 'byKind';
 export const KindKeys = {
-  incident: (programId: string, openedAt: string, incidentId: string) => ({ gsi1pk: `INCIDENT#${programId}`, gsi1sk: `${openedAt}#${incidentId}` }),
+  incident: (programId: string, openedAt: string, incidentId: string) => ({
+    gsi1pk: `INCIDENT#${programId}`,
+    gsi1sk: `${openedAt}#${incidentId}`,
+  }),
   approvalRequest: (programId: string, requestedAt: string, requestId: string) => ({
     gsi1pk: `REQUEST#${programId}`,
     gsi1sk: `${requestedAt}#${requestId}`,

@@ -30,7 +30,11 @@ export class LedgerTable {
    * key: use it only for records whose content is determined by their key.
    */
   putMany(records: { key: Key; record: object }[]): Promise<void> {
-    return batchWrite(this.client, this.tableName, records.map(({ key, record }) => ({ ...record, ...key })));
+    return batchWrite(
+      this.client,
+      this.tableName,
+      records.map(({ key, record }) => ({ ...record, ...key })),
+    );
   }
 
   async get(key: Key): Promise<Record<string, unknown> | undefined> {
@@ -40,20 +44,32 @@ export class LedgerTable {
 
   /** Every record under one partition whose sort key starts with `prefix`, in key order. */
   queryPrefix(pk: string, prefix: string): Promise<Record<string, unknown>[]> {
-    return this.#query({ KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)', ExpressionAttributeValues: { ':pk': pk, ':prefix': prefix }, ConsistentRead: true });
+    return this.#query({
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': pk, ':prefix': prefix },
+      ConsistentRead: true,
+    });
   }
 
   /** Newest-first records of one kind from the kind index: `limit` of them, or every one (paged). Eventually consistent, as every index. */
   queryKind(index: string, kind: string, limit?: number): Promise<Record<string, unknown>[]> {
-    return this.#query({ IndexName: index, KeyConditionExpression: 'gsi1pk = :kind', ExpressionAttributeValues: { ':kind': kind }, ScanIndexForward: false }, limit);
+    return this.#query(
+      { IndexName: index, KeyConditionExpression: 'gsi1pk = :kind', ExpressionAttributeValues: { ':kind': kind }, ScanIndexForward: false },
+      limit,
+    );
   }
 
   /** Every page of a query (or pages until `limit` records), without the key attributes. */
-  async #query(input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey' | 'Limit'>, limit?: number): Promise<Record<string, unknown>[]> {
+  async #query(
+    input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey' | 'Limit'>,
+    limit?: number,
+  ): Promise<Record<string, unknown>[]> {
     const out: Record<string, unknown>[] = [];
     let ExclusiveStartKey: Record<string, unknown> | undefined;
     do {
-      const page = await this.client.send(new QueryCommand({ ...input, TableName: this.tableName, ...(limit ? { Limit: limit - out.length } : {}), ExclusiveStartKey }));
+      const page = await this.client.send(
+        new QueryCommand({ ...input, TableName: this.tableName, ...(limit ? { Limit: limit - out.length } : {}), ExclusiveStartKey }),
+      );
       for (const item of page.Items ?? []) out.push(withoutKeys(item));
       ExclusiveStartKey = page.LastEvaluatedKey;
     } while (ExclusiveStartKey && (!limit || out.length < limit));

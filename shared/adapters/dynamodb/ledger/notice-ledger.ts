@@ -17,7 +17,10 @@ export const NOTICE_SHARDS = 16;
 
 const shardOf = (employeeId: string) => createHash('sha256').update(employeeId).digest()[0]! % NOTICE_SHARDS;
 const shardPk = (incidentId: string, shard: number) => `NOTICES#${incidentId}#${String(shard).padStart(2, '0')}`;
-const key = (incidentId: string, type: NoticeType, employeeId: string) => ({ pk: shardPk(incidentId, shardOf(employeeId)), sk: `${type}#${employeeId}` });
+const key = (incidentId: string, type: NoticeType, employeeId: string) => ({
+  pk: shardPk(incidentId, shardOf(employeeId)),
+  sk: `${type}#${employeeId}`,
+});
 
 /**
  * A SENDING claim older than this is presumed abandoned. It must be longer than a sender can run
@@ -26,7 +29,6 @@ const key = (incidentId: string, type: NoticeType, employeeId: string) => ({ pk:
  * The stack sets it to twice the sender's timeout, a third of the queue's visibility timeout.
  */
 export const DEFAULT_STALE_CLAIM_MS = 120_000;
-
 
 /**
  * The delivery ledger. Each entry moves PENDING → SENDING (claimed by one sender) → SENT, or
@@ -53,7 +55,9 @@ export class NoticeLedger implements NoticeRecords {
   }
 
   async get(incidentId: string, type: NoticeType, employeeId: string): Promise<NoticeEntry | undefined> {
-    const { Item } = await this.table.client.send(new GetCommand({ TableName: this.table.tableName, Key: key(incidentId, type, employeeId), ConsistentRead: true }));
+    const { Item } = await this.table.client.send(
+      new GetCommand({ TableName: this.table.tableName, Key: key(incidentId, type, employeeId), ConsistentRead: true }),
+    );
     return Item ? NoticeEntrySchema.parse(withoutKeys(Item)) : undefined;
   }
 
@@ -94,11 +98,17 @@ export class NoticeLedger implements NoticeRecords {
 
   /** SENDING → PENDING, with the error, for a retry. */
   release(incidentId: string, type: NoticeType, employeeId: string, error: string): Promise<boolean> {
-    return this.#move(incidentId, type, employeeId, ['SENDING'], 'SET #status = :to, #error = :err', { ':to': 'PENDING', ':err': cutText(wellFormed(error), 500) });
+    return this.#move(incidentId, type, employeeId, ['SENDING'], 'SET #status = :to, #error = :err', {
+      ':to': 'PENDING',
+      ':err': cutText(wellFormed(error), 500),
+    });
   }
 
   markFailed(incidentId: string, type: NoticeType, employeeId: string, error: string): Promise<boolean> {
-    return this.#move(incidentId, type, employeeId, ['SENDING', 'PENDING'], 'SET #status = :to, #error = :err', { ':to': 'FAILED', ':err': cutText(wellFormed(error), 500) });
+    return this.#move(incidentId, type, employeeId, ['SENDING', 'PENDING'], 'SET #status = :to, #error = :err', {
+      ':to': 'FAILED',
+      ':err': cutText(wellFormed(error), 500),
+    });
   }
 
   /** FAILED → PENDING, for `resend-failed`. */
@@ -110,7 +120,13 @@ export class NoticeLedger implements NoticeRecords {
   async *failed(incidentId: string, type: NoticeType, now: Date): AsyncGenerator<NoticeEntry> {
     const stale = new Date(now.getTime() - this.staleClaimMs).toISOString();
     for (let shard = 0; shard < NOTICE_SHARDS; shard++) {
-      for await (const item of this.#scanShard(incidentId, shard, type, '#status = :failed OR (#status = :sending AND claimedAt < :stale)', { ':failed': 'FAILED', ':sending': 'SENDING', ':stale': stale })) {
+      for await (const item of this.#scanShard(
+        incidentId,
+        shard,
+        type,
+        '#status = :failed OR (#status = :sending AND claimedAt < :stale)',
+        { ':failed': 'FAILED', ':sending': 'SENDING', ':stale': stale },
+      )) {
         yield NoticeEntrySchema.parse(item);
       }
     }
@@ -157,7 +173,14 @@ export class NoticeLedger implements NoticeRecords {
     } while (ExclusiveStartKey);
   }
 
-  #move(incidentId: string, type: NoticeType, employeeId: string, from: string[], update: string, values: Record<string, unknown>): Promise<boolean> {
+  #move(
+    incidentId: string,
+    type: NoticeType,
+    employeeId: string,
+    from: string[],
+    update: string,
+    values: Record<string, unknown>,
+  ): Promise<boolean> {
     const fromValues = Object.fromEntries(from.map((f, i) => [`:from${i}`, f]));
     return conditionally(() =>
       this.table.client.send(
@@ -165,7 +188,9 @@ export class NoticeLedger implements NoticeRecords {
           TableName: this.table.tableName,
           Key: key(incidentId, type, employeeId),
           UpdateExpression: update,
-          ConditionExpression: Object.keys(fromValues).map((k) => `#status = ${k}`).join(' OR '),
+          ConditionExpression: Object.keys(fromValues)
+            .map((k) => `#status = ${k}`)
+            .join(' OR '),
           ExpressionAttributeNames: { '#status': 'status', ...(update.includes('#error') ? { '#error': 'error' } : {}) },
           ExpressionAttributeValues: { ...values, ...fromValues },
         }),

@@ -56,7 +56,10 @@ export class RevocationLedger implements RevocationRecords {
   }
 
   /** Counts over every snapshot entry of the incident (and, with a request id, its restore outcomes). */
-  async counts(incidentId: string, requestId?: string): Promise<{ revoked: number; alsoHeld: number; restored: number; stillHeld: number; skipped: number }> {
+  async counts(
+    incidentId: string,
+    requestId?: string,
+  ): Promise<{ revoked: number; alsoHeld: number; restored: number; stillHeld: number; skipped: number }> {
     const counts = { revoked: 0, alsoHeld: 0, restored: 0, stillHeld: 0, skipped: 0 };
     await this.#scan(incidentId, 'REVOKED#', (i) => (i.previousStatus === 'ACTIVE' ? counts.revoked++ : counts.alsoHeld++));
     if (requestId) {
@@ -98,11 +101,21 @@ export class RevocationLedger implements RevocationRecords {
   }
 
   /** The restore outcomes that were not RESTORED, for the operator's report. */
-  async skipped(incidentId: string, requestId: string, limit = 50): Promise<{ datasetId: string; principal: string; permission: string; outcome: string; reason?: string }[]> {
+  async skipped(
+    incidentId: string,
+    requestId: string,
+    limit = 50,
+  ): Promise<{ datasetId: string; principal: string; permission: string; outcome: string; reason?: string }[]> {
     const items = await this.table.queryPrefix(`INCIDENT#${incidentId}`, `RESTORE#${requestId}#`);
     return items
       .filter((i) => i.outcome !== 'RESTORED')
       .slice(0, limit)
-      .map((i) => ({ datasetId: String(i.datasetId), principal: String(i.principal), permission: String(i.permission), outcome: String(i.outcome), reason: i.reason as string | undefined }));
+      .map((i) => ({
+        datasetId: String(i.datasetId),
+        principal: String(i.principal),
+        permission: String(i.permission),
+        outcome: String(i.outcome),
+        reason: i.reason as string | undefined,
+      }));
   }
 }
