@@ -19,7 +19,19 @@ export interface Observability {
  */
 export function observability(service: string): Observability {
   const logger = new Logger({ serviceName: `killswitch-${service}` });
-  const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: service });
+  const metrics = new Metrics({
+    namespace: METRICS_NAMESPACE,
+    serviceName: service,
+    // Metrics' own notices through our logger. An invocation that counted nothing is normal here (a
+    // status read, a continuation): that one warning is a debug line; every other stays a warning.
+    logger: {
+      debug: (...m: unknown[]) => logger.debug(String(m[0])),
+      info: (...m: unknown[]) => logger.info(String(m[0])),
+      warn: (...m: unknown[]) =>
+        String(m[0]).startsWith('No application metrics') ? logger.debug(String(m[0])) : logger.warn(String(m[0])),
+      error: (...m: unknown[]) => logger.error(String(m[0])),
+    },
+  });
   // Responses and errors are not put in traces: they may name incidents' people.
   const tracer = new Tracer({ serviceName: `killswitch-${service}`, captureHTTPsRequests: false });
   const telemetry: Telemetry = {
