@@ -14,6 +14,6 @@ const { sweep, sources } = findingSweepServices(obs.telemetry);
  */
 export const handler = instrumented(
   async (_event: unknown, context: Context): Promise<SweepReport[]> =>
-    sweep.runAll(sources, invocationBudget(context, { marginMs: 30_000, maxMs: 240_000 }).hasTime),
+    sweep.runAll(sources, invocationBudget(context, { marginMs: 30_000, withoutContextMs: 240_000 }).hasTime),
   obs,
 );

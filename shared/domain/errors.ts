@@ -97,3 +97,11 @@ export function parseJson(body: string, what: string): unknown {
     throw new ValidationError(what, [{ path: '(root)', message: 'must be JSON' }]);
   }
 }
+
+/** What may be logged about an error: its class, kind and message, not the input that caused it. */
+export function describeError(error: unknown): Record<string, unknown> {
+  if (error instanceof Error) {
+    return { errorName: error.name, errorMessage: error.message, ...('kind' in error ? { errorKind: error.kind } : {}) };
+  }
+  return { errorName: 'NonError', errorMessage: String(error) };
+}

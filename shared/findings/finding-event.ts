@@ -1,4 +1,4 @@
-import { parseJson } from '../domain/errors.ts';
+import { describeError, parseJson } from '../domain/errors.ts';
 import type { Telemetry } from '../killswitch/ports.ts';
 import type { FindingIntake, FindingOutcome } from './intake.ts';
 import { parseFindingEvent } from './normalise.ts';
@@ -61,8 +61,7 @@ export async function handleFindingEvent(
         eventId,
         source: finding.source,
         findingId: finding.findingId,
-        errorName: error instanceof Error ? error.name : 'NonError',
-        errorMessage: error instanceof Error ? error.message : String(error),
+        ...describeError(error),
       });
     }
   }

@@ -4,6 +4,7 @@ import type { FindingRecords, SweepSource } from './ports.ts';
 import type { FindingIntake, IgnoredReason } from './intake.ts';
 import type { FindingRejections } from './rejections.ts';
 import { isThrottling } from './pacing.ts';
+import { describeError } from '../domain/errors.ts';
 
 export interface SweepReport {
   source: FindingSource;
@@ -139,11 +140,7 @@ export class FindingSweep {
         } else telemetry.info('sweep of a source done', { ...report });
       } catch (error) {
         telemetry.count('SweepSourceFailed');
-        telemetry.error('sweep of a source failed', {
-          source: source.name,
-          errorName: error instanceof Error ? error.name : 'NonError',
-          errorMessage: error instanceof Error ? error.message : String(error),
-        });
+        telemetry.error('sweep of a source failed', { source: source.name, ...describeError(error) });
       }
     }
     return reports;

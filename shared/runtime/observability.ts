@@ -32,7 +32,8 @@ export function observability(service: string): Observability {
       error: (...m: unknown[]) => logger.error(String(m[0])),
     },
   });
-  // Responses and errors are not put in traces: they may name incidents' people.
+  // Traces hold neither responses (the middleware's captureResponse: false) nor errors
+  // (POWERTOOLS_TRACER_CAPTURE_ERROR=false, set on every function): either may name incidents' people.
   const tracer = new Tracer({ serviceName: `killswitch-${service}`, captureHTTPsRequests: false });
   const telemetry: Telemetry = {
     count(metric, value = 1, dimensions) {
@@ -50,10 +51,4 @@ export function observability(service: string): Observability {
   return { logger, metrics, tracer, telemetry };
 }
 
-/** What may be logged about an error: its class, kind and message, not the input that caused it. */
-export function describeError(error: unknown): Record<string, unknown> {
-  if (error instanceof Error) {
-    return { errorName: error.name, errorMessage: error.message, ...('kind' in error ? { errorKind: error.kind } : {}) };
-  }
-  return { errorName: 'NonError', errorMessage: String(error) };
-}
+export { describeError } from '../domain/errors.ts';
