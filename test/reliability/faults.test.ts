@@ -129,7 +129,11 @@ describe('Faults: throttling, 5xx, timeouts and partial failures in the SDK clie
     expect(first).toHaveLength(counts.sent);
     expect(first.some((d) => POISONED(d.employeeId))).toBe(false);
     for (const employeeId of poisoned) expect((await notices.get(incidentId, 'exposure', employeeId))?.status, employeeId).toBe('FAILED');
-    expect(await notices.get(incidentId, 'exposure', poisoned[0]!)).toMatchObject({ error: expect.stringContaining('injected') });
+    // Each FAILED entry keeps the error of its last attempt: the poison's refusal, or whatever else
+    // failed that attempt (an injected fault, or a real socket error from the emulator under load).
+    const errors = await Promise.all(poisoned.map(async (employeeId) => (await notices.get(incidentId, 'exposure', employeeId))?.error));
+    expect(errors.filter((e) => !e)).toEqual([]);
+    expect(errors.some((e) => e!.includes('injected'))).toBe(true);
 
     // The send DLQ holds the batches of what failed, with the reason: enough to replay.
     const dead = [];
