@@ -140,7 +140,7 @@ export type DeploymentConfigInput = z.input<typeof DeploymentConfigSchema>;
 
 /** The resource map as the finding functions read it (`KILLSWITCH_FINDING_MAP`). */
 export function findingMapOf(config: Pick<DeploymentConfig, 'findings'>): FindingMap {
-  return { s3: config.findings.s3, accounts: config.findings.accounts };
+  return { s3: config.findings.s3, accounts: config.findings.accounts, sources: config.findings.sources };
 }
 
 export const DEFAULT_CONFIG_PATH = 'config/killswitch.sample.json';

@@ -40,8 +40,12 @@ export interface NormalisedFinding {
   resourceTypes: string[];
   archived: boolean;
   sample: boolean;
-  /** Security Hub: the product that produced the finding. */
+  /** Security Hub: the product that produced the finding (`company/product` of its ProductArn, or its ProductName). */
   product?: string;
+  /** Security Hub: a copy of a GuardDuty or Macie finding (recognised by ProductArn, else ProductName or GeneratorId). */
+  copyOf?: 'guardduty' | 'macie';
+  /** The source's own words for this report of the finding, for the incident's timeline: its severity, and how often it was seen. */
+  report: { severity: string; count?: number };
 }
 
 export type ParsedFinding =
@@ -58,6 +62,53 @@ const idOf = (raw: unknown, field: string): string | undefined => {
   return typeof v === 'string' ? v.slice(0, 1024) : undefined;
 };
 
+/** A value at a path of plain objects, or undefined. */
+const at = (raw: unknown, ...path: string[]): unknown => {
+  let v = raw;
+  for (const key of path) v = typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>)[key] : undefined;
+  return v;
+};
+const text = (v: unknown): string | undefined => (typeof v === 'string' && v.length ? v.slice(0, 1024) : undefined);
+const time = (v: unknown): string | undefined => {
+  const t = typeof v === 'string' ? Date.parse(v) : Number.NaN;
+  return Number.isNaN(t) ? undefined : new Date(t).toISOString();
+};
+
+/**
+ * A sample or archived finding is decided before its strict fields (issue: GuardDuty's generated
+ * samples name a bucket "bucketName"): it is never acted on, so it is never rejected either.
+ * What it carries is read loosely, for the log and the sweep's watermark.
+ */
+function triaged(
+  source: FindingSource,
+  raw: unknown,
+  flags: { sample: boolean; archived: boolean },
+  fields: { id: unknown; type: unknown; title: unknown; account: unknown; region: unknown; createdAt: unknown; updatedAt: unknown },
+): ParsedFinding | undefined {
+  if (!flags.sample && !flags.archived) return undefined;
+  const updatedAt = time(fields.updatedAt) ?? time(fields.createdAt) ?? new Date(0).toISOString();
+  const type = text(fields.type) ?? 'unknown';
+  return {
+    ok: true,
+    finding: {
+      source,
+      findingId: text(fields.id) ?? '(no id)',
+      type,
+      severity: undefined,
+      title: clean(text(fields.title), type),
+      account: text(fields.account) ?? '',
+      region: text(fields.region) ?? '',
+      createdAt: time(fields.createdAt) ?? updatedAt,
+      updatedAt,
+      resources: [],
+      resourceTypes: [],
+      archived: flags.archived,
+      sample: flags.sample,
+      report: { severity: 'n/a' },
+    },
+  };
+}
+
 // Control characters never reach the ledger; titles are capped.
 const clean = (s: string | undefined, fallback: string) =>
   (s ?? '')
@@ -68,6 +119,21 @@ const clean = (s: string | undefined, fallback: string) =>
 
 /** A Macie `Finding` object (the event's detail, or GetFindings output once dates are strings). */
 export function parseMacieFinding(raw: unknown): ParsedFinding {
+  const skip = triaged(
+    'macie',
+    raw,
+    { sample: at(raw, 'sample') === true, archived: at(raw, 'archived') === true },
+    {
+      id: at(raw, 'id'),
+      type: at(raw, 'type'),
+      title: at(raw, 'title'),
+      account: at(raw, 'accountId'),
+      region: at(raw, 'region'),
+      createdAt: at(raw, 'createdAt'),
+      updatedAt: at(raw, 'updatedAt'),
+    },
+  );
+  if (skip) return skip;
   const r = parse(MacieFindingSchema, raw, 'Macie finding');
   if ('error' in r) return { ok: false, source: 'macie', error: r.error, findingId: idOf(raw, 'id'), raw };
   const f = r.data;
@@ -87,14 +153,30 @@ export function parseMacieFinding(raw: unknown): ParsedFinding {
       window: { start: f.createdAt, end: f.updatedAt },
       resources: [{ kind: 's3', bucket: s3Bucket.name, ...(s3Object?.key ? { key: s3Object.key } : {}) }],
       resourceTypes: [s3Object?.key ? 'S3Object' : 'S3Bucket'],
-      archived: f.archived ?? false,
-      sample: f.sample ?? false,
+      archived: false,
+      sample: false,
+      report: { severity: f.severity.description, ...(f.count !== undefined ? { count: f.count } : {}) },
     },
   };
 }
 
 /** A GuardDuty `Finding` in its JSON (camelCase) form, as in the event's detail. */
 export function parseGuardDutyFinding(raw: unknown): ParsedFinding {
+  const skip = triaged(
+    'guardduty',
+    raw,
+    { sample: at(raw, 'service', 'additionalInfo', 'sample') === true, archived: at(raw, 'service', 'archived') === true },
+    {
+      id: at(raw, 'id'),
+      type: at(raw, 'type'),
+      title: at(raw, 'title'),
+      account: at(raw, 'accountId'),
+      region: at(raw, 'region'),
+      createdAt: at(raw, 'createdAt'),
+      updatedAt: at(raw, 'updatedAt'),
+    },
+  );
+  if (skip) return skip;
   const r = parse(GuardDutyFindingSchema, raw, 'GuardDuty finding');
   if ('error' in r) return { ok: false, source: 'guardduty', error: r.error, findingId: idOf(raw, 'id'), raw };
   const f = r.data;
@@ -122,8 +204,9 @@ export function parseGuardDutyFinding(raw: unknown): ParsedFinding {
       ...(first && last && Date.parse(last) >= Date.parse(first) ? { window: { start: first, end: last } } : {}),
       resources,
       resourceTypes: [resource.resourceType],
-      archived: service?.archived ?? false,
-      sample: service?.additionalInfo?.sample ?? false,
+      archived: false,
+      sample: false,
+      report: { severity: f.severity.toFixed(1), ...(service?.count !== undefined ? { count: service.count } : {}) },
     },
   };
 }
@@ -132,6 +215,25 @@ const S3_ARN = /^arn:aws[a-z-]*:s3:::([^/]+)(?:\/(.+))?$/;
 
 /** One ASFF finding (an element of `detail.findings`, or GetFindings output). */
 export function parseAsffFinding(raw: unknown): ParsedFinding {
+  const workflow = at(raw, 'Workflow', 'Status') ?? at(raw, 'WorkflowState');
+  const skip = triaged(
+    'securityhub',
+    raw,
+    {
+      sample: at(raw, 'Sample') === true,
+      archived: at(raw, 'RecordState') === 'ARCHIVED' || workflow === 'RESOLVED' || workflow === 'SUPPRESSED',
+    },
+    {
+      id: at(raw, 'Id'),
+      type: (at(raw, 'Types') as unknown[] | undefined)?.[0] ?? at(raw, 'GeneratorId'),
+      title: at(raw, 'Title'),
+      account: at(raw, 'AwsAccountId'),
+      region: at(raw, 'Region'),
+      createdAt: at(raw, 'CreatedAt'),
+      updatedAt: at(raw, 'UpdatedAt'),
+    },
+  );
+  if (skip) return skip;
   const r = parse(AsffFindingSchema, raw, 'Security Hub finding');
   if ('error' in r) return { ok: false, source: 'securityhub', error: r.error, findingId: idOf(raw, 'Id'), raw };
   const f = r.data;
@@ -161,11 +263,46 @@ export function parseAsffFinding(raw: unknown): ParsedFinding {
       ...(first && last && Date.parse(last) >= Date.parse(first) ? { window: { start: first, end: last } } : {}),
       resources,
       resourceTypes: f.Resources.map((res) => res.Type),
-      archived: f.RecordState === 'ARCHIVED' || f.Workflow?.Status === 'RESOLVED' || f.Workflow?.Status === 'SUPPRESSED',
-      sample: f.Sample ?? false,
-      ...(f.ProductName ? { product: f.ProductName } : {}),
+      archived: false,
+      sample: false,
+      ...productOf(f.ProductArn, f.ProductName, f.GeneratorId),
+      report: { severity: f.Severity.Original ?? f.Severity.Label ?? String(f.Severity.Normalized) },
     },
   };
+}
+
+/** `arn:<partition>:securityhub:<region>:<account?>:product/<company>/<product>` (productv2 in the OCSF findings). */
+const PRODUCT_ARN = /^arn:aws[a-z-]*:securityhub:[a-z0-9-]*:\d*:product(?:v2)?\/([^/]+)\/([^/]+)$/;
+const COPIED: Readonly<Record<string, 'guardduty' | 'macie'>> = { guardduty: 'guardduty', macie: 'macie' };
+
+/**
+ * Which product a Security Hub finding comes from, and whether it is a copy of a GuardDuty or
+ * Macie finding. ProductArn is required in ASFF and names AWS's own integrations as
+ * `product/aws/<name>`: it decides. Where it names no AWS integration (an aggregator re-importing
+ * findings under its own ARN), ProductName, then GeneratorId, are the fallbacks.
+ */
+export function productOf(
+  productArn: string | undefined,
+  productName: string | undefined,
+  generatorId: string | undefined,
+): { product?: string; copyOf?: 'guardduty' | 'macie' } {
+  const arn = productArn ? PRODUCT_ARN.exec(productArn) : null;
+  const product = productName ?? (arn ? `${arn[1]}/${arn[2]}` : undefined);
+  const named = (copyOf: 'guardduty' | 'macie' | undefined) => ({ ...(product ? { product } : {}), ...(copyOf ? { copyOf } : {}) });
+  if (arn?.[1] === 'aws') return named(COPIED[arn[2]!.toLowerCase()]);
+  const byName = productName
+    ? COPIED[
+        productName
+          .trim()
+          .toLowerCase()
+          .replace(/^amazon\s+/, '')
+      ]
+    : undefined;
+  if (byName) return named(byName);
+  const generator = generatorId?.toLowerCase() ?? '';
+  if (/^arn:aws[a-z-]*:guardduty:/.test(generator) || generator.startsWith('aws/guardduty')) return named('guardduty');
+  if (/^arn:aws[a-z-]*:macie2?:/.test(generator) || generator.startsWith('aws/macie')) return named('macie');
+  return named(undefined);
 }
 
 const SOURCES_BY_EVENT_SOURCE = new Map<string, FindingSource>(

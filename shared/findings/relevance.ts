@@ -50,11 +50,12 @@ export const GUARDDUTY_MIN_SEVERITY = 4;
 export const SECURITY_HUB_RESOURCE_TYPES = ['AwsS3Bucket', 'AwsS3Object', 'AwsIamAccessKey', 'AwsIamUser', 'AwsIamRole'] as const;
 export const SECURITY_HUB_SEVERITY_LABELS = ['MEDIUM', 'HIGH', 'CRITICAL'] as const;
 export const SECURITY_HUB_WORKFLOW_STATUSES = ['NEW', 'NOTIFIED'] as const;
-/**
- * GuardDuty and Macie also send their findings to Security Hub. Those arrive directly from their
- * own rules, so the Security Hub path leaves them out: one finding, one anomaly id.
+/*
+ * GuardDuty and Macie also send their findings to Security Hub. The intake recognises those
+ * copies (by ProductArn, see productOf) and leaves them to their own source when it is taken
+ * directly: one finding, one anomaly id. The rule and the sweep do not filter them by product:
+ * ProductName is optional in ASFF, and "anything-but" never matches a finding that lacks it.
  */
-export const SECURITY_HUB_EXCLUDED_PRODUCTS = ['GuardDuty', 'Macie'] as const;
 
 // ---------------------------------------------------------------------------------------------
 // Severity: each source's scale onto killswitch's LOW / MEDIUM / HIGH / CRITICAL

@@ -151,7 +151,16 @@ export interface AnomalyReports {
   claim(report: AnomalyReport, now: Date): Promise<ReportClaim>;
   complete(report: ReportKey, receivedAt: string, now: Date): Promise<boolean>;
   release(report: ReportKey, receivedAt: string): Promise<void>;
-  isComplete(programId: string, anomalyId: string, scope?: string): Promise<boolean>;
+  /** What the ledger holds of an anomaly's reports on a scope (a cheap read for the finding sweep). */
+  recorded(programId: string, anomalyId: string, scope: string): Promise<RecordedReport | undefined>;
+}
+
+/** An anomaly's reports on a scope as recorded: the highest severity and every dataset so far. */
+export interface RecordedReport {
+  status: 'RECEIVED' | 'COMPLETED';
+  incidentId: string;
+  severity: Severity;
+  datasetIds: string[];
 }
 
 export interface Decision {

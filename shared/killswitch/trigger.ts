@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { AnomalyDetail } from '../schemas/anomaly.ts';
-import { GLOBAL_SCOPE, type Principal } from '../schemas/common.ts';
+import { GLOBAL_SCOPE, SEVERITY_RANK, type Principal } from '../schemas/common.ts';
 import type { ProgramConfig } from '../schemas/config.ts';
 import { DetailType, type IncidentEscalated, type KillSwitchEngaged } from '../schemas/domain-events.ts';
 import type { Incident } from '../schemas/ledger.ts';
@@ -117,6 +117,22 @@ export class AnomalyTrigger {
         );
       throw error;
     }
+  }
+
+  /**
+   * Whether the ledger already holds all this report would record: completed, at this severity or
+   * higher, on these datasets. Then it is the incident it is recorded in; otherwise undefined and
+   * the report must be handled. (The finding sweep's one read per finding the event path handled.)
+   */
+  async coveredBy(anomaly: AnomalyDetail): Promise<string | undefined> {
+    const program = this.deps.programs.find(anomaly.programId);
+    if (!program) return undefined;
+    const report = this.#report(anomaly, program, []);
+    const recorded = await this.deps.anomalies.recorded(program.programId, anomaly.anomalyId, report.scope);
+    if (recorded?.status !== 'COMPLETED') return undefined;
+    if (SEVERITY_RANK[anomaly.severity] > SEVERITY_RANK[recorded.severity]) return undefined;
+    if (report.decision.datasetIds.some((d) => !recorded.datasetIds.includes(d))) return undefined;
+    return recorded.incidentId;
   }
 
   #report(anomaly: AnomalyDetail, program: ProgramConfig, issues: string[]): Report {

@@ -80,7 +80,13 @@ export function findingServices(env = readEnv(FindingTriggerEnvSchema)) {
     ...base,
     findings,
     deadLetters: rejectedFindings,
-    intake: new FindingIntake({ map: new ResourceMap(env.KILLSWITCH_FINDING_MAP), trigger, anomalies: base.anomalies, findings }),
+    intake: new FindingIntake({
+      map: new ResourceMap(env.KILLSWITCH_FINDING_MAP),
+      trigger,
+      incidents: base.incidents,
+      findings,
+      directSources: env.KILLSWITCH_FINDING_MAP.sources,
+    }),
     rejections: new FindingRejections(base.alerts, rejectedFindings),
   };
 }

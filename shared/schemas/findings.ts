@@ -27,10 +27,33 @@ export const FindingEventTypes = {
 
 export const AwsAccountIdSchema = z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id');
 export const AwsRegionSchema = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-1');
-/** S3 bucket naming rules (general purpose buckets). */
+/**
+ * A bucket name in the deployment configuration: today's S3 naming rules (3-63 characters of a-z,
+ * 0-9, "." and "-"), or a legacy name: buckets created in us-east-1 before 1 March 2018 may have
+ * uppercase letters and underscores and up to 255 characters ("Bucket naming rules", "Legacy
+ * bucket naming rules", Amazon S3 user guide). Strict, because killswitch acts on what it maps.
+ */
 export const BucketNameSchema = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name (3-63 characters of a-z, 0-9, "." and "-")');
+  .regex(
+    /^(?:[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]|[A-Za-z0-9._-]{3,255})$/,
+    'must be an S3 bucket name: 3-63 characters of a-z, 0-9, "." and "-" (or a legacy us-east-1 name: up to 255 characters of A-Z, a-z, 0-9, ".", "_" and "-")',
+  );
+/**
+ * A bucket name as a finding reports it: anything non-empty up to 255 characters. AWS reports
+ * legacy names, and its own sample findings use placeholders ("bucketName", "DOC-EXAMPLE-BUCKET1");
+ * a finding is never rejected for a name S3 could hold. Whether it maps is the mapping's business.
+ */
+export const FindingBucketNameSchema = z.string().min(1, 'must not be empty').max(255, 'must be at most 255 characters');
+/**
+ * A time as AWS writes it in findings (ISO 8601, with or without fraction or offset), normalised
+ * to UTC ISO form. Tolerant because sources differ; a time that does not parse is still an error.
+ */
+export const FindingTimeSchema = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/, 'must be an ISO 8601 date and time')
+  .refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO 8601 date and time')
+  .transform((s) => new Date(s).toISOString());
 
 const FindingIdSchema = z.string().min(1, 'must not be empty').max(1024, 'must be at most 1024 characters');
 const FindingTypeSchema = z.string().min(1, 'must not be empty').max(256, 'must be at most 256 characters');
@@ -55,12 +78,14 @@ export const MacieFindingSchema = z.object({
   /** CLASSIFICATION (sensitive data) or POLICY. */
   category: z.string().optional(),
   severity: MacieSeveritySchema,
-  createdAt: TimestampSchema,
-  updatedAt: TimestampSchema,
+  createdAt: FindingTimeSchema,
+  updatedAt: FindingTimeSchema,
   archived: z.boolean().optional(),
   sample: z.boolean().optional(),
+  /** Policy findings: how many times Macie has seen it (an update increments it). */
+  count: z.number().optional(),
   resourcesAffected: z.object({
-    s3Bucket: z.object({ name: BucketNameSchema, arn: z.string().optional() }),
+    s3Bucket: z.object({ name: FindingBucketNameSchema, arn: z.string().optional() }),
     s3Object: z.object({ key: z.string().min(1).max(1024) }).nullish(),
   }),
 });
@@ -85,19 +110,21 @@ export const GuardDutyFindingSchema = z.object({
   title: TitleSchema,
   /** 1.0 to 10.0: Low 1.0-3.9, Medium 4.0-6.9, High 7.0-8.9, Critical 9.0-10.0. */
   severity: z.number().min(0, 'must be between 0 and 10').max(10, 'must be between 0 and 10'),
-  createdAt: TimestampSchema,
-  updatedAt: TimestampSchema,
+  createdAt: FindingTimeSchema,
+  updatedAt: FindingTimeSchema,
   resource: z.object({
     resourceType: z.string().min(1),
-    s3BucketDetails: z.array(z.object({ name: BucketNameSchema, arn: z.string().optional() })).max(100).optional(),
+    s3BucketDetails: z.array(z.object({ name: FindingBucketNameSchema, arn: z.string().optional() })).max(100).optional(),
     accessKeyDetails: z.object({ userType: z.string().optional(), principalId: z.string().optional() }).optional(),
   }),
   service: z
     .object({
       archived: z.boolean().optional(),
-      eventFirstSeen: TimestampSchema.optional(),
-      eventLastSeen: TimestampSchema.optional(),
-      additionalInfo: z.object({ sample: z.boolean().optional() }).optional(),
+      /** How many times GuardDuty has seen the activity (an update increments it). */
+      count: z.number().optional(),
+      eventFirstSeen: FindingTimeSchema.optional(),
+      eventLastSeen: FindingTimeSchema.optional(),
+      additionalInfo: z.object({ sample: z.boolean().optional() }).nullish(),
     })
     .optional(),
 });
@@ -125,15 +152,17 @@ export const AsffFindingSchema = z.object({
   Region: z.string().optional(),
   Types: z.array(z.string().max(256)).max(50).optional(),
   Title: TitleSchema,
-  CreatedAt: TimestampSchema,
-  UpdatedAt: TimestampSchema,
-  FirstObservedAt: TimestampSchema.optional(),
-  LastObservedAt: TimestampSchema.optional(),
+  CreatedAt: FindingTimeSchema,
+  UpdatedAt: FindingTimeSchema,
+  FirstObservedAt: FindingTimeSchema.optional(),
+  LastObservedAt: FindingTimeSchema.optional(),
   /** Label is preferred; Normalized (0-100) is deprecated but still filled in by Security Hub. */
   Severity: z
     .object({
       Label: z.enum(ASFF_SEVERITY_LABELS, `must be one of ${ASFF_SEVERITY_LABELS.join(', ')}`).optional(),
       Normalized: z.number().int().min(0).max(100).optional(),
+      /** The product's own severity, as text ("8.0", "High"). */
+      Original: z.string().max(256).optional(),
     })
     .refine((s) => s.Label !== undefined || s.Normalized !== undefined, { message: 'must have Label or Normalized', path: ['Label'] }),
   Resources: z
@@ -178,6 +207,12 @@ export const AccountMappingSchema = z.object({
 export const FindingMapSchema = z.object({
   s3: z.array(S3MappingSchema).max(100).default([]),
   accounts: z.array(AccountMappingSchema).max(50).default([]),
+  /**
+   * The sources taken directly (their own rules and sweep). A Security Hub copy of a GuardDuty or
+   * Macie finding is left to that source when it is one of these, and taken from Security Hub when
+   * it is not, so that a finding is neither handled twice nor missed.
+   */
+  sources: z.array(z.enum(FINDING_SOURCES)).default([...FINDING_SOURCES]),
 });
 export type FindingMap = z.infer<typeof FindingMapSchema>;
 export type FindingMapInput = z.input<typeof FindingMapSchema>;

@@ -50,11 +50,14 @@ describe('Finding sweep', () => {
     const findings = new FindingLog(s.ledger);
     const trigger = new AnomalyTrigger(s);
     const handled: string[] = [];
-    const counting = { handle: async (a: Parameters<AnomalyTrigger['handle']>[0]) => (handled.push(a.anomalyId), trigger.handle(a)) };
+    const counting = {
+      handle: async (a: Parameters<AnomalyTrigger['handle']>[0]) => (handled.push(a.anomalyId), trigger.handle(a)),
+      coveredBy: (a: Parameters<AnomalyTrigger['coveredBy']>[0]) => trigger.coveredBy(a),
+    };
     const intake = new FindingIntake({
       map: new ResourceMap(FindingMapSchema.parse(loadDeploymentConfig().findings)),
       trigger: counting,
-      anomalies: s.anomalies,
+      incidents: s.incidents,
       findings,
     });
     const deadLetters: string[] = [];
@@ -240,10 +243,9 @@ describe('Finding sweep', () => {
       .find((i) => i.Subject?.includes('malformed'));
     expect(alert?.Message).toContain('Resources: must list at least one resource');
     const filters = mock.commandCalls(GetSecurityHub)[0]!.args[0].input.Filters;
-    expect(filters?.ProductName).toEqual([
-      { Value: 'GuardDuty', Comparison: 'NOT_EQUALS' },
-      { Value: 'Macie', Comparison: 'NOT_EQUALS' },
-    ]);
+    // No product filter: ProductName is optional in ASFF, and copies are the intake's to recognise (by ProductArn).
+    expect(filters?.ProductName).toBeUndefined();
+    expect(filters?.RecordState).toEqual([{ Value: 'ACTIVE', Comparison: 'EQUALS' }]);
   });
 
   it('reports a source that is not enabled and does not move its start point', async () => {

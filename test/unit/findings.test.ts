@@ -12,6 +12,7 @@ import { ResourceMap } from '#shared/findings/resource-map.ts';
 import { FindingIntake } from '#shared/findings/intake.ts';
 import { FindingMapSchema, type FindingSource } from '#shared/schemas/findings.ts';
 import type { AnomalyDetail } from '#shared/schemas/anomaly.ts';
+import type { TimelineEntry } from '#shared/schemas/ledger.ts';
 import { matchesEventPattern } from '#local/event-pattern.ts';
 import { sampleFindingEvent } from '#local/samples.ts';
 import { loadDeploymentConfig, parseDeploymentConfig } from '#infra/config.ts';
@@ -226,9 +227,13 @@ describe('Resource map', () => {
 });
 
 describe('Finding intake', () => {
-  const run = async (finding: NormalisedFinding, options: { complete?: boolean; skipHandled?: boolean } = {}) => {
+  const run = async (
+    finding: NormalisedFinding,
+    options: { complete?: boolean; skipHandled?: boolean; directSources?: ('macie' | 'guardduty' | 'securityhub')[] } = {},
+  ) => {
     const handled: AnomalyDetail[] = [];
     const unmapped: NormalisedFinding[] = [];
+    const timeline: { key: string; entry: TimelineEntry }[] = [];
     const intake = new FindingIntake({
       map: sampleMap,
       trigger: {
@@ -236,12 +241,14 @@ describe('Finding intake', () => {
           handled.push(a),
           { outcome: 'PAUSED', incidentId: 'inc-20261127-000000000000', stateVersion: 2, stateChanged: true, escalated: false }
         ),
+        coveredBy: async () => (options.complete ? 'inc-20261127-000000000000' : undefined),
       },
-      anomalies: { isComplete: async () => options.complete ?? false },
+      incidents: { record: async (key, entry) => (timeline.push({ key, entry }), true) },
       findings: { recordUnmapped: async (f) => (unmapped.push(f), true) },
+      ...(options.directSources ? { directSources: options.directSources } : {}),
     });
     const outcome = await intake.handle(finding, { skipHandled: options.skipHandled });
-    return { outcome, handled, unmapped };
+    return { outcome, handled, unmapped, timeline };
   };
 
   it('turns a sample finding of each source into one anomaly on the right program and dataset', async () => {
@@ -279,7 +286,11 @@ describe('Finding intake', () => {
     });
     const asff = only(sample('securityhub'));
     expect((await run({ ...asff, severity: undefined })).outcome).toEqual({ outcome: 'IGNORED', reason: 'INFORMATIONAL' });
-    expect((await run({ ...asff, product: 'GuardDuty' })).outcome).toEqual({ outcome: 'IGNORED', reason: 'OTHER_SOURCE' });
+    expect((await run({ ...asff, copyOf: 'guardduty' })).outcome).toEqual({ outcome: 'IGNORED', reason: 'OTHER_SOURCE' });
+    // A copy of a source not taken directly is taken from Security Hub: neither twice nor missed.
+    const copy = await run({ ...asff, copyOf: 'guardduty' }, { directSources: ['macie', 'securityhub'] });
+    expect(copy.outcome).toMatchObject({ outcome: 'HANDLED' });
+    expect(copy.handled[0]?.anomalyId).toBe(`securityhub:${asff.findingId}`);
     const unmapped = await run({ ...base, resources: [{ kind: 's3', bucket: 'somebody-elses-bucket' }] });
     expect(unmapped.outcome).toEqual({ outcome: 'IGNORED', reason: 'UNMAPPED' });
     expect(unmapped.unmapped).toHaveLength(1);
@@ -291,10 +302,21 @@ describe('Finding intake', () => {
     expect(handled[0]?.severity).toBe('LOW');
   });
 
-  it('skips, on request, anomalies already completed (the sweep after the event path)', async () => {
-    const { outcome, handled } = await run(only(sample('macie')), { complete: true, skipHandled: true });
+  it('skips, on request, anomalies already completed (the sweep after the event path), and still records the report once', async () => {
+    const finding = only(sample('macie'));
+    const { outcome, handled, timeline } = await run(finding, { complete: true, skipHandled: true });
     expect(handled).toHaveLength(0);
     expect(outcome).toMatchObject({ outcome: 'HANDLED', anomalies: [{ programId: 'mci', outcome: 'ALREADY_HANDLED' }] });
+    const handledByEvent = await run(finding);
+    // The sweep and the event path write the same entry (the ledger keeps the first).
+    expect(timeline.map((t) => t.key)).toEqual(handledByEvent.timeline.map((t) => t.key));
+    expect(timeline[0]!.entry).toMatchObject({
+      type: 'FINDING_REPORTED',
+      data: { updatedAt: finding.updatedAt, outcome: 'ALREADY_HANDLED' },
+    });
+    expect(handledByEvent.timeline[0]!.entry.message).toMatch(
+      /^Amazon Macie reported .* at severity High.*: paused the program at state version 2$/,
+    );
   });
 });
 
@@ -323,6 +345,14 @@ describe('Finding rules (synthesized patterns)', () => {
     expect(matches(sample('securityhub'))).toEqual(['SecurityHub']);
   });
 
+  it('takes Security Hub copies of GuardDuty and Macie findings, with or without ProductName: the intake tells them by ProductArn', () => {
+    const guardDutyCopy = sample('securityhub');
+    guardDutyCopy.detail.findings[0].ProductName = 'GuardDuty';
+    const noName = sample('securityhub');
+    delete noName.detail.findings[0].ProductName;
+    for (const event of [guardDutyCopy, noName]) expect(matches(event)).toEqual(['SecurityHub']);
+  });
+
   it('leaves out low severity and finding types that say nothing about a program', () => {
     const low = sample('macie');
     low.detail.severity = { score: 1, description: 'Low' };
@@ -334,14 +364,11 @@ describe('Finding rules (synthesized patterns)', () => {
     ec2.detail.type = 'Backdoor:EC2/C&CActivity.B';
     const informational = sample('securityhub');
     informational.detail.findings[0].Severity = { Label: 'INFORMATIONAL', Normalized: 0 };
-    const guardDutyCopy = sample('securityhub');
-    guardDutyCopy.detail.findings[0].ProductName = 'GuardDuty';
     const resolved = sample('securityhub');
     resolved.detail.findings[0].Workflow = { Status: 'RESOLVED' };
     const ec2Resource = sample('securityhub');
     ec2Resource.detail.findings[0].Resources = [{ Type: 'AwsEc2Instance', Id: 'arn:aws:ec2:eu-west-1:111111111111:instance/i-1' }];
-    for (const event of [low, encryption, gdLow, ec2, informational, guardDutyCopy, resolved, ec2Resource])
-      expect(matches(event)).toEqual([]);
+    for (const event of [low, encryption, gdLow, ec2, informational, resolved, ec2Resource]) expect(matches(event)).toEqual([]);
   });
 
   it('routes medium and critical findings and the other relevant types', () => {

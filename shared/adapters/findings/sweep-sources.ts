@@ -18,7 +18,6 @@ import {
   GUARDDUTY_RESOURCE_TYPES,
   MACIE_SEVERITIES,
   MACIE_TYPES,
-  SECURITY_HUB_EXCLUDED_PRODUCTS,
   SECURITY_HUB_RESOURCE_TYPES,
   SECURITY_HUB_SEVERITY_LABELS,
   SECURITY_HUB_WORKFLOW_STATUSES,
@@ -144,7 +143,7 @@ export class GuardDutySweepSource extends PacedSweepSource implements SweepSourc
   }
 }
 
-/** Security Hub: GetFindings with the rule's filters (100 a page, by UpdatedAt). GuardDuty and Macie copies left out. */
+/** Security Hub: GetFindings with the rule's filters (100 a page, by UpdatedAt). GuardDuty and Macie copies are the intake's to recognise. */
 export class SecurityHubSweepSource extends PacedSweepSource implements SweepSource {
   readonly name = 'securityhub' as const;
   constructor(
@@ -163,7 +162,6 @@ export class SecurityHubSweepSource extends PacedSweepSource implements SweepSou
       RecordState: equals(['ACTIVE']),
       WorkflowStatus: equals(SECURITY_HUB_WORKFLOW_STATUSES),
       ResourceType: equals(SECURITY_HUB_RESOURCE_TYPES),
-      ProductName: SECURITY_HUB_EXCLUDED_PRODUCTS.map((Value) => ({ Value, Comparison: 'NOT_EQUALS' as const })),
     };
     const pages = tokenPages(async (NextToken) => {
       const out = await this.caller.call(() =>

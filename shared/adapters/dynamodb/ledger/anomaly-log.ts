@@ -2,7 +2,7 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { higherSeverity, SEVERITY_RANK, SeveritySchema, type Severity } from '../../../schemas/common.ts';
 import { conditionally } from '../dynamo.ts';
 import { LedgerKeys } from './keys.ts';
-import type { AnomalyReport, AnomalyReports, ReportClaim, ReportKey } from '../../../killswitch/ports.ts';
+import type { AnomalyReport, AnomalyReports, RecordedReport, ReportClaim, ReportKey } from '../../../killswitch/ports.ts';
 import type { LedgerTable } from './ledger-table.ts';
 
 const ROUNDS = 5;
@@ -116,10 +116,16 @@ export class AnomalyLog implements AnomalyReports {
     ).catch(() => undefined);
   }
 
-  /** Whether every effect of the anomaly's reports on `scope` is recorded (a cheap read for the finding sweep). */
-  async isComplete(programId: string, anomalyId: string, scope = '*'): Promise<boolean> {
-    const record = await this.table.get(LedgerKeys.anomaly(programId, anomalyId, scope));
-    return record?.status === 'COMPLETED';
+  /** What is recorded of the anomaly's reports on `scope` (a cheap read for the finding sweep). */
+  async recorded(programId: string, anomalyId: string, scope: string): Promise<RecordedReport | undefined> {
+    const item = await this.table.get(LedgerKeys.anomaly(programId, anomalyId, scope));
+    if (!item) return undefined;
+    return {
+      status: item.status === 'COMPLETED' ? 'COMPLETED' : 'RECEIVED',
+      incidentId: String(item.incidentId),
+      severity: SeveritySchema.parse(item.severity),
+      datasetIds: (item.datasetIds as string[] | undefined) ?? [],
+    };
   }
 
   /** Done, under this delivery's claim (a delivery that was taken over completes nothing). */
