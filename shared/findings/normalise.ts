@@ -117,22 +117,20 @@ const clean = (s: string | undefined, fallback: string) =>
     .trim()
     .slice(0, 500) || fallback;
 
+/** The fields triage reads of a Macie or GuardDuty finding (both camelCase, with the same names). */
+const camelFields = (raw: unknown) => ({
+  id: at(raw, 'id'),
+  type: at(raw, 'type'),
+  title: at(raw, 'title'),
+  account: at(raw, 'accountId'),
+  region: at(raw, 'region'),
+  createdAt: at(raw, 'createdAt'),
+  updatedAt: at(raw, 'updatedAt'),
+});
+
 /** A Macie `Finding` object (the event's detail, or GetFindings output once dates are strings). */
 export function parseMacieFinding(raw: unknown): ParsedFinding {
-  const skip = triaged(
-    'macie',
-    raw,
-    { sample: at(raw, 'sample') === true, archived: at(raw, 'archived') === true },
-    {
-      id: at(raw, 'id'),
-      type: at(raw, 'type'),
-      title: at(raw, 'title'),
-      account: at(raw, 'accountId'),
-      region: at(raw, 'region'),
-      createdAt: at(raw, 'createdAt'),
-      updatedAt: at(raw, 'updatedAt'),
-    },
-  );
+  const skip = triaged('macie', raw, { sample: at(raw, 'sample') === true, archived: at(raw, 'archived') === true }, camelFields(raw));
   if (skip) return skip;
   const r = parse(MacieFindingSchema, raw, 'Macie finding');
   if ('error' in r) return { ok: false, source: 'macie', error: r.error, findingId: idOf(raw, 'id'), raw };
@@ -166,15 +164,7 @@ export function parseGuardDutyFinding(raw: unknown): ParsedFinding {
     'guardduty',
     raw,
     { sample: at(raw, 'service', 'additionalInfo', 'sample') === true, archived: at(raw, 'service', 'archived') === true },
-    {
-      id: at(raw, 'id'),
-      type: at(raw, 'type'),
-      title: at(raw, 'title'),
-      account: at(raw, 'accountId'),
-      region: at(raw, 'region'),
-      createdAt: at(raw, 'createdAt'),
-      updatedAt: at(raw, 'updatedAt'),
-    },
+    camelFields(raw),
   );
   if (skip) return skip;
   const r = parse(GuardDutyFindingSchema, raw, 'GuardDuty finding');
