@@ -2,7 +2,7 @@
  * `npm run demo`: a whole incident on the embedded stack, with nothing to set up.
  *
  * A detector puts a CRITICAL `Anomaly Detected` event on the bus (or, with `--source macie |
- * guardduty | securityhub`, that AWS service puts its sample HIGH finding on the default bus); the
+ * guardduty | securityhub | securityhub-ocsf`, that AWS service puts its sample finding on the default bus); the
  * trigger pauses the program; every simulated collector stops by itself. The timeline shows each step with
  * its time since the event; `--json` ends with one JSON line of the figures.
  */
@@ -257,6 +257,10 @@ try {
 /** One line about a sample finding: its type, severity and resource (never its content). */
 function describeFinding(detail: unknown): string {
   const d = detail as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  if (d.findings?.[0]?.finding_info) {
+    const f = d.findings[0];
+    return `${String(f.severity).toUpperCase()} ${f.finding_info.types?.[0] ?? f.class_name} on ${f.resources?.[0]?.uid}`;
+  }
   if (d.findings) {
     const f = d.findings[0];
     return `${f.Severity?.Label} ${f.GeneratorId ?? f.Types?.[0]} on ${f.Resources?.[0]?.Id}`;

@@ -30,8 +30,12 @@ export function sampleFindingEvent(source: FindingSource, options: { at?: Date; 
   if (options.suffix) {
     moved.id = `${moved.id.slice(0, 24)}${options.suffix.padStart(12, '0').slice(-12)}`;
     const detail = moved.detail as Record<string, unknown> & { findings?: Record<string, unknown>[] };
-    if (detail.findings) for (const f of detail.findings) f.Id = `${String(f.Id)}-${options.suffix}`;
-    else detail.id = `${String(detail.id)}${options.suffix}`;
+    for (const f of detail.findings ?? []) {
+      const info = f.finding_info as Record<string, unknown> | undefined;
+      if (info) info.uid = `${String(info.uid)}-${options.suffix}`;
+      else f.Id = `${String(f.Id)}-${options.suffix}`;
+    }
+    if (!detail.findings) detail.id = `${String(detail.id)}${options.suffix}`;
   }
   return moved;
 }

@@ -12,6 +12,8 @@ import {
   GUARDDUTY_TYPE_PREFIXES,
   MACIE_SEVERITIES,
   MACIE_TYPES,
+  SECURITY_HUB_OCSF_RESOURCE_TYPES,
+  SECURITY_HUB_OCSF_SEVERITY_IDS,
   SECURITY_HUB_RESOURCE_TYPES,
   SECURITY_HUB_SEVERITY_LABELS,
   SECURITY_HUB_WORKFLOW_STATUSES,
@@ -61,10 +63,27 @@ export function findingEventPatterns(): Record<FindingSource, Parameters<typeof 
         },
       },
     },
+    // Suppressed, resolved and archived OCSF findings (status_id 3-6) are left to the intake:
+    // status_id is optional in OCSF, and a pattern on it would drop findings that lack it.
+    'securityhub-ocsf': {
+      source: [FindingEventTypes['securityhub-ocsf'].source],
+      detailType: [FindingEventTypes['securityhub-ocsf'].detailType],
+      detail: {
+        findings: {
+          severity_id: [...SECURITY_HUB_OCSF_SEVERITY_IDS],
+          resources: { type: [...SECURITY_HUB_OCSF_RESOURCE_TYPES] },
+        },
+      },
+    },
   };
 }
 
-const RULE_IDS: Record<FindingSource, string> = { macie: 'MacieRule', guardduty: 'GuardDutyRule', securityhub: 'SecurityHubRule' };
+const RULE_IDS: Record<FindingSource, string> = {
+  macie: 'MacieRule',
+  guardduty: 'GuardDutyRule',
+  securityhub: 'SecurityHubRule',
+  'securityhub-ocsf': 'SecurityHubOcsfRule',
+};
 
 /**
  * AWS findings as triggers. Rules on the account's default bus (where AWS services put their
@@ -203,7 +222,8 @@ export class FindingTriggers extends Construct {
         }),
       );
     }
-    if (sources.includes('securityhub')) {
+    if (sources.includes('securityhub') || sources.includes('securityhub-ocsf')) {
+      // GetFindings and GetFindingsV2 both authorise as securityhub:GetFindings (Security Hub API reference, GetFindingsV2).
       statements.push(
         new PolicyStatement({
           actions: ['securityhub:GetFindings'],

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { AnomalyDetailSchema, type AnomalyDetail } from '../schemas/anomaly.ts';
-import { FINDING_SOURCES, type FindingSource } from '../schemas/findings.ts';
+import { FINDING_SOURCES, originOf, type FindingSource } from '../schemas/findings.ts';
 import { parseOrThrow } from '../domain/errors.ts';
 import type { AnomalyTrigger, TriggerOutcome } from '../killswitch/trigger.ts';
 import type { IncidentRecords } from '../killswitch/ports.ts';
@@ -124,37 +124,40 @@ const SOURCE_NAMES: Readonly<Record<FindingSource, string>> = {
   macie: 'Amazon Macie',
   guardduty: 'Amazon GuardDuty',
   securityhub: 'AWS Security Hub',
+  'securityhub-ocsf': 'AWS Security Hub (OCSF)',
 };
 
 export function ignoredReason(
   finding: NormalisedFinding,
   directSources: readonly FindingSource[] = FINDING_SOURCES,
 ): IgnoredReason | undefined {
-  if (finding.archived) return 'ARCHIVED';
+  // A sample is never real, whatever its state: said first, so that operators see why.
   if (finding.sample) return 'SAMPLE';
+  if (finding.archived) return 'ARCHIVED';
   if (finding.severity === undefined) return 'INFORMATIONAL';
   if (finding.copyOf && directSources.includes(finding.copyOf)) return 'OTHER_SOURCE';
-  if (!isRelevantType(finding.source, finding.type, finding.resourceTypes)) return 'NOT_RELEVANT';
+  if (!isRelevantType(originOf(finding.source), finding.type, finding.resourceTypes)) return 'NOT_RELEVANT';
   return undefined;
 }
 
 /** The internal anomaly for one program a finding concerns. Ids, type and title only. */
 export function anomalyOf(finding: NormalisedFinding, target: FindingTarget): AnomalyDetail {
-  const kind = kindOf(finding.source, finding.type);
+  const origin = originOf(finding.source);
+  const kind = kindOf(origin, finding.type);
   const audience = audienceOf(kind);
   return parseOrThrow(
     AnomalyDetailSchema,
     {
       anomalyId: anomalyIdOf(finding.source, finding.findingId),
       programId: target.programId,
-      detector: `aws.${finding.source}`,
+      detector: `aws.${origin}`,
       severity: finding.severity,
       kind,
       datasetIds: target.datasetIds,
       ...(audience && finding.window ? { exposure: { audience, principals: [], window: finding.window } } : {}),
       observedAt: finding.createdAt,
-      summary: `${finding.source} finding ${finding.type} in ${finding.account}/${finding.region || 'unknown region'}: ${finding.title}`,
+      summary: `${origin} finding ${finding.type} in ${finding.account}/${finding.region || 'unknown region'}: ${finding.title}`,
     },
-    `anomaly from ${finding.source} finding`,
+    `anomaly from ${origin} finding`,
   );
 }

@@ -9,7 +9,11 @@ import {
   GuardDutyFindingSchema,
   MacieFindingEventSchema,
   MacieFindingSchema,
+  OCSF_CLOSED_STATUS_IDS,
+  OcsfFindingSchema,
+  originOf,
   SecurityHubFindingsEventSchema,
+  SecurityHubOcsfEventSchema,
   type FindingSource,
 } from '../schemas/findings.ts';
 import { asffSeverity, guardDutySeverity, macieSeverity } from './relevance.ts';
@@ -255,14 +259,15 @@ export function parseAsffFinding(raw: unknown): ParsedFinding {
       resourceTypes: f.Resources.map((res) => res.Type),
       archived: false,
       sample: false,
-      ...productOf(f.ProductArn, f.ProductName, f.GeneratorId),
+      ...productOf(f.ProductArn, f.ProductName ?? text(f.ProductFields?.['aws/securityhub/ProductName']), f.GeneratorId),
       report: { severity: f.Severity.Original ?? f.Severity.Label ?? String(f.Severity.Normalized) },
     },
   };
 }
 
 /** `arn:<partition>:securityhub:<region>:<account?>:product/<company>/<product>` (productv2 in the OCSF findings). */
-const PRODUCT_ARN = /^arn:aws[a-z-]*:securityhub:[a-z0-9-]*:\d*:product(?:v2)?\/([^/]+)\/([^/]+)$/;
+// Tolerant of an empty field before the service ("arn:aws::securityhub:…", as AWS's own GuardDuty guide printed it for years).
+const PRODUCT_ARN = /^arn:aws[a-z-]*::?securityhub:[a-z0-9-]*:\d*:product(?:v2)?\/([^/]+)\/([^/]+)$/;
 const COPIED: Readonly<Record<string, 'guardduty' | 'macie'>> = { guardduty: 'guardduty', macie: 'macie' };
 
 /**
@@ -290,23 +295,127 @@ export function productOf(
     : undefined;
   if (byName) return named(byName);
   const generator = generatorId?.toLowerCase() ?? '';
-  if (/^arn:aws[a-z-]*:guardduty:/.test(generator) || generator.startsWith('aws/guardduty')) return named('guardduty');
-  if (/^arn:aws[a-z-]*:macie2?:/.test(generator) || generator.startsWith('aws/macie')) return named('macie');
+  if (/^arn:aws[a-z-]*::?guardduty:/.test(generator) || generator.startsWith('aws/guardduty')) return named('guardduty');
+  if (/^arn:aws[a-z-]*::?macie2?:/.test(generator) || generator.startsWith('aws/macie')) return named('macie');
   return named(undefined);
 }
 
-const SOURCES_BY_EVENT_SOURCE = new Map<string, FindingSource>(
-  Object.entries(FindingEventTypes).map(([name, t]) => [t.source, name as FindingSource]),
-);
+/** `AWS::S3::Bucket` (CloudFormation's name, used in some OCSF findings) → `AwsS3Bucket` (ASFF's, used in others). */
+export function asffResourceType(type: string): string {
+  if (!type.includes('::')) return type;
+  return type
+    .split('::')
+    .map((part, i) => (i === 0 && part === 'AWS' ? 'Aws' : /^[A-Z0-9]+$/.test(part) ? part.charAt(0) + part.slice(1).toLowerCase() : part))
+    .join('');
+}
+
+const ms = (epoch: number | undefined): string | undefined => (epoch === undefined ? undefined : new Date(epoch).toISOString());
+
+/** OCSF `severity_id` onto killswitch's scale: Informational is no anomaly; Unknown and Other are taken as LOW (the policy decides). */
+export function ocsfSeverity(severityId: number): Severity | undefined {
+  switch (severityId) {
+    case 1:
+      return undefined;
+    case 3:
+      return 'MEDIUM';
+    case 4:
+      return 'HIGH';
+    case 5:
+    case 6:
+      return 'CRITICAL';
+    default:
+      return 'LOW';
+  }
+}
 
 /**
- * Any of the three finding events, as EventBridge delivers it, into one parse result per finding
+ * One OCSF finding (an element of `detail.findings` of a "Findings Imported V2" event, or of
+ * GetFindingsV2 output), onto the same normalised finding as ASFF's. Suppressed, resolved,
+ * archived and deleted findings (`status_id` 3-6) are decided first, like ASFF's.
+ */
+export function parseOcsfFinding(raw: unknown): ParsedFinding {
+  const statusId = at(raw, 'status_id');
+  const status = String(at(raw, 'status') ?? '').toLowerCase();
+  const skip = triaged(
+    'securityhub-ocsf',
+    raw,
+    {
+      sample: at(raw, 'unmapped', 'sample') === true || at(raw, 'finding_info', 'sample') === true,
+      archived:
+        (typeof statusId === 'number' && (OCSF_CLOSED_STATUS_IDS as readonly number[]).includes(statusId)) ||
+        ['suppressed', 'resolved', 'archived', 'deleted'].includes(status),
+    },
+    {
+      id: at(raw, 'finding_info', 'uid'),
+      type: (at(raw, 'finding_info', 'types') as unknown[] | undefined)?.[0] ?? at(raw, 'class_name'),
+      title: at(raw, 'finding_info', 'title'),
+      account: at(raw, 'cloud', 'account', 'uid'),
+      region: at(raw, 'cloud', 'region'),
+      createdAt: at(raw, 'finding_info', 'created_time_dt') ?? at(raw, 'time_dt'),
+      updatedAt: at(raw, 'finding_info', 'modified_time_dt') ?? at(raw, 'time_dt'),
+    },
+  );
+  if (skip) return skip;
+  const r = parse(OcsfFindingSchema, raw, 'Security Hub OCSF finding');
+  if ('error' in r) return { ok: false, source: 'securityhub-ocsf', error: r.error, findingId: text(at(raw, 'finding_info', 'uid')), raw };
+  const f = r.data;
+  const info = f.finding_info;
+  const createdAt = (info.created_time_dt ?? ms(info.created_time) ?? f.time_dt ?? ms(f.time))!;
+  const updatedAt = info.modified_time_dt ?? ms(info.modified_time) ?? f.metadata?.modified_time_dt ?? f.time_dt ?? ms(f.time) ?? createdAt;
+  const resources: ResourceRef[] = [];
+  const resourceTypes: string[] = [];
+  for (const res of f.resources ?? []) {
+    const type = asffResourceType(res.type ?? '');
+    resourceTypes.push(type);
+    if (type === 'AwsS3Bucket' || type === 'AwsS3Object') {
+      const arn = res.uid ? S3_ARN.exec(res.uid) : null;
+      const bucket = arn?.[1] ?? (type === 'AwsS3Bucket' ? (res.name ?? res.uid) : undefined);
+      if (bucket) resources.push({ kind: 's3', bucket, ...(type === 'AwsS3Object' && arn?.[2] ? { key: arn[2] } : {}) });
+    } else if (type.startsWith('AwsIam')) {
+      resources.push({ kind: 'identity', type });
+    }
+  }
+  const first = info.first_seen_time_dt;
+  const last = info.last_seen_time_dt;
+  const type = info.types?.[0] ?? f.class_name ?? 'unknown';
+  return {
+    ok: true,
+    finding: {
+      source: 'securityhub-ocsf',
+      findingId: info.uid,
+      type,
+      severity: ocsfSeverity(f.severity_id),
+      title: clean(info.title, type),
+      account: f.cloud.account.uid,
+      region: f.cloud.region ?? f.resources?.[0]?.region ?? '',
+      createdAt,
+      updatedAt: updatedAt < createdAt ? createdAt : updatedAt,
+      ...(first && last && Date.parse(last) >= Date.parse(first) ? { window: { start: first, end: last } } : {}),
+      resources,
+      resourceTypes,
+      archived: false,
+      sample: false,
+      ...productOf(f.metadata?.product?.uid, f.metadata?.product?.name, undefined),
+      report: { severity: f.severity ?? `severity_id ${f.severity_id}`, ...(f.count !== undefined ? { count: f.count } : {}) },
+    },
+  };
+}
+
+const SOURCES_BY_EVENT_TYPE = new Map<string, FindingSource>(
+  Object.entries(FindingEventTypes).map(([name, t]) => [`${t.source}/${t.detailType}`, name as FindingSource]),
+);
+const EVENT_SOURCES = [...new Set(Object.values(FindingEventTypes).map((t) => t.source))];
+
+/**
+ * Any of the finding events, as EventBridge delivers it, into one parse result per finding
  * (Security Hub events carry several). A bad finding is a result of its own: the others go on.
  */
 export function parseFindingEvent(event: unknown): ParsedFinding[] {
-  const eventSource = idOf(event, 'source');
-  const source = eventSource === undefined ? undefined : SOURCES_BY_EVENT_SOURCE.get(eventSource);
-  const reject = (error: ValidationError): ParsedFinding[] => [{ ok: false, source, error, raw: event }];
+  const eventSource = idOf(event, 'source') ?? '';
+  const source = SOURCES_BY_EVENT_TYPE.get(`${eventSource}/${idOf(event, 'detail-type') ?? ''}`);
+  const reject = (error: ValidationError): ParsedFinding[] => [
+    { ok: false, source: source ?? (eventSource === 'aws.securityhub' ? 'securityhub' : undefined), error, raw: event },
+  ];
   switch (source) {
     case 'macie': {
       const r = parse(MacieFindingEventSchema, event, 'Macie Finding event');
@@ -320,11 +429,26 @@ export function parseFindingEvent(event: unknown): ParsedFinding[] {
       const r = parse(SecurityHubFindingsEventSchema, event, 'Security Hub Findings - Imported event');
       return 'error' in r ? reject(r.error) : r.data.detail.findings.map((f, i) => within(`detail.findings.${i}`, parseAsffFinding(f)));
     }
+    case 'securityhub-ocsf': {
+      const r = parse(SecurityHubOcsfEventSchema, event, 'Findings Imported V2 event');
+      return 'error' in r ? reject(r.error) : r.data.detail.findings.map((f, i) => within(`detail.findings.${i}`, parseOcsfFinding(f)));
+    }
     default:
       return reject(
-        new ValidationError('finding event', [
-          { path: 'source', message: `must be one of ${[...SOURCES_BY_EVENT_SOURCE.keys()].join(', ')}` },
-        ]),
+        new ValidationError(
+          'finding event',
+          EVENT_SOURCES.includes(eventSource as (typeof EVENT_SOURCES)[number])
+            ? [
+                {
+                  path: 'detail-type',
+                  message: `must be one of ${Object.values(FindingEventTypes)
+                    .filter((t) => t.source === eventSource)
+                    .map((t) => `"${t.detailType}"`)
+                    .join(', ')}`,
+                },
+              ]
+            : [{ path: 'source', message: `must be one of ${EVENT_SOURCES.join(', ')}` }],
+        ),
       );
   }
 }
@@ -339,11 +463,13 @@ function within(prefix: string, parsed: ParsedFinding): ParsedFinding {
 const EXTERNAL_ID = /^[\w.:/@+=,-]{1,256}$/;
 
 /**
- * The anomaly id of a finding: `<source>:<finding id>`, the key both the event path and the sweep
+ * The anomaly id of a finding: `<origin>:<finding id>`, the key both the event path and the sweep
  * claim. Ids too long or with other characters (some ASFF ids) are hashed.
  */
 export function anomalyIdOf(source: FindingSource, findingId: string): string {
-  const plain = `${source}:${findingId}`;
+  // ASFF and OCSF findings are both Security Hub's: a finding emitted in both formats is one anomaly.
+  const origin = originOf(source);
+  const plain = `${origin}:${findingId}`;
   if (EXTERNAL_ID.test(plain)) return plain;
-  return `${source}:sha256:${createHash('sha256').update(findingId).digest('hex').slice(0, 40)}`;
+  return `${origin}:sha256:${createHash('sha256').update(findingId).digest('hex').slice(0, 40)}`;
 }

@@ -1,4 +1,5 @@
 import type { Severity } from '../schemas/common.ts';
+import type { FindingOrigin } from '../schemas/findings.ts';
 
 /*
  * Which findings concern a data-collection program, per source. One list, used three times:
@@ -49,6 +50,20 @@ export const GUARDDUTY_MIN_SEVERITY = 4;
 /** ASFF resource types about data in S3 or the identities that reach it. */
 export const SECURITY_HUB_RESOURCE_TYPES = ['AwsS3Bucket', 'AwsS3Object', 'AwsIamAccessKey', 'AwsIamUser', 'AwsIamRole'] as const;
 export const SECURITY_HUB_SEVERITY_LABELS = ['MEDIUM', 'HIGH', 'CRITICAL'] as const;
+/**
+ * The same resources as Security Hub's OCSF findings name them: some with ASFF's names, some with
+ * CloudFormation's (`AWS::S3::Bucket`); the intake reads both as ASFF's (asffResourceType).
+ */
+export const SECURITY_HUB_OCSF_RESOURCE_TYPES = [
+  ...SECURITY_HUB_RESOURCE_TYPES,
+  'AWS::S3::Bucket',
+  'AWS::S3::Object',
+  'AWS::IAM::AccessKey',
+  'AWS::IAM::User',
+  'AWS::IAM::Role',
+] as const;
+/** OCSF `severity_id` Medium (3), High (4), Critical (5) and Fatal (6). */
+export const SECURITY_HUB_OCSF_SEVERITY_IDS = [3, 4, 5, 6] as const;
 export const SECURITY_HUB_WORKFLOW_STATUSES = ['NEW', 'NOTIFIED'] as const;
 /*
  * GuardDuty and Macie also send their findings to Security Hub. The intake recognises those
@@ -98,7 +113,7 @@ export function asffSeverity(severity: { Label?: string | undefined; Normalized?
 }
 
 /** Whether a finding of this type concerns a program at all (severity is the program policy's business). */
-export function isRelevantType(source: 'macie' | 'guardduty' | 'securityhub', type: string, resourceTypes: readonly string[]): boolean {
+export function isRelevantType(source: FindingOrigin, type: string, resourceTypes: readonly string[]): boolean {
   switch (source) {
     case 'macie':
       return MACIE_TYPES.includes(type);
@@ -110,7 +125,7 @@ export function isRelevantType(source: 'macie' | 'guardduty' | 'securityhub', ty
 }
 
 /** What kind of anomaly a finding type is, as a kebab-case word (`AnomalyDetail.kind`). */
-export function kindOf(source: 'macie' | 'guardduty' | 'securityhub', type: string): string {
+export function kindOf(source: FindingOrigin, type: string): string {
   if (source === 'macie') {
     if (type.startsWith('SensitiveData:')) return 'sensitive-data';
     if (type.endsWith('/S3BucketPublic')) return 'public-bucket';
@@ -126,6 +141,8 @@ export function kindOf(source: 'macie' | 'guardduty' | 'securityhub', type: stri
   }
   // ASFF types are "namespace/category/classifier": "Effects/Data Exposure" -> "data-exposure".
   const segments = type.split('/').filter(Boolean);
+  // Security Hub's exposure findings: "Exposure/Potential Impact/Data Exposure" -> "data-exposure".
+  if (segments[0] === 'Exposure' && segments.length > 2) return kebab(segments.at(-1)!) || 'exposure';
   return kebab(segments[Math.min(1, segments.length - 1)] ?? '') || 'security-hub-finding';
 }
 

@@ -1,7 +1,12 @@
 import { Macie2Client } from '@aws-sdk/client-macie2';
 import { GuardDutyClient } from '@aws-sdk/client-guardduty';
 import { SecurityHubClient } from '@aws-sdk/client-securityhub';
-import { GuardDutySweepSource, MacieSweepSource, SecurityHubSweepSource } from '../adapters/findings/sweep-sources.ts';
+import {
+  GuardDutySweepSource,
+  MacieSweepSource,
+  SecurityHubOcsfSweepSource,
+  SecurityHubSweepSource,
+} from '../adapters/findings/sweep-sources.ts';
 import { FindingSweep } from '../findings/sweep.ts';
 import type { SweepSource } from '../findings/ports.ts';
 import type { Telemetry } from '../killswitch/ports.ts';
@@ -15,6 +20,7 @@ const SOURCES: Record<FindingSource, () => SweepSource> = {
   macie: () => new MacieSweepSource(new Macie2Client(retry)),
   guardduty: () => new GuardDutySweepSource(new GuardDutyClient(retry)),
   securityhub: () => new SecurityHubSweepSource(new SecurityHubClient(retry)),
+  'securityhub-ocsf': () => new SecurityHubOcsfSweepSource(new SecurityHubClient(retry)),
 };
 
 /**

@@ -10,19 +10,28 @@ import { DatasetIdSchema, ProgramIdSchema, TimestampSchema } from './common.ts';
  * - Amazon GuardDuty, `aws.guardduty` / `GuardDuty Finding`: the detail is the GuardDuty `Finding`
  *   object in its JSON (camelCase) form, schemaVersion 2.0.
  * - AWS Security Hub, `aws.securityhub` / `Security Hub Findings - Imported`: the detail holds
- *   `findings`, an array of AWS Security Finding Format (ASFF) objects.
+ *   `findings`, an array of AWS Security Finding Format (ASFF) objects (Security Hub CSPM).
+ * - AWS Security Hub, `aws.securityhub` / `Findings Imported V2`: the detail holds `findings`, an
+ *   array of Open Cybersecurity Schema Framework (OCSF) finding objects (the Security Hub of 2025,
+ *   "OCSF findings in Security Hub"). Its findings are the same findings as ASFF's where both are
+ *   emitted: one anomaly id namespace, `securityhub:`, for both.
  *
  * Strict on the fields killswitch relies on (ids, type, severity, time, resources, account),
  * tolerant of everything else: zod drops unknown keys, and AWS adds fields over time.
  */
 
-export const FINDING_SOURCES = ['macie', 'guardduty', 'securityhub'] as const;
+/** The finding events (and sweep sources) killswitch can take: each its own rule, sweep and watermark. */
+export const FINDING_SOURCES = ['macie', 'guardduty', 'securityhub', 'securityhub-ocsf'] as const;
 export type FindingSource = (typeof FINDING_SOURCES)[number];
+/** Whose findings they are: the namespace of anomaly ids, relevance and kinds (ASFF and OCSF are both Security Hub's). */
+export type FindingOrigin = 'macie' | 'guardduty' | 'securityhub';
+export const originOf = (source: FindingSource): FindingOrigin => (source === 'securityhub-ocsf' ? 'securityhub' : source);
 
 export const FindingEventTypes = {
   macie: { source: 'aws.macie', detailType: 'Macie Finding' },
   guardduty: { source: 'aws.guardduty', detailType: 'GuardDuty Finding' },
   securityhub: { source: 'aws.securityhub', detailType: 'Security Hub Findings - Imported' },
+  'securityhub-ocsf': { source: 'aws.securityhub', detailType: 'Findings Imported V2' },
 } as const satisfies Record<FindingSource, { source: string; detailType: string }>;
 
 export const AwsAccountIdSchema = z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id');
@@ -51,8 +60,7 @@ export const FindingBucketNameSchema = z.string().min(1, 'must not be empty').ma
  */
 export const FindingTimeSchema = z
   .string()
-  .regex(/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/, 'must be an ISO 8601 date and time')
-  .refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO 8601 date and time')
+  .refine((s) => /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/.test(s) && !Number.isNaN(Date.parse(s)), 'must be an ISO 8601 date and time')
   .transform((s) => new Date(s).toISOString());
 
 const FindingIdSchema = z.string().min(1, 'must not be empty').max(1024, 'must be at most 1024 characters');
@@ -63,10 +71,13 @@ const TitleSchema = z.string().max(4096).optional();
 // Amazon Macie
 // ---------------------------------------------------------------------------------------------
 
-/** Macie severity: `description` Low | Medium | High, `score` 1 to 3. */
+/**
+ * Macie severity: `description` Low | Medium | High decides. `score` (1 to 3 in the API reference,
+ * 7.4 in AWS's own CLI example) is not read, so it is not held to either.
+ */
 export const MacieSeveritySchema = z.object({
   description: z.enum(['Low', 'Medium', 'High'], 'must be Low, Medium or High'),
-  score: z.number().int().min(1).max(3).optional(),
+  score: z.number().optional(),
 });
 
 export const MacieFindingSchema = z.object({
@@ -147,6 +158,8 @@ export const AsffFindingSchema = z.object({
   Id: FindingIdSchema,
   ProductArn: z.string().min(1),
   ProductName: z.string().optional(),
+  /** Older ASFF (and copies from GuardDuty's guide) name the product only here, as `aws/securityhub/ProductName`. */
+  ProductFields: z.record(z.string(), z.unknown()).optional(),
   GeneratorId: z.string().optional(),
   AwsAccountId: AwsAccountIdSchema,
   Region: z.string().optional(),
@@ -179,6 +192,81 @@ export type AsffFinding = z.infer<typeof AsffFindingSchema>;
 export const SecurityHubFindingsEventSchema = EventBridgeEnvelopeSchema.extend({
   source: z.literal(FindingEventTypes.securityhub.source),
   'detail-type': z.literal(FindingEventTypes.securityhub.detailType),
+  detail: z.object({ findings: z.array(z.unknown()).min(1, 'must hold at least one finding').max(100) }),
+});
+
+// ---------------------------------------------------------------------------------------------
+// AWS Security Hub (OCSF)
+// ---------------------------------------------------------------------------------------------
+
+/** OCSF `severity_id`: 0 Unknown, 1 Informational, 2 Low, 3 Medium, 4 High, 5 Critical, 6 Fatal, 99 Other. */
+export const OCSF_SEVERITY_IDS = [0, 1, 2, 3, 4, 5, 6, 99] as const;
+/** OCSF `status_id` of findings: 1 New, 2 In Progress, 3 Suppressed, 4 Resolved, 5 Archived, 6 Deleted, 99 Other. */
+export const OCSF_CLOSED_STATUS_IDS = [3, 4, 5, 6] as const;
+
+const OcsfTimeSchema = FindingTimeSchema.optional();
+/** OCSF times are also given as epoch milliseconds (`time`, `created_time`), beside the `_dt` strings. */
+const OcsfEpochSchema = z.number().int().min(0).optional();
+
+export const OcsfFindingSchema = z
+  .object({
+    class_uid: z.number().int().optional(),
+    class_name: z.string().max(256).optional(),
+    finding_info: z.object({
+      uid: FindingIdSchema,
+      uid_alt: z.string().max(1024).optional(),
+      title: TitleSchema,
+      types: z.array(z.string().max(256)).max(50).optional(),
+      created_time_dt: OcsfTimeSchema,
+      created_time: OcsfEpochSchema,
+      modified_time_dt: OcsfTimeSchema,
+      modified_time: OcsfEpochSchema,
+      first_seen_time_dt: OcsfTimeSchema,
+      last_seen_time_dt: OcsfTimeSchema,
+    }),
+    severity_id: z.number().int('must be an OCSF severity_id').min(0).max(99),
+    severity: z.string().max(64).optional(),
+    status_id: z.number().int().optional(),
+    status: z.string().max(64).optional(),
+    time_dt: OcsfTimeSchema,
+    time: OcsfEpochSchema,
+    count: z.number().optional(),
+    cloud: z.object({
+      account: z.object({ uid: AwsAccountIdSchema }),
+      region: z.string().max(64).optional(),
+    }),
+    resources: z
+      .array(
+        z.object({
+          type: z.string().max(256).optional(),
+          uid: z.string().max(2048).optional(),
+          name: z.string().max(1024).optional(),
+          region: z.string().max(64).optional(),
+        }),
+      )
+      .max(100)
+      .optional(),
+    metadata: z
+      .object({
+        product: z.object({ name: z.string().max(256).optional(), uid: z.string().max(2048).optional() }).optional(),
+        modified_time_dt: OcsfTimeSchema,
+      })
+      .optional(),
+  })
+  .refine(
+    (f) =>
+      f.finding_info.created_time_dt !== undefined ||
+      f.finding_info.created_time !== undefined ||
+      f.time_dt !== undefined ||
+      f.time !== undefined,
+    { message: 'must say when the finding was created (finding_info.created_time_dt or time_dt)', path: ['finding_info', 'created_time_dt'] },
+  );
+export type OcsfFinding = z.infer<typeof OcsfFindingSchema>;
+
+/** The envelope alone: each OCSF finding in `detail.findings` is parsed on its own. */
+export const SecurityHubOcsfEventSchema = EventBridgeEnvelopeSchema.extend({
+  source: z.literal(FindingEventTypes['securityhub-ocsf'].source),
+  'detail-type': z.literal(FindingEventTypes['securityhub-ocsf'].detailType),
   detail: z.object({ findings: z.array(z.unknown()).min(1, 'must hold at least one finding').max(100) }),
 });
 

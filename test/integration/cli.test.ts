@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { main } from '#cli/main.ts';
 import { writeLocalState } from '#cli/local.ts';
 import type { CommandFor, OperatorResponse, OperatorTarget } from '#cli/targets.ts';
 import type { OperatorEnvelope } from '#functions/operator/envelope.ts';
@@ -20,15 +19,7 @@ import type {
 } from '#shared/killswitch/operator.ts';
 import { startLocalStack, type LocalStack } from '#local/stack.ts';
 import { ALICE, BOB } from '../support/local.ts';
-
-/** Runs the CLI in-process against the local stack; returns its exit code and output. */
-async function cli(dir: string, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(['--state-dir', dir, ...args], { out: (l) => out.push(l), err: (l) => err.push(l), env: {} });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
-const json = (text: string) => JSON.parse(text.split('\n').at(-1)!);
+import { cli, json } from '../support/cli.ts';
 
 describe('CLI: killswitch against the local stack', () => {
   let stack: LocalStack;

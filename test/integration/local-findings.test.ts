@@ -79,9 +79,18 @@ describe('Local stack: AWS findings on the default bus, through the synthesized 
     low.detail.severity = { score: 1, description: 'Low' };
     const ec2 = finding('guardduty');
     ec2.detail.type = 'CryptoCurrency:EC2/BitcoinTool.B!DNS';
+    for (const event of [low, ec2]) expect((await emit(event)).rules).toEqual([]);
+  });
+
+  it('routes a Security Hub copy of a GuardDuty finding, and the intake leaves it to GuardDuty (told by ProductArn)', async () => {
+    const before = (await state.get('mci', '*'))?.state.version;
     const copy = finding('securityhub');
-    copy.detail.findings[0].ProductName = 'GuardDuty';
-    for (const event of [low, ec2, copy]) expect((await emit(event)).rules).toEqual([]);
+    copy.detail.findings[0].ProductArn = 'arn:aws:securityhub:eu-west-1::product/aws/guardduty';
+    delete copy.detail.findings[0].ProductName;
+    expect((await emit(copy)).rules).toEqual(['FindingTriggersSecurityHubRule']);
+    expect(stack.functions.log.filter((l) => l.function === 'finding-trigger').at(-1)?.ok).toBe(true);
+    expect(await incidentOf('securityhub', copy)).toBeUndefined();
+    expect((await state.get('mci', '*'))?.state.version).toBe(before);
   });
 
   it('records, without pausing, a MEDIUM or LOW finding that reaches the trigger: the program policy decides', async () => {
@@ -117,7 +126,7 @@ describe('Local stack: AWS findings on the default bus, through the synthesized 
 
   it('keeps a malformed finding in the rejected-findings queue with its validation error, without failing the invocation', async () => {
     const event = finding('macie');
-    event.detail.resourcesAffected.s3Bucket.name = 'Not A Bucket!';
+    event.detail.createdAt = 'the day before yesterday';
     await emit(event);
     expect(stack.functions.log.filter((l) => l.function === 'finding-trigger').at(-1)?.ok).toBe(true);
     const rejected = await drain(stack, 'FindingTriggersRejectedFindings');
@@ -126,7 +135,7 @@ describe('Local stack: AWS findings on the default bus, through the synthesized 
       via: 'event',
       source: 'macie',
       findingId: event.detail.id,
-      issues: [{ path: 'detail.resourcesAffected.s3Bucket.name' }],
+      issues: [{ path: 'detail.createdAt' }],
     });
   });
 

@@ -3,6 +3,9 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { LOCAL_PRINCIPAL_HEADER } from '#local/lambda-endpoint.ts';
 import { NOTICE_GATEWAY_QUEUE, type LocalStack } from '#local/stack.ts';
 import { localOperatorHeaders } from '#local/sts.ts';
+import { dynamoDocumentClient } from '#shared/adapters/aws/clients.ts';
+import { ProgramStateStore } from '#shared/adapters/dynamodb/program-state-store.ts';
+import { IncidentLedger, LedgerTable } from '#shared/adapters/dynamodb/ledger/index.ts';
 
 export const ALICE = 'arn:aws:sts::111111111111:assumed-role/KillswitchOperators/alice';
 export const BOB = 'arn:aws:sts::111111111111:assumed-role/KillswitchOperators/bob';
@@ -133,4 +136,13 @@ export async function drainAll(stack: LocalStack, queueName: string) {
   const out = [];
   for (let page = await drain(stack, queueName, 10); page.length; page = await drain(stack, queueName, 10)) out.push(...page);
   return out;
+}
+
+/** The program state and the incident ledger of the local stack, as an investigator reads them. */
+export function ledgerOf(stack: LocalStack) {
+  const doc = dynamoDocumentClient();
+  return {
+    state: new ProgramStateStore(doc, stack.tables.programState),
+    incidents: new IncidentLedger(new LedgerTable(doc, stack.tables.ledger)),
+  };
 }

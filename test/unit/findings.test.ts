@@ -330,7 +330,7 @@ describe('Finding rules (synthesized patterns)', () => {
         .filter(([id]) => id.startsWith('FindingTriggers') && !id.includes('Sweep'))
         .map(([id, r]) => [id.replace(/^FindingTriggers|Rule[0-9A-F]{8}$/g, ''), r.Properties.EventPattern]),
     );
-    expect(Object.keys(patterns).sort()).toEqual(['GuardDuty', 'Macie', 'SecurityHub']);
+    expect(Object.keys(patterns).sort()).toEqual(['GuardDuty', 'Macie', 'SecurityHub', 'SecurityHubOcsf']);
     for (const rule of Object.values(rules))
       if (rule.Properties.EventPattern?.source?.[0]?.startsWith('aws.')) expect(rule.Properties.EventBusName).toBeUndefined();
   });
@@ -343,6 +343,20 @@ describe('Finding rules (synthesized patterns)', () => {
     expect(matches(sample('macie'))).toEqual(['Macie']);
     expect(matches(sample('guardduty'))).toEqual(['GuardDuty']);
     expect(matches(sample('securityhub'))).toEqual(['SecurityHub']);
+    expect(matches(sample('securityhub-ocsf'))).toEqual(['SecurityHubOcsf']);
+  });
+
+  it('routes OCSF findings by severity_id and resource type, with either naming of the type; the intake decides on status', () => {
+    const cfnNamed = sample('securityhub-ocsf');
+    cfnNamed.detail.findings[0].resources[0].type = 'AWS::S3::Bucket';
+    const suppressed = sample('securityhub-ocsf');
+    suppressed.detail.findings[0].status_id = 3;
+    for (const event of [cfnNamed, suppressed]) expect(matches(event)).toEqual(['SecurityHubOcsf']);
+    const low = sample('securityhub-ocsf');
+    low.detail.findings[0].severity_id = 2;
+    const lambda = sample('securityhub-ocsf');
+    lambda.detail.findings[0].resources[0].type = 'AwsLambdaFunction';
+    for (const event of [low, lambda]) expect(matches(event)).toEqual([]);
   });
 
   it('takes Security Hub copies of GuardDuty and Macie findings, with or without ProductName: the intake tells them by ProductArn', () => {

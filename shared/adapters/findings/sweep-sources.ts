@@ -9,8 +9,18 @@ import {
   ListFindingsCommand as ListGuardDutyFindingsCommand,
   type GuardDutyClient,
 } from '@aws-sdk/client-guardduty';
-import { GetFindingsCommand as GetSecurityHubFindingsCommand, type SecurityHubClient } from '@aws-sdk/client-securityhub';
-import { parseAsffFinding, parseGuardDutyFinding, parseMacieFinding, type ParsedFinding } from '../../findings/normalise.ts';
+import {
+  GetFindingsCommand as GetSecurityHubFindingsCommand,
+  GetFindingsV2Command,
+  type SecurityHubClient,
+} from '@aws-sdk/client-securityhub';
+import {
+  parseAsffFinding,
+  parseGuardDutyFinding,
+  parseMacieFinding,
+  parseOcsfFinding,
+  type ParsedFinding,
+} from '../../findings/normalise.ts';
 import { DEFAULT_PACING, PacedCaller, type Pacing } from '../../findings/pacing.ts';
 import type { SweepSource } from '../../findings/ports.ts';
 import {
@@ -18,6 +28,8 @@ import {
   GUARDDUTY_RESOURCE_TYPES,
   MACIE_SEVERITIES,
   MACIE_TYPES,
+  SECURITY_HUB_OCSF_RESOURCE_TYPES,
+  SECURITY_HUB_OCSF_SEVERITY_IDS,
   SECURITY_HUB_RESOURCE_TYPES,
   SECURITY_HUB_SEVERITY_LABELS,
   SECURITY_HUB_WORKFLOW_STATUSES,
@@ -143,16 +155,31 @@ export class GuardDutySweepSource extends PacedSweepSource implements SweepSourc
   }
 }
 
-/** Security Hub: GetFindings with the rule's filters (100 a page, by UpdatedAt). GuardDuty and Macie copies are the intake's to recognise. */
-export class SecurityHubSweepSource extends PacedSweepSource implements SweepSource {
-  readonly name = 'securityhub' as const;
+/** Security Hub's two finding APIs page alike: up to 100 findings a page, oldest update first, each parsed on its own. */
+abstract class SecurityHubSweepPages extends PacedSweepSource {
   constructor(
-    private readonly client: SecurityHubClient,
-    // GetFindings: 3 requests a second, burst 6.
+    protected readonly client: SecurityHubClient,
+    // GetFindings (and GetFindingsV2, authorised as GetFindings): 3 requests a second, burst 6.
     pacing: Pacing = { ...DEFAULT_PACING, minIntervalMs: 350 },
   ) {
     super(pacing);
   }
+
+  protected async *listed(
+    send: (token: string | undefined) => Promise<{ Findings?: unknown[] | undefined; NextToken?: string | undefined }>,
+    parse: (raw: unknown) => ParsedFinding,
+  ): AsyncIterable<ParsedFinding[]> {
+    const pages = tokenPages(async (token) => {
+      const out = await this.caller.call(() => send(token));
+      return { items: out.Findings ?? [], next: out.NextToken };
+    });
+    for await (const findings of pages) yield findings.map((f) => parse(asJson(f))).sort(byUpdatedAt);
+  }
+}
+
+/** Security Hub: GetFindings with the rule's filters (100 a page, by UpdatedAt). GuardDuty and Macie copies are the intake's to recognise. */
+export class SecurityHubSweepSource extends SecurityHubSweepPages implements SweepSource {
+  readonly name = 'securityhub' as const;
 
   async *pages(since: Date, until: Date): AsyncIterable<ParsedFinding[]> {
     const equals = (values: readonly string[]) => values.map((Value) => ({ Value, Comparison: 'EQUALS' as const }));
@@ -163,8 +190,8 @@ export class SecurityHubSweepSource extends PacedSweepSource implements SweepSou
       WorkflowStatus: equals(SECURITY_HUB_WORKFLOW_STATUSES),
       ResourceType: equals(SECURITY_HUB_RESOURCE_TYPES),
     };
-    const pages = tokenPages(async (NextToken) => {
-      const out = await this.caller.call(() =>
+    yield* this.listed(
+      (NextToken) =>
         this.client.send(
           new GetSecurityHubFindingsCommand({
             Filters,
@@ -173,9 +200,52 @@ export class SecurityHubSweepSource extends PacedSweepSource implements SweepSou
             NextToken,
           }),
         ),
-      );
-      return { items: out.Findings ?? [], next: out.NextToken };
-    });
-    for await (const findings of pages) yield findings.map((f) => parseAsffFinding(asJson(f))).sort(byUpdatedAt);
+      parseAsffFinding,
+    );
+  }
+}
+
+/**
+ * Security Hub's OCSF findings: GetFindingsV2 with the OCSF rule's filters (100 a page, by
+ * modification time), each condition a composite filter, all of them AND-ed. Suppressed and
+ * resolved findings are listed too, as the rule delivers them: the intake decides (status_id is optional).
+ */
+export class SecurityHubOcsfSweepSource extends SecurityHubSweepPages implements SweepSource {
+  readonly name = 'securityhub-ocsf' as const;
+
+  async *pages(since: Date, until: Date): AsyncIterable<ParsedFinding[]> {
+    const Filters = {
+      CompositeOperator: 'AND' as const,
+      CompositeFilters: [
+        {
+          DateFilters: [
+            { FieldName: 'finding_info.modified_time_dt' as const, Filter: { Start: since.toISOString(), End: until.toISOString() } },
+          ],
+        },
+        {
+          Operator: 'OR' as const,
+          NumberFilters: SECURITY_HUB_OCSF_SEVERITY_IDS.map((Eq) => ({ FieldName: 'severity_id' as const, Filter: { Eq } })),
+        },
+        {
+          Operator: 'OR' as const,
+          StringFilters: SECURITY_HUB_OCSF_RESOURCE_TYPES.map((Value) => ({
+            FieldName: 'resources.type' as const,
+            Filter: { Value, Comparison: 'EQUALS' as const },
+          })),
+        },
+      ],
+    };
+    yield* this.listed(
+      (NextToken) =>
+        this.client.send(
+          new GetFindingsV2Command({
+            Filters,
+            SortCriteria: [{ Field: 'finding_info.modified_time_dt', SortOrder: 'asc' }],
+            MaxResults: 100,
+            NextToken,
+          }),
+        ),
+      parseOcsfFinding,
+    );
   }
 }
