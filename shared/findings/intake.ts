@@ -50,9 +50,9 @@ export interface FindingIntakeDeps {
  *    finding with more (a higher severity, more datasets) escalates the incident; with nothing
  *    more it is a duplicate. The sweep passes `skipHandled` to skip the trigger, with one read, for
  *    reports the ledger already covers.
- * 3. Either way, this report of the finding (as of its `updatedAt`) is recorded once in the
- *    incident's timeline, with the source's severity and count: the incident holds every report,
- *    whether the event path or the sweep saw it first.
+ * 3. Either way, this report of the finding (as of its `updatedAt`, at most one an hour) is
+ *    recorded once in the incident's timeline, with the source's severity and count: the incident
+ *    holds the finding's reports, whether the event path or the sweep saw them first.
  */
 export class FindingIntake {
   readonly #clock: () => Date;
@@ -88,7 +88,10 @@ export class FindingIntake {
     result: TriggerOutcome | { outcome: 'ALREADY_HANDLED'; incidentId: string },
   ): Promise<void> {
     const { report } = finding;
-    const key = `REPORTED#${finding.updatedAt}#${createHash('sha256').update(anomaly.anomalyId).digest('hex').slice(0, 12)}`;
+    // One entry per hour of updates at most: GuardDuty and Macie may update a finding every 15 minutes
+    // for as long as the activity goes on. The first report of the hour is kept (the trigger's own
+    // ESCALATED entries record every escalation, whenever it comes).
+    const key = `REPORTED#${finding.updatedAt.slice(0, 13)}#${createHash('sha256').update(anomaly.anomalyId).digest('hex').slice(0, 12)}`;
     const escalated = 'escalated' in result && result.escalated;
     const effect =
       result.outcome === 'PAUSED'

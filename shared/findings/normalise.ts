@@ -335,12 +335,13 @@ export function ocsfSeverity(severityId: number): Severity | undefined {
  */
 export function parseOcsfFinding(raw: unknown): ParsedFinding {
   const statusId = at(raw, 'status_id');
-  const status = String(at(raw, 'status') ?? '').toLowerCase();
+  const status = text(at(raw, 'status'))?.toLowerCase() ?? '';
   const skip = triaged(
     'securityhub-ocsf',
     raw,
     {
-      sample: at(raw, 'unmapped', 'sample') === true || at(raw, 'finding_info', 'sample') === true,
+      // OCSF has no sample flag; GuardDuty's and Macie's samples reach Security Hub as copies (left to their source).
+      sample: false,
       archived:
         (typeof statusId === 'number' && (OCSF_CLOSED_STATUS_IDS as readonly number[]).includes(statusId)) ||
         ['suppressed', 'resolved', 'archived', 'deleted'].includes(status),

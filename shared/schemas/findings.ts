@@ -206,7 +206,7 @@ export const OCSF_CLOSED_STATUS_IDS = [3, 4, 5, 6] as const;
 
 const OcsfTimeSchema = FindingTimeSchema.optional();
 /** OCSF times are also given as epoch milliseconds (`time`, `created_time`), beside the `_dt` strings. */
-const OcsfEpochSchema = z.number().int().min(0).optional();
+const OcsfEpochSchema = z.number().int().min(0).max(8.64e15, "must be a time in epoch milliseconds").optional();
 
 export const OcsfFindingSchema = z
   .object({

@@ -7,13 +7,18 @@ import {
   ListDetectorsCommand,
   ListFindingsCommand as ListGuardDuty,
 } from '@aws-sdk/client-guardduty';
-import { GetFindingsCommand as GetSecurityHub, SecurityHubClient } from '@aws-sdk/client-securityhub';
+import { GetFindingsCommand as GetSecurityHub, GetFindingsV2Command, SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { AnomalyTrigger } from '#shared/killswitch/trigger.ts';
 import { FindingIntake } from '#shared/findings/intake.ts';
 import { FindingRejections } from '#shared/findings/rejections.ts';
 import { ResourceMap } from '#shared/findings/resource-map.ts';
 import { FindingSweep } from '#shared/findings/sweep.ts';
-import { GuardDutySweepSource, MacieSweepSource, SecurityHubSweepSource } from '#shared/adapters/findings/sweep-sources.ts';
+import {
+  GuardDutySweepSource,
+  MacieSweepSource,
+  SecurityHubOcsfSweepSource,
+  SecurityHubSweepSource,
+} from '#shared/adapters/findings/sweep-sources.ts';
 import type { Pacing } from '#shared/findings/pacing.ts';
 import { parseFindingEvent } from '#shared/findings/normalise.ts';
 import { FindingLog } from '#shared/adapters/dynamodb/ledger/index.ts';
@@ -194,6 +199,71 @@ describe('Finding sweep', () => {
     expect(report).toMatchObject({ listed: 2, stoppedBy: 'limit', complete: false });
     expect(mock.commandCalls(ListMacie)).toHaveLength(1);
     expect(report.watermark).toBe(new Date(all[1]!.updatedAt).toISOString());
+  });
+
+  it('agrees with the event path on re-reports: a finding recorded at 5 and listed at 8 escalates; listed again, it is recorded once', async () => {
+    const event = sampleFindingEvent('guardduty', { at: new Date('2026-11-27T09:00:00Z'), suffix: 'rr' }) as unknown as Json;
+    event.detail.severity = 5;
+    const [parsed] = parseFindingEvent(event);
+    if (!parsed?.ok) throw new Error('sample must parse');
+    // The policy records MEDIUM (5.0): nothing is paused.
+    expect(await env.intake.handle(parsed.finding)).toMatchObject({ outcome: 'HANDLED', anomalies: [{ outcome: 'RECORDED' }] });
+    expect((await env.s.state.get('mci', '*'))?.state.status).not.toBe('PAUSED');
+
+    // The update's event is lost; the sweep lists the finding as GuardDuty now has it.
+    const raised = { ...event.detail, severity: 8, updatedAt: '2026-11-27T11:00:00.000Z', service: { ...event.detail.service, count: 9 } };
+    const guardDuty = new GuardDutyClient({});
+    const mock = mockClient(guardDuty);
+    mock.on(ListDetectorsCommand).resolves({ DetectorIds: ['det-1'] });
+    mock.on(ListGuardDuty).resolves({ FindingIds: [raised.id] });
+    mock.on(GetGuardDuty).resolves({ Findings: [pascal(raised)] as never });
+    const first = await env.sweep.run(new GuardDutySweepSource(guardDuty, pacing));
+    expect(first).toMatchObject({ listed: 1, handled: 1, alreadyHandled: 0 });
+    const paused = (await env.s.state.get('mci', '*'))?.state;
+    expect(paused?.status).toBe('PAUSED');
+
+    // The next run lists it again (the overlap): covered by the ledger, skipped, and its report not recorded twice.
+    env.setNow(new Date('2026-11-27T12:05:00Z'));
+    const second = await env.sweep.run(new GuardDutySweepSource(guardDuty, pacing));
+    expect(second).toMatchObject({ listed: 1, handled: 0, alreadyHandled: 1 });
+    expect((await env.s.state.get('mci', '*'))?.state.version).toBe(paused?.version);
+    const [incident] = (await env.s.incidents.list('mci', 10)).filter((i) => i.anomalyId === `guardduty:${raised.id}`);
+    expect(incident).toMatchObject({ severity: 'HIGH', action: 'PAUSED' });
+    const reports = (await env.s.incidents.timeline(incident!.incidentId)).filter((e) => e.type === 'FINDING_REPORTED');
+    expect(reports.map((e) => [e.data?.sourceSeverity, e.data?.outcome])).toEqual([
+      ['5.0', 'RECORDED'],
+      ['8.0', 'PAUSED'],
+    ]);
+  });
+
+  it("lists Security Hub OCSF findings with GetFindingsV2: the rule's conditions as composite filters, oldest first", async () => {
+    const hub = new SecurityHubClient({});
+    const mock = mockClient(hub);
+    const ocsf = (sampleFindingEvent('securityhub-ocsf', { at: new Date('2026-11-27T11:40:00Z'), suffix: 'v2' }) as unknown as Json).detail
+      .findings[0];
+    const suppressed = {
+      ...ocsf,
+      finding_info: { ...ocsf.finding_info, uid: `${ocsf.finding_info.uid}-s` },
+      status_id: 3,
+      status: 'Suppressed',
+    };
+    mock
+      .on(GetFindingsV2Command)
+      .resolvesOnce({ Findings: [suppressed], NextToken: 'n2' })
+      .resolvesOnce({ Findings: [ocsf] });
+    const report = await env.sweep.run(new SecurityHubOcsfSweepSource(hub, pacing));
+    expect(report).toMatchObject({ source: 'securityhub-ocsf', listed: 2, handled: 1, ignored: { ARCHIVED: 1 }, complete: true });
+    expect(env.handled).toEqual([`securityhub:${ocsf.finding_info.uid}`]);
+    expect((await env.s.state.get('mci', '*'))?.state.status).toBe('PAUSED');
+    const input = mock.commandCalls(GetFindingsV2Command)[0]!.args[0].input;
+    expect(input).toMatchObject({ MaxResults: 100, SortCriteria: [{ Field: 'finding_info.modified_time_dt', SortOrder: 'asc' }] });
+    expect(input.Filters?.CompositeOperator).toBe('AND');
+    expect(input.Filters?.CompositeFilters?.[0]?.DateFilters?.[0]).toMatchObject({
+      FieldName: 'finding_info.modified_time_dt',
+      Filter: { Start: '2026-11-26T12:00:00.000Z', End: '2026-11-27T12:00:00.000Z' },
+    });
+    expect(input.Filters?.CompositeFilters?.[1]?.NumberFilters?.map((f) => f.Filter?.Eq)).toEqual([3, 4, 5, 6]);
+    expect(mock.commandCalls(GetFindingsV2Command)[1]!.args[0].input.NextToken).toBe('n2');
   });
 
   it('lists every GuardDuty detector and reads SDK (PascalCase) findings like events', async () => {

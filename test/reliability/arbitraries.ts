@@ -1,5 +1,8 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { sampleFindingEvent } from '#local/samples.ts';
+import type { FindingSource } from '#shared/schemas/findings.ts';
 
 /*
  * fast-check arbitraries for every event and command killswitch accepts, written beside the
@@ -130,12 +133,12 @@ export const functionUrlEvent = (body: fc.Arbitrary<unknown>) =>
   });
 
 /** The documented sample of each source, with its ids, times, severity and bucket varied. */
-export const findingEvent = fc
+const sampleFinding = fc
   .record({
-    source: fc.constantFrom('macie', 'guardduty', 'securityhub') as fc.Arbitrary<'macie' | 'guardduty' | 'securityhub'>,
+    source: fc.constantFrom('macie', 'guardduty', 'securityhub', 'securityhub-ocsf') as fc.Arbitrary<FindingSource>,
     at: fc.date({ min: new Date('2024-01-01T00:00:00Z'), max: new Date('2030-01-01T00:00:00Z'), noInvalidDate: true }),
     suffix: fc.stringMatching(/^[a-z0-9]{1,8}$/),
-    bucket: fc.constantFrom('mci-keystrokes', 'mci-mouse', 'mci-transcripts', 'someone-else'),
+    bucket: fc.constantFrom('mci-keystrokes', 'mci-mouse', 'mci-transcripts', 'someone-else', 'Legacy_Bucket.2017'),
     level: fc.integer({ min: 0, max: 3 }),
   })
   .map(({ source, at, suffix, bucket, level }) => {
@@ -147,12 +150,29 @@ export const findingEvent = fc
     } else if (source === 'guardduty') {
       d.severity = [2, 5, 8, 9.5][level];
       d.resource.s3BucketDetails[0].name = bucket;
-    } else {
+    } else if (source === 'securityhub') {
       d.findings[0].Severity = { Label: ['INFORMATIONAL', 'LOW', 'HIGH', 'CRITICAL'][level] };
       d.findings[0].Resources[0].Id = `arn:aws:s3:::${bucket}`;
+    } else {
+      d.findings[0].severity_id = [1, 2, 4, 5][level];
+      d.findings[0].resources[0].uid = `arn:aws:s3:::${bucket}`;
+      d.findings[0].resources[0].name = bucket;
     }
     return event as unknown;
   });
+
+/** Every event of the corpus of real AWS finding events (test/fixtures/aws-events), as AWS emitted it. */
+const CORPUS = join(import.meta.dirname, '../fixtures/aws-events');
+export const corpusEvents: unknown[] = readdirSync(CORPUS, { recursive: true, encoding: 'utf8' })
+  .filter((f) => f.endsWith('.json'))
+  .sort()
+  .map((f) => JSON.parse(readFileSync(join(CORPUS, f), 'utf8')) as unknown);
+
+/** Finding events: our samples varied, and the real events of the corpus. */
+export const findingEvent = fc.oneof(
+  sampleFinding,
+  fc.constantFrom(...corpusEvents).map((e) => structuredClone(e)),
+);
 
 export const grantWork = fc.oneof(
   fc.record(

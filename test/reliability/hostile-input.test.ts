@@ -49,6 +49,9 @@ const ENTRY_POINTS: { name: string; valid: fc.Arbitrary<unknown>; parse: (input:
   {
     name: 'AWS finding events (finding-trigger)',
     valid: findingEvent,
+    // Sample, archived and suppressed findings (most of the real corpus) are decided before their
+    // strict fields: breaking those fields changes nothing, so fewer breakages are refused.
+    minRejected: 0.25,
     parse: (input) => {
       const results = parseFindingEvent(input);
       const bad = results.filter((r) => !r.ok);

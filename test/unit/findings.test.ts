@@ -2,15 +2,19 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Template } from 'aws-cdk-lib/assertions';
 import {
   anomalyIdOf,
+  asffResourceType,
+  ocsfSeverity,
   parseAsffFinding,
   parseFindingEvent,
   parseGuardDutyFinding,
+  parseOcsfFinding,
+  productOf,
   type NormalisedFinding,
 } from '#shared/findings/normalise.ts';
 import { asffSeverity, guardDutySeverity, macieSeverity } from '#shared/findings/relevance.ts';
 import { ResourceMap } from '#shared/findings/resource-map.ts';
 import { FindingIntake } from '#shared/findings/intake.ts';
-import { FindingMapSchema, type FindingSource } from '#shared/schemas/findings.ts';
+import { BucketNameSchema, FindingMapSchema, FindingTimeSchema, type FindingSource } from '#shared/schemas/findings.ts';
 import type { AnomalyDetail } from '#shared/schemas/anomaly.ts';
 import type { TimelineEntry } from '#shared/schemas/ledger.ts';
 import { matchesEventPattern } from '#local/event-pattern.ts';
@@ -134,6 +138,128 @@ describe('Finding normalisers (documented event shapes)', () => {
   it('parses GuardDuty GetFindings output once its member names are the event JSON names', () => {
     expect(parseGuardDutyFinding(sample('guardduty').detail).ok).toBe(true);
     expect(parseAsffFinding(sample('securityhub').detail.findings[0]).ok).toBe(true);
+  });
+});
+
+describe('Tolerant where AWS is loose, strict where we act', () => {
+  it('decides samples and archived findings before the strict fields: a GuardDuty sample naming "bucketName" is ignored, never rejected', () => {
+    const event = sample('guardduty');
+    event.detail.resource.s3BucketDetails[0].name = 'bucketName';
+    event.detail.service.additionalInfo = { sample: true };
+    event.detail.severity = 'not even a number';
+    const [parsed] = parseFindingEvent(event);
+    expect(parsed).toMatchObject({ ok: true, finding: { sample: true, findingId: event.detail.id, resources: [] } });
+    const archived = sample('securityhub');
+    archived.detail.findings[0].RecordState = 'ARCHIVED';
+    archived.detail.findings[0].Resources = [];
+    expect(parseFindingEvent(archived)[0]).toMatchObject({ ok: true, finding: { archived: true } });
+    const suppressed = sample('securityhub-ocsf');
+    suppressed.detail.findings[0].status_id = 3;
+    delete suppressed.detail.findings[0].cloud;
+    expect(parseFindingEvent(suppressed)[0]).toMatchObject({ ok: true, finding: { archived: true, source: 'securityhub-ocsf' } });
+  });
+
+  it('takes any bucket name S3 can hold in a finding, and maps a legacy name the configuration names', () => {
+    const legacy = 'Legacy_Training.Data-2017';
+    const event = sample('macie');
+    event.detail.resourcesAffected.s3Bucket.name = legacy;
+    const [parsed] = parseFindingEvent(event);
+    if (!parsed?.ok) throw new Error('a legacy bucket name must parse');
+    const map = new ResourceMap(FindingMapSchema.parse({ s3: [{ bucket: legacy, programId: 'mci', datasetId: 'keystrokes' }] }));
+    expect(map.resolve(parsed.finding)).toEqual([{ programId: 'mci', datasetIds: ['keystrokes'] }]);
+    for (const name of ['a'.repeat(255), 'x', 'bucketName']) {
+      event.detail.resourcesAffected.s3Bucket.name = name;
+      expect(parseFindingEvent(event)[0]?.ok, name).toBe(true);
+    }
+    event.detail.resourcesAffected.s3Bucket.name = 'a'.repeat(256);
+    expect(parseFindingEvent(event)[0]).toMatchObject({
+      ok: false,
+      error: { issues: [{ path: 'detail.resourcesAffected.s3Bucket.name' }] },
+    });
+  });
+
+  it("holds the configuration to S3's rules, current or legacy, naming the field", () => {
+    for (const bucket of ['mci-keystrokes', 'DOC-EXAMPLE-BUCKET1', 'legacy_bucket', 'a'.repeat(255)])
+      expect(BucketNameSchema.safeParse(bucket).success, bucket).toBe(true);
+    for (const bucket of ['ab', 'has space', 'a'.repeat(256), 'tab\there', ''])
+      expect(BucketNameSchema.safeParse(bucket).success, bucket).toBe(false);
+    const config = JSON.parse(JSON.stringify(loadDeploymentConfig()));
+    config.findings.s3[0].bucket = 'not a bucket';
+    expect(() => parseDeploymentConfig(config)).toThrow(/findings\.s3\.0\.bucket: must be an S3 bucket name/);
+  });
+
+  it('reads times as AWS writes them (offsets, microseconds, a space for T) and refuses what is no time', () => {
+    for (const [given, iso] of [
+      ['2023-05-07T20:21:01.656000+00:00', '2023-05-07T20:21:01.656Z'],
+      ['2020-10-26 13:47:03.127000+00:00', '2020-10-26T13:47:03.127Z'],
+      ['2024-11-15T21:39:26.337224100Z', '2024-11-15T21:39:26.337Z'],
+      ['2026-11-27T09:45:51Z', '2026-11-27T09:45:51.000Z'],
+    ])
+      expect(FindingTimeSchema.parse(given)).toBe(iso);
+    for (const bad of ['yesterday', '2026-13-45T99:99:99Z', '1', '']) expect(FindingTimeSchema.safeParse(bad).success, bad).toBe(false);
+  });
+
+  it('tells Security Hub copies by ProductArn first, then ProductName, then GeneratorId', () => {
+    const arn = (company: string, product: string, v2 = false) =>
+      `arn:aws:securityhub:eu-west-1::product${v2 ? 'v2' : ''}/${company}/${product}`;
+    expect(productOf(arn('aws', 'guardduty'), undefined, undefined)).toEqual({ product: 'aws/guardduty', copyOf: 'guardduty' });
+    expect(productOf(arn('aws', 'macie', true), 'Macie', undefined)).toEqual({ product: 'Macie', copyOf: 'macie' });
+    // ProductArn decides over a name.
+    expect(productOf(arn('aws', 'securityhub'), 'GuardDuty', undefined)).toEqual({ product: 'GuardDuty' });
+    // An aggregator's own ARN: the name, then the generator.
+    expect(
+      productOf('arn:aws:securityhub:eu-west-1:123456789012:product/123456789012/default', 'Amazon GuardDuty', undefined),
+    ).toMatchObject({
+      copyOf: 'guardduty',
+    });
+    expect(productOf('not an arn', undefined, 'arn:aws:guardduty:eu-west-1:111111111111:detector/abc')).toMatchObject({
+      copyOf: 'guardduty',
+    });
+    // AWS's own guide printed "arn:aws::securityhub:…" for years.
+    expect(productOf('arn:aws::securityhub:us-east-1::product/aws/guardduty', undefined, undefined)).toMatchObject({ copyOf: 'guardduty' });
+    expect(productOf(arn('aws', 'inspector'), 'Inspector', 'x')).toEqual({ product: 'Inspector' });
+  });
+
+  it('maps OCSF findings: severity_id, status, either resource naming, epoch times, and names the field it cannot do without', () => {
+    expect([0, 1, 2, 3, 4, 5, 6, 99].map(ocsfSeverity)).toEqual(['LOW', undefined, 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL', 'CRITICAL', 'LOW']);
+    expect(['AWS::S3::Bucket', 'AWS::IAM::AccessKey', 'AwsS3Object', 'AWS::::Account', 'AWS::EC2::Instance'].map(asffResourceType)).toEqual(
+      ['AwsS3Bucket', 'AwsIamAccessKey', 'AwsS3Object', 'AwsAccount', 'AwsEc2Instance'],
+    );
+    const base = sample('securityhub-ocsf').detail.findings[0];
+    const role = { ...structuredClone(base), resources: [{ type: 'AWS::IAM::Role', uid: 'arn:aws:iam::111111111111:role/reader' }] };
+    expect(parseOcsfFinding(role)).toMatchObject({ ok: true, finding: { resources: [{ kind: 'identity', type: 'AwsIamRole' }] } });
+    const object = {
+      ...structuredClone(base),
+      resources: [{ type: 'AWS::S3::Object', uid: 'arn:aws:s3:::mci-keystrokes/raw/2026/x.json' }],
+    };
+    expect(parseOcsfFinding(object)).toMatchObject({
+      ok: true,
+      finding: { resources: [{ kind: 's3', bucket: 'mci-keystrokes', key: 'raw/2026/x.json' }] },
+    });
+    const epoch = structuredClone(base);
+    delete epoch.finding_info.created_time_dt;
+    delete epoch.finding_info.modified_time_dt;
+    delete epoch.time_dt;
+    epoch.time = Date.parse('2026-11-27T10:00:00Z');
+    expect(parseOcsfFinding(epoch)).toMatchObject({
+      ok: true,
+      finding: { createdAt: '2026-11-27T10:00:00.000Z', updatedAt: '2026-11-27T10:00:00.000Z' },
+    });
+    delete epoch.time;
+    expect(parseOcsfFinding(epoch)).toMatchObject({ ok: false, error: { issues: [{ path: 'finding_info.created_time_dt' }] } });
+    const noAccount = structuredClone(base);
+    delete noAccount.cloud.account;
+    expect(parseOcsfFinding(noAccount)).toMatchObject({ ok: false, error: { issues: [{ path: 'cloud.account' }] } });
+  });
+
+  it('names the detail-type when a Security Hub event is of a kind it does not take', () => {
+    const action = sample('securityhub');
+    action['detail-type'] = 'Security Hub Findings - Custom Action';
+    expect(parseFindingEvent(action)[0]).toMatchObject({
+      ok: false,
+      source: 'securityhub',
+      error: { issues: [{ path: 'detail-type', message: 'must be one of "Security Hub Findings - Imported", "Findings Imported V2"' }] },
+    });
   });
 });
 
