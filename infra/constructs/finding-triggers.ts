@@ -12,6 +12,7 @@ import {
   GUARDDUTY_TYPE_PREFIXES,
   MACIE_SEVERITIES,
   MACIE_TYPES,
+  directCopyProductArns,
   SECURITY_HUB_OCSF_RESOURCE_TYPES,
   SECURITY_HUB_OCSF_SEVERITY_IDS,
   SECURITY_HUB_RESOURCE_TYPES,
@@ -36,7 +37,11 @@ import { programsVariable, type KillSwitchResources } from './resources.ts';
  * the finding types that concern a program's data and to medium severity and above. The same
  * lists drive the sweep's API filters (shared/findings/relevance.ts).
  */
-export function findingEventPatterns(): Record<FindingSource, Parameters<typeof Rule.prototype.addEventPattern>[0]> {
+export function findingEventPatterns(deployment: {
+  region: string;
+  sources: readonly FindingSource[];
+}): Record<FindingSource, Parameters<typeof Rule.prototype.addEventPattern>[0]> {
+  const copies = directCopyProductArns(deployment.region, deployment.sources);
   return {
     macie: {
       source: [FindingEventTypes.macie.source],
@@ -60,6 +65,7 @@ export function findingEventPatterns(): Record<FindingSource, Parameters<typeof 
           RecordState: ['ACTIVE'],
           Workflow: { Status: [...SECURITY_HUB_WORKFLOW_STATUSES] },
           Resources: { Type: [...SECURITY_HUB_RESOURCE_TYPES] },
+          ...(copies.length ? { ProductArn: Match.anythingBut(...copies) } : {}),
         },
       },
     },
@@ -145,7 +151,7 @@ export class FindingTriggers extends Construct {
     ).consumeQueue(this.intake, { batchSize: 1 });
 
     this.targetDlq = encryptedDlq(this, 'DeliveryDlq', resources.key);
-    const patterns = findingEventPatterns();
+    const patterns = findingEventPatterns({ region: config.region, sources: config.findings.sources });
     for (const source of config.findings.sources) {
       // No eventBus: the rule is on the account's default bus, where AWS services put their events.
       this.rules[source] = new Rule(this, RULE_IDS[source], {

@@ -1,4 +1,4 @@
-import { describeError, parseJson } from '../domain/errors.ts';
+import { describeError, parseJson, ValidationError } from '../domain/errors.ts';
 import type { Telemetry } from '../killswitch/ports.ts';
 import type { FindingIntake, FindingOutcome } from './intake.ts';
 import { parseFindingEvent } from './normalise.ts';
@@ -55,6 +55,23 @@ export async function handleFindingEvent(
         ...summary(result),
       });
     } catch (error) {
+      if (error instanceof ValidationError) {
+        // Parsed, but not an anomaly the trigger can take (it never will be): kept and alerted, not retried.
+        telemetry.count('FindingRejected');
+        telemetry.warn('finding rejected after parsing', {
+          eventId,
+          source: finding.source,
+          findingId: finding.findingId,
+          issues: error.issues,
+        });
+        await deps.rejections.reject(
+          { ok: false, source: finding.source, error, findingId: finding.findingId, raw: finding },
+          'event',
+          eventId,
+        );
+        outcomes.push('REJECTED');
+        continue;
+      }
       failures.push(error);
       telemetry.count('FindingFailed');
       telemetry.error('finding not handled; the event will be retried', {

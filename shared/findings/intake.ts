@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { AnomalyDetailSchema, type AnomalyDetail } from '../schemas/anomaly.ts';
 import { FINDING_SOURCES, originOf, type FindingSource } from '../schemas/findings.ts';
 import { parseOrThrow } from '../domain/errors.ts';
+import { cutText } from '../schemas/common.ts';
 import type { AnomalyTrigger, TriggerOutcome } from '../killswitch/trigger.ts';
 import type { IncidentRecords } from '../killswitch/ports.ts';
 import type { FindingRecords } from './ports.ts';
@@ -37,6 +38,12 @@ export interface FindingIntakeDeps {
   findings: Pick<FindingRecords, 'recordUnmapped'>;
   /** Sources taken directly: a Security Hub copy of one of them is left to it (default: all). */
   directSources?: readonly FindingSource[];
+  /**
+   * The region those sources are taken in (their rules see only this region's events). A copy
+   * from another region (Security Hub's cross-region aggregation) is taken from Security Hub:
+   * its source's own events never reach this region. Default: every region counts as covered.
+   */
+  directRegion?: string;
   clock?: () => Date;
 }
 
@@ -61,7 +68,7 @@ export class FindingIntake {
   }
 
   async handle(finding: NormalisedFinding, options: { skipHandled?: boolean } = {}): Promise<FindingOutcome> {
-    const ignored = ignoredReason(finding, this.deps.directSources ?? FINDING_SOURCES);
+    const ignored = ignoredReason(finding, this.deps.directSources ?? FINDING_SOURCES, this.deps.directRegion);
     if (ignored) return { outcome: 'IGNORED', reason: ignored };
 
     const targets = this.deps.map.resolve(finding);
@@ -133,12 +140,14 @@ const SOURCE_NAMES: Readonly<Record<FindingSource, string>> = {
 export function ignoredReason(
   finding: NormalisedFinding,
   directSources: readonly FindingSource[] = FINDING_SOURCES,
+  directRegion?: string,
 ): IgnoredReason | undefined {
   // A sample is never real, whatever its state: said first, so that operators see why.
   if (finding.sample) return 'SAMPLE';
   if (finding.archived) return 'ARCHIVED';
   if (finding.severity === undefined) return 'INFORMATIONAL';
-  if (finding.copyOf && directSources.includes(finding.copyOf)) return 'OTHER_SOURCE';
+  if (finding.copyOf && directSources.includes(finding.copyOf) && (directRegion === undefined || finding.region === directRegion))
+    return 'OTHER_SOURCE';
   if (!isRelevantType(originOf(finding.source), finding.type, finding.resourceTypes)) return 'NOT_RELEVANT';
   return undefined;
 }
@@ -159,7 +168,10 @@ export function anomalyOf(finding: NormalisedFinding, target: FindingTarget): An
       datasetIds: target.datasetIds,
       ...(audience && finding.window ? { exposure: { audience, principals: [], window: finding.window } } : {}),
       observedAt: finding.createdAt,
-      summary: `${origin} finding ${finding.type} in ${finding.account}/${finding.region || 'unknown region'}: ${finding.title}`,
+      summary: cutText(
+        `${origin} finding ${finding.type} in ${finding.account}/${finding.region || 'unknown region'}: ${finding.title}`,
+        2000,
+      ),
     },
     `anomaly from ${origin} finding`,
   );

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { z } from '../schemas/z.ts';
-import type { Severity } from '../schemas/common.ts';
+import { cutText, wellFormed, type Severity } from '../schemas/common.ts';
 import { ValidationError, toFieldIssues } from '../domain/errors.ts';
 import {
   AsffFindingSchema,
@@ -115,11 +115,13 @@ function triaged(
 
 // Control characters never reach the ledger; titles are capped.
 const clean = (s: string | undefined, fallback: string) =>
-  (s ?? '')
-    // eslint-disable-next-line no-control-regex
-    .replace(/[\u0000-\u001f\u007f]+/g, ' ')
-    .trim()
-    .slice(0, 500) || fallback;
+  cutText(
+    wellFormed(s ?? '')
+      // eslint-disable-next-line no-control-regex
+      .replace(/[\u0000-\u001f\u007f]+/g, ' ')
+      .trim(),
+    500,
+  ) || fallback;
 
 /** The fields triage reads of a Macie or GuardDuty finding (both camelCase, with the same names). */
 const camelFields = (raw: unknown) => ({
@@ -152,7 +154,7 @@ export function parseMacieFinding(raw: unknown): ParsedFinding {
       region: f.region,
       createdAt: f.createdAt,
       updatedAt: f.updatedAt,
-      window: { start: f.createdAt, end: f.updatedAt },
+      ...(Date.parse(f.updatedAt) >= Date.parse(f.createdAt) ? { window: { start: f.createdAt, end: f.updatedAt } } : {}),
       resources: [{ kind: 's3', bucket: s3Bucket.name, ...(s3Object?.key ? { key: s3Object.key } : {}) }],
       resourceTypes: [s3Object?.key ? 'S3Object' : 'S3Bucket'],
       archived: false,
@@ -214,7 +216,8 @@ export function parseAsffFinding(raw: unknown): ParsedFinding {
     'securityhub',
     raw,
     {
-      sample: at(raw, 'Sample') === true,
+      // GuardDuty's samples reach Security Hub with the flag among the product's own fields.
+      sample: at(raw, 'Sample') === true || sampleInProductFields(at(raw, 'ProductFields')),
       archived: at(raw, 'RecordState') === 'ARCHIVED' || workflow === 'RESOLVED' || workflow === 'SUPPRESSED',
     },
     {
@@ -251,7 +254,8 @@ export function parseAsffFinding(raw: unknown): ParsedFinding {
       severity: asffSeverity(f.Severity),
       title: clean(f.Title, f.Types?.[0] ?? 'Security Hub finding'),
       account: f.AwsAccountId,
-      region: f.Region ?? f.Resources[0]?.Region ?? '',
+      // The region it was imported in, where the finding does not say: a copy's ProductArn names it.
+      region: f.Region ?? productRegion(f.ProductArn) ?? f.Resources[0]?.Region ?? '',
       createdAt: f.CreatedAt,
       updatedAt: f.UpdatedAt,
       ...(first && last && Date.parse(last) >= Date.parse(first) ? { window: { start: first, end: last } } : {}),
@@ -268,7 +272,20 @@ export function parseAsffFinding(raw: unknown): ParsedFinding {
 /** `arn:<partition>:securityhub:<region>:<account?>:product/<company>/<product>` (productv2 in the OCSF findings). */
 // Tolerant of an empty field before the service ("arn:aws::securityhub:…", as AWS's own GuardDuty guide printed it for years).
 const PRODUCT_ARN = /^arn:aws[a-z-]*::?securityhub:[a-z0-9-]*:\d*:product(?:v2)?\/([^/]+)\/([^/]+)$/;
-const COPIED: Readonly<Record<string, 'guardduty' | 'macie'>> = { guardduty: 'guardduty', macie: 'macie' };
+const COPIED: ReadonlyMap<string, 'guardduty' | 'macie'> = new Map([
+  ['guardduty', 'guardduty'],
+  ['macie', 'macie'],
+]);
+
+/** The region in a Security Hub product ARN (`arn:aws:securityhub:<region>::product/…`). */
+const productRegion = (arn: string | undefined): string | undefined =>
+  arn ? /^arn:[^:]*::?securityhub:([a-z0-9-]+):/.exec(arn)?.[1] : undefined;
+
+/** `ProductFields` (strings only, in ASFF) holding a product's sample flag, e.g. `aws/guardduty/service/additionalInfo/sample`. */
+function sampleInProductFields(fields: unknown): boolean {
+  if (typeof fields !== 'object' || fields === null) return false;
+  return Object.entries(fields).some(([k, v]) => /(^|\/)sample$/i.test(k) && (v === 'true' || v === true));
+}
 
 /**
  * Which product a Security Hub finding comes from, and whether it is a copy of a GuardDuty or
@@ -284,14 +301,14 @@ export function productOf(
   const arn = productArn ? PRODUCT_ARN.exec(productArn) : null;
   const product = productName ?? (arn ? `${arn[1]}/${arn[2]}` : undefined);
   const named = (copyOf: 'guardduty' | 'macie' | undefined) => ({ ...(product ? { product } : {}), ...(copyOf ? { copyOf } : {}) });
-  if (arn?.[1] === 'aws') return named(COPIED[arn[2]!.toLowerCase()]);
+  if (arn?.[1] === 'aws') return named(COPIED.get(arn[2]!.toLowerCase()));
   const byName = productName
-    ? COPIED[
+    ? COPIED.get(
         productName
           .trim()
           .toLowerCase()
-          .replace(/^amazon\s+/, '')
-      ]
+          .replace(/^amazon\s+/, ''),
+      )
     : undefined;
   if (byName) return named(byName);
   const generator = generatorId?.toLowerCase() ?? '';
@@ -388,9 +405,9 @@ export function parseOcsfFinding(raw: unknown): ParsedFinding {
       severity: ocsfSeverity(f.severity_id),
       title: clean(info.title, type),
       account: f.cloud.account.uid,
-      region: f.cloud.region ?? f.resources?.[0]?.region ?? '',
+      region: f.cloud.region ?? productRegion(f.metadata?.product?.uid) ?? f.resources?.[0]?.region ?? '',
       createdAt,
-      updatedAt: updatedAt < createdAt ? createdAt : updatedAt,
+      updatedAt,
       ...(first && last && Date.parse(last) >= Date.parse(first) ? { window: { start: first, end: last } } : {}),
       resources,
       resourceTypes,

@@ -62,6 +62,18 @@ export const SECURITY_HUB_OCSF_RESOURCE_TYPES = [
   'AWS::IAM::User',
   'AWS::IAM::Role',
 ] as const;
+/**
+ * The ProductArns of this region's GuardDuty and Macie copies in Security Hub, for those of the
+ * two taken directly: the Security Hub rule and sweep leave them out, since their own rule and
+ * sweep have them (ProductArn is required in ASFF, so "anything-but" on it drops nothing else).
+ * Copies from other regions (cross-region aggregation) still come: only Security Hub has them.
+ */
+export function directCopyProductArns(region: string, sources: readonly string[], partition = 'aws'): string[] {
+  return (['guardduty', 'macie'] as const)
+    .filter((s) => sources.includes(s))
+    .map((p) => `arn:${partition}:securityhub:${region}::product/aws/${p}`);
+}
+
 /** OCSF `severity_id` Medium (3), High (4), Critical (5) and Fatal (6). */
 export const SECURITY_HUB_OCSF_SEVERITY_IDS = [3, 4, 5, 6] as const;
 export const SECURITY_HUB_WORKFLOW_STATUSES = ['NEW', 'NOTIFIED'] as const;

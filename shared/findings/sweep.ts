@@ -4,7 +4,7 @@ import type { FindingRecords, SweepSource } from './ports.ts';
 import type { FindingIntake, IgnoredReason } from './intake.ts';
 import type { FindingRejections } from './rejections.ts';
 import { isThrottling } from './pacing.ts';
-import { describeError } from '../domain/errors.ts';
+import { describeError, ValidationError } from '../domain/errors.ts';
 
 export interface SweepReport {
   source: FindingSource;
@@ -12,7 +12,7 @@ export interface SweepReport {
   listed: number;
   /** Anomalies handed to the trigger. */
   handled: number;
-  /** Anomalies the event path (or an earlier sweep) had already completed. */
+  /** Anomalies the event path (or an earlier sweep) had already recorded: covered by the ledger, or a duplicate to the trigger. */
   alreadyHandled: number;
   ignored: Partial<Record<IgnoredReason, number>>;
   rejected: number;
@@ -67,9 +67,12 @@ export class FindingSweep {
       watermark: previous?.watermark ?? since.toISOString(),
       complete: false,
     };
+    // Never past this run's end: a finding dated in the future (a wrong clock, a forged import)
+    // must not move the watermark beyond what the next run would list.
+    const end = now.toISOString();
     const advance = (iso: string) => {
       const t = new Date(iso).toISOString();
-      if (t > report.watermark) report.watermark = t;
+      if (t > report.watermark) report.watermark = t < end ? t : end;
     };
 
     try {
@@ -81,11 +84,26 @@ export class FindingSweep {
             report.rejected++;
             continue;
           }
-          const outcome = await deps.intake.handle(item.finding, { skipHandled: true });
+          let outcome;
+          try {
+            outcome = await deps.intake.handle(item.finding, { skipHandled: true });
+          } catch (error) {
+            // A finding that parsed but cannot be made an anomaly will never succeed: kept for
+            // replay with its error and alerted, like a malformed one, so it never jams the sweep.
+            if (!(error instanceof ValidationError)) throw error;
+            await deps.rejections.reject(
+              { ok: false, source: item.finding.source, error, findingId: item.finding.findingId, raw: item.finding },
+              'sweep',
+            );
+            report.rejected++;
+            advance(item.finding.updatedAt);
+            continue;
+          }
           if (outcome.outcome === 'IGNORED') report.ignored[outcome.reason] = (report.ignored[outcome.reason] ?? 0) + 1;
           else {
             for (const a of outcome.anomalies) {
-              if (a.outcome === 'ALREADY_HANDLED') report.alreadyHandled++;
+              // Covered by the ledger, or found to add nothing by the trigger (a report the policy pauses is always offered to it).
+              if (a.outcome === 'ALREADY_HANDLED' || a.outcome === 'DUPLICATE' || a.outcome === 'INCIDENT_CLOSED') report.alreadyHandled++;
               else report.handled++;
             }
           }

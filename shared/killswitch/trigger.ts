@@ -120,14 +120,18 @@ export class AnomalyTrigger {
   }
 
   /**
-   * Whether the ledger already holds all this report would record: completed, at this severity or
-   * higher, on these datasets. Then it is the incident it is recorded in; otherwise undefined and
-   * the report must be handled. (The finding sweep's one read per finding the event path handled.)
+   * Whether the ledger already holds all this report would record: a report the policy only
+   * records, completed, at this severity or higher, on these datasets. Then it is the incident it
+   * is recorded in; otherwise undefined and the report must be handled. (The finding sweep's one
+   * read per finding the event path handled.)
    */
   async coveredBy(anomaly: AnomalyDetail): Promise<string | undefined> {
     const program = this.deps.programs.find(anomaly.programId);
     if (!program) return undefined;
     const report = this.#report(anomaly, program, []);
+    // A report the policy pauses is always handled: its flip comes first and finds out by itself
+    // whether the pause is in place (after a policy change, a report once recorded now pauses).
+    if (report.decision.action === 'PAUSE') return undefined;
     const recorded = await this.deps.anomalies.recorded(program.programId, anomaly.anomalyId, report.scope);
     if (recorded?.status !== 'COMPLETED') return undefined;
     if (SEVERITY_RANK[anomaly.severity] > SEVERITY_RANK[recorded.severity]) return undefined;

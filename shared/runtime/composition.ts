@@ -86,6 +86,8 @@ export function findingServices(env = readEnv(FindingTriggerEnvSchema)) {
       incidents: base.incidents,
       findings,
       directSources: env.KILLSWITCH_FINDING_MAP.sources,
+      // Lambda sets AWS_REGION: the region whose GuardDuty and Macie events the rules see.
+      ...(process.env.AWS_REGION ? { directRegion: process.env.AWS_REGION } : {}),
     }),
     rejections: new FindingRejections(base.alerts, rejectedFindings),
   };

@@ -13,13 +13,19 @@ import type { Telemetry } from '../killswitch/ports.ts';
 import type { FindingSource } from '../schemas/findings.ts';
 import { FindingSweepEnvSchema, findingServices } from './composition.ts';
 import { readEnv } from './env.ts';
+import { directCopyProductArns } from '../findings/relevance.ts';
+
+type FindingSweepEnv = ReturnType<typeof readEnv<typeof FindingSweepEnvSchema>>;
 
 // The SDK's adaptive retry mode slows its own calls down when the API throttles.
 const retry = { maxAttempts: 6, retryMode: 'adaptive' } as const;
-const SOURCES: Record<FindingSource, () => SweepSource> = {
+const SOURCES: Record<FindingSource, (env: FindingSweepEnv) => SweepSource> = {
   macie: () => new MacieSweepSource(new Macie2Client(retry)),
   guardduty: () => new GuardDutySweepSource(new GuardDutyClient(retry)),
-  securityhub: () => new SecurityHubSweepSource(new SecurityHubClient(retry)),
+  securityhub: (env) =>
+    Object.assign(new SecurityHubSweepSource(new SecurityHubClient(retry)), {
+      excludedProducts: process.env.AWS_REGION ? directCopyProductArns(process.env.AWS_REGION, env.KILLSWITCH_FINDING_MAP.sources) : [],
+    }),
   'securityhub-ocsf': () => new SecurityHubOcsfSweepSource(new SecurityHubClient(retry)),
 };
 
@@ -31,7 +37,7 @@ export function findingSweepServices(telemetry: Telemetry, env = readEnv(Finding
   const services = findingServices(env);
   return {
     env,
-    sources: env.SWEEP_SOURCES.map((name) => SOURCES[name]()),
+    sources: env.SWEEP_SOURCES.map((name) => SOURCES[name](env)),
     sweep: new FindingSweep({
       intake: services.intake,
       findings: services.findings,

@@ -83,7 +83,7 @@ export const MacieSeveritySchema = z.object({
 export const MacieFindingSchema = z.object({
   id: FindingIdSchema,
   accountId: AwsAccountIdSchema,
-  region: z.string().min(1),
+  region: z.string().min(1).max(64),
   type: FindingTypeSchema,
   title: TitleSchema,
   /** CLASSIFICATION (sensitive data) or POLICY. */
@@ -116,7 +116,7 @@ export const MacieFindingEventSchema = EventBridgeEnvelopeSchema.extend({
 export const GuardDutyFindingSchema = z.object({
   id: FindingIdSchema,
   accountId: AwsAccountIdSchema,
-  region: z.string().min(1),
+  region: z.string().min(1).max(64),
   type: FindingTypeSchema,
   title: TitleSchema,
   /** 1.0 to 10.0: Low 1.0-3.9, Medium 4.0-6.9, High 7.0-8.9, Critical 9.0-10.0. */
@@ -162,7 +162,7 @@ export const AsffFindingSchema = z.object({
   ProductFields: z.record(z.string(), z.unknown()).optional(),
   GeneratorId: z.string().optional(),
   AwsAccountId: AwsAccountIdSchema,
-  Region: z.string().optional(),
+  Region: z.string().max(64).optional(),
   Types: z.array(z.string().max(256)).max(50).optional(),
   Title: TitleSchema,
   CreatedAt: FindingTimeSchema,
@@ -179,7 +179,7 @@ export const AsffFindingSchema = z.object({
     })
     .refine((s) => s.Label !== undefined || s.Normalized !== undefined, { message: 'must have Label or Normalized', path: ['Label'] }),
   Resources: z
-    .array(z.object({ Type: z.string().min(1), Id: z.string().min(1).max(2048), Region: z.string().optional() }))
+    .array(z.object({ Type: z.string().min(1).max(256), Id: z.string().min(1).max(2048), Region: z.string().max(64).optional() }))
     .min(1, 'must list at least one resource')
     .max(32),
   RecordState: z.enum(['ACTIVE', 'ARCHIVED']).optional(),

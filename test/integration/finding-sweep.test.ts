@@ -21,6 +21,7 @@ import {
 } from '#shared/adapters/findings/sweep-sources.ts';
 import type { Pacing } from '#shared/findings/pacing.ts';
 import { parseFindingEvent } from '#shared/findings/normalise.ts';
+import { ValidationError } from '#shared/domain/errors.ts';
 import { FindingLog } from '#shared/adapters/dynamodb/ledger/index.ts';
 import { FindingMapSchema } from '#shared/schemas/findings.ts';
 import { loadDeploymentConfig } from '#infra/config.ts';
@@ -134,7 +135,9 @@ describe('Finding sweep', () => {
     expect(mock.commandCalls(ListMacie)[0]!.args[0].input.findingCriteria?.criterion?.updatedAt?.gte).toBe(
       Date.parse('2026-11-27T11:40:00Z'),
     );
-    expect(env.handled).toHaveLength(5);
+    // HIGH findings (the policy pauses them) are offered to the trigger again, which finds they add nothing: no write.
+    expect(env.handled).toEqual([...page1, ...page2, ...page2].map((f) => `macie:${f.id}`));
+    expect((await env.s.state.get('mci', '*'))?.state.version).toBe(state?.state.version);
   });
 
   it('skips findings the event path already handled: one anomaly key for both paths', async () => {
@@ -151,7 +154,8 @@ describe('Finding sweep', () => {
     mock.on(GetMacie).resolves({ findings: [{ ...detail, createdAt: new Date(detail.createdAt), updatedAt: new Date(detail.updatedAt) }] });
     const report = await env.sweep.run(new MacieSweepSource(macie, pacing));
     expect(report).toMatchObject({ listed: 1, handled: 0, alreadyHandled: 1 });
-    expect(env.handled).toEqual([`macie:${detail.id}`]);
+    // A HIGH finding: the trigger is asked again (the policy pauses it) and finds it a duplicate, writing nothing.
+    expect(env.handled).toEqual([`macie:${detail.id}`, `macie:${detail.id}`]);
     expect((await env.s.state.get('mci', '*'))?.state.version).toBe(versionAfterEvent);
   });
 
@@ -335,5 +339,44 @@ describe('Finding sweep', () => {
       watermark: '2026-11-26T12:00:00.000Z',
       lastRun: { listed: 0, complete: false },
     });
+  });
+
+  it("never moves its watermark past the run's end, whatever time a finding claims", async () => {
+    const macie = new Macie2Client({});
+    const mock = mockClient(macie);
+    const future = macieFinding(900, new Date('9999-01-01T00:00:00Z'));
+    mock.on(ListMacie).resolves({ findingIds: [future.id] });
+    mock.on(GetMacie).resolves({ findings: [future] });
+    const report = await env.sweep.run(new MacieSweepSource(macie, pacing));
+    expect(report).toMatchObject({ listed: 1, complete: true, watermark: '2026-11-27T12:00:00.000Z' });
+    expect((await env.findings.watermark('macie'))?.watermark).toBe('2026-11-27T12:00:00.000Z');
+  });
+
+  it('keeps and alerts a finding that parses but cannot become an anomaly, and goes on to the next', async () => {
+    const macie = new Macie2Client({});
+    const mock = mockClient(macie);
+    const [bad, good] = [801, 802].map((n) => macieFinding(n, new Date(Date.parse('2026-11-27T11:00:00Z') + n * 1000)));
+    mock.on(ListMacie).resolves({ findingIds: [bad!.id, good!.id] });
+    mock.on(GetMacie).resolves({ findings: [bad!, good!] });
+    const rejected: string[] = [];
+    const sweep = new FindingSweep({
+      intake: {
+        handle: async (f) => {
+          if (f.findingId === bad!.id)
+            throw new ValidationError('anomaly from macie finding', [{ path: 'summary', message: 'must be at most 2000 characters' }]);
+          return env.intake.handle(f);
+        },
+      },
+      findings: env.findings,
+      rejections: { reject: async (r) => void rejected.push(`${r.findingId}: ${r.error.issues[0]?.path}`) },
+      clock: () => new Date('2026-11-27T12:00:00Z'),
+      initialLookbackMs: 24 * 3_600_000,
+      overlapMs: 10 * 60_000,
+      maxFindingsPerRun: 1000,
+    });
+    const report = await sweep.run(new MacieSweepSource(macie, pacing));
+    expect(report).toMatchObject({ listed: 2, rejected: 1, handled: 1, complete: true });
+    expect(rejected).toEqual([`${bad!.id}: summary`]);
+    expect(env.handled).toEqual([`macie:${good!.id}`]);
   });
 });

@@ -82,15 +82,25 @@ describe('Local stack: AWS findings on the default bus, through the synthesized 
     for (const event of [low, ec2]) expect((await emit(event)).rules).toEqual([]);
   });
 
-  it('routes a Security Hub copy of a GuardDuty finding, and the intake leaves it to GuardDuty (told by ProductArn)', async () => {
+  it("leaves this region's Security Hub copies of GuardDuty findings to GuardDuty's rule, and takes copies from other regions", async () => {
     const before = (await state.get('mci', '*'))?.state.version;
     const copy = finding('securityhub');
     copy.detail.findings[0].ProductArn = 'arn:aws:securityhub:eu-west-1::product/aws/guardduty';
     delete copy.detail.findings[0].ProductName;
-    expect((await emit(copy)).rules).toEqual(['FindingTriggersSecurityHubRule']);
-    expect(stack.functions.log.filter((l) => l.function === 'finding-trigger').at(-1)?.ok).toBe(true);
+    // By ProductArn (required in ASFF): the rule leaves it out, GuardDuty's own rule has the finding.
+    expect((await emit(copy)).rules).toEqual([]);
+    // Straight to the function (as the sweep would list it without the filter): the intake leaves it too.
+    expect(await stack.functions.invoke('finding-trigger', asSqsEvent(copy))).toEqual({ batchItemFailures: [] });
     expect(await incidentOf('securityhub', copy)).toBeUndefined();
     expect((await state.get('mci', '*'))?.state.version).toBe(before);
+
+    // Aggregated from another region: GuardDuty's events of that region never reach this bus, so Security Hub's copy is taken.
+    const aggregated = finding('securityhub');
+    aggregated.detail.findings[0].ProductArn = 'arn:aws:securityhub:eu-central-1::product/aws/guardduty';
+    aggregated.detail.findings[0].Region = 'eu-central-1';
+    delete aggregated.detail.findings[0].ProductName;
+    expect((await emit(aggregated)).rules).toEqual(['FindingTriggersSecurityHubRule']);
+    expect(await incidentOf('securityhub', aggregated)).toMatchObject({ detector: 'aws.securityhub', datasetIds: ['mouse'] });
   });
 
   it('records, without pausing, a MEDIUM or LOW finding that reaches the trigger: the program policy decides', async () => {

@@ -69,7 +69,7 @@ describe('Privacy of our own outputs: logs, metrics, events and alerts carry ids
     await stack.idle();
     // A malformed finding carrying the same sample (rejected: alert and DLQ, never the logs).
     const bad = sampleFindingEvent('macie', { at: new Date(), suffix: 'priv' }) as unknown as { detail: Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
-    bad.detail.resourcesAffected.s3Bucket.name = EXPOSED_SAMPLE[0];
+    bad.detail.createdAt = EXPOSED_SAMPLE[0];
     stack.bus.emitServiceEvent(bad as never);
     await stack.idle();
     const engaged = stack.bus.journal.find((j) => j.event['detail-type'] === 'Kill Switch Engaged')!;

@@ -13,7 +13,10 @@ import {
 } from '#shared/findings/normalise.ts';
 import { asffSeverity, guardDutySeverity, macieSeverity } from '#shared/findings/relevance.ts';
 import { ResourceMap } from '#shared/findings/resource-map.ts';
-import { FindingIntake } from '#shared/findings/intake.ts';
+import { anomalyOf, FindingIntake } from '#shared/findings/intake.ts';
+import { handleFindingEvent } from '#shared/findings/finding-event.ts';
+import { SILENT } from '#shared/killswitch/ports.ts';
+import { ValidationError } from '#shared/domain/errors.ts';
 import { BucketNameSchema, FindingMapSchema, FindingTimeSchema, type FindingSource } from '#shared/schemas/findings.ts';
 import type { AnomalyDetail } from '#shared/schemas/anomaly.ts';
 import type { TimelineEntry } from '#shared/schemas/ledger.ts';
@@ -250,6 +253,39 @@ describe('Tolerant where AWS is loose, strict where we act', () => {
     const noAccount = structuredClone(base);
     delete noAccount.cloud.account;
     expect(parseOcsfFinding(noAccount)).toMatchObject({ ok: false, error: { issues: [{ path: 'cloud.account' }] } });
+  });
+
+  it('takes a GuardDuty sample copied into Security Hub for a sample (the flag is among its ProductFields)', () => {
+    const copy = sample('securityhub');
+    copy.detail.findings[0].ProductArn = 'arn:aws:securityhub:eu-west-1::product/aws/guardduty';
+    copy.detail.findings[0].ProductFields = { 'aws/guardduty/service/additionalInfo/sample': 'true' };
+    expect(parseFindingEvent(copy)[0]).toMatchObject({ ok: true, finding: { sample: true } });
+  });
+
+  it('builds an anomaly from any finding that parses: windows only forward, titles cut on whole characters', () => {
+    const event = sample('macie');
+    event.detail.updatedAt = '2020-01-01T00:00:00.000Z';
+    event.detail.title = `${'x'.repeat(499)}😀 and more`;
+    const [parsed] = parseFindingEvent(event);
+    if (!parsed?.ok) throw new Error('must parse');
+    expect(parsed.finding.window).toBeUndefined();
+    expect(parsed.finding.title).toBe('x'.repeat(499));
+    expect(() => anomalyOf(parsed.finding, { programId: 'mci', datasetIds: ['transcripts'] })).not.toThrow();
+  });
+
+  it('rejects (keeps and alerts, never retries) a finding that parses but that the trigger cannot take', async () => {
+    const rejected: string[] = [];
+    const result = await handleFindingEvent(sample('macie'), {
+      intake: {
+        handle: async () => {
+          throw new ValidationError('anomaly', [{ path: 'summary', message: 'too long' }]);
+        },
+      },
+      rejections: { reject: async (r) => void rejected.push(r.error.issues[0]!.path) },
+      telemetry: SILENT,
+    });
+    expect(result.outcomes).toEqual(['REJECTED']);
+    expect(rejected).toEqual(['summary']);
   });
 
   it('names the detail-type when a Security Hub event is of a kind it does not take', () => {

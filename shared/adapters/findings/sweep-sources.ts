@@ -180,6 +180,8 @@ abstract class SecurityHubSweepPages extends PacedSweepSource {
 /** Security Hub: GetFindings with the rule's filters (100 a page, by UpdatedAt). GuardDuty and Macie copies are the intake's to recognise. */
 export class SecurityHubSweepSource extends SecurityHubSweepPages implements SweepSource {
   readonly name = 'securityhub' as const;
+  /** ProductArns left out (this region's copies of sources taken directly: directCopyProductArns). */
+  excludedProducts: readonly string[] = [];
 
   async *pages(since: Date, until: Date): AsyncIterable<ParsedFinding[]> {
     const equals = (values: readonly string[]) => values.map((Value) => ({ Value, Comparison: 'EQUALS' as const }));
@@ -189,6 +191,10 @@ export class SecurityHubSweepSource extends SecurityHubSweepPages implements Swe
       RecordState: equals(['ACTIVE']),
       WorkflowStatus: equals(SECURITY_HUB_WORKFLOW_STATUSES),
       ResourceType: equals(SECURITY_HUB_RESOURCE_TYPES),
+      // Several NOT_EQUALS on one field are AND-ed.
+      ...(this.excludedProducts.length
+        ? { ProductArn: this.excludedProducts.map((Value) => ({ Value, Comparison: 'NOT_EQUALS' as const })) }
+        : {}),
     };
     yield* this.listed(
       (NextToken) =>
