@@ -27,7 +27,8 @@ export class StatelessStack extends Stack {
   readonly collectorAccess: CollectorAccess;
   readonly revocation: GrantRevocation;
   readonly notices: ExposureNotices;
-  readonly findings: FindingTriggers;
+  /** Absent when the configuration takes no AWS findings (`findings.sources: []`). */
+  readonly findings?: FindingTriggers;
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
@@ -43,7 +44,7 @@ export class StatelessStack extends Stack {
     };
     this.collectorAccess = new CollectorAccess(this, 'CollectorAccess', { resources });
     this.trigger = new AnomalyTriggerCapability(this, 'AnomalyTrigger', { resources });
-    this.findings = new FindingTriggers(this, 'FindingTriggers', { resources });
+    if (props.config.findings.sources.length) this.findings = new FindingTriggers(this, 'FindingTriggers', { resources });
     this.revocation = new GrantRevocation(this, 'GrantRevocation', { resources });
     this.notices = new ExposureNotices(this, 'ExposureNotices', { resources });
     this.operator = new OperatorControl(this, 'OperatorControl', {
@@ -77,11 +78,15 @@ export class StatelessStack extends Stack {
         'trigger delivery': this.trigger.targetDlq,
         'anomaly intake': this.trigger.intakeDlq,
         'trigger invocations': this.trigger.function.deadLetterQueue,
-        'finding delivery': this.findings.targetDlq,
-        'finding intake': this.findings.intakeDlq,
-        'finding trigger invocations': this.findings.trigger.deadLetterQueue,
-        'rejected findings': this.findings.rejectedFindings,
-        ...(this.findings.sweep ? { 'finding sweep invocations': this.findings.sweep.deadLetterQueue } : {}),
+        ...(this.findings
+          ? {
+              'finding delivery': this.findings.targetDlq,
+              'finding intake': this.findings.intakeDlq,
+              'finding trigger invocations': this.findings.trigger.deadLetterQueue,
+              'rejected findings': this.findings.rejectedFindings,
+              ...(this.findings.sweep ? { 'finding sweep invocations': this.findings.sweep.deadLetterQueue } : {}),
+            }
+          : {}),
         'operator invocations': this.operator.function.deadLetterQueue,
         'break-glass invocations': this.operator.breakGlass.deadLetterQueue,
         'grant work': this.revocation.deadLetterQueue,

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { TableDefinitions } from '#shared/adapters/dynamodb/table-definitions.ts';
+import { loadDeploymentConfig } from '#infra/config.ts';
 import { sampleApp } from '../support/cdk.ts';
 
 describe('Stacks: killswitch on AWS', () => {
@@ -213,5 +214,21 @@ describe('Configuration', () => {
     // Only the function roles remain; the functions' resource policies name the imported role.
     stateless.resourceCountIs('AWS::IAM::Role', Object.keys(stateless.findResources('AWS::Lambda::Function')).length);
     stateless.resourcePropertiesCountIs('AWS::Lambda::Permission', { Principal: 'arn:aws:iam::111111111111:role/OnCall' }, 3);
+  });
+
+  it('deploys no finding rules, trigger or sweep when the configuration takes no findings, and a sweep only for OCSF when asked', () => {
+    const base = loadDeploymentConfig().findings;
+    const none = sampleApp({ findings: { ...base, sources: [] } } as never).stateless;
+    expect(Object.keys(none.findResources('AWS::Events::Rule')).filter((id) => id.startsWith('FindingTriggers'))).toEqual([]);
+    expect(Object.keys(none.findResources('AWS::Lambda::Function')).filter((id) => id.startsWith('FindingTriggers'))).toEqual([]);
+    const ocsf = sampleApp({ findings: { ...base, sources: ['securityhub-ocsf'] } } as never).stateless;
+    const rules = Object.keys(ocsf.findResources('AWS::Events::Rule')).filter((id) => id.startsWith('FindingTriggers'));
+    expect(rules.map((id) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual([
+      'FindingTriggersSecurityHubOcsfRule',
+      'FindingTriggersSweepSchedule',
+    ]);
+    ocsf.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'securityhub:GetFindings' })]) },
+    });
   });
 });
