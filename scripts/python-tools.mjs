@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// AWS's own template checks (cfn-lint, checkov) are Python tools. This installs them, pinned with
+// AWS's own template checks (cfn-lint, checkov) and moto's server are Python tools. This installs them, pinned with
 // hashes (tools/python/requirements.txt), into a project-local virtual environment, .venv-tools/,
 // and prints where they are as one line of JSON. It is idempotent: a venv whose stamp matches the
 // requirements file and the interpreter is reused as it is; otherwise it is built anew.
@@ -66,7 +66,7 @@ function findPython() {
     if (recent && info.venv) return info;
   }
   fail(
-    `no usable Python found for cfn-lint and checkov (needed: Python >= ${MIN_PYTHON.join('.')} with venv and ensurepip)` +
+    `no usable Python found for cfn-lint, checkov and moto (needed: Python >= ${MIN_PYTHON.join('.')} with venv and ensurepip)` +
       `${seen.length ? `; found: ${seen.join('; ')}` : `; none of ${candidates.join(', ')} runs`}.\n${INSTALL_HINT}`,
   );
 }
@@ -114,9 +114,9 @@ function ensureTools() {
     .update(`\0${python.version.slice(0, 2).join('.')}\0${python.executable}`)
     .digest('hex');
   const bin = join(VENV, process.platform === 'win32' ? 'Scripts' : 'bin');
-  const tools = { cfnLint: join(bin, 'cfn-lint'), checkov: join(bin, 'checkov') };
+  const tools = { cfnLint: join(bin, 'cfn-lint'), checkov: join(bin, 'checkov'), motoServer: join(bin, 'moto_server') };
   const current = () =>
-    existsSync(STAMP) && readFileSync(STAMP, 'utf8').trim() === stamp && existsSync(tools.cfnLint) && existsSync(tools.checkov);
+    existsSync(STAMP) && readFileSync(STAMP, 'utf8').trim() === stamp && Object.values(tools).every((t) => existsSync(t));
   let installed = false;
   if (!current()) {
     withLock(() => {

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -8,6 +8,7 @@ import { Stack } from 'aws-cdk-lib';
 import type { DeploymentConfigInput } from '#infra/config.ts';
 import { CFN_LINT_REASONS, type Acknowledgement, type TemplateAcknowledgement } from '#infra/constructs/acknowledge.ts';
 import { sampleApp } from '../support/cdk.ts';
+import { pythonTools } from '../support/python-tools.ts';
 
 /**
  * AWS's own template checks: every template of the app, in every variant below, through cfn-lint
@@ -104,13 +105,6 @@ function acknowledgementsOf(template: CfnTemplate, file: string, stack: string):
   }
   expect(missing, `${file}: acknowledgements without a reason`).toEqual([]);
   return out;
-}
-
-/** The Python tools' venv (built on first use): where cfn-lint and checkov are. */
-function pythonTools(): { cfnLint: string; checkov: string } {
-  const run = spawnSync(process.execPath, [join(ROOT, 'scripts/python-tools.mjs')], { encoding: 'utf8', cwd: ROOT, timeout: 15 * 60_000 });
-  if (run.status !== 0) throw new Error(`scripts/python-tools.mjs failed (exit ${run.status ?? run.signal}):\n${run.stderr || run.error}`);
-  return JSON.parse(run.stdout.trim().split('\n').pop()!) as { cfnLint: string; checkov: string };
 }
 
 function runTool(command: string, args: string[], okExit: (code: number) => boolean): Promise<string> {
