@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ProgramsConfigSchema } from '#shared/schemas/config.ts';
 import { NoticeSettingsSchema } from '#shared/schemas/notices.ts';
+import { DatasetConfigSchema } from '#shared/schemas/grants.ts';
 import { FINDING_SOURCES, FindingMapSchema, type FindingMap } from '#shared/schemas/findings.ts';
 import { ConfigurationError, toFieldIssues } from '#shared/domain/errors.ts';
 
@@ -74,6 +75,11 @@ export const DeploymentConfigSchema = z
       .number()
       .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), `must be one of ${LOG_RETENTION_DAYS.join(', ')}`)
       .default(365),
+    /**
+     * The access systems that guard each dataset (S3 bucket policies, Lake Formation, S3 Access
+     * Grants), for the revocation to cut: issue 16, validated now, acted on as its backends land.
+     */
+    datasets: z.array(DatasetConfigSchema).max(100).default([]),
     /** In whose name exposure notices are sent and whom employees contact. */
     notices: NoticeSettingsSchema.extend({
       /** Deliveries of a send batch before its failing notices are marked FAILED. */
@@ -117,6 +123,25 @@ export const DeploymentConfigSchema = z
           path: ['findings', 's3', i, 'datasetId'],
           message: `"${m.datasetId}" is not a dataset of program "${m.programId}"`,
         });
+    });
+    const seen = new Set<string>();
+    config.datasets.forEach((d, i) => {
+      const datasets = programs.get(d.programId);
+      if (!datasets)
+        ctx.addIssue({ code: 'custom', path: ['datasets', i, 'programId'], message: `"${d.programId}" is not one of the programs` });
+      else if (!datasets.has(d.datasetId))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['datasets', i, 'datasetId'],
+          message: `"${d.datasetId}" is not a dataset of program "${d.programId}"`,
+        });
+      else if (seen.has(`${d.programId}/${d.datasetId}`))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['datasets', i, 'datasetId'],
+          message: `"${d.datasetId}" of "${d.programId}" is configured twice`,
+        });
+      seen.add(`${d.programId}/${d.datasetId}`);
     });
     config.findings.accounts.forEach((m, i) => {
       if (!programs.has(m.programId))

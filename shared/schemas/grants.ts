@@ -110,3 +110,85 @@ export const GrantsRestoredSchema = z.object({
   finishedAt: TimestampSchema,
 });
 export type GrantsRestored = z.infer<typeof GrantsRestoredSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// The access systems that really guard a dataset (issue 16): per dataset in the deployment
+// configuration, `datasets[].access`. Validated with errors that name the field; the revoker's
+// backends for them are being built (docs/architecture.md, "Revoking the access that guards the data").
+// ---------------------------------------------------------------------------------------------
+
+const AccountSchema = z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id');
+/** Glue Data Catalog names: lower case letters, digits and underscores, at most 255 characters. */
+const CatalogNameSchema = z.string().regex(/^[a-z0-9_]{1,255}$/, 'must be a Glue catalog name (a-z, 0-9 and "_", at most 255 characters)');
+const PrefixSchema = z
+  .string()
+  .max(1024, 'must be at most 1024 characters')
+  .refine((p) => !p.startsWith('/'), 'must not start with "/" (an S3 key prefix, such as "raw/")')
+  .default('');
+
+/** A bucket-policy quarantine of the dataset's objects: the immediate cut-off, sessions already vended included. */
+export const BucketPolicyAccessSchema = z.object({
+  bucket: z
+    .string()
+    .regex(
+      /^(?:[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]|[A-Za-z0-9._-]{3,255})$/,
+      'must be an S3 bucket name (3-63 characters of a-z, 0-9, "." and "-", or a legacy us-east-1 name)',
+    ),
+  prefix: PrefixSchema,
+});
+
+/** Lake Formation permissions on the dataset's table (or every table of the database), or on its data location. */
+export const LakeFormationAccessSchema = z
+  .object({
+    catalogId: AccountSchema.optional(),
+    database: CatalogNameSchema.optional(),
+    table: CatalogNameSchema.optional(),
+    dataLocation: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:s3:::[^/]+(\/.*)?$/, 'must be an S3 ARN, such as arn:aws:s3:::bucket/prefix')
+      .optional(),
+  })
+  .superRefine((lf, ctx) => {
+    if ((lf.database === undefined) === (lf.dataLocation === undefined))
+      ctx.addIssue({ code: 'custom', path: ['database'], message: 'give either database (and optionally table) or dataLocation' });
+    if (lf.table !== undefined && lf.database === undefined)
+      ctx.addIssue({ code: 'custom', path: ['table'], message: 'a table needs its database' });
+  });
+
+/** S3 Access Grants on the dataset's prefix, in one account's Access Grants instance. */
+export const S3AccessGrantsAccessSchema = z
+  .object({
+    accountId: AccountSchema,
+    locationId: z
+      .string()
+      .regex(/^[a-zA-Z0-9-]{1,64}$/, 'must be an Access Grants location id (or "default")')
+      .optional(),
+    locationScope: z.string().regex(/^s3:\/\/[^/]+(\/.*)?$/, 'must be an S3 URI, such as s3://bucket/prefix*').optional(),
+    prefix: PrefixSchema,
+  })
+  .refine((g) => (g.locationId === undefined) !== (g.locationScope === undefined), {
+    message: 'give either locationId or locationScope',
+    path: ['locationId'],
+  });
+
+export const DatasetAccessSchema = z
+  .object({
+    bucketPolicy: BucketPolicyAccessSchema.optional(),
+    lakeFormation: LakeFormationAccessSchema.optional(),
+    s3AccessGrants: S3AccessGrantsAccessSchema.optional(),
+  })
+  .refine((a) => a.bucketPolicy !== undefined || a.lakeFormation !== undefined || a.s3AccessGrants !== undefined, {
+    message: 'must name at least one of bucketPolicy, lakeFormation, s3AccessGrants',
+  });
+
+/** One dataset's access systems, and the principals that keep access through an incident (its owners). */
+export const DatasetConfigSchema = z.object({
+  programId: ProgramIdSchema,
+  datasetId: DatasetIdSchema,
+  owners: z
+    .array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'must be an IAM role ARN'))
+    .max(20)
+    .default([]),
+  access: DatasetAccessSchema,
+});
+export type DatasetConfig = z.infer<typeof DatasetConfigSchema>;

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { TableDefinitions } from '#shared/adapters/dynamodb/table-definitions.ts';
-import { loadDeploymentConfig } from '#infra/config.ts';
+import { loadDeploymentConfig, parseDeploymentConfig } from '#infra/config.ts';
 import { sampleApp } from '../support/cdk.ts';
 
 describe('Stacks: killswitch on AWS', () => {
@@ -230,5 +230,41 @@ describe('Configuration', () => {
     ocsf.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'securityhub:GetFindings' })]) },
     });
+  });
+
+  it("takes each dataset's access systems (issue 16) and names the field of each mistake", () => {
+    const base = JSON.parse(JSON.stringify(loadDeploymentConfig()));
+    const transcripts = {
+      programId: 'mci',
+      datasetId: 'transcripts',
+      owners: ['arn:aws:iam::111111111111:role/mci-owners'],
+      access: {
+        bucketPolicy: { bucket: 'mci-transcripts', prefix: 'raw/' },
+        lakeFormation: { database: 'mci_training', table: 'transcripts' },
+        s3AccessGrants: { accountId: '111111111111', locationId: 'default', prefix: 'raw/' },
+      },
+    };
+    expect(parseDeploymentConfig({ ...base, datasets: [transcripts] }).datasets[0]).toMatchObject(transcripts);
+    const wrong = (dataset: unknown) => () => parseDeploymentConfig({ ...base, datasets: [dataset] });
+    expect(wrong({ ...transcripts, datasetId: 'webcam' })).toThrow(/datasets\.0\.datasetId: "webcam" is not a dataset of program "mci"/);
+    expect(wrong({ ...transcripts, access: {} })).toThrow(
+      /datasets\.0\.access: must name at least one of bucketPolicy, lakeFormation, s3AccessGrants/,
+    );
+    expect(wrong({ ...transcripts, access: { bucketPolicy: { bucket: 'not a bucket' } } })).toThrow(
+      /datasets\.0\.access\.bucketPolicy\.bucket: must be an S3 bucket name/,
+    );
+    expect(wrong({ ...transcripts, access: { lakeFormation: { table: 'transcripts' } } })).toThrow(
+      /datasets\.0\.access\.lakeFormation\.database: give either database/,
+    );
+    expect(wrong({ ...transcripts, access: { lakeFormation: { database: 'Bad-Name' } } })).toThrow(
+      /datasets\.0\.access\.lakeFormation\.database: must be a Glue catalog name/,
+    );
+    expect(wrong({ ...transcripts, access: { s3AccessGrants: { accountId: '111111111111', prefix: 'raw/' } } })).toThrow(
+      /datasets\.0\.access\.s3AccessGrants\.locationId: give either locationId or locationScope/,
+    );
+    expect(wrong({ ...transcripts, owners: ['alice'] })).toThrow(/datasets\.0\.owners\.0: must be an IAM role ARN/);
+    expect(() => parseDeploymentConfig({ ...base, datasets: [transcripts, transcripts] })).toThrow(
+      /datasets\.1\.datasetId: "transcripts" of "mci" is configured twice/,
+    );
   });
 });
