@@ -26,6 +26,11 @@ export const QUARANTINED_ACTIONS = [
   's3:GetObjectTagging',
   's3:GetObjectVersionTagging',
   's3:RestoreObject',
+  's3:GetObjectAcl',
+  's3:GetObjectVersionAcl',
+  // Replication reads: an existing or new replication rule must not copy the data out meanwhile.
+  's3:GetObjectVersionForReplication',
+  's3:ReplicateObject',
 ] as const;
 
 export interface Quarantine {
@@ -101,6 +106,8 @@ export function quarantineStatements(q: Quarantine): PolicyStatement[] {
 
 function parse(bucket: string, policy: string | undefined): PolicyDocument {
   if (policy === undefined || policy.trim() === '') return { Version: '2012-10-17', Statement: [] };
+  // JSON.parse keeps the last of duplicate keys: such a document cannot be rewritten without changing it.
+  if (/"(\w+)"\s*:[^{}]*?,\s*"\1"\s*:/.test(policy)) throw new UnreadablePolicyError(bucket, 'it has a duplicate key');
   let doc: unknown;
   try {
     doc = JSON.parse(policy);
@@ -138,7 +145,8 @@ export function addQuarantine(policy: string | undefined, q: Quarantine): { poli
   const bySid = new Map(wanted.map((w) => [w.Sid, w]));
   const statements = doc.Statement.map((s) => (s.Sid !== undefined && bySid.has(s.Sid) ? bySid.get(s.Sid)! : s));
   for (const w of wanted) if (!doc.Statement.some((s) => s.Sid === w.Sid)) statements.push(w);
-  const rendered = render({ ...doc, Version: doc.Version ?? '2012-10-17', Statement: statements });
+  // No Version is added to a policy that had none: it would change what others' statements mean (policy variables).
+  const rendered = render({ ...doc, Statement: statements });
   const bytes = Buffer.byteLength(rendered, 'utf8');
   if (bytes > BUCKET_POLICY_MAX_BYTES) throw new PolicyTooLargeError(q.bucket, bytes);
   return { policy: rendered, changed: true };

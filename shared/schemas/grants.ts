@@ -186,7 +186,12 @@ export const DatasetConfigSchema = z.object({
   programId: ProgramIdSchema,
   datasetId: DatasetIdSchema,
   owners: z
-    .array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'must be an IAM role ARN'))
+    .array(
+      z
+        .string()
+        // With its path (aws:PrincipalArn is the role's ARN with it); no wildcards: "role/*" would exempt everyone.
+        .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, 'must be an IAM role ARN (with its path, no wildcards)'),
+    )
     .max(20)
     .default([]),
   access: DatasetAccessSchema,

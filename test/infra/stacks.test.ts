@@ -263,6 +263,9 @@ describe('Configuration', () => {
       /datasets\.0\.access\.s3AccessGrants\.locationId: give either locationId or locationScope/,
     );
     expect(wrong({ ...transcripts, owners: ['alice'] })).toThrow(/datasets\.0\.owners\.0: must be an IAM role ARN/);
+    expect(wrong({ ...transcripts, owners: ['arn:aws:iam::111111111111:role/*'] })).toThrow(
+      /datasets\.0\.owners\.0: must be an IAM role ARN \(with its path, no wildcards\)/,
+    );
     expect(() => parseDeploymentConfig({ ...base, datasets: [transcripts, transcripts] })).toThrow(
       /datasets\.1\.datasetId: "transcripts" of "mci" is configured twice/,
     );

@@ -72,12 +72,14 @@ describe('Lake Formation permissions (aws-sdk-client-mock)', () => {
 
   it('leaves owners alone and reports IAMAllowedPrincipals instead of revoking it', () => {
     const plan = planRevocation(
-      [entry(role(1)), entry('arn:aws:iam::111111111111:role/mci-owners'), entry(IAM_ALLOWED_PRINCIPALS, ['ALL'])],
+      [entry(role(1)), entry('arn:aws:iam::111111111111:role/mci-owners'), entry('IAM_ALLOWED_PRINCIPALS', ['ALL'])],
       ['arn:aws:iam::111111111111:role/mci-owners'],
     );
     expect(plan.revoke.map((e) => e.principal)).toEqual([role(1)]);
     expect(plan.owners).toHaveLength(1);
+    // Spelled as the API spells it (not the console's "IAMAllowedPrincipals").
     expect(plan.moot.map((e) => e.principal)).toEqual([IAM_ALLOWED_PRINCIPALS]);
+    expect(IAM_ALLOWED_PRINCIPALS).toBe('IAM_ALLOWED_PRINCIPALS');
   });
 
   it('revokes in batches of at most 20, retries an entry that failed transiently, and reports the rest, per entry', async () => {
@@ -154,6 +156,41 @@ describe('Lake Formation permissions (aws-sdk-client-mock)', () => {
           PermissionsWithGrantOption: ['SELECT'],
         },
       ],
+    });
+  });
+
+  it('never takes an entry for done when a failure names no entry, or when a whole call fails; the other calls go on', async () => {
+    const entries = Array.from({ length: 25 }, (_, i) => entry(role(i)));
+    let calls = 0;
+    mock.on(BatchRevokePermissionsCommand).callsFake(() => {
+      calls++;
+      if (calls === 1) return { Failures: [{ Error: { ErrorCode: 'AccessDeniedException', ErrorMessage: 'no entry named' } }] };
+      throw Object.assign(new Error('Insufficient Lake Formation permission(s)'), { name: 'AccessDeniedException' });
+    });
+    const outcomes = await new LakeFormationPermissions(client).revoke(undefined, entries);
+    expect(calls).toBe(2);
+    expect(outcomes.every((o) => o.outcome === 'FAILED')).toBe(true);
+    expect(outcomes[0]).toMatchObject({ error: expect.stringContaining('state unknown') });
+    expect(outcomes[24]).toMatchObject({ error: expect.stringContaining('AccessDeniedException') });
+  });
+
+  it("keeps a grant's condition, so that a restore grants no more than there was", async () => {
+    mock.on(ListPermissionsCommand).resolves({
+      PrincipalResourcePermissions: [
+        {
+          Principal: { DataLakePrincipalIdentifier: role(1) },
+          Resource: resourceOf(table),
+          Permissions: ['SELECT'],
+          Condition: { Expression: 'context.region == "eu"' },
+        },
+      ],
+    });
+    mock.on(BatchGrantPermissionsCommand).resolves({ Failures: [] });
+    const permissions = new LakeFormationPermissions(client);
+    const [listed] = await permissions.list(table);
+    await permissions.grant(undefined, [listed!]);
+    expect(mock.commandCalls(BatchGrantPermissionsCommand)[0]!.args[0].input.Entries![0]).toMatchObject({
+      Condition: { Expression: 'context.region == "eu"' },
     });
   });
 });

@@ -98,7 +98,7 @@ describe('S3 Access Grants (aws-sdk-client-mock)', () => {
       .resolvesOnce({})
       .rejectsOnce(
         new S3ControlServiceException({
-          name: 'NoSuchAccessGrantException',
+          name: 'NoSuchAccessGrant',
           $fault: 'client',
           $metadata: { httpStatusCode: 404 },
           message: 'not found',
@@ -128,5 +128,28 @@ describe('S3 Access Grants (aws-sdk-client-mock)', () => {
         new S3ControlServiceException({ name: 'AccessDenied', $fault: 'client', $metadata: { httpStatusCode: 403 }, message: 'denied' }),
       );
     await expect(new S3AccessGrants(client).revoke(ACCOUNT, grant)).rejects.toMatchObject({ name: 'AccessDenied' });
+  });
+
+  it("takes a wrong account for an error, not for done: only the grant's own absence is GONE", async () => {
+    mock
+      .on(DeleteAccessGrantCommand)
+      .rejects(
+        new S3ControlServiceException({
+          name: 'NoSuchAccessGrantsInstance',
+          $fault: 'client',
+          $metadata: { httpStatusCode: 404 },
+          message: 'no instance',
+        }),
+      );
+    await expect(new S3AccessGrants(client).revoke(ACCOUNT, grantOf())).rejects.toMatchObject({ name: 'NoSuchAccessGrantsInstance' });
+  });
+
+  it('joins a location scope and the prefix at exactly one "/"', () => {
+    const grant = grantOf({ grantScope: 's3://bucket/sales/*' });
+    for (const locationScope of ['s3://bucket', 's3://bucket/', 's3://bucket/*'])
+      expect(reachesDataset(grant, { accountId: ACCOUNT, locationScope, prefix: 'sales/' }), locationScope).toBe(true);
+    expect(
+      reachesDataset(grantOf({ grantScope: 's3://bucket-other/*' }), { accountId: ACCOUNT, locationScope: 's3://bucket', prefix: '' }),
+    ).toBe(false);
   });
 });

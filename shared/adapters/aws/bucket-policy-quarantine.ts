@@ -70,7 +70,8 @@ export class BucketPolicyQuarantine {
       wrote = true;
       await this.#sleep(this.#settleMs);
       const after = await this.read(q.bucket);
-      if (quarantinesIn(q.bucket, after).includes(q.incidentId) && keeps(before, after)) return 'ADDED';
+      // Both statements, exactly as intended (applying again would change nothing), and nothing lost.
+      if (!addQuarantine(after, q).changed && keeps(before, after)) return 'ADDED';
     }
     throw new QuarantineNotSettledError(q.bucket, `the statement ${quarantineSid(q.incidentId)}`, this.#attempts);
   }

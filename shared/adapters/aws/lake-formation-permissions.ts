@@ -4,6 +4,7 @@ import {
   ListPermissionsCommand,
   type BatchPermissionsRequestEntry,
   type LakeFormationClient,
+  type Condition,
   type Permission,
   type Resource,
 } from '@aws-sdk/client-lakeformation';
@@ -25,10 +26,12 @@ export interface LakePermission {
   resource: Resource;
   permissions: Permission[];
   permissionsWithGrantOption: Permission[];
+  /** A condition on the grant (an expression): kept, so that a restore grants no more than there was. */
+  condition?: Condition;
 }
 
 /** Lake Formation's group for "IAM decides": while it holds permissions, Lake Formation's own are moot. */
-export const IAM_ALLOWED_PRINCIPALS = 'IAM_Allowed_Principals';
+export const IAM_ALLOWED_PRINCIPALS = 'IAM_ALLOWED_PRINCIPALS';
 /** BatchRevokePermissions and BatchGrantPermissions take at most 20 entries a call. */
 export const BATCH_LIMIT = 20;
 const TRANSIENT = new Set([
@@ -93,6 +96,7 @@ export class LakeFormationPermissions {
           resource: p.Resource,
           permissions: p.Permissions ?? [],
           permissionsWithGrantOption: p.PermissionsWithGrantOption ?? [],
+          ...(p.Condition ? { condition: p.Condition } : {}),
         });
       }
       NextToken = page.NextToken || undefined;
@@ -122,15 +126,41 @@ export class LakeFormationPermissions {
       const again: typeof pending = [];
       for (let i = 0; i < pending.length; i += BATCH_LIMIT) {
         const chunk = pending.slice(i, i + BATCH_LIMIT);
-        const { Failures = [] } = await send(
-          chunk.map(({ entry, index }) => ({
-            Id: String(index),
-            Principal: { DataLakePrincipalIdentifier: entry.principal },
-            Resource: entry.resource,
-            Permissions: entry.permissions,
-            PermissionsWithGrantOption: entry.permissionsWithGrantOption,
-          })),
-        );
+        let Failures: { RequestEntry?: { Id?: string | undefined }; Error?: { ErrorCode?: string; ErrorMessage?: string } }[];
+        try {
+          ({ Failures = [] } = await send(
+            chunk.map(({ entry, index }) => ({
+              Id: String(index),
+              Principal: { DataLakePrincipalIdentifier: entry.principal },
+              Resource: entry.resource,
+              Permissions: entry.permissions,
+              PermissionsWithGrantOption: entry.permissionsWithGrantOption,
+              ...(entry.condition ? { Condition: entry.condition } : {}),
+            })),
+          ));
+        } catch (error) {
+          // The whole call failed: its entries go again if that is transient, and are reported if not; the other chunks go on.
+          const name = (error as { name?: string }).name ?? 'Error';
+          if (TRANSIENT.has(name)) again.push(...chunk);
+          else
+            for (const item of chunk)
+              outcomes.set(item.index, {
+                outcome: 'FAILED',
+                entry: item.entry,
+                error: `${name}: ${(error as Error).message}`.slice(0, 500),
+              });
+          continue;
+        }
+        if (Failures.some((f) => !chunk.some((c) => String(c.index) === f.RequestEntry?.Id))) {
+          // A failure that names no entry of the call: none of them can be taken for done.
+          for (const item of chunk)
+            outcomes.set(item.index, {
+              outcome: 'FAILED',
+              entry: item.entry,
+              error: 'a failure named no entry of its call; state unknown',
+            });
+          continue;
+        }
         const failed = new Map(Failures.map((f) => [f.RequestEntry?.Id, f.Error]));
         for (const item of chunk) {
           const error = failed.get(String(item.index));

@@ -39,7 +39,8 @@ const overlaps = (a: string, b: string): boolean => a.startsWith(b) || b.startsW
 export function reachesDataset(grant: AccessGrant, access: S3AccessGrantsAccess): boolean {
   if (access.locationId !== undefined)
     return grant.locationId === access.locationId && overlaps(stem(grant.subPrefix ?? ''), access.prefix);
-  const dataset = `${stem(access.locationScope!)}${access.prefix}`;
+  // "s3://bucket" and "s3://bucket/*" alike: the bucket ends at a "/", the prefix follows it.
+  const dataset = `${stem(access.locationScope!).replace(/\/*$/, '/')}${access.prefix}`;
   return grant.grantScope !== undefined && overlaps(stem(grant.grantScope), dataset);
 }
 
@@ -87,11 +88,8 @@ export class S3AccessGrants {
       await this.client.send(new DeleteAccessGrantCommand({ AccountId: accountId, AccessGrantId: grant.accessGrantId }));
       return 'REVOKED';
     } catch (error) {
-      if (
-        (error as { name?: string }).name === 'NoSuchAccessGrantException' ||
-        (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404
-      )
-        return 'GONE';
+      // Only the grant's own absence: NoSuchAccessGrantsInstance (a wrong account) is an error, not done.
+      if ((error as { name?: string }).name === 'NoSuchAccessGrant') return 'GONE';
       throw error;
     }
   }
