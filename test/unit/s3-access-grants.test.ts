@@ -131,16 +131,14 @@ describe('S3 Access Grants (aws-sdk-client-mock)', () => {
   });
 
   it("takes a wrong account for an error, not for done: only the grant's own absence is GONE", async () => {
-    mock
-      .on(DeleteAccessGrantCommand)
-      .rejects(
-        new S3ControlServiceException({
-          name: 'NoSuchAccessGrantsInstance',
-          $fault: 'client',
-          $metadata: { httpStatusCode: 404 },
-          message: 'no instance',
-        }),
-      );
+    mock.on(DeleteAccessGrantCommand).rejects(
+      new S3ControlServiceException({
+        name: 'NoSuchAccessGrantsInstance',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 404 },
+        message: 'no instance',
+      }),
+    );
     await expect(new S3AccessGrants(client).revoke(ACCOUNT, grantOf())).rejects.toMatchObject({ name: 'NoSuchAccessGrantsInstance' });
   });
 
