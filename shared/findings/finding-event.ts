@@ -2,7 +2,7 @@ import { describeError, parseJson, ValidationError } from '../domain/errors.ts';
 import type { Telemetry } from '../killswitch/ports.ts';
 import type { FindingIntake, FindingOutcome } from './intake.ts';
 import { parseFindingEvent } from './normalise.ts';
-import type { FindingRejections } from './rejections.ts';
+import { rejectedAfterParse, type FindingRejections } from './rejections.ts';
 
 /** An SQS message body of the finding intake queue: the EventBridge event, JSON. */
 export const parseFindingMessage = (body: string): unknown => parseJson(body, 'finding event');
@@ -64,11 +64,7 @@ export async function handleFindingEvent(
           findingId: finding.findingId,
           issues: error.issues,
         });
-        await deps.rejections.reject(
-          { ok: false, source: finding.source, error, findingId: finding.findingId, raw: finding },
-          'event',
-          eventId,
-        );
+        await deps.rejections.reject(rejectedAfterParse(finding, error), 'event', eventId);
         outcomes.push('REJECTED');
         continue;
       }

@@ -1,7 +1,17 @@
 import type { Alerts, DeadLetterSink } from '../killswitch/ports.ts';
-import type { ParsedFinding } from './normalise.ts';
+import type { NormalisedFinding, ParsedFinding } from './normalise.ts';
+import type { ValidationError } from '../domain/errors.ts';
 
 export type RejectedFinding = Extract<ParsedFinding, { ok: false }>;
+
+/** A finding that parsed but that the trigger cannot take (its anomaly did not validate), as a rejection. */
+export const rejectedAfterParse = (finding: NormalisedFinding, error: ValidationError): RejectedFinding => ({
+  ok: false,
+  source: finding.source,
+  error,
+  findingId: finding.findingId,
+  raw: finding,
+});
 
 /**
  * A finding that does not parse can never succeed: it is kept in the rejected-findings queue with

@@ -2,7 +2,7 @@ import type { FindingSource } from '../schemas/findings.ts';
 import { SILENT, type Telemetry } from '../killswitch/ports.ts';
 import type { FindingRecords, SweepSource } from './ports.ts';
 import type { FindingIntake, IgnoredReason } from './intake.ts';
-import type { FindingRejections } from './rejections.ts';
+import { rejectedAfterParse, type FindingRejections } from './rejections.ts';
 import { isThrottling } from './pacing.ts';
 import { describeError, ValidationError } from '../domain/errors.ts';
 
@@ -91,10 +91,7 @@ export class FindingSweep {
             // A finding that parsed but cannot be made an anomaly will never succeed: kept for
             // replay with its error and alerted, like a malformed one, so it never jams the sweep.
             if (!(error instanceof ValidationError)) throw error;
-            await deps.rejections.reject(
-              { ok: false, source: item.finding.source, error, findingId: item.finding.findingId, raw: item.finding },
-              'sweep',
-            );
+            await deps.rejections.reject(rejectedAfterParse(item.finding, error), 'sweep');
             report.rejected++;
             advance(item.finding.updatedAt);
             continue;

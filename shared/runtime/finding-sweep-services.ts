@@ -23,9 +23,10 @@ const SOURCES: Record<FindingSource, (env: FindingSweepEnv) => SweepSource> = {
   macie: () => new MacieSweepSource(new Macie2Client(retry)),
   guardduty: () => new GuardDutySweepSource(new GuardDutyClient(retry)),
   securityhub: (env) =>
-    Object.assign(new SecurityHubSweepSource(new SecurityHubClient(retry)), {
-      excludedProducts: process.env.AWS_REGION ? directCopyProductArns(process.env.AWS_REGION, env.KILLSWITCH_FINDING_MAP.sources) : [],
-    }),
+    new SecurityHubSweepSource(
+      new SecurityHubClient(retry),
+      process.env.AWS_REGION ? directCopyProductArns(process.env.AWS_REGION, env.KILLSWITCH_FINDING_MAP.sources) : [],
+    ),
   'securityhub-ocsf': () => new SecurityHubOcsfSweepSource(new SecurityHubClient(retry)),
 };
 

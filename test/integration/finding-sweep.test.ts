@@ -302,7 +302,7 @@ describe('Finding sweep', () => {
       .on(GetSecurityHub)
       .resolvesOnce({ Findings: [good, broken], NextToken: 'n2' })
       .resolvesOnce({ Findings: [other] });
-    const report = await env.sweep.run(new SecurityHubSweepSource(hub, pacing));
+    const report = await env.sweep.run(new SecurityHubSweepSource(hub, [], pacing));
     expect(report).toMatchObject({ listed: 3, handled: 2, rejected: 1, complete: true });
     expect(env.deadLetters).toHaveLength(1);
     expect(JSON.parse(env.deadLetters[0]!)).toMatchObject({
@@ -319,6 +319,12 @@ describe('Finding sweep', () => {
     const filters = mock.commandCalls(GetSecurityHub)[0]!.args[0].input.Filters;
     // No product filter: ProductName is optional in ASFF, and copies are the intake's to recognise (by ProductArn).
     expect(filters?.ProductName).toBeUndefined();
+    // This region's copies of sources taken directly are left out by ProductArn (required in ASFF).
+    mock.resetHistory();
+    await env.sweep.run(new SecurityHubSweepSource(hub, ['arn:aws:securityhub:eu-west-1::product/aws/guardduty'], pacing));
+    expect(mock.commandCalls(GetSecurityHub)[0]!.args[0].input.Filters?.ProductArn).toEqual([
+      { Value: 'arn:aws:securityhub:eu-west-1::product/aws/guardduty', Comparison: 'NOT_EQUALS' },
+    ]);
     expect(filters?.RecordState).toEqual([{ Value: 'ACTIVE', Comparison: 'EQUALS' }]);
   });
 

@@ -180,8 +180,14 @@ abstract class SecurityHubSweepPages extends PacedSweepSource {
 /** Security Hub: GetFindings with the rule's filters (100 a page, by UpdatedAt). GuardDuty and Macie copies are the intake's to recognise. */
 export class SecurityHubSweepSource extends SecurityHubSweepPages implements SweepSource {
   readonly name = 'securityhub' as const;
-  /** ProductArns left out (this region's copies of sources taken directly: directCopyProductArns). */
-  excludedProducts: readonly string[] = [];
+  constructor(
+    client: SecurityHubClient,
+    /** ProductArns left out: this region's copies of the sources taken directly (directCopyProductArns). */
+    private readonly excludedProducts: readonly string[] = [],
+    pacing?: Pacing,
+  ) {
+    super(client, pacing);
+  }
 
   async *pages(since: Date, until: Date): AsyncIterable<ParsedFinding[]> {
     const equals = (values: readonly string[]) => values.map((Value) => ({ Value, Comparison: 'EQUALS' as const }));
