@@ -54,7 +54,7 @@ export async function revocation({ quick }: { quick: boolean }) {
         programId: 'bench',
         datasetIds: ['ours'],
         datasetIndex: 0,
-        counts: { scanned: 0, owners: 0 },
+        counts: { scanned: 0, owners: 0, notRevoked: 0 },
         continuation: 0,
       },
       { hasTime: () => true },

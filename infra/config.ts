@@ -16,6 +16,8 @@ const LOG_RETENTION_DAYS = [
  * one of them (KILLSWITCH_PROGRAMS), next to a few table and queue names.
  */
 export const MAX_PROGRAMS_JSON_BYTES = 3000;
+/** The grant worker's programs, datasets and exemptions together, within Lambda's 4 KB of environment. */
+export const MAX_WORKER_CONFIG_BYTES = 3400;
 
 export const DeploymentConfigSchema = z
   .object({
@@ -77,9 +79,23 @@ export const DeploymentConfigSchema = z
       .default(365),
     /**
      * The access systems that guard each dataset (S3 bucket policies, Lake Formation, S3 Access
-     * Grants), for the revocation to cut: issue 16, validated now, acted on as its backends land.
+     * Grants): what a revocation cuts, beside the grant registry.
      */
     datasets: z.array(DatasetConfigSchema).max(100).default([]),
+    quarantine: z
+      .object({
+        /**
+         * Roles that keep reading quarantined data besides each dataset's owners (break-glass,
+         * forensics); the grant worker's own role is always exempt. No wildcards: "role/*" would exempt everyone.
+         */
+        exemptRoleArns: z
+          .array(
+            z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, 'must be an IAM role ARN (with its path, no wildcards)'),
+          )
+          .max(10)
+          .default([]),
+      })
+      .default({ exemptRoleArns: [] }),
     /** In whose name exposure notices are sent and whom employees contact. */
     notices: NoticeSettingsSchema.extend({
       /** Deliveries of a send batch before its failing notices are marked FAILED. */
@@ -142,7 +158,35 @@ export const DeploymentConfigSchema = z
           message: `"${d.datasetId}" of "${d.programId}" is configured twice`,
         });
       seen.add(`${d.programId}/${d.datasetId}`);
+      // One quarantine statement per incident and bucket (by Sid): two datasets in one bucket would share it.
+      const bucket = d.access.bucketPolicy?.bucket;
+      const other = config.datasets.findIndex((o) => o.access.bucketPolicy?.bucket === bucket);
+      if (bucket !== undefined && other < i)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['datasets', i, 'access', 'bucketPolicy', 'bucket'],
+          message: `"${bucket}" is already the quarantine bucket of dataset "${config.datasets[other]!.datasetId}": one dataset per bucket`,
+        });
+      if (
+        config.datasets.findIndex((o) => o.datasetId === d.datasetId) < i &&
+        d.programId !== config.datasets.find((o) => o.datasetId === d.datasetId)!.programId
+      )
+        ctx.addIssue({
+          code: 'custom',
+          path: ['datasets', i, 'datasetId'],
+          message: `"${d.datasetId}" is mapped for another program too: grants are kept per dataset id`,
+        });
     });
+    const workerBytes =
+      Buffer.byteLength(JSON.stringify(config.programs)) +
+      Buffer.byteLength(JSON.stringify(config.datasets)) +
+      Buffer.byteLength(JSON.stringify(config.quarantine.exemptRoleArns));
+    if (workerBytes > MAX_WORKER_CONFIG_BYTES)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['datasets'],
+        message: `the programs, datasets and quarantine exemptions must fit in ${MAX_WORKER_CONFIG_BYTES} bytes of JSON together (Lambda's 4 KB environment limit); they take ${workerBytes}`,
+      });
     config.findings.accounts.forEach((m, i) => {
       if (!programs.has(m.programId))
         ctx.addIssue({

@@ -15,6 +15,7 @@ import { serve } from './http.ts';
 import { QueuePoller } from './event-sources.ts';
 import { functionUrl, lambdaInvokeApi } from './lambda-endpoint.ts';
 import { LocalSts } from './sts.ts';
+import { LocalBucketPolicies } from './bucket-policies.ts';
 import { synthesizeTemplates } from './synth.ts';
 import { describeSystem, refKey, type LocalSystem, type PhysicalLookup, type ResourceRef } from './system.ts';
 
@@ -32,11 +33,29 @@ export interface LocalStackOptions {
    * AWS uses the template's (minutes); locally time is scaled down like the retry delays. @default 1
    */
   visibilityTimeoutS?: number;
+  /**
+   * Endpoints of services the embedded emulators lack, such as moto in server mode: S3 (bucket
+   * policies; else the local stand-in), Lake Formation, S3 Control (Access Grants). A configuration
+   * that maps a dataset to Lake Formation or Access Grants needs theirs.
+   */
+  endpoints?: Partial<Record<'s3' | 'lakeformation' | 's3control', string>>;
 }
 
 export interface LocalStack {
   config: DeploymentConfig;
-  endpoints: { dynamodb: string; sns: string; sqs: string; eventbridge: string; lambda: string; operatorUrl: string; sts: string };
+  endpoints: {
+    dynamodb: string;
+    sns: string;
+    sqs: string;
+    eventbridge: string;
+    lambda: string;
+    operatorUrl: string;
+    sts: string;
+    /** Where bucket policies are kept: the local stand-in, or the endpoint given. */
+    s3: string;
+  };
+  /** The local bucket-policy stand-in (undefined when options.endpoints.s3 was given). */
+  bucketPolicies: LocalBucketPolicies | undefined;
   /** The environment any AWS SDK client needs to talk to this stack. */
   clientEnv: Record<string, string>;
   tables: Record<TableName, string>;
@@ -120,7 +139,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     ref: (r) => physical.get(refKey(r))?.ref ?? (isKey(system, r) ? LOCAL_KEY_ID : undefined),
     attr: (r, a) =>
       physical.get(refKey(r))?.attrs[a] ??
-      (isKey(system, r) && a === 'Arn' ? `arn:aws:kms:${region}:${account}:key/${LOCAL_KEY_ID}` : undefined),
+      (isKey(system, r) && a === 'Arn' ? `arn:aws:kms:${region}:${account}:key/${LOCAL_KEY_ID}` : undefined) ??
+      // A function's role, named in its own environment (the quarantine's exemption): no IAM locally, its ARN as AWS would form it.
+      (a === 'Arn' && /Role[0-9A-F]{8}$/.test(r.logicalId) ? `arn:aws:iam::${account}:role/${stripHash(r.logicalId)}` : undefined),
     pseudo: (name) =>
       ({ 'AWS::Region': region, 'AWS::AccountId': account, 'AWS::Partition': 'aws', 'AWS::URLSuffix': 'amazonaws.com' })[name],
   };
@@ -139,6 +160,23 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   clientEnv.AWS_ENDPOINT_URL_EVENTBRIDGE = busServer.endpoint;
   clientEnv.AWS_ENDPOINT_URL_LAMBDA = lambdaServer.endpoint;
   clientEnv.AWS_ENDPOINT_URL_STS = `${stsServer.endpoint}/`;
+  // Bucket policies (the quarantine): the local stand-in, unless another endpoint is given; Lake
+  // Formation and Access Grants only from an endpoint given (nothing local has them).
+  const needs = (system: 'lakeFormation' | 's3AccessGrants') => config.datasets.some((d) => d.access[system] !== undefined);
+  for (const [service, name] of [
+    ['lakeformation', 'lakeFormation'],
+    ['s3control', 's3AccessGrants'],
+  ] as const)
+    if (needs(name) && !options.endpoints?.[service])
+      throw new Error(
+        `local stack: the configuration maps a dataset to ${name}, which nothing local emulates: pass endpoints.${service} (moto in server mode, test/support/moto.ts)`,
+      );
+  const bucketPolicies = options.endpoints?.s3 ? undefined : new LocalBucketPolicies(account);
+  const s3Server = bucketPolicies ? await serve(bucketPolicies.handler()) : undefined;
+  for (const d of config.datasets) if (d.access.bucketPolicy) bucketPolicies?.createBucket(d.access.bucketPolicy.bucket);
+  clientEnv.AWS_ENDPOINT_URL_S3 = options.endpoints?.s3 ?? s3Server!.endpoint;
+  if (options.endpoints?.lakeformation) clientEnv.AWS_ENDPOINT_URL_LAKEFORMATION = options.endpoints.lakeformation;
+  if (options.endpoints?.s3control) clientEnv.AWS_ENDPOINT_URL_S3_CONTROL = options.endpoints.s3control;
   const restoreFunctionEnv = setEnvironment({ ...clientEnv, ...functionEnv });
 
   for (const f of system.functions) {
@@ -169,7 +207,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       lambda: lambdaServer.endpoint,
       operatorUrl: urlServer?.endpoint ?? '',
       sts: `${stsServer.endpoint}/`,
+      s3: clientEnv.AWS_ENDPOINT_URL_S3,
     },
+    bucketPolicies,
     clientEnv,
     tables,
     topics,
@@ -195,7 +235,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     stop: async () => {
       await Promise.all(pollers.map((p) => p.stop()));
       await functions.idle();
-      await Promise.all([busServer.stop(), lambdaServer.stop(), stsServer.stop(), urlServer?.stop(), fauxqs.stop(), dynamo.stop()]);
+      await Promise.all([
+        busServer.stop(),
+        lambdaServer.stop(),
+        stsServer.stop(),
+        urlServer?.stop(),
+        s3Server?.stop(),
+        fauxqs.stop(),
+        dynamo.stop(),
+      ]);
       dynamoClient.destroy();
       sqs.destroy();
       restoreDns();

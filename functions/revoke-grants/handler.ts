@@ -2,12 +2,13 @@ import { GrantRevoker } from '#shared/grants/revoker.ts';
 import { GrantRestorer } from '#shared/grants/restorer.ts';
 import { parseGrantWork, performGrantWork } from '#shared/grants/grant-work.ts';
 import { grantWorkServices } from '#shared/runtime/composition.ts';
+import { grantBackend } from '#shared/runtime/grant-backends.ts';
 import { instrumented } from '#shared/runtime/middleware.ts';
 import { observability } from '#shared/runtime/observability.ts';
 import { sqsWorker } from '#shared/runtime/sqs-worker.ts';
 
 const obs = observability('revoke-grants');
-const services = grantWorkServices();
+const services = grantWorkServices((env, dynamo) => grantBackend(env, dynamo).backend);
 const deps = {
   ...services,
   revoker: new GrantRevoker(services.grants, services.revocations),

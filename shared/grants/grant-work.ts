@@ -36,7 +36,7 @@ export function parseGrantWork(body: string): GrantWork {
       incidentId: d.incidentId,
       programId: d.programId,
       datasetIndex: 0,
-      counts: { scanned: 0, owners: 0 },
+      counts: { scanned: 0, owners: 0, notRevoked: 0 },
       continuation: 0,
     };
   }
@@ -49,7 +49,7 @@ export interface GrantWorkDeps {
   work: WorkQueue<GrantWork>;
   incidents: IncidentRecords;
   approvals: Pick<ApprovalRecords, 'get'>;
-  revocations: Pick<RevocationRecords, 'datasetsDone' | 'markDatasetDone'>;
+  revocations: Pick<RevocationRecords, 'datasetsDone' | 'markDatasetDone' | 'unrevoked'>;
   programs: Programs;
   events: DomainEvents;
   alerts: Alerts;
@@ -114,9 +114,17 @@ async function revoke(work: RevokeWork, incident: Incident, budget: Budget, deps
       at: finishedAt,
       type: 'GRANTS_REVOKED',
       actor: 'killswitch:revoke-grants',
-      message: `${detail.revoked} grants revoked (${detail.alsoHeld} already revoked by another incident, ${detail.owners} owner grants kept) on ${datasetIds.join(', ')}`,
+      message:
+        `${detail.revoked} grants revoked (${detail.alsoHeld} already revoked by another incident, ${detail.owners} owner grants kept` +
+        `${detail.notRevoked ? `, ${detail.notRevoked} NOT revoked` : ''}) on ${datasetIds.join(', ')}` +
+        (Object.keys(detail.byBackend).length
+          ? `; by access system: ${Object.entries(detail.byBackend)
+              .map(([b, n]) => `${b} ${n}`)
+              .join(', ')}`
+          : ''),
       data: { ...step.counts, continuations: step.continuations, datasetIds },
     });
+    if (detail.notRevoked) await reportUnrevoked(deps, incident, datasetIds, detail.notRevoked, finishedAt);
     await deps.events.publish(DetailType.GrantsRevoked, detail);
   }
   // Restores approved while this revocation ran recorded that they wait for it (in the incident's
@@ -135,6 +143,33 @@ async function revoke(work: RevokeWork, incident: Incident, budget: Budget, deps
     }
   }
   return 'DONE';
+}
+
+/** What stays in force is a finding of the incident, never a silent success: in its timeline, and the operators told. */
+async function reportUnrevoked(deps: GrantWorkDeps, incident: Incident, datasetIds: string[], count: number, at: string): Promise<void> {
+  const entries = await deps.revocations.unrevoked(incident.incidentId, 20);
+  const lines = entries.map((e) => `- ${e.datasetId} [${e.backend}] ${e.label}: ${e.reason}`);
+  await deps.incidents.record(`ACCESS_NOT_REVOKED#${datasetIds.join(',')}`, {
+    incidentId: incident.incidentId,
+    at,
+    type: 'ACCESS_NOT_REVOKED',
+    actor: 'killswitch:revoke-grants',
+    message: `${count} access entries could not be revoked and stay in force:\n${lines.join('\n')}`.slice(0, 4000),
+    data: {
+      count,
+      entries: entries.map(({ datasetId, backend, key, reason }) => ({ datasetId, backend, key, reason: reason.slice(0, 300) })),
+    },
+  });
+  await deps.alerts.send({
+    subject: `[killswitch] access NOT revoked for ${incident.incidentId}`,
+    severity: 'HIGH',
+    programId: incident.programId,
+    incidentId: incident.incidentId,
+    lines: [
+      `${count} access entries of the exposed datasets stay in force: cut them by hand or make the quarantine possible.`,
+      ...lines.slice(0, 10),
+    ],
+  });
 }
 
 /** Restores of the incident that recorded they wait for its revocation and have not finished. */

@@ -5,6 +5,8 @@ import { DeadLetters } from '../adapters/aws/dead-letters.ts';
 import { WorkQueue } from '../adapters/aws/work-queue.ts';
 import type { GrantWork } from '../schemas/grants.ts';
 import { DynamoGrantStore } from '../adapters/dynamodb/grant-store.ts';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { GrantBackend } from '../grants/ports.ts';
 import { RevocationLedger } from '../adapters/dynamodb/ledger/revocations.ts';
 import { NoticeLedger } from '../adapters/dynamodb/ledger/notice-ledger.ts';
 import { DataSubjectStore } from '../adapters/dynamodb/data-subject-store.ts';
@@ -181,15 +183,24 @@ export const GrantWorkEnvSchema = z.object({
   ...EnvVars.grantWorkQueue,
   ...EnvVars.grantWorkDlq,
   ...EnvVars.grantWorkBudget,
+  ...EnvVars.datasets,
+  AWS_REGION: z.string().optional(),
 });
 
-export function grantWorkServices(env = readEnv(GrantWorkEnvSchema)) {
+/**
+ * `grantsOf`: the grant backend (shared/runtime/grant-backends.ts, passed by the grant worker
+ * itself so that only its bundle holds the S3, Lake Formation and S3 Control clients).
+ */
+export function grantWorkServices(
+  grantsOf: (env: z.infer<typeof GrantWorkEnvSchema>, dynamo: DynamoDBDocumentClient) => GrantBackend,
+  env = readEnv(GrantWorkEnvSchema),
+) {
   const { dynamo, ledger, incidents } = ledgerServices(env);
   const sqs = sqsClient();
   return {
     env,
     ...programsAndEvents(env),
-    grants: new DynamoGrantStore(dynamo, env.GRANTS_TABLE),
+    grants: grantsOf(env, dynamo),
     revocations: new RevocationLedger(ledger),
     incidents,
     approvals: new ApprovalRequests(ledger),

@@ -3,6 +3,7 @@ import { ConfigurationError, toFieldIssues } from '../domain/errors.ts';
 import { ProgramsConfigSchema, type ProgramConfig } from '../schemas/config.ts';
 import { NoticeSettingsSchema } from '../schemas/notices.ts';
 import { FINDING_SOURCES, FindingMapSchema } from '../schemas/findings.ts';
+import { DatasetConfigSchema } from '../schemas/grants.ts';
 
 /**
  * The one place that reads `process.env`. Each function declares the variables it needs
@@ -86,6 +87,18 @@ export const EnvVars = {
           .filter(Boolean),
       )
       .pipe(z.array(z.enum(FINDING_SOURCES))),
+  },
+  /** The access systems of each dataset (datasets[] of the configuration), and who stays exempt from a quarantine. */
+  datasets: {
+    KILLSWITCH_DATASETS: jsonOf(z.array(DatasetConfigSchema)).default([]),
+    QUARANTINE_EXEMPT_ARNS: jsonOf(
+      z.array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, 'must be an IAM role ARN')),
+    ).default([]),
+    /** The account whose buckets are quarantined (S3 refuses a call for a bucket of any other: ExpectedBucketOwner). */
+    KILLSWITCH_ACCOUNT: z
+      .string()
+      .regex(/^\d{12}$/, 'must be a 12-digit AWS account id')
+      .optional(),
   },
   sweepLookbackMs: { SWEEP_LOOKBACK_MS: z.coerce.number().int().min(60_000).default(86_400_000) },
   sweepOverlapMs: { SWEEP_OVERLAP_MS: z.coerce.number().int().min(0).default(600_000) },

@@ -13,9 +13,14 @@ export const GrantPrincipalSchema = z
   .max(2048)
   .regex(/^(arn:aws[a-z-]*:iam::\d{12}:(role|user)\/.+|group:[A-Za-z0-9._@-]{1,256})$/, 'must be an IAM role/user ARN or group:<id>');
 
+/** Which access system holds a grant: the grant registry (the Grants table) or one of the AWS systems a dataset maps to. */
+export const GrantBackendNameSchema = z.enum(['dynamodb', 'bucketPolicy', 'lakeFormation', 's3AccessGrants']);
+export type GrantBackendName = z.infer<typeof GrantBackendNameSchema>;
+
 export const GrantSchema = z.object({
   datasetId: DatasetIdSchema,
-  principal: GrantPrincipalSchema,
+  /** The registry's grants are IAM ARNs or group ids (GrantPrincipalSchema, checked where they are written); an access system's are its own. */
+  principal: z.string().min(1).max(2048),
   permission: PermissionSchema,
   grantedBy: z.string().min(1),
   grantedAt: TimestampSchema,
@@ -30,8 +35,19 @@ export const GrantSchema = z.object({
   incidentId: IncidentIdSchema.optional(),
   /** Every incident currently holding the grant revoked; it returns to ACTIVE only when all release it. */
   revokedByIncidents: z.array(IncidentIdSchema).default([]),
+  backend: GrantBackendNameSchema.default('dynamodb'),
+  /** An access system's own id of the entry (stable across listings); absent for the registry, whose key is principal#permission. */
+  key: z.string().min(1).max(200).optional(),
+  /** The access system's whole entry (JSON), kept in the snapshot so that a restore gives back exactly it. */
+  entry: z.string().max(8000).optional(),
+  /** What the entry is, for people (never personal data: principals and resources). */
+  label: z.string().max(500).optional(),
+  /** Why this entry cannot be revoked (an implicit permission, IAM_ALLOWED_PRINCIPALS): reported in the incident, never passed off as done. */
+  notRevocable: z.string().max(500).optional(),
 });
 export type Grant = z.infer<typeof GrantSchema>;
+/** A grant as the registry (the Grants table) accepts it: its principals are IAM ARNs or group ids. */
+export const RegistryGrantSchema = GrantSchema.extend({ principal: GrantPrincipalSchema });
 export type GrantInput = z.input<typeof GrantSchema>;
 
 /** The ledger's record of one grant this incident revoked (or held revoked): what restore works from. */
@@ -45,6 +61,10 @@ export const RevocationSnapshotSchema = z.object({
   /** ACTIVE: this incident revoked it. REVOKED: another incident had already; this one holds it too. */
   previousStatus: z.enum(['ACTIVE', 'REVOKED']),
   revokedAt: TimestampSchema,
+  backend: GrantBackendNameSchema.default('dynamodb'),
+  key: z.string().min(1).max(200).optional(),
+  entry: z.string().max(8000).optional(),
+  label: z.string().max(500).optional(),
 });
 export type RevocationSnapshot = z.infer<typeof RevocationSnapshotSchema>;
 
@@ -66,7 +86,9 @@ export const GrantWorkSchema = z.discriminatedUnion('type', [
     /** Where to continue: the dataset index and the page cursor within it. */
     datasetIndex: z.number().int().min(0).default(0),
     cursor: z.string().optional(),
-    counts: z.object({ scanned: z.number().int(), owners: z.number().int() }).default({ scanned: 0, owners: 0 }),
+    counts: z
+      .object({ scanned: z.number().int(), owners: z.number().int(), notRevoked: z.number().int().default(0) })
+      .default({ scanned: 0, owners: 0, notRevoked: 0 }),
     continuation: z.number().int().min(0).default(0),
   }),
   z.object({
@@ -94,6 +116,10 @@ export const GrantsRevokedSchema = z.object({
   alsoHeld: z.number().int(),
   /** Owner grants left untouched. */
   owners: z.number().int(),
+  /** Entries the access system would not or could not revoke (reported in the incident's timeline). */
+  notRevoked: z.number().int().default(0),
+  /** Revoked and held, per access system. */
+  byBackend: z.record(z.string(), z.number().int()).default({}),
   scanned: z.number().int(),
   continuations: z.number().int(),
   finishedAt: TimestampSchema,

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { Stack, Validations, type App, type CfnElement } from 'aws-cdk-lib';
 import { Role } from 'aws-cdk-lib/aws-iam';
-import { describeRef, permissionsByRole, sampleApp } from '../support/cdk.ts';
+import { EVERY_ACCESS_SYSTEM, describeRef, permissionsByRole, sampleApp } from '../support/cdk.ts';
 import { WILDCARD_ACTIONS_MARK } from '#infra/constructs/killswitch-function.ts';
 
 const via = (service: string) => ` if {"StringEquals":{"kms:ViaService":"${service}.eu-west-1.amazonaws.com"}}`;
@@ -37,6 +37,11 @@ const killSwitch = [
   'dynamodb:PutItem -> Ledger',
   'dynamodb:UpdateItem -> Ledger',
 ];
+
+const bucketPolicy = (bucket: string) =>
+  ['s3:DeleteBucketPolicy', 's3:GetBucketPolicy', 's3:PutBucketPolicy'].map(
+    (a) => `${a} -> arn:AWS::Partition:s3:::${bucket} if {"StringEquals":{"s3:ResourceAccount":"111111111111"}}`,
+  );
 
 /** The expected permissions of every role, written out by hand: any drift fails this test. */
 const EXPECTED: Record<string, string[]> = {
@@ -108,6 +113,8 @@ const EXPECTED: Record<string, string[]> = {
     'dynamodb:Query -> Ledger',
     'sqs:SendMessage -> GrantRevocationWork',
     'sqs:SendMessage -> GrantRevocationWorkDlq',
+    // The quarantine of the sample's transcripts (datasets[].access.bucketPolicy): its policy only, in this account only.
+    ...bucketPolicy('mci-transcripts'),
   ],
   ExposureNoticesPlannerRole: [
     ...baseline('ExposureNoticesPlanner'),
@@ -157,6 +164,29 @@ describe('Least privilege', () => {
     const actual = permissionsByRole(stateless);
     expect(Object.keys(actual).sort()).toEqual(Object.keys(EXPECTED).sort());
     for (const [role, perms] of Object.entries(EXPECTED)) expect(actual[role], role).toEqual([...new Set(perms)].sort());
+  });
+
+  it('gives the grant worker exactly the actions of each access system on exactly the mapped resources', () => {
+    const { stateless: every } = sampleApp(EVERY_ACCESS_SYSTEM);
+    const instance = (account: string) => `arn:AWS::Partition:s3:eu-west-1:${account}:access-grants/default`;
+    expect(permissionsByRole(every).GrantRevocationWorkerRole).toEqual(
+      [
+        ...new Set([
+          ...EXPECTED.GrantRevocationWorkerRole!.filter((p) => !p.startsWith('s3:')),
+          ...bucketPolicy('mci-keystrokes'),
+          ...bucketPolicy('mci-transcripts'),
+          'lakeformation:BatchGrantPermissions -> *',
+          'lakeformation:BatchRevokePermissions -> *',
+          'lakeformation:ListPermissions -> *',
+          `s3:ListAccessGrants -> ${instance('222222222222')}`,
+          `s3:CreateAccessGrant -> ${instance('222222222222')}`,
+          `s3:CreateAccessGrant -> ${instance('222222222222')}/grant/*`,
+          `s3:CreateAccessGrant -> ${instance('222222222222')}/location/*`,
+          `s3:DeleteAccessGrant -> ${instance('222222222222')}/grant/*`,
+          `s3:DeleteAccessGrant -> ${instance('222222222222')}/location/*`,
+        ]),
+      ].sort(),
+    );
   });
 
   it("gives each program's collectors GetItem/Query on that program's items of ProgramState and Decrypt on its key through DynamoDB, nothing else", () => {

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { Stack } from 'aws-cdk-lib';
 import type { DeploymentConfigInput } from '#infra/config.ts';
 import { CFN_LINT_REASONS, type Acknowledgement, type TemplateAcknowledgement } from '#infra/constructs/acknowledge.ts';
-import { sampleApp } from '../support/cdk.ts';
+import { EVERY_ACCESS_SYSTEM, sampleApp } from '../support/cdk.ts';
 import { pythonTools } from '../support/python-tools.ts';
 
 /**
@@ -33,6 +33,7 @@ const VARIANTS: Record<string, Partial<DeploymentConfigInput>> = {
       sourceIdentityRoleArns: ['arn:aws:iam::111111111111:role/OktaOncall'],
     },
     alerts: { emails: ['oncall@example.com'] },
+    ...EVERY_ACCESS_SYSTEM,
   },
   'imported-operators-no-sweep': {
     operators: { roleArn: 'arn:aws:iam::111111111111:role/OnCall', identityCenterRoleArns: [], sourceIdentityRoleArns: [] },

@@ -33,7 +33,7 @@ const revokeWork = (incidentId: string, datasetIds: string[]): RevokeWork & { da
   programId: 'mci',
   datasetIds,
   datasetIndex: 0,
-  counts: { scanned: 0, owners: 0 },
+  counts: { scanned: 0, owners: 0, notRevoked: 0 },
   continuation: 0,
 });
 

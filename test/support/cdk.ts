@@ -20,6 +20,29 @@ export function sampleApp(overrides: Partial<DeploymentConfigInput> = {}): {
   return { app: built.app, stateful: Template.fromStack(built.stateful), stateless: Template.fromStack(built.stateless) };
 }
 
+/** Every access system mapped (two quarantined buckets, a Lake Formation table, an Access Grants instance in another account). */
+export const EVERY_ACCESS_SYSTEM: Partial<DeploymentConfigInput> = {
+  datasets: [
+    {
+      programId: 'mci',
+      datasetId: 'transcripts',
+      owners: ['arn:aws:iam::111111111111:role/mci-data-owner'],
+      access: {
+        bucketPolicy: { bucket: 'mci-transcripts', prefix: 'raw/' },
+        lakeFormation: { database: 'mci', table: 'transcripts' },
+      },
+    },
+    {
+      programId: 'mci',
+      datasetId: 'keystrokes',
+      access: {
+        bucketPolicy: { bucket: 'mci-keystrokes' },
+        s3AccessGrants: { accountId: '222222222222', locationScope: 's3://mci-keystrokes/*', prefix: 'raw/' },
+      },
+    },
+  ],
+};
+
 type Json = Record<string, unknown>;
 
 /** A readable name for a CloudFormation resource reference inside a policy. */

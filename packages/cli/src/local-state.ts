@@ -10,7 +10,16 @@ export interface LocalState {
   region: string;
   account: string;
   busName: string;
-  endpoints: { dynamodb: string; sns: string; sqs: string; eventbridge: string; lambda: string; operatorUrl: string; sts: string };
+  endpoints: {
+    dynamodb: string;
+    sns: string;
+    sqs: string;
+    eventbridge: string;
+    lambda: string;
+    operatorUrl: string;
+    sts: string;
+    s3: string;
+  };
   tables: { programState: string; grants: string; ledger: string; dataSubjects: string };
   queues: Record<string, string>;
 }

@@ -1,6 +1,13 @@
 import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { batchWrite } from './batch-write.ts';
-import { GrantSchema, PERMISSION_RANK, type Grant, type GrantInput, type RevocationSnapshot } from '../../schemas/grants.ts';
+import {
+  GrantSchema,
+  PERMISSION_RANK,
+  RegistryGrantSchema,
+  type Grant,
+  type GrantInput,
+  type RevocationSnapshot,
+} from '../../schemas/grants.ts';
 import type { GrantBackend, GrantPage, RevokeResult } from '../../grants/ports.ts';
 import { isConditionalCheckFailed } from './dynamo.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
@@ -22,7 +29,7 @@ export class DynamoGrantStore implements GrantBackend {
 
   /** Create or change a grant (the data-access layer's own operation). Every change bumps the version. */
   async put(input: Omit<GrantInput, 'status' | 'version' | 'revokedByIncidents'>): Promise<Grant> {
-    const grant = GrantSchema.parse({ ...input, status: 'ACTIVE', version: 1, revokedByIncidents: [] });
+    const grant = RegistryGrantSchema.parse({ ...input, status: 'ACTIVE', version: 1, revokedByIncidents: [] });
     const { Attributes } = await this.client.send(
       new UpdateCommand({
         TableName: this.tableName,
@@ -53,7 +60,12 @@ export class DynamoGrantStore implements GrantBackend {
       this.client,
       this.tableName,
       grants.map((input) => {
-        const { revokedByIncidents: _, ...grant } = GrantSchema.parse({ ...input, status: 'ACTIVE', version: 1, revokedByIncidents: [] });
+        const { revokedByIncidents: _, ...grant } = RegistryGrantSchema.parse({
+          ...input,
+          status: 'ACTIVE',
+          version: 1,
+          revokedByIncidents: [],
+        });
         return { ...grant, grantKey: grantKey(grant.principal, grant.permission) };
       }),
     );
@@ -141,6 +153,20 @@ export class DynamoGrantStore implements GrantBackend {
     by: string,
     at: Date,
   ): Promise<{ outcome: 'RESTORED' | 'STILL_HELD' | 'SKIPPED'; reason?: string }> {
+    // Concurrent releases by other incidents change the set between one conditional write and the
+    // next: go round again (each round is a fresh read of the conditions) until one holds.
+    for (let round = 0; round < 8; round++) {
+      const outcome = await this.#restoreOnce(snapshot, by, at);
+      if (outcome !== 'AGAIN') return outcome;
+    }
+    throw new Error(`restore of ${snapshot.principal}#${snapshot.permission} on ${snapshot.datasetId}: the grant kept changing`);
+  }
+
+  async #restoreOnce(
+    snapshot: RevocationSnapshot,
+    by: string,
+    at: Date,
+  ): Promise<{ outcome: 'RESTORED' | 'STILL_HELD' | 'SKIPPED'; reason?: string } | 'AGAIN'> {
     const key = { datasetId: snapshot.datasetId, grantKey: grantKey(snapshot.principal, snapshot.permission) };
     const common = {
       ':incident': snapshot.incidentId,
@@ -166,7 +192,7 @@ export class DynamoGrantStore implements GrantBackend {
     }
     // Other incidents still hold it: release only this incident's hold.
     try {
-      await this.client.send(
+      const { Attributes } = await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: key,
@@ -174,10 +200,13 @@ export class DynamoGrantStore implements GrantBackend {
           ConditionExpression: 'contains(revokedByIncidents, :incident) AND size(revokedByIncidents) > :one AND #version = :version',
           ExpressionAttributeNames: { '#version': 'version' },
           ExpressionAttributeValues: { ...common, ':incidents': new Set([snapshot.incidentId]) },
+          ReturnValues: 'ALL_NEW',
         }),
       );
-      const after = await this.get(snapshot.datasetId, snapshot.principal, snapshot.permission);
-      return { outcome: 'STILL_HELD', reason: `still revoked by ${after?.revokedByIncidents.join(', ') ?? 'another incident'}` };
+      const after = Attributes ? toGrant(Attributes) : undefined;
+      // The others released theirs meanwhile: nobody holds it now, so it comes back (this release was the last).
+      if (after && after.revokedByIncidents.length === 0 && after.status === 'REVOKED') return this.#reactivate(snapshot, by, at);
+      return { outcome: 'STILL_HELD', reason: `still revoked by ${after?.revokedByIncidents.join(', ') || 'another incident'}` };
     } catch (error) {
       if (!isConditionalCheckFailed(error)) throw error;
     }
@@ -189,10 +218,37 @@ export class DynamoGrantStore implements GrantBackend {
         reason: `the grant was changed since it was revoked (version ${snapshot.version} → ${current.version})`,
       };
     }
+    // Still held by this incident: the set changed between the two writes; go round again.
+    if (current.revokedByIncidents.includes(snapshot.incidentId)) return 'AGAIN';
     // Not held by this incident any more, unchanged: an earlier run of this restore released it.
-    return current.revokedByIncidents.length
-      ? { outcome: 'STILL_HELD', reason: `still revoked by ${current.revokedByIncidents.join(', ')}` }
-      : { outcome: 'RESTORED' };
+    if (current.revokedByIncidents.length)
+      return { outcome: 'STILL_HELD', reason: `still revoked by ${current.revokedByIncidents.join(', ')}` };
+    return current.status === 'REVOKED' ? this.#reactivate(snapshot, by, at) : { outcome: 'RESTORED' };
+  }
+
+  /** Nobody holds it, it is unchanged, and it is still REVOKED: back to ACTIVE (conditional, so a new hold wins). */
+  async #reactivate(
+    snapshot: RevocationSnapshot,
+    by: string,
+    at: Date,
+  ): Promise<{ outcome: 'RESTORED' | 'STILL_HELD'; reason?: string } | 'AGAIN'> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { datasetId: snapshot.datasetId, grantKey: grantKey(snapshot.principal, snapshot.permission) },
+          UpdateExpression:
+            'SET #status = :active, restoredAt = :at, restoredBy = :by REMOVE revokedByIncidents, revokedAt, revokedBy, incidentId',
+          ConditionExpression: '(attribute_not_exists(revokedByIncidents) OR size(revokedByIncidents) = :zero) AND #version = :version',
+          ExpressionAttributeNames: { '#status': 'status', '#version': 'version' },
+          ExpressionAttributeValues: { ':active': 'ACTIVE', ':at': at.toISOString(), ':by': by, ':zero': 0, ':version': snapshot.version },
+        }),
+      );
+      return { outcome: 'RESTORED' };
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+      return 'AGAIN';
+    }
   }
 
   /** Fail closed: any error, a missing grant or a revoked one means no access. */

@@ -3,16 +3,17 @@ import { RevocationSnapshotSchema, type RestoreOutcome, type RevocationSnapshot 
 import { decodeCursor, encodeCursor } from '../cursor.ts';
 import { LedgerKeys, withoutKeys } from './keys.ts';
 import type { LedgerTable } from './ledger-table.ts';
-import type { RevocationRecords } from '../../../grants/ports.ts';
+import type { RevocationCounts, RevocationRecords, UnrevokedEntry } from '../../../grants/ports.ts';
 
-const snapshotKey = (s: Pick<RevocationSnapshot, 'incidentId' | 'datasetId' | 'principal' | 'permission'>) => ({
-  pk: `INCIDENT#${s.incidentId}`,
-  sk: `REVOKED#${s.datasetId}#${s.principal}#${s.permission}`,
-});
+/** The registry's grants by principal#permission (as before the access systems); an access system's entries by system and key. */
+const entryOf = (s: Pick<RevocationSnapshot, 'datasetId' | 'principal' | 'permission' | 'backend' | 'key'>) =>
+  s.backend === 'dynamodb' || !s.key ? `${s.datasetId}#${s.principal}#${s.permission}` : `${s.datasetId}#@${s.backend}#${s.key}`;
+const snapshotKey = (s: RevocationSnapshot) => ({ pk: `INCIDENT#${s.incidentId}`, sk: `REVOKED#${entryOf(s)}` });
 const restoreKey = (requestId: string, s: RevocationSnapshot) => ({
   pk: `INCIDENT#${s.incidentId}`,
-  sk: `RESTORE#${requestId}#${s.datasetId}#${s.principal}#${s.permission}`,
+  sk: `RESTORE#${requestId}#${entryOf(s)}`,
 });
+const unrevokedKey = (u: UnrevokedEntry) => ({ pk: `INCIDENT#${u.incidentId}`, sk: `UNREVOKED#${u.datasetId}#@${u.backend}#${u.key}` });
 
 /**
  * The restore snapshot: one ledger entry per grant an incident revoked (or held revoked), and one
@@ -24,6 +25,24 @@ export class RevocationLedger implements RevocationRecords {
   /** One entry per grant and incident: the key says which, so writing it again changes nothing that matters. */
   recordSnapshots(snapshots: RevocationSnapshot[]): Promise<void> {
     return this.table.putMany(snapshots.map((snapshot) => ({ key: snapshotKey(snapshot), record: snapshot })));
+  }
+
+  /** What stays in force, once per entry and incident: the first reason recorded stands. */
+  async recordUnrevoked(entries: UnrevokedEntry[]): Promise<void> {
+    for (const entry of entries) await this.table.putOnce(unrevokedKey(entry), { ...entry });
+  }
+
+  async unrevoked(incidentId: string, limit = 50): Promise<UnrevokedEntry[]> {
+    const items = await this.table.queryPrefix(`INCIDENT#${incidentId}`, 'UNREVOKED#');
+    return items.slice(0, limit).map((i) => ({
+      incidentId: String(i.incidentId),
+      datasetId: String(i.datasetId),
+      backend: String(i.backend),
+      key: String(i.key),
+      label: String(i.label),
+      reason: String(i.reason),
+      at: String(i.at),
+    }));
   }
 
   async snapshots(incidentId: string, cursor?: string, limit = 200): Promise<{ snapshots: RevocationSnapshot[]; cursor?: string }> {
@@ -49,6 +68,8 @@ export class RevocationLedger implements RevocationRecords {
       datasetId: snapshot.datasetId,
       principal: snapshot.principal,
       permission: snapshot.permission,
+      backend: snapshot.backend,
+      ...(snapshot.label ? { label: snapshot.label } : {}),
       outcome,
       reason,
       at: at.toISOString(),
@@ -56,12 +77,15 @@ export class RevocationLedger implements RevocationRecords {
   }
 
   /** Counts over every snapshot entry of the incident (and, with a request id, its restore outcomes). */
-  async counts(
-    incidentId: string,
-    requestId?: string,
-  ): Promise<{ revoked: number; alsoHeld: number; restored: number; stillHeld: number; skipped: number }> {
-    const counts = { revoked: 0, alsoHeld: 0, restored: 0, stillHeld: 0, skipped: 0 };
-    await this.#scan(incidentId, 'REVOKED#', (i) => (i.previousStatus === 'ACTIVE' ? counts.revoked++ : counts.alsoHeld++));
+  async counts(incidentId: string, requestId?: string): Promise<RevocationCounts> {
+    const counts: RevocationCounts = { revoked: 0, alsoHeld: 0, restored: 0, stillHeld: 0, skipped: 0, notRevoked: 0, byBackend: {} };
+    await this.#scan(incidentId, 'REVOKED#', (i) => {
+      if (i.previousStatus === 'ACTIVE') counts.revoked++;
+      else counts.alsoHeld++;
+      const backend = typeof i.backend === 'string' ? i.backend : 'dynamodb';
+      counts.byBackend[backend] = (counts.byBackend[backend] ?? 0) + 1;
+    });
+    await this.#scan(incidentId, 'UNREVOKED#', () => counts.notRevoked++);
     if (requestId) {
       await this.#scan(incidentId, `RESTORE#${requestId}#`, (i) =>
         i.outcome === 'RESTORED' ? counts.restored++ : i.outcome === 'STILL_HELD' ? counts.stillHeld++ : counts.skipped++,
@@ -79,7 +103,7 @@ export class RevocationLedger implements RevocationRecords {
           TableName: this.table.tableName,
           KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
           ExpressionAttributeValues: { ':pk': `INCIDENT#${incidentId}`, ':prefix': prefix },
-          ProjectionExpression: 'previousStatus, outcome',
+          ProjectionExpression: 'previousStatus, outcome, backend',
           ConsistentRead: true,
           ExclusiveStartKey,
         }),

@@ -1,0 +1,92 @@
+import type { HttpHandler, HttpReply } from './http.ts';
+
+/** S3's limit on a bucket policy document. */
+const MAX_POLICY_BYTES = 20 * 1024;
+
+const xmlEscape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+function s3Error(status: number, code: string, message: string, resource: string): HttpReply {
+  return {
+    status,
+    headers: { 'content-type': 'application/xml' },
+    body:
+      `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${xmlEscape(message)}</Message>` +
+      `<Resource>${xmlEscape(resource)}</Resource><RequestId>local</RequestId></Error>`,
+  };
+}
+
+/**
+ * The local stand-in for S3's bucket-policy API (fauxqs's S3 has none): `GetBucketPolicy`,
+ * `PutBucketPolicy` and `DeleteBucketPolicy` on the S3 REST wire protocol (path-style, `?policy`),
+ * with S3's errors: NoSuchBucket, NoSuchBucketPolicy, MalformedPolicy (not JSON, no statements,
+ * over 20 KB) and AccessDenied for an `x-amz-expected-bucket-owner` that is not the bucket's.
+ * It stores policies, it does not enforce them. It is trusted only because the same contract
+ * suite (test/contract/bucket-policy-api.test.ts) passes against it and against moto.
+ */
+export class LocalBucketPolicies {
+  readonly #buckets = new Map<string, { owner: string; policy?: string }>();
+
+  constructor(private readonly account: string) {}
+
+  createBucket(bucket: string, owner = this.account): void {
+    if (!this.#buckets.has(bucket)) this.#buckets.set(bucket, { owner });
+  }
+
+  /** The stored document, exactly as written (undefined: none). */
+  policy(bucket: string): string | undefined {
+    return this.#buckets.get(bucket)?.policy;
+  }
+
+  /** Write as someone else would (a test's concurrent writer). */
+  setPolicy(bucket: string, policy: string | undefined): void {
+    const b = this.#buckets.get(bucket);
+    if (!b) throw new Error(`no bucket ${bucket}`);
+    if (policy === undefined) delete b.policy;
+    else b.policy = policy;
+  }
+
+  handler(): HttpHandler {
+    return async (request) => {
+      const url = new URL(request.url, 'http://localhost');
+      const path = url.pathname.replace(/^\/+/, '').replace(/\/+$/, '');
+      const bucket = decodeURIComponent(path);
+      const resource = `/${bucket}`;
+      if (!url.searchParams.has('policy') || path.includes('/'))
+        return s3Error(501, 'NotImplemented', 'only the bucket policy API (?policy) is served locally', resource);
+      const b = this.#buckets.get(bucket);
+      if (!b) return s3Error(404, 'NoSuchBucket', 'The specified bucket does not exist', resource);
+      const expected = request.headers['x-amz-expected-bucket-owner'];
+      if (typeof expected === 'string' && expected !== b.owner) return s3Error(403, 'AccessDenied', 'Access Denied', resource);
+      switch (request.method) {
+        case 'GET':
+          return b.policy === undefined
+            ? s3Error(404, 'NoSuchBucketPolicy', 'The bucket policy does not exist', resource)
+            : { status: 200, body: b.policy };
+        case 'PUT': {
+          const problem = malformed(request.body);
+          if (problem) return s3Error(400, 'MalformedPolicy', problem, resource);
+          b.policy = request.body;
+          return { status: 204, body: '' };
+        }
+        case 'DELETE':
+          delete b.policy;
+          return { status: 204, body: '' };
+        default:
+          return s3Error(405, 'MethodNotAllowed', 'The specified method is not allowed against this resource.', resource);
+      }
+    };
+  }
+}
+
+function malformed(body: string): string | undefined {
+  if (Buffer.byteLength(body, 'utf8') > MAX_POLICY_BYTES) return 'Policies must be less than 20KB';
+  let doc: unknown;
+  try {
+    doc = JSON.parse(body);
+  } catch {
+    return "Policies must be valid JSON and the first byte must be '{'";
+  }
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return "Policies must be valid JSON and the first byte must be '{'";
+  const statement = (doc as { Statement?: unknown }).Statement;
+  if (statement === undefined || (Array.isArray(statement) && statement.length === 0)) return 'Missing required field Statement';
+  return undefined;
+}
