@@ -17,7 +17,7 @@ import { NOTICE_GATEWAY_QUEUE, startLocalStack, type LocalStack } from './stack.
 import { localOperatorHeaders } from './sts.ts';
 import { ReceiveMessageCommand, DeleteMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { NoticeLedger } from '#shared/adapters/dynamodb/ledger/index.ts';
-import { seedDataSubjects, seedGrants, seedPrograms } from './seed.ts';
+import { seedBucketPolicies, seedDataSubjects, seedGrants, seedPrograms } from './seed.ts';
 import { fleetNow, percentile, startCollectorFleet } from './collector-fleet.ts';
 import { sampleFindingEvent } from './samples.ts';
 import { FINDING_SOURCES, FindingEventTypes } from '#shared/schemas/findings.ts';
@@ -46,6 +46,7 @@ process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
 const DEMO_OPERATOR = 'arn:aws:sts::111111111111:assumed-role/KillswitchOperators/alice';
+const DEMO_APPROVER = 'arn:aws:sts::111111111111:assumed-role/KillswitchOperators/bob';
 const say = (line: string) => {
   if (!args.json) console.log(line);
 };
@@ -57,6 +58,8 @@ try {
   const grantCount = await seedGrants(stack, 20);
   await seedDataSubjects(stack, employeeCount);
   const programId = stack.config.programs[0]!.programId;
+  // The platform team's own bucket policies on the quarantined buckets (the local stand-in keeps them as S3 would).
+  const quarantined = seedBucketPolicies(stack);
   say(
     `killswitch demo — program "${programId}", local stack (dynalite, fauxqs, local EventBridge, ${stack.functions.names().length} functions)`,
   );
@@ -64,6 +67,11 @@ try {
   say(
     `${grantCount} grants on ${stack.config.programs[0]!.datasetIds.length} datasets (owners, training pipeline, analytics, all-staff, analysts)`,
   );
+
+  for (const q of quarantined)
+    say(
+      `s3://${q.bucket}/${q.prefix} is guarded by its bucket policy (${q.statements} statement${q.statements === 1 ? '' : 's'} of the platform team's own)`,
+    );
 
   const fleet = await startCollectorFleet({
     count: collectorCount,
@@ -176,7 +184,13 @@ try {
   const delivery = await drainGateway(stack);
   const noticeCounts = await new NoticeLedger(new LedgerTable(doc, stack.tables.ledger)).counts(incidentId);
   const revokedDetail = grantsRevoked?.event.detail as
-    { revoked: number; alsoHeld: number; owners: number; datasetIds: string[] } | undefined;
+    | { revoked: number; alsoHeld: number; owners: number; notRevoked: number; byBackend: Record<string, number>; datasetIds: string[] }
+    | undefined;
+  const quarantineOf = (bucket: string) =>
+    (JSON.parse(stack.bucketPolicies?.policy(bucket) ?? '{"Statement":[]}') as { Statement: { Sid?: string }[] }).Statement.filter((st) =>
+      st.Sid?.startsWith(`killswitch-quarantine-${incidentId}`),
+    ).length;
+  const quarantinedNow = quarantined.filter((q) => quarantineOf(q.bucket) > 0);
   // haltMs counts from the moment the event is handed to the trigger handler.
   const handedAt = trigger ? t0Fleet + (trigger.startedAt - t0) : t0Fleet;
   const halts = fleet.haltedAt.filter((t): t is number => t !== undefined).map((t) => t - handedAt);
@@ -202,8 +216,16 @@ try {
   if (grantsRevoked && revokedDetail) {
     timeline.push([
       grantsRevoked.at - t0,
-      `grants revoked: ${revokedDetail.revoked} on ${revokedDetail.datasetIds.join(', ')} (${revokedDetail.owners} owner grants kept; restore snapshot in the ledger)`,
+      `grants revoked: ${revokedDetail.revoked} on ${revokedDetail.datasetIds.join(', ')} (${revokedDetail.owners} owner grants kept; ` +
+        `by access system: ${Object.entries(revokedDetail.byBackend)
+          .map(([b, n]) => `${b} ${n}`)
+          .join(', ')}; restore snapshot in the ledger)`,
     ]);
+    for (const q of quarantinedNow)
+      timeline.push([
+        grantsRevoked.at - t0,
+        `quarantine statement added to s3://${q.bucket} (Sid killswitch-quarantine-${incidentId}: Deny reads of ${q.prefix}* to all but the owners, killswitch and break-glass; the team's own ${q.statements === 1 ? 'statement' : `${q.statements} statements`} kept)`,
+      ]);
   }
   timeline.push([notifyAt - t0, `operator ${DEMO_OPERATOR.split('/').pop()} runs "notify" for the incident`]);
   if (planned) timeline.push([planned.at - t0, `notices planned: ${noticeCounts.planned} employees, one ledger entry each (PENDING)`]);
@@ -223,6 +245,48 @@ try {
   say(
     `\nCollectors halted ${percentile(halts, 50).toFixed(0)} ms (p50) and ${Math.max(...halts).toFixed(0)} ms (max) after the event reached the trigger.`,
   );
+
+  // The leak is fixed: one operator asks for the restore, a second, different person approves it.
+  const call = async (as: string, command: Record<string, unknown>) => {
+    const body = JSON.stringify(command);
+    const response = await fetch(stack.endpoints.operatorUrl, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(await localOperatorHeaders({
+          stsEndpoint: stack.endpoints.sts,
+          operatorUrl: stack.endpoints.operatorUrl,
+          as,
+          body,
+          region: stack.config.region,
+        })),
+      },
+      body,
+    });
+    const json = (await response.json()) as { ok: boolean; result?: any }; // eslint-disable-line @typescript-eslint/no-explicit-any
+    if (!json.ok) throw new Error(`${String(command.action)} was refused: ${response.status} ${JSON.stringify(json)}`);
+    return json.result;
+  };
+  const restoreAt = performance.now();
+  const request = await call(DEMO_OPERATOR, { action: 'restore-grants', incidentId, reason: 'ACL corrected; audience verified' });
+  await call(DEMO_APPROVER, { action: 'approve-restore-grants', requestId: request.request.requestId });
+  await stack.idle();
+  const restoredEvent = stack.bus.journal.find((j) => j.event['detail-type'] === 'Grants Restored');
+  const restoredDetail = restoredEvent?.event.detail as { restored: number; stillHeld: number; skipped: number } | undefined;
+  const exactlyRestored = quarantined.every((q) => stack.bucketPolicies?.policy(q.bucket) === q.policy);
+  say(
+    `\n${ms(restoreAt - t0)}  restore: ${DEMO_OPERATOR.split('/').pop()} asks, ${DEMO_APPROVER.split('/').pop()} (a second, different person) approves`,
+  );
+  if (restoredEvent && restoredDetail)
+    say(
+      `${ms(restoredEvent.at - t0)}  grants restored: ${restoredDetail.restored} (${restoredDetail.stillHeld} still held, ${restoredDetail.skipped} skipped)` +
+        quarantined
+          .map(
+            (q) =>
+              `; quarantine statement removed from s3://${q.bucket}, policy ${exactlyRestored ? 'exactly as before' : 'NOT as before'}`,
+          )
+          .join(''),
+    );
   say(`Incident record: the operator "incident" action for ${incidentId} (Function URL or CLI).`);
 
   const summary = {
@@ -238,6 +302,11 @@ try {
       revoked: revokedDetail?.revoked ?? 0,
       owners: revokedDetail?.owners ?? 0,
       restorable: (revokedDetail?.revoked ?? 0) + (revokedDetail?.alsoHeld ?? 0),
+      notRevoked: revokedDetail?.notRevoked ?? 0,
+      byBackend: revokedDetail?.byBackend ?? {},
+      quarantined: quarantinedNow.map((q) => `s3://${q.bucket}/${q.prefix}`),
+      restored: restoredDetail?.restored ?? 0,
+      policiesExactlyRestored: exactlyRestored,
     },
     notices: {
       affected: noticeCounts.planned,
@@ -249,7 +318,7 @@ try {
   };
   if (args.json) console.log(JSON.stringify(summary));
   else console.log(`\n${JSON.stringify(summary)}`);
-  process.exitCode = halts.length === collectorCount ? 0 : 1;
+  process.exitCode = halts.length === collectorCount && exactlyRestored && restoredDetail?.skipped === 0 ? 0 : 1;
 } finally {
   await stack.stop();
 }

@@ -90,3 +90,31 @@ export async function seedDataSubjects(stack: SeedTarget, employees: number): Pr
   }
   return rows;
 }
+
+/** A platform team's own bucket policy: TLS only. The quarantine must leave it exactly so. */
+export const teamBucketPolicy = (bucket: string) => ({
+  Version: '2012-10-17',
+  Statement: [
+    {
+      Sid: 'TlsOnly',
+      Effect: 'Deny',
+      Principal: '*',
+      Action: 's3:*',
+      Resource: [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`],
+      Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+    },
+  ],
+});
+
+/** The team's policy on every quarantined bucket of the configuration, on the local stand-in; what each was. */
+export function seedBucketPolicies(
+  stack: Pick<LocalStack, 'config' | 'bucketPolicies'>,
+): { bucket: string; prefix: string; policy: string; statements: number }[] {
+  return stack.config.datasets.flatMap((d) => {
+    const access = d.access.bucketPolicy;
+    if (!access || !stack.bucketPolicies) return [];
+    const policy = JSON.stringify(teamBucketPolicy(access.bucket));
+    stack.bucketPolicies.setPolicy(access.bucket, policy);
+    return [{ bucket: access.bucket, prefix: access.prefix, policy, statements: 1 }];
+  });
+}

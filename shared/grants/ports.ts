@@ -119,6 +119,7 @@ export interface AccessSystem {
 }
 
 export type HoldState = 'REVOKING' | 'REVOKED' | 'RESTORING' | 'RESTORED';
+export type MarkRevoked = 'MARKED' | 'NOT_HELD' | 'RESTORING';
 export interface Hold {
   datasetId: string;
   backend: AccessSystemName;
@@ -131,8 +132,12 @@ export interface Hold {
 export interface AccessHolds {
   /** Add the incident; `added` false when it already held it. `previous` is the record before. */
   hold(datasetId: string, backend: AccessSystemName, entry: AccessEntry, incidentId: string): Promise<{ added: boolean; previous?: Hold }>;
-  /** The system's revoke is done (while someone holds it). */
-  markRevoked(datasetId: string, backend: AccessSystemName, key: string): Promise<void>;
+  /** The system's revoke is done: only while `incidentId` holds it and no restore is in progress (RESTORING: the restorer revokes again). */
+  markRevoked(datasetId: string, backend: AccessSystemName, key: string, incidentId: string): Promise<MarkRevoked>;
+  /** The entry is gone from the system: drop the incident's hold only if it alone holds it and nobody revoked it. */
+  dropIfAlone(datasetId: string, backend: AccessSystemName, key: string, incidentId: string): Promise<boolean>;
+  /** A restore found a hold taken meanwhile and revoked the entry again: RESTORING → REVOKED. */
+  revokedAgain(datasetId: string, backend: AccessSystemName, key: string): Promise<boolean>;
   /** Drop one holder that could not revoke. */
   drop(datasetId: string, backend: AccessSystemName, key: string, incidentId: string): Promise<void>;
   /** Remove the incident; the record after. */

@@ -123,16 +123,24 @@ export class RoutedGrantBackend implements GrantBackend {
     if (!alreadyOut) {
       const done = await system.revoke(grant.datasetId, entry, incidentId);
       if (isNotRevoked(done)) {
-        if (added) await this.holds.drop(grant.datasetId, system.name, entry.key, incidentId);
+        // Not revoked, so not held: whether this delivery or an earlier one took the hold.
+        await this.holds.release(grant.datasetId, system.name, entry.key, incidentId);
         return done;
       }
-      // Gone, and no incident had taken it out: it no longer exists, nothing is held.
-      if (done === 'GONE' && (previous === undefined || previous.state === 'RESTORED') && others.length === 0) {
-        if (added) await this.holds.drop(grant.datasetId, system.name, entry.key, incidentId);
-        return 'GONE';
+      // Gone, and nobody (no other incident, no other delivery) revoked it: it no longer exists, nothing is held.
+      if (done === 'GONE' && (await this.holds.dropIfAlone(grant.datasetId, system.name, entry.key, incidentId))) return 'GONE';
+    }
+    // A concurrent delivery of this incident that saw the entry gone may have dropped the hold: take it again.
+    for (let round = 0; round < 3; round++) {
+      const marked = await this.holds.markRevoked(grant.datasetId, system.name, entry.key, incidentId);
+      if (marked !== 'NOT_HELD') break;
+      await this.holds.hold(grant.datasetId, system.name, entry, incidentId);
+      const again = await system.revoke(grant.datasetId, entry, incidentId);
+      if (isNotRevoked(again)) {
+        await this.holds.release(grant.datasetId, system.name, entry.key, incidentId);
+        return again;
       }
     }
-    await this.holds.markRevoked(grant.datasetId, system.name, entry.key);
     if (!added) return 'ALREADY_HELD';
     return others.length ? 'ALSO_HELD' : 'REVOKED';
   }
@@ -148,25 +156,38 @@ export class RoutedGrantBackend implements GrantBackend {
       const still = (await system.entries(snapshot.datasetId)).find((e) => e.key === entry.key)?.heldBy ?? [];
       return still.length ? { outcome: 'STILL_HELD', reason: `still quarantined by ${still.join(', ')}` } : done;
     }
-    const released = await this.holds.release(snapshot.datasetId, system.name, entry.key, snapshot.incidentId);
-    const after = released.after;
+    const { datasetId } = snapshot;
+    const key = entry.key;
+    let after = (await this.holds.release(datasetId, system.name, key, snapshot.incidentId)).after;
     if (!after) return { outcome: 'SKIPPED', reason: 'no hold was recorded for the entry (it was never revoked)' };
-    if (after.holders.length) return { outcome: 'STILL_HELD', reason: `still revoked by ${after.holders.join(', ')}` };
-    if (after.state === 'RESTORED') return { outcome: 'RESTORED' };
-    if (!(await this.holds.beginRestore(snapshot.datasetId, system.name, entry.key))) {
-      const now = (await this.holds.release(snapshot.datasetId, system.name, entry.key, snapshot.incidentId)).after;
-      return now?.holders.length
-        ? { outcome: 'STILL_HELD', reason: `still revoked by ${now.holders.join(', ')}` }
-        : { outcome: 'RESTORED' };
+    for (let round = 0; round < 5; round++) {
+      if (after.holders.length) {
+        // A restore (this one, before a crash, or another) gave it back while a hold was taken: revoke it again first.
+        if (after.state === 'RESTORING') await this.#revokeAgain(system, datasetId, entry);
+        return { outcome: 'STILL_HELD', reason: `still revoked by ${after.holders.join(', ')}` };
+      }
+      if (after.state === 'RESTORED') return { outcome: 'RESTORED' };
+      if (await this.holds.beginRestore(datasetId, system.name, key)) {
+        const done = await system.restore(datasetId, entry, snapshot.incidentId);
+        if (await this.holds.finishRestore(datasetId, system.name, key)) return done;
+        const now = (await this.holds.release(datasetId, system.name, key, snapshot.incidentId)).after;
+        // A concurrent restore of the same entry finished it first: it is back, as this one made it.
+        if (!now?.holders.length) return done;
+        // An incident took a hold while this restore ran: take it out again at once, and leave it to that incident.
+        await this.#revokeAgain(system, datasetId, entry);
+        return { outcome: 'STILL_HELD', reason: `held again by ${now.holders.join(', ')} while it was restored` };
+      }
+      // Someone took a hold (or finished a restore) between the release and the claim: look again.
+      after = (await this.holds.release(datasetId, system.name, key, snapshot.incidentId)).after;
+      if (!after) return { outcome: 'SKIPPED', reason: 'the hold record disappeared' };
     }
-    const done = await system.restore(snapshot.datasetId, entry, snapshot.incidentId);
-    if (await this.holds.finishRestore(snapshot.datasetId, system.name, entry.key)) return done;
-    // An incident took a hold while this restore ran: take it out again at once, and leave it to that incident.
-    const again = await system.revoke(snapshot.datasetId, entry, snapshot.incidentId);
+    throw new Error(`${entry.label}: its holds kept changing; the restore is retried`);
+  }
+
+  async #revokeAgain(system: AccessSystem, datasetId: string, entry: AccessEntry): Promise<void> {
+    const again = await system.revoke(datasetId, entry, '');
     if (isNotRevoked(again)) throw new Error(`${entry.label}: held again by another incident but not revoked again: ${again.notRevoked}`);
-    await this.holds.markRevoked(snapshot.datasetId, system.name, entry.key);
-    const now = (await this.holds.release(snapshot.datasetId, system.name, entry.key, snapshot.incidentId)).after;
-    return { outcome: 'STILL_HELD', reason: `held again by ${now?.holders.join(', ') ?? 'another incident'} while it was restored` };
+    await this.holds.revokedAgain(datasetId, system.name, entry.key);
   }
 
   /** The registry answers; the access systems are checked by AWS itself. */

@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CreateBucketCommand, DeleteBucketPolicyCommand, GetBucketPolicyCommand, PutBucketPolicyCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  DeleteBucketPolicyCommand,
+  GetBucketPolicyCommand,
+  PutBucketPolicyCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { serve } from '#local/http.ts';
 import { LocalBucketPolicies } from '#local/bucket-policies.ts';
 import { startMoto, type MotoServer } from '../support/moto.ts';
@@ -24,7 +30,10 @@ beforeAll(async () => {
   const local = new LocalBucketPolicies('111111111111');
   const server = await serve(local.handler());
   stopLocal = server.stop;
-  endpoints.local = { s3: new S3Client({ region: 'us-east-1', endpoint: server.endpoint, credentials }), create: async (b) => local.createBucket(b) };
+  endpoints.local = {
+    s3: new S3Client({ region: 'us-east-1', endpoint: server.endpoint, credentials }),
+    create: async (b) => local.createBucket(b),
+  };
 }, 15 * 60_000);
 afterAll(async () => {
   await stopLocal?.();
@@ -60,5 +69,7 @@ it('the stand-in refuses a policy that is not JSON, or over 20 KB, with Malforme
   await create('ks-api-malformed');
   expect(await nameOf(s3.send(new PutBucketPolicyCommand({ Bucket: 'ks-api-malformed', Policy: 'not json' })))).toBe('MalformedPolicy');
   const huge = { ...TEAM_POLICY, Statement: Array.from({ length: 120 }, (_, i) => ({ ...TEAM_POLICY.Statement[0], Sid: `S${i}` })) };
-  expect(await nameOf(s3.send(new PutBucketPolicyCommand({ Bucket: 'ks-api-malformed', Policy: JSON.stringify(huge) })))).toBe('MalformedPolicy');
+  expect(await nameOf(s3.send(new PutBucketPolicyCommand({ Bucket: 'ks-api-malformed', Policy: JSON.stringify(huge) })))).toBe(
+    'MalformedPolicy',
+  );
 });

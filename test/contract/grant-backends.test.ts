@@ -42,7 +42,8 @@ beforeAll(async () => {
     return { AccessGrantsList: all.slice(start, start + 2), ...(start + 2 < all.length ? { NextToken: String(start + 2) } : {}) };
   });
   controlMock.on(DeleteAccessGrantCommand).callsFake((input: { AccessGrantId: string }) => {
-    if (!fake.grants.delete(input.AccessGrantId)) throw Object.assign(new Error('The specified access grant does not exist'), { name: 'NoSuchAccessGrant' });
+    if (!fake.grants.delete(input.AccessGrantId))
+      throw Object.assign(new Error('The specified access grant does not exist'), { name: 'NoSuchAccessGrant' });
     return {};
   });
   controlMock.on(CreateAccessGrantCommand).callsFake((input: Record<string, unknown>) => {

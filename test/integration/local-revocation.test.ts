@@ -5,6 +5,7 @@ import { startLocalStack, type LocalStack } from '#local/stack.ts';
 import { SAMPLE_ACCOUNT_ROLE, seedGrants, seedPrograms } from '#local/seed.ts';
 import { dynamoDocumentClient } from '#shared/adapters/aws/clients.ts';
 import { DynamoGrantStore } from '#shared/adapters/dynamodb/grant-store.ts';
+import { quarantinesIn } from '#shared/grants/quarantine-policy.ts';
 import { ALICE, BOB, drain, operatorCall } from '../support/local.ts';
 
 describe('Local stack: revocation on Kill Switch Engaged, two-person restore', () => {
@@ -45,16 +46,25 @@ describe('Local stack: revocation on Kill Switch Engaged, two-person restore', (
     await stack.idle();
 
     const revoked = stack.bus.journal.find((j) => j.event['detail-type'] === 'Grants Revoked');
-    expect(revoked?.event.detail).toMatchObject({ datasetIds: ['transcripts'], revoked: 33, owners: 1, alsoHeld: 0 });
+    // 33 registry grants, and the quarantine of s3://mci-transcripts/raw/ (the sample maps transcripts to its bucket policy).
+    expect(revoked?.event.detail).toMatchObject({
+      datasetIds: ['transcripts'],
+      revoked: 34,
+      owners: 1,
+      alsoHeld: 0,
+      notRevoked: 0,
+      byBackend: { dynamodb: 33, bucketPolicy: 1 },
+    });
     incidentId = (revoked!.event.detail as { incidentId: string }).incidentId;
 
     const owner = SAMPLE_ACCOUNT_ROLE(stack.config.account, 'mci-data-owner');
     expect(await grants.canAccess('group:all-staff', 'transcripts', 'READ')).toBe(false);
     expect(await grants.canAccess(owner, 'transcripts', 'ADMIN')).toBe(true);
     expect(await grants.canAccess('group:all-staff', 'keystrokes', 'READ')).toBe(true);
+    expect(quarantinesIn('mci-transcripts', stack.bucketPolicies!.policy('mci-transcripts'))).toEqual([incidentId]);
 
     const view = await operatorCall(stack, ALICE, { action: 'incident', incidentId });
-    expect(view.body.result.grants).toEqual({ revoked: 33, alsoHeld: 0 });
+    expect(view.body.result.grants).toEqual({ revoked: 34, alsoHeld: 0 });
     expect(view.body.result.timeline.map((t: { type: string }) => t.type)).toContain('GRANTS_REVOKED');
   });
 
@@ -71,7 +81,9 @@ describe('Local stack: revocation on Kill Switch Engaged, two-person restore', (
     await stack.idle();
     expect(await grants.canAccess('group:all-staff', 'transcripts', 'READ')).toBe(true);
     const restored = stack.bus.journal.find((j) => j.event['detail-type'] === 'Grants Restored');
-    expect(restored?.event.detail).toMatchObject({ incidentId, restored: 33, stillHeld: 0, skipped: 0 });
+    expect(restored?.event.detail).toMatchObject({ incidentId, restored: 34, stillHeld: 0, skipped: 0 });
+    // The bucket had no policy before: the one the quarantine created is gone again.
+    expect(stack.bucketPolicies!.policy('mci-transcripts')).toBeUndefined();
   });
 
   it('keeps grant work that does not parse in the DLQ with the reason, without retrying it', async () => {

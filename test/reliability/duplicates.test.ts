@@ -4,6 +4,7 @@ import { startLocalStack, type LocalStack } from '#local/stack.ts';
 import { seedDataSubjects, seedGrants, seedPrograms } from '#local/seed.ts';
 import { dynamoDocumentClient } from '#shared/adapters/aws/clients.ts';
 import { AnomalyInProgressError, AnomalyTrigger, type TriggerOutcome } from '#shared/killswitch/trigger.ts';
+import { quarantinesIn } from '#shared/grants/quarantine-policy.ts';
 import { DynamoGrantStore } from '#shared/adapters/dynamodb/grant-store.ts';
 import { DataSubjectStore } from '#shared/adapters/dynamodb/data-subject-store.ts';
 import { LedgerTable, NoticeLedger, RevocationLedger } from '#shared/adapters/dynamodb/ledger/index.ts';
@@ -132,12 +133,21 @@ describe(`Duplicates: every entry point delivered ${COPIES}× at once, ${TIMES} 
       expect([...g.revokedByIncidents].sort()).toEqual([...incidents].sort());
       expect(g).toMatchObject({ status: 'REVOKED', version: 1 });
     }
+    // The quarantined bucket holds every incident's statement exactly once, whatever the deliveries
+    // (killswitch's own writers of one policy take turns under a lease: none loses another's).
+    const quarantined = stack.config.datasets.filter((d) => d.access.bucketPolicy && datasetIds.includes(d.datasetId));
+    expect(quarantined.length).toBeGreaterThan(0);
+    for (const d of quarantined) {
+      const policy = stack.bucketPolicies!.policy(d.access.bucketPolicy!.bucket);
+      expect(quarantinesIn(d.access.bucketPolicy!.bucket, policy).sort()).toEqual([...incidents].sort());
+    }
     const revocations = new RevocationLedger(ledger);
     for (const incidentId of incidents) {
-      // One revocation snapshot per grant and incident, whatever the number of deliveries.
+      // One revocation snapshot per grant (and quarantine) and incident, whatever the number of deliveries.
       const counts = await revocations.counts(incidentId);
-      expect(counts.revoked + counts.alsoHeld, incidentId).toBe(readers.length);
-      expect((await revocations.snapshots(incidentId, undefined, 1000)).snapshots).toHaveLength(readers.length);
+      expect(counts.revoked + counts.alsoHeld, incidentId).toBe(readers.length + quarantined.length);
+      expect(counts.byBackend, incidentId).toEqual({ dynamodb: readers.length, bucketPolicy: quarantined.length });
+      expect((await revocations.snapshots(incidentId, undefined, 1000)).snapshots).toHaveLength(readers.length + quarantined.length);
     }
   }, 180_000);
 

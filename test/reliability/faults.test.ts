@@ -3,6 +3,7 @@ import { startLocalStack, type LocalStack } from '#local/stack.ts';
 import { seedDataSubjects, seedGrants, seedPrograms } from '#local/seed.ts';
 import { dynamoDocumentClient } from '#shared/adapters/aws/clients.ts';
 import { ProgramStateStore } from '#shared/adapters/dynamodb/program-state-store.ts';
+import { quarantinesIn } from '#shared/grants/quarantine-policy.ts';
 import { DynamoGrantStore } from '#shared/adapters/dynamodb/grant-store.ts';
 import { AuditTrail, LedgerTable, NoticeLedger, RevocationLedger } from '#shared/adapters/dynamodb/ledger/index.ts';
 import type { Grant } from '#shared/schemas/grants.ts';
@@ -111,8 +112,16 @@ describe('Faults: throttling, 5xx, timeouts and partial failures in the SDK clie
     const snapshots = (
       await new RevocationLedger(new LedgerTable(dynamoDocumentClient(), stack.tables.ledger)).snapshots(incidentId, undefined, 1000)
     ).snapshots;
-    expect(snapshots).toHaveLength(readers.length);
-    table.push(['grants revoked once / readers', `${snapshots.length}/${readers.length}`]);
+    // The registry's grants, each once, and each quarantined dataset's quarantine, once.
+    const registry = snapshots.filter((s) => s.backend === 'dynamodb');
+    expect(registry).toHaveLength(readers.length);
+    const quarantines = stack.config.datasets.filter((d) => d.access.bucketPolicy);
+    expect(snapshots.filter((s) => s.backend === 'bucketPolicy')).toHaveLength(quarantines.length);
+    for (const d of quarantines)
+      expect(quarantinesIn(d.access.bucketPolicy!.bucket, stack.bucketPolicies!.policy(d.access.bucketPolicy!.bucket))).toEqual([
+        incidentId,
+      ]);
+    table.push(['grants revoked once / readers', `${registry.length}/${readers.length}`]);
   });
 
   it('notified every employee once; what could not be sent is FAILED in the ledger and kept in the DLQ; resend-failed completes it', async () => {

@@ -1,6 +1,6 @@
-import type { S3Client} from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { GetBucketPolicyCommand, PutBucketPolicyCommand, CreateBucketCommand } from '@aws-sdk/client-s3';
-import type { LakeFormationClient} from '@aws-sdk/client-lakeformation';
+import type { LakeFormationClient } from '@aws-sdk/client-lakeformation';
 import { GrantPermissionsCommand, ListPermissionsCommand } from '@aws-sdk/client-lakeformation';
 import type { S3ControlClient } from '@aws-sdk/client-s3-control';
 import { DynamoGrantStore } from '#shared/adapters/dynamodb/grant-store.ts';

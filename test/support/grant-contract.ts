@@ -229,9 +229,9 @@ export function grantBackendContract(name: string, world: () => ContractWorld, o
               if (op.kind === 'both') {
                 await Promise.all([act(op.op, 0), act(op.op, 1)]);
                 for (const i of [0, 1]) {
-                if (op.op === 'revoke') held.add(i);
-                else held.delete(i);
-              }
+                  if (op.op === 'revoke') held.add(i);
+                  else held.delete(i);
+                }
               } else {
                 await act(op.kind, op.incident);
                 if (op.twice) await act(op.kind, op.incident);
@@ -242,7 +242,7 @@ export function grantBackendContract(name: string, world: () => ContractWorld, o
               expect(await w.ownerInForce()).toBe(true);
             }
           }),
-          { numRuns: options.runs ?? 12, endOnFailure: true },
+          { numRuns: Number(process.env.KILLSWITCH_CONTRACT_RUNS ?? options.runs ?? 12), endOnFailure: true },
         );
       },
       timeout * 3,

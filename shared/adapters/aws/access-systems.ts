@@ -234,11 +234,24 @@ export class S3AccessGrantsSystem extends MappedSystem<AccessGrantsMapping> {
   async entries(datasetId: string): Promise<AccessEntry[]> {
     const { access, owners } = this.mapping(datasetId);
     const plan = planGrantRevocation(await this.grants.list(access), owners);
-    return [...plan.revoke.map((g) => grantEntry(g, false)), ...plan.owners.map((g) => grantEntry(g, true))];
+    // Equal grants (the same grantee, permission and place) are one entry: revoking it deletes every one of them.
+    const byKey = new Map<string, AccessEntry>();
+    for (const e of [...plan.revoke.map((g) => grantEntry(g, false)), ...plan.owners.map((g) => grantEntry(g, true))])
+      if (!byKey.has(e.key)) byKey.set(e.key, e);
+    return [...byKey.values()];
   }
 
+  /**
+   * Delete every grant equal to the entry, whatever its id: a restore creates a grant again under
+   * a new id, and a hold taken meanwhile must take that one out too.
+   */
   async revoke(datasetId: string, entry: AccessEntry): Promise<'REVOKED' | 'GONE'> {
-    return this.grants.revoke(this.mapping(datasetId).access.accountId, JSON.parse(entry.entry) as AccessGrant);
+    const { access } = this.mapping(datasetId);
+    const grant = JSON.parse(entry.entry) as AccessGrant;
+    const equal = (await this.grants.list(access)).filter((g) => sameGrant(g, grant));
+    let deleted = false;
+    for (const g of equal) deleted = (await this.grants.revoke(access.accountId, g)) === 'REVOKED' || deleted;
+    return deleted ? 'REVOKED' : 'GONE';
   }
 
   async restore(datasetId: string, entry: AccessEntry) {
@@ -268,8 +281,16 @@ const sameGrant = (a: AccessGrant, b: AccessGrant): boolean =>
   (a.applicationArn ?? '') === (b.applicationArn ?? '');
 
 function grantEntry(g: AccessGrant, owner: boolean): AccessEntry {
+  // Keyed by what the grant gives, not its id: a grant created again by a restore is the same entry.
+  const what = canonicalJson({
+    grantee: g.grantee,
+    permission: g.permission,
+    locationId: g.locationId,
+    subPrefix: g.subPrefix ?? '',
+    applicationArn: g.applicationArn ?? '',
+  });
   return {
-    key: `ag-${g.accessGrantId}`,
+    key: `ag-${createHash('sha256').update(what).digest('hex').slice(0, 40)}`,
     principal: g.grantee.GranteeIdentifier ?? '(unnamed grantee)',
     permission: g.permission === 'READ' ? 'READ' : 'WRITE',
     entry: JSON.stringify(g),

@@ -1,5 +1,5 @@
 import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { AccessEntry, AccessHolds, AccessSystemName, Hold, HoldState } from '../../grants/ports.ts';
+import type { AccessEntry, AccessHolds, AccessSystemName, Hold, HoldState, MarkRevoked } from '../../grants/ports.ts';
 import { isConditionalCheckFailed } from './dynamo.ts';
 
 /**
@@ -51,22 +51,61 @@ export class DynamoAccessHolds implements AccessHolds {
     }
   }
 
-  async markRevoked(datasetId: string, backend: AccessSystemName, key: string): Promise<void> {
-    // Only while held: a restore that began meanwhile must not be told it is revoked.
+  async markRevoked(datasetId: string, backend: AccessSystemName, key: string, incidentId: string): Promise<MarkRevoked> {
+    // Only while this incident holds it, and never over a restore in progress (the restorer revokes again itself).
     try {
       await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: this.#key(datasetId, backend, key),
           UpdateExpression: 'SET #state = :revoked, updatedAt = :at',
-          ConditionExpression: 'size(holders) > :zero',
+          ConditionExpression: 'contains(holders, :incident) AND #state <> :restoring',
           ExpressionAttributeNames: { '#state': 'state' },
-          ExpressionAttributeValues: { ':revoked': 'REVOKED', ':zero': 0, ':at': this.clock().toISOString() },
+          ExpressionAttributeValues: {
+            ':revoked': 'REVOKED',
+            ':restoring': 'RESTORING',
+            ':incident': incidentId,
+            ':at': this.clock().toISOString(),
+          },
         }),
       );
+      return 'MARKED';
     } catch (error) {
       if (!isConditionalCheckFailed(error)) throw error;
+      const now = await this.#get(datasetId, backend, key);
+      return now?.holders.includes(incidentId) ? 'RESTORING' : 'NOT_HELD';
     }
+  }
+
+  async dropIfAlone(datasetId: string, backend: AccessSystemName, key: string, incidentId: string): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: this.#key(datasetId, backend, key),
+          UpdateExpression: 'DELETE holders :incidents SET #state = :restored, updatedAt = :at',
+          // Nobody else holds it and nobody revoked it: the entry is really gone, there is nothing to hold.
+          ConditionExpression: 'contains(holders, :incident) AND size(holders) = :one AND #state = :revoking',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: {
+            ':incidents': new Set([incidentId]),
+            ':incident': incidentId,
+            ':one': 1,
+            ':revoking': 'REVOKING',
+            ':restored': 'RESTORED',
+            ':at': this.clock().toISOString(),
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+      return false;
+    }
+  }
+
+  async revokedAgain(datasetId: string, backend: AccessSystemName, key: string): Promise<boolean> {
+    return this.#setState(datasetId, backend, key, 'REVOKED', 'RESTORING');
   }
 
   async drop(datasetId: string, backend: AccessSystemName, key: string, incidentId: string): Promise<void> {

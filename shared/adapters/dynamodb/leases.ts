@@ -19,7 +19,9 @@ export class DynamoLeases {
   ) {}
 
   async with<T>(resource: string, work: () => Promise<T>): Promise<T> {
-    const ttlMs = this.options.ttlMs ?? 60_000;
+    // Longer than the grant worker's timeout (5 minutes): a lease outlives no holder's work, and a
+    // crashed holder's lease lapses by itself.
+    const ttlMs = this.options.ttlMs ?? 360_000;
     const deadline = Date.now() + (this.options.waitMs ?? 120_000);
     const sleep = this.options.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
     const token = randomUUID();
