@@ -133,21 +133,26 @@ describe(`Duplicates: every entry point delivered ${COPIES}× at once, ${TIMES} 
       expect([...g.revokedByIncidents].sort()).toEqual([...incidents].sort());
       expect(g).toMatchObject({ status: 'REVOKED', version: 1 });
     }
-    // The quarantined bucket holds every incident's statement exactly once, whatever the deliveries
-    // (killswitch's own writers of one policy take turns under a lease: none loses another's).
+    // The quarantined bucket holds each incident's statements at most once, whatever the deliveries
+    // (killswitch's own writers of one policy take turns under a lease: none loses another's). A
+    // hundred incidents do not fit in S3's 20 KB: those that did not fit are reported as not
+    // revoked, never passed off as done, and every incident is in exactly one of the two.
     const quarantined = stack.config.datasets.filter((d) => d.access.bucketPolicy && datasetIds.includes(d.datasetId));
-    expect(quarantined.length).toBeGreaterThan(0);
-    for (const d of quarantined) {
-      const policy = stack.bucketPolicies!.policy(d.access.bucketPolicy!.bucket);
-      expect(quarantinesIn(d.access.bucketPolicy!.bucket, policy).sort()).toEqual([...incidents].sort());
-    }
+    expect(quarantined).toHaveLength(1);
+    const bucket = quarantined[0]!.access.bucketPolicy!.bucket;
+    const inPolicy = quarantinesIn(bucket, stack.bucketPolicies!.policy(bucket));
+    expect(new Set(inPolicy).size).toBe(inPolicy.length);
+    expect(inPolicy.length).toBeGreaterThan(0);
     const revocations = new RevocationLedger(ledger);
     for (const incidentId of incidents) {
       // One revocation snapshot per grant (and quarantine) and incident, whatever the number of deliveries.
       const counts = await revocations.counts(incidentId);
-      expect(counts.revoked + counts.alsoHeld, incidentId).toBe(readers.length + quarantined.length);
-      expect(counts.byBackend, incidentId).toEqual({ dynamodb: readers.length, bucketPolicy: quarantined.length });
-      expect((await revocations.snapshots(incidentId, undefined, 1000)).snapshots).toHaveLength(readers.length + quarantined.length);
+      const quarantine = inPolicy.includes(incidentId) ? 1 : 0;
+      expect(counts.revoked + counts.alsoHeld, incidentId).toBe(readers.length + quarantine);
+      expect(counts.byBackend, incidentId).toEqual({ dynamodb: readers.length, ...(quarantine ? { bucketPolicy: 1 } : {}) });
+      expect(counts.notRevoked, incidentId).toBe(1 - quarantine);
+      if (!quarantine) expect((await revocations.unrevoked(incidentId))[0]?.reason, incidentId).toMatch(/20 ?KB|20480|too large|limit/i);
+      expect((await revocations.snapshots(incidentId, undefined, 1000)).snapshots).toHaveLength(readers.length + quarantine);
     }
   }, 180_000);
 
