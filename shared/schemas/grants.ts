@@ -139,8 +139,8 @@ export type GrantsRestored = z.infer<typeof GrantsRestoredSchema>;
 
 // ---------------------------------------------------------------------------------------------
 // The access systems that really guard a dataset (issue 16): per dataset in the deployment
-// configuration, `datasets[].access`. Validated with errors that name the field; the revoker's
-// backends for them are being built (docs/architecture.md, "Revoking the access that guards the data").
+// configuration, `datasets[].access`, validated with errors that name the field; revoked through
+// RoutedGrantBackend (docs/architecture.md, "Revoking the access that guards the data").
 // ---------------------------------------------------------------------------------------------
 
 const AccountSchema = z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id');

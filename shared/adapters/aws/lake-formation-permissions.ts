@@ -12,7 +12,7 @@ import type { z } from '../../schemas/z.ts';
 import type { LakeFormationAccessSchema } from '../../schemas/grants.ts';
 
 /*
- * Lake Formation permissions of a dataset (issue 16, second part; not yet wired to the revoker):
+ * Lake Formation permissions of a dataset (wired through LakeFormationSystem in access-systems.ts):
  * listed for the configured resource, revoked in batches of at most 20 (BatchRevokePermissions'
  * limit), every entry's failure retried when it is transient and reported when it is not, and
  * restored with BatchGrantPermissions of exactly what was revoked.

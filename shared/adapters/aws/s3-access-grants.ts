@@ -10,7 +10,7 @@ import type { z } from '../../schemas/z.ts';
 import type { S3AccessGrantsAccessSchema } from '../../schemas/grants.ts';
 
 /*
- * S3 Access Grants of a dataset (issue 16, third part; not yet wired to the revoker): the
+ * S3 Access Grants of a dataset (wired through S3AccessGrantsSystem in access-systems.ts): the
  * instance's grants whose scope overlaps the dataset's prefix, deleted for every grantee but the
  * owners (IAM principals, directory users and groups alike), each kept whole in the snapshot, and
  * restored by creating it again (a new id, recorded against the old). No emulator has Access
