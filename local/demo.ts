@@ -149,24 +149,30 @@ try {
   const readMs = await fleet.latencies();
   // Every collector has stopped; the simulated fleet has nothing more to show.
   await fleet.stop();
+  /** One operator command on the Function URL, signed as `as` with the local caller proof; a refusal throws. */
+  const call = async (as: string, command: Record<string, unknown>) => {
+    const body = JSON.stringify(command);
+    const response = await fetch(stack.endpoints.operatorUrl, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(await localOperatorHeaders({
+          stsEndpoint: stack.endpoints.sts,
+          operatorUrl: stack.endpoints.operatorUrl,
+          as,
+          body,
+          region: stack.config.region,
+        })),
+      },
+      body,
+    });
+    const json = (await response.json()) as { ok: boolean; result?: any }; // eslint-disable-line @typescript-eslint/no-explicit-any
+    if (!json.ok) throw new Error(`${String(command.action)} was refused: ${response.status} ${JSON.stringify(json)}`);
+    return json.result;
+  };
   // The program waits for an operator before notices go out: the demo plays that operator.
   const notifyAt = performance.now();
-  const notifyBody = JSON.stringify({ action: 'notify', incidentId: engagedIncidentId(stack) });
-  const notify = await fetch(stack.endpoints.operatorUrl, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      ...(await localOperatorHeaders({
-        stsEndpoint: stack.endpoints.sts,
-        operatorUrl: stack.endpoints.operatorUrl,
-        as: DEMO_OPERATOR,
-        body: notifyBody,
-        region: stack.config.region,
-      })),
-    },
-    body: notifyBody,
-  });
-  if (!notify.ok) throw new Error(`notify was refused: ${notify.status} ${await notify.text()}`);
+  await call(DEMO_OPERATOR, { action: 'notify', incidentId: engagedIncidentId(stack) });
   await stack.idle();
   if (process.env.KILLSWITCH_DEMO_DEBUG)
     console.error(
@@ -247,26 +253,6 @@ try {
   );
 
   // The leak is fixed: one operator asks for the restore, a second, different person approves it.
-  const call = async (as: string, command: Record<string, unknown>) => {
-    const body = JSON.stringify(command);
-    const response = await fetch(stack.endpoints.operatorUrl, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        ...(await localOperatorHeaders({
-          stsEndpoint: stack.endpoints.sts,
-          operatorUrl: stack.endpoints.operatorUrl,
-          as,
-          body,
-          region: stack.config.region,
-        })),
-      },
-      body,
-    });
-    const json = (await response.json()) as { ok: boolean; result?: any }; // eslint-disable-line @typescript-eslint/no-explicit-any
-    if (!json.ok) throw new Error(`${String(command.action)} was refused: ${response.status} ${JSON.stringify(json)}`);
-    return json.result;
-  };
   const restoreAt = performance.now();
   const request = await call(DEMO_OPERATOR, { action: 'restore-grants', incidentId, reason: 'ACL corrected; audience verified' });
   await call(DEMO_APPROVER, { action: 'approve-restore-grants', requestId: request.request.requestId });

@@ -8,7 +8,7 @@ import { observability } from '#shared/runtime/observability.ts';
 import { sqsWorker } from '#shared/runtime/sqs-worker.ts';
 
 const obs = observability('revoke-grants');
-const services = grantWorkServices((env, dynamo) => grantBackend(env, dynamo).backend);
+const services = grantWorkServices(grantBackend);
 const deps = {
   ...services,
   revoker: new GrantRevoker(services.grants, services.revocations),

@@ -138,8 +138,6 @@ export interface AccessHolds {
   dropIfAlone(datasetId: string, backend: AccessSystemName, key: string, incidentId: string): Promise<boolean>;
   /** A restore found a hold taken meanwhile and revoked the entry again: RESTORING → REVOKED. */
   revokedAgain(datasetId: string, backend: AccessSystemName, key: string): Promise<boolean>;
-  /** Drop one holder that could not revoke. */
-  drop(datasetId: string, backend: AccessSystemName, key: string, incidentId: string): Promise<void>;
   /** Remove the incident; the record after. */
   release(datasetId: string, backend: AccessSystemName, key: string, incidentId: string): Promise<{ removed: boolean; after?: Hold }>;
   /** Claim the restore: only when nobody holds it. */

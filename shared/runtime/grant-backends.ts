@@ -28,20 +28,15 @@ export const partitionOf = (region = ''): string =>
 /**
  * The revoker's backend: the grant registry, and each access system some dataset maps to. Only
  * the clients of mapped systems are made (endpoints from AWS_ENDPOINT_URL_<SERVICE>, as for
- * every client); `options` lets tests settle bucket policies without waiting.
+ * every client).
  */
-export function grantBackend(
-  env: GrantBackendEnv,
-  dynamo: DynamoDBDocumentClient,
-  options: { settleMs?: number } = {},
-): { backend: GrantBackend; registry: DynamoGrantStore; systems: AccessSystem[] } {
+export function grantBackend(env: GrantBackendEnv, dynamo: DynamoDBDocumentClient): GrantBackend {
   const registry = new DynamoGrantStore(dynamo, env.GRANTS_TABLE);
   const datasets = env.KILLSWITCH_DATASETS;
   const systems: AccessSystem[] = [];
   if (datasets.some((d) => d.access.bucketPolicy)) {
     const quarantine = new BucketPolicyQuarantine(new S3Client({}), {
       ...(env.KILLSWITCH_ACCOUNT ? { expectedOwner: env.KILLSWITCH_ACCOUNT } : {}),
-      ...(options.settleMs !== undefined ? { settleMs: options.settleMs } : {}),
     });
     const leases = new DynamoLeases(dynamo, env.GRANTS_TABLE);
     systems.push(
@@ -54,6 +49,5 @@ export function grantBackend(
     systems.push(new LakeFormationSystem(datasets, new LakeFormationPermissions(new LakeFormationClient({}))));
   if (datasets.some((d) => d.access.s3AccessGrants))
     systems.push(new S3AccessGrantsSystem(datasets, new S3AccessGrants(new S3ControlClient({}))));
-  const backend = systems.length ? new RoutedGrantBackend(registry, systems, new DynamoAccessHolds(dynamo, env.GRANTS_TABLE)) : registry;
-  return { backend, registry, systems };
+  return systems.length ? new RoutedGrantBackend(registry, systems, new DynamoAccessHolds(dynamo, env.GRANTS_TABLE)) : registry;
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { CreateBucketCommand, GetBucketPolicyCommand, PutBucketPolicyCommand, S3Client } from '@aws-sdk/client-s3';
 import { GrantPermissionsCommand, LakeFormationClient, ListPermissionsCommand } from '@aws-sdk/client-lakeformation';
 import { startLocalStack, type LocalStack } from '#local/stack.ts';
-import { seedGrants, seedPrograms } from '#local/seed.ts';
+import { seedGrants, seedPrograms, teamBucketPolicy } from '#local/seed.ts';
 import { loadDeploymentConfig, parseDeploymentConfig } from '#infra/config.ts';
 import { quarantinesIn } from '#shared/grants/quarantine-policy.ts';
 import { startMoto, type MotoServer } from '../support/moto.ts';
@@ -29,19 +29,7 @@ describe('Local stack on moto: a Macie finding quarantines the bucket and revoke
   const table = { DatabaseName: 'mci_training', Name: 'transcripts' };
   const owner = 'arn:aws:iam::111111111111:role/mci-data-owner';
   const readers = ['arn:aws:iam::111111111111:role/all-staff', 'arn:aws:iam::111111111111:role/analytics'];
-  const teamPolicy = {
-    Version: '2012-10-17',
-    Statement: [
-      {
-        Sid: 'TlsOnly',
-        Effect: 'Deny',
-        Principal: '*',
-        Action: 's3:*',
-        Resource: [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`],
-        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-      },
-    ],
-  };
+  const teamPolicy = teamBucketPolicy(bucket);
   let policyBefore = '';
   let permissionsBefore: Json[] = [];
   let incidentId = '';

@@ -1,22 +1,11 @@
 import type { Quarantine } from '#shared/grants/quarantine-policy.ts';
+import { teamBucketPolicy } from '#local/seed.ts';
 
 /** The bucket of the sample program's transcripts, as the quarantine tests use it. */
 export const BUCKET = 'mci-transcripts';
 
 /** A bucket's own policy, as a platform team would have it: TLS only. Quarantines must leave it exactly so. */
-export const TEAM_POLICY = {
-  Version: '2012-10-17',
-  Statement: [
-    {
-      Sid: 'TlsOnly',
-      Effect: 'Deny',
-      Principal: '*',
-      Action: 's3:*',
-      Resource: [`arn:aws:s3:::${BUCKET}`, `arn:aws:s3:::${BUCKET}/*`],
-      Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-    },
-  ],
-};
+export const TEAM_POLICY = teamBucketPolicy(BUCKET);
 
 /** The incident's quarantine of the transcripts' raw/ prefix: owners and break-glass still read. */
 export const quarantineOf = (incidentId: string, prefix = 'raw/'): Quarantine => ({

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fromCheckout } from './checkout.ts';
 import { CliError } from './exit-codes.ts';
+import type { LocalStack } from '../../../local/stack.ts';
 
 /** What `local up` publishes for the other CLI commands (`--local`). */
 export interface LocalState {
@@ -10,16 +11,7 @@ export interface LocalState {
   region: string;
   account: string;
   busName: string;
-  endpoints: {
-    dynamodb: string;
-    sns: string;
-    sqs: string;
-    eventbridge: string;
-    lambda: string;
-    operatorUrl: string;
-    sts: string;
-    s3: string;
-  };
+  endpoints: LocalStack['endpoints'];
   tables: { programState: string; grants: string; ledger: string; dataSubjects: string };
   queues: Record<string, string>;
 }

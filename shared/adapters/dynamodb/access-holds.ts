@@ -108,10 +108,6 @@ export class DynamoAccessHolds implements AccessHolds {
     return this.#setState(datasetId, backend, key, 'REVOKED', 'RESTORING');
   }
 
-  async drop(datasetId: string, backend: AccessSystemName, key: string, incidentId: string): Promise<void> {
-    await this.release(datasetId, backend, key, incidentId);
-  }
-
   async release(datasetId: string, backend: AccessSystemName, key: string, incidentId: string) {
     try {
       const { Attributes } = await this.client.send(
