@@ -10,6 +10,7 @@ import { revocation } from './revocation.ts';
 import { propagation } from './propagation.ts';
 import { coldStart } from './cold-start.ts';
 import { fanOut } from './fan-out.ts';
+import { stateFeed } from './state-feed.ts';
 
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
@@ -30,6 +31,7 @@ const BENCHMARKS: Record<string, (o: { quick: boolean }) => Promise<Record<strin
   revocation,
   'fan-out': (o) => fanOut({ ...o, sizes: values.sizes ? values.sizes.split(',').map(Number) : undefined }),
   'cold-start': coldStart,
+  'state-feed': stateFeed,
 };
 const selected = values.only ? values.only.split(',') : Object.keys(BENCHMARKS);
 for (const name of selected) {

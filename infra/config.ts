@@ -73,6 +73,23 @@ export const DeploymentConfigSchema = z
         emails: z.array(z.email()).default([]),
       })
       .default({ emails: [] }),
+    /** The signed state feed endpoint agents read (docs/state-feed.md). */
+    stateFeed: z
+      .object({
+        /** A document's validity, `exp − iat`, in seconds: how long an agent cut off from the feed keeps collecting at most. */
+        validitySeconds: z.number().int().min(30).max(3600).default(300),
+        /** `Cache-Control: max-age` of documents at CloudFront: part of the time from a flip to the fleet halted. */
+        maxAgeSeconds: z.number().int().min(0).max(60).default(1),
+        /**
+         * During a key rotation: earlier signing keys (KMS key ARNs) whose documents may still be in circulation,
+         * published in the key set beside the stack's own key until one validity after it took over.
+         */
+        previousKeyArns: z
+          .array(z.string().regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/, 'must be a KMS key ARN'))
+          .max(2)
+          .default([]),
+      })
+      .default({ validitySeconds: 300, maxAgeSeconds: 1, previousKeyArns: [] }),
     logRetentionDays: z
       .number()
       .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), `must be one of ${LOG_RETENTION_DAYS.join(', ')}`)

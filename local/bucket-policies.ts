@@ -3,6 +3,8 @@ import type { HttpHandler, HttpReply } from './http.ts';
 /** S3's limit on a bucket policy document. */
 const MAX_POLICY_BYTES = 20 * 1024;
 
+import { createHash } from 'node:crypto';
+
 const xmlEscape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 function s3Error(status: number, code: string, message: string, resource: string): HttpReply {
   return {
@@ -23,12 +25,12 @@ function s3Error(status: number, code: string, message: string, resource: string
  * suite (test/contract/bucket-policy-api.test.ts) passes against it and against moto.
  */
 export class LocalBucketPolicies {
-  readonly #buckets = new Map<string, { owner: string; policy?: string }>();
+  readonly #buckets = new Map<string, { owner: string; policy?: string; objects: Map<string, StoredObject> }>();
 
   constructor(private readonly account: string) {}
 
   createBucket(bucket: string, owner = this.account): void {
-    if (!this.#buckets.has(bucket)) this.#buckets.set(bucket, { owner });
+    if (!this.#buckets.has(bucket)) this.#buckets.set(bucket, { owner, objects: new Map() });
   }
 
   /** The stored document, exactly as written (undefined: none). */
@@ -50,8 +52,10 @@ export class LocalBucketPolicies {
       const path = url.pathname.replace(/^\/+/, '').replace(/\/+$/, '');
       const bucket = decodeURIComponent(path);
       const resource = `/${bucket}`;
+      // Objects (the SDK adds ?x-id=PutObject and the like): the state feed's origin.
+      if (path.includes('/') && !url.searchParams.has('policy')) return this.#object(request, path);
       if (!url.searchParams.has('policy') || path.includes('/'))
-        return s3Error(501, 'NotImplemented', 'only the bucket policy API (?policy) is served locally', resource);
+        return s3Error(501, 'NotImplemented', 'only the bucket policy API (?policy) and objects are served locally', resource);
       const b = this.#buckets.get(bucket);
       if (!b) return s3Error(404, 'NoSuchBucket', 'The specified bucket does not exist', resource);
       const expected = request.headers['x-amz-expected-bucket-owner'];
@@ -75,6 +79,49 @@ export class LocalBucketPolicies {
       }
     };
   }
+
+  /** PutObject, GetObject, HeadObject (path-style), for the state feed's origin: body, Content-Type, Cache-Control, ETag, If-None-Match. */
+  #object(request: Parameters<HttpHandler>[0], path: string): HttpReply {
+    const slash = path.indexOf('/');
+    const [bucket, key] = [decodeURIComponent(path.slice(0, slash)), decodeURIComponent(path.slice(slash + 1))];
+    const b = this.#buckets.get(bucket);
+    const resource = `/${bucket}/${key}`;
+    if (!b) return s3Error(404, 'NoSuchBucket', 'The specified bucket does not exist', resource);
+    const expected = request.headers['x-amz-expected-bucket-owner'];
+    if (typeof expected === 'string' && expected !== b.owner) return s3Error(403, 'AccessDenied', 'Access Denied', resource);
+    if (request.method === 'PUT') {
+      const etag = `"${createHash('md5').update(request.body).digest('hex')}"`;
+      const header = (name: string) => (typeof request.headers[name] === 'string' ? (request.headers[name] as string) : undefined);
+      b.objects.set(key, {
+        body: request.body,
+        etag,
+        contentType: header('content-type') ?? 'binary/octet-stream',
+        cacheControl: header('cache-control'),
+        lastModified: new Date().toUTCString(),
+      });
+      return { status: 200, headers: { etag }, body: '' };
+    }
+    if (request.method !== 'GET' && request.method !== 'HEAD')
+      return s3Error(405, 'MethodNotAllowed', 'The specified method is not allowed against this resource.', resource);
+    const o = b.objects.get(key);
+    if (!o) return s3Error(404, 'NoSuchKey', 'The specified key does not exist.', resource);
+    const headers: Record<string, string> = {
+      etag: o.etag,
+      'content-type': o.contentType,
+      'last-modified': o.lastModified,
+      ...(o.cacheControl ? { 'cache-control': o.cacheControl } : {}),
+    };
+    if (request.headers['if-none-match'] === o.etag) return { status: 304, headers, body: '' };
+    return { status: 200, headers, body: request.method === 'HEAD' ? '' : o.body };
+  }
+}
+
+interface StoredObject {
+  body: string;
+  etag: string;
+  contentType: string;
+  cacheControl: string | undefined;
+  lastModified: string;
 }
 
 function malformed(body: string): string | undefined {

@@ -85,33 +85,13 @@ export async function startCollectorFleet(options: {
     worker.on('message', (m: FleetHostMessage) => {
       if (m.type === 'change') haltedAt[m.index] = m.allowed ? undefined : (haltedAt[m.index] ?? m.at);
     });
-    started.push(
-      new Promise((resolve, reject) => {
-        worker.once('error', reject);
-        const onStart = (m: FleetHostMessage) => {
-          if (m.type === 'started') {
-            worker.off('message', onStart);
-            resolve();
-          }
-        };
-        worker.on('message', onStart);
-      }),
-    );
+    started.push(workerStarted(worker));
     hosts.push(worker);
   }
   await Promise.all(started);
 
   const ask = <T extends FleetHostMessage['type']>(worker: Worker, message: 'status' | 'stop' | 'latencies', reply: T) =>
-    new Promise<Extract<FleetHostMessage, { type: T }>>((resolve) => {
-      const on = (m: FleetHostMessage) => {
-        if (m.type === reply) {
-          worker.off('message', on);
-          resolve(m as Extract<FleetHostMessage, { type: T }>);
-        }
-      };
-      worker.on('message', on);
-      worker.postMessage(message);
-    });
+    askWorker<FleetHostMessage, T>(worker, message, reply);
 
   return {
     size: options.count,
@@ -130,6 +110,38 @@ export async function startCollectorFleet(options: {
       await Promise.all(hosts.map((h) => h.terminate()));
     },
   };
+}
+
+/** Post `message` to a worker and resolve with its first reply of type `reply`. */
+export function askWorker<M extends { type: string }, T extends M['type']>(
+  worker: Worker,
+  message: unknown,
+  reply: T,
+): Promise<Extract<M, { type: T }>> {
+  return new Promise((resolve) => {
+    const on = (m: M) => {
+      if (m.type === reply) {
+        worker.off('message', on);
+        resolve(m as Extract<M, { type: T }>);
+      }
+    };
+    worker.on('message', on);
+    worker.postMessage(message);
+  });
+}
+
+/** Resolves when the worker says `started`; rejects if it fails first. */
+export function workerStarted(worker: Worker): Promise<void> {
+  return new Promise((resolve, reject) => {
+    worker.once('error', reject);
+    const on = (m: { type: string }) => {
+      if (m.type === 'started') {
+        worker.off('message', on);
+        resolve();
+      }
+    };
+    worker.on('message', on);
+  });
 }
 
 export function percentile(values: number[], p: number): number {

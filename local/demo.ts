@@ -19,6 +19,9 @@ import { ReceiveMessageCommand, DeleteMessageBatchCommand, SQSClient } from '@aw
 import { NoticeLedger } from '#shared/adapters/dynamodb/ledger/index.ts';
 import { seedBucketPolicies, seedDataSubjects, seedGrants, seedPrograms } from './seed.ts';
 import { fleetNow, percentile, startCollectorFleet } from './collector-fleet.ts';
+import { startAgentFleet } from './agent-fleet.ts';
+import { DynamoAckStore } from '#shared/adapters/dynamodb/ack-store.ts';
+import { seqOf } from '#shared/killswitch/state-feed.ts';
 import { sampleFindingEvent } from './samples.ts';
 import { FINDING_SOURCES, FindingEventTypes } from '#shared/schemas/findings.ts';
 
@@ -26,6 +29,8 @@ const { values: args } = parseArgs({
   options: {
     json: { type: 'boolean', default: false },
     collectors: { type: 'string', default: '200' },
+    agents: { type: 'string', default: '1000' },
+    'agent-refresh-ms': { type: 'string', default: '1000' },
     employees: { type: 'string', default: '2000' },
     'refresh-ms': { type: 'string', default: '250' },
     verbose: { type: 'boolean', default: false },
@@ -41,6 +46,8 @@ const source = args.source as (typeof SOURCES)[number];
 const collectorCount = positiveInt(args.collectors, '--collectors');
 const employeeCount = positiveInt(args.employees, '--employees');
 const refreshIntervalMs = positiveInt(args['refresh-ms'], '--refresh-ms');
+const agentCount = args.agents === '0' ? 0 : positiveInt(args.agents, '--agents');
+const agentRefreshMs = positiveInt(args['agent-refresh-ms'], '--agent-refresh-ms');
 process.env.POWERTOOLS_LOG_LEVEL ??= args.verbose ? 'INFO' : 'SILENT';
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -97,6 +104,42 @@ try {
     );
   }
 
+  // Endpoint agents: the state feed signed and published (the local stack re-signs it every minute as
+  // in AWS), AgentGates polling it through the local CDN and acknowledging what they apply.
+  await stack.functions.invoke('publish-state-feed', { source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} });
+  const agents = agentCount
+    ? await startAgentFleet({
+        count: agentCount,
+        feedUrl: stack.endpoints.stateFeed,
+        ackUrl: stack.endpoints.ackUrl,
+        enrolmentSecret: stack.agentEnrolmentSecret,
+        programId,
+        refreshIntervalMs: agentRefreshMs,
+        // Acknowledgements spread over one refresh interval, as a fleet's would be.
+        ackJitterMs: agentRefreshMs,
+        scopesOf: [
+          ['category#keystrokes', 'region#eu-west-1'],
+          ['category#mouse', 'region#eu-west-1'],
+          ['category#keystrokes', 'region#us-east-1'],
+          ['category#mouse', 'region#us-east-1'],
+        ],
+      })
+    : undefined;
+  if (agents) {
+    const by = performance.now() + agentRefreshMs * 10 + 5000;
+    let a = await agents.status();
+    while (a.allowed < agentCount && performance.now() < by) {
+      await new Promise((r) => setTimeout(r, 100));
+      a = await agents.status();
+    }
+    say(
+      `${a.allowed}/${agentCount} endpoint agents collecting (AgentGate on the signed state feed, refresh ${agentRefreshMs} ms, through the local CDN)`,
+    );
+    if (a.allowed !== agentCount) throw new Error(`only ${a.allowed}/${agentCount} agents saw an ACTIVE program (${a.reasons.join('; ')})`);
+  }
+  const originBefore = stack.feedCdn.originRequests;
+  const cdnBefore = stack.feedCdn.requests;
+
   const anomaly: AnomalyDetailInput = {
     anomalyId: `demo-${Date.now()}`,
     programId,
@@ -142,8 +185,9 @@ try {
   }
   say('');
 
-  const deadline = t0 + refreshIntervalMs * 8 + 2000;
-  while (fleet.haltedAt.some((t) => t === undefined) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  const deadline = t0 + Math.max(refreshIntervalMs * 8, agentCount ? agentRefreshMs * 3 : 0) + 2000;
+  while ((fleet.haltedAt.some((t) => t === undefined) || agents?.haltedAt.some((t) => t === undefined)) && performance.now() < deadline)
+    await new Promise((r) => setTimeout(r, 5));
   await stack.idle();
 
   const readMs = await fleet.latencies();
@@ -197,6 +241,25 @@ try {
       st.Sid?.startsWith(`killswitch-quarantine-${incidentId}`),
     ).length;
   const quarantinedNow = quarantined.filter((q) => quarantineOf(q.bucket) > 0);
+  // The agents' acknowledgements of the paused state, as the aggregator counted them.
+  const pausedSeq = seqOf(await new ProgramStateStore(doc, stack.tables.programState).list(programId));
+  const ackStore = new DynamoAckStore(doc, stack.tables.acks);
+  let acks = await ackStore.counts(programId, pausedSeq, new Date());
+  for (const until = performance.now() + 30_000; agents && acks.halted < agentCount && performance.now() < until;) {
+    await new Promise((r) => setTimeout(r, 200));
+    await stack.idle();
+    acks = await ackStore.counts(programId, pausedSeq, new Date());
+  }
+  const agentStatus = agents ? await agents.status() : undefined;
+  const feedSeconds = (performance.now() - t0) / 1000;
+  const originPerSecond = (stack.feedCdn.originRequests - originBefore) / feedSeconds;
+  const cdnPerSecond = (stack.feedCdn.requests - cdnBefore) / feedSeconds;
+  await agents?.stop();
+  const flippedAt = state ? Date.parse(state.changedAt) : NaN;
+  const agentHalts = (agents?.haltedAt ?? []).filter((t): t is number => t !== undefined).map((t) => t - flippedAt);
+  const haltConfirmed = (await new IncidentLedger(new LedgerTable(doc, stack.tables.ledger)).timeline(incidentId)).find(
+    (e) => e.type === 'HALT_CONFIRMED',
+  );
   // haltMs counts from the moment the event is handed to the trigger handler.
   const handedAt = trigger ? t0Fleet + (trigger.startedAt - t0) : t0Fleet;
   const halts = fleet.haltedAt.filter((t): t is number => t !== undefined).map((t) => t - handedAt);
@@ -218,6 +281,21 @@ try {
     timeline.push([Math.min(...sinceEvent), 'first collector halted']);
     timeline.push([Math.max(...sinceEvent), `all ${sinceEvent.length}/${collectorCount} collectors halted`]);
   }
+  if (agentHalts.length) {
+    timeline.push([
+      flippedAt - t0Wall + Math.min(...agentHalts),
+      'first endpoint agent halted (signed state document, seq ' + pausedSeq + ')',
+    ]);
+    timeline.push([
+      flippedAt - t0Wall + Math.max(...agentHalts),
+      `all ${agentHalts.length}/${agentCount} endpoint agents halted (within ${Math.max(...agentHalts).toFixed(0)} ms of the flip; target R + 1 s = ${agentRefreshMs + 1000} ms)`,
+    ]);
+  }
+  if (haltConfirmed)
+    timeline.push([
+      Date.parse(haltConfirmed.at) - t0Wall,
+      `HALT_CONFIRMED: ${acks.halted}/${acks.known} known agents acknowledged the pause`,
+    ]);
   if (engaged) timeline.push([engaged.at - t0, `Kill Switch Engaged on the bus (incident ${incidentId})`]);
   if (grantsRevoked && revokedDetail) {
     timeline.push([
@@ -284,6 +362,19 @@ try {
     collectors: { total: collectorCount, halted: halts.length },
     haltMs: { p50: round(percentile(halts, 50)), max: round(Math.max(...halts)) },
     refreshIntervalMs,
+    agents: {
+      total: agentCount,
+      halted: agentHalts.length,
+      acknowledged: acks.halted,
+      known: acks.known,
+      haltConfirmed: Boolean(haltConfirmed),
+      rejections: agentStatus?.rejections ?? 0,
+      refreshIntervalMs: agentRefreshMs,
+      /** From the flip (the state item's changedAt) to each agent's allowed() turning false. */
+      haltMs: agentHalts.length ? { p50: round(percentile(agentHalts, 50)), max: round(Math.max(...agentHalts)) } : null,
+      withinTarget: agentHalts.length === agentCount && (agentCount === 0 || Math.max(...agentHalts) <= agentRefreshMs + 1000),
+      feed: { requestsPerSecond: round(cdnPerSecond), originRequestsPerSecond: round(originPerSecond) },
+    },
     grants: {
       revoked: revokedDetail?.revoked ?? 0,
       owners: revokedDetail?.owners ?? 0,
@@ -304,7 +395,14 @@ try {
   };
   if (args.json) console.log(JSON.stringify(summary));
   else console.log(`\n${JSON.stringify(summary)}`);
-  process.exitCode = halts.length === collectorCount && exactlyRestored && restoredDetail?.skipped === 0 ? 0 : 1;
+  process.exitCode =
+    halts.length === collectorCount &&
+    agentHalts.length === agentCount &&
+    acks.halted === agentCount &&
+    exactlyRestored &&
+    restoredDetail?.skipped === 0
+      ? 0
+      : 1;
 } finally {
   await stack.stop();
 }

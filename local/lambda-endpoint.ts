@@ -58,14 +58,20 @@ export function lambdaInvokeApi(functions: LocalFunctions): HttpHandler {
 export const LOCAL_PRINCIPAL_HEADER = 'x-killswitch-as';
 
 /**
- * A Function URL with AWS_IAM auth, locally. In AWS, Lambda verifies the SigV4 signature and
+ * A Function URL locally; with AuthType NONE anyone may call it (the function authenticates).
+ * With AWS_IAM auth: In AWS, Lambda verifies the SigV4 signature and
  * puts the caller's ARN in `requestContext.authorizer.iam`; here the caller names the principal
  * in a header, which only the local stack accepts. Without it the request is refused (403).
  */
-export function functionUrl(functions: LocalFunctions, name: string, account: string): HttpHandler {
+export function functionUrl(
+  functions: LocalFunctions,
+  name: string,
+  account: string,
+  options: { auth: 'AWS_IAM' | 'NONE' } = { auth: 'AWS_IAM' },
+): HttpHandler {
   return async ({ method, url, headers, body }) => {
     const principal = headers[LOCAL_PRINCIPAL_HEADER];
-    if (typeof principal !== 'string' || !principal) {
+    if (options.auth === 'AWS_IAM' && (typeof principal !== 'string' || !principal)) {
       return json(403, { Message: `Forbidden: the local stack needs the ${LOCAL_PRINCIPAL_HEADER} header (the CLI sets it with --as)` });
     }
     const [rawPath, rawQueryString = ''] = url.split('?');
@@ -80,7 +86,9 @@ export function functionUrl(functions: LocalFunctions, name: string, account: st
       requestContext: {
         accountId: account,
         apiId: 'local',
-        authorizer: { iam: { accessKey: 'LOCAL', accountId: account, callerId: 'LOCAL', userArn: principal, userId: 'LOCAL' } },
+        ...(options.auth === 'AWS_IAM'
+          ? { authorizer: { iam: { accessKey: 'LOCAL', accountId: account, callerId: 'LOCAL', userArn: principal, userId: 'LOCAL' } } }
+          : {}),
         // The host the caller addressed, as in AWS (caller proofs name it as their audience).
         domainName: String(headers.host ?? 'local.lambda-url.on.aws'),
         domainPrefix: 'local',

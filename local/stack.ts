@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { mkdirSync } from 'node:fs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -16,6 +17,10 @@ import { QueuePoller } from './event-sources.ts';
 import { functionUrl, lambdaInvokeApi } from './lambda-endpoint.ts';
 import { LocalSts } from './sts.ts';
 import { LocalBucketPolicies } from './bucket-policies.ts';
+import { LocalKms } from './kms.ts';
+import { LocalFeedCdn } from './feed-cdn.ts';
+import { LocalSecrets } from './secrets.ts';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { synthesizeTemplates } from './synth.ts';
 import { describeSystem, refKey, type LocalSystem, type PhysicalLookup, type ResourceRef } from './system.ts';
 
@@ -53,7 +58,17 @@ export interface LocalStack {
     sts: string;
     /** Where bucket policies are kept: the local stand-in, or the endpoint given. */
     s3: string;
+    /** The signed state feed, as agents read it (the local stand-in for CloudFront): `feedUrl` of AgentGate. */
+    stateFeed: string;
+    kms: string;
+    /** The halt acknowledgement endpoint (the intake's Function URL, no IAM). */
+    ackUrl: string;
+    secretsmanager: string;
   };
+  /** The agents' enrolment master secret (what the platform team's device management derives each agent's secret from). */
+  agentEnrolmentSecret: string;
+  /** The state feed's local CDN (origin requests, requests). */
+  feedCdn: LocalFeedCdn;
   /** The local bucket-policy stand-in (undefined when options.endpoints.s3 was given). */
   bucketPolicies: LocalBucketPolicies | undefined;
   /** The environment any AWS SDK client needs to talk to this stack. */
@@ -66,7 +81,7 @@ export interface LocalStack {
   busName: string;
   /** killswitch's own events (in AWS only its functions may publish here; locally the bus policy is not enforced, the consumers' ledger checks are). */
   domainBusName: string;
-  /** Scheduled rules: listed, not run (invoke their functions through `functions`). */
+  /** Scheduled rules: listed; only the state feed's re-signing runs by itself (invoke the others through `functions`). */
   schedules: LocalSchedule[];
   functions: LocalFunctions;
   bus: LocalEventBus;
@@ -126,7 +141,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const restoreClientEnv = setEnvironment(clientEnv);
 
   const dynamoClient = new DynamoDBClient({ endpoint: dynamo.endpoint, region });
-  const { physical, topics, queues } = await createResources(system, {
+  const { physical, topics, queues, buckets, signingKeys, secrets } = await createResources(system, {
     fauxqs,
     dynamoClient,
     region,
@@ -175,6 +190,33 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const s3Server = bucketPolicies ? await serve(bucketPolicies.handler()) : undefined;
   for (const d of config.datasets) if (d.access.bucketPolicy) bucketPolicies?.createBucket(d.access.bucketPolicy.bucket);
   clientEnv.AWS_ENDPOINT_URL_S3 = options.endpoints?.s3 ?? s3Server!.endpoint;
+  // The state feed: its bucket (on the S3 stand-in, or on the endpoint given), its signing keys on
+  // the local KMS, and the local CDN in front of the bucket.
+  const kms = new LocalKms();
+  for (const arn of signingKeys) kms.createSigningKey(arn);
+  const kmsServer = await serve(kms.handler());
+  clientEnv.AWS_ENDPOINT_URL_KMS = kmsServer.endpoint;
+  const localSecrets = new LocalSecrets();
+  const secretValues = secrets.map((arn) => localSecrets.create(arn));
+  const secretsServer = await serve(localSecrets.handler());
+  clientEnv.AWS_ENDPOINT_URL_SECRETS_MANAGER = secretsServer.endpoint;
+  for (const bucket of buckets) {
+    if (bucketPolicies) bucketPolicies.createBucket(bucket);
+    else {
+      const s3 = new S3Client({
+        endpoint: options.endpoints!.s3,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      });
+      await s3.send(new CreateBucketCommand({ Bucket: bucket })).catch((error: unknown) => {
+        if ((error as { name?: string }).name !== 'BucketAlreadyOwnedByYou') throw error;
+      });
+      s3.destroy();
+    }
+  }
+  const feedBucket = buckets.find((b) => b.startsWith('statefeedorigin'));
+  const feedCdn = new LocalFeedCdn(`${clientEnv.AWS_ENDPOINT_URL_S3}/${feedBucket ?? 'no-state-feed-bucket'}`);
+  const cdnServer = await serve(feedCdn.handler());
   if (options.endpoints?.lakeformation) clientEnv.AWS_ENDPOINT_URL_LAKEFORMATION = options.endpoints.lakeformation;
   if (options.endpoints?.s3control) clientEnv.AWS_ENDPOINT_URL_S3_CONTROL = options.endpoints.s3control;
   const restoreFunctionEnv = setEnvironment({ ...clientEnv, ...functionEnv });
@@ -185,12 +227,26 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     functions.register(f, lookup.attr(f.ref, 'Arn')!, mod.handler, dlqUrl);
   }
   const schedules = wireRules(system, { bus, sqs, functions, physical, resolve });
+  // The state feed's re-signing runs locally as in AWS (a stack left running keeps its documents
+  // valid); the other schedules would call AWS APIs nothing local has, and only run when invoked.
+  const scheduleTimers = schedules
+    .filter((s) => s.function === 'publish-state-feed')
+    .map((s) => {
+      const everyMs = scheduleMs(s.expression);
+      const fire = () => functions.invokeAsync(s.function!, scheduledEvent(s.name, account, region));
+      fire();
+      const timer = setInterval(fire, everyMs);
+      timer.unref();
+      return timer;
+    });
 
   const pollers = startPollers(system, { sqs, functions, physical, region });
   const polledQueues = system.eventSources.map((s) => stripHash(s.queue.logicalId));
 
   const urlFunction = system.functions.find((f) => f.urlAuthType === 'AWS_IAM');
   const urlServer = urlFunction ? await serve(functionUrl(functions, urlFunction.name, account), options.ports?.url) : undefined;
+  const openUrlFunction = system.functions.find((f) => f.urlAuthType === 'NONE');
+  const ackServer = openUrlFunction ? await serve(functionUrl(functions, openUrlFunction.name, account, { auth: 'NONE' })) : undefined;
 
   const created = new Set(system.tables.map((t) => stripHash(t.ref.logicalId)));
   const missing = Object.values(TABLE_CONSTRUCT_IDS).filter((name) => !created.has(name));
@@ -208,7 +264,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       operatorUrl: urlServer?.endpoint ?? '',
       sts: `${stsServer.endpoint}/`,
       s3: clientEnv.AWS_ENDPOINT_URL_S3,
+      stateFeed: `${cdnServer.endpoint}/`,
+      kms: kmsServer.endpoint,
+      ackUrl: ackServer ? `${ackServer.endpoint}/` : '',
+      secretsmanager: secretsServer.endpoint,
     },
+    agentEnrolmentSecret: secretValues[0] ?? '',
+    feedCdn,
     bucketPolicies,
     clientEnv,
     tables,
@@ -233,6 +295,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       }
     },
     stop: async () => {
+      for (const t of scheduleTimers) clearInterval(t);
       await Promise.all(pollers.map((p) => p.stop()));
       await functions.idle();
       await Promise.all([
@@ -241,6 +304,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         stsServer.stop(),
         urlServer?.stop(),
         s3Server?.stop(),
+        kmsServer.stop(),
+        secretsServer.stop(),
+        ackServer?.stop(),
+        cdnServer.stop(),
         fauxqs.stop(),
         dynamo.stop(),
       ]);
@@ -260,7 +327,14 @@ type Physical = Map<string, { ref: string; attrs: Record<string, string> }>;
 async function createResources(
   system: LocalSystem,
   o: { fauxqs: FauxqsServer; dynamoClient: DynamoDBClient; region: string; account: string; visibilityTimeoutS: number },
-): Promise<{ physical: Physical; topics: Record<string, string>; queues: Record<string, string> }> {
+): Promise<{
+  physical: Physical;
+  topics: Record<string, string>;
+  queues: Record<string, string>;
+  buckets: string[];
+  signingKeys: string[];
+  secrets: string[];
+}> {
   const { region, account } = o;
   // Tables, topics, queues: physical names are the logical ids without their hash.
   const physical: Physical = new Map();
@@ -311,7 +385,28 @@ async function createResources(
   }
   for (const b of system.buses) set(b.ref, b.name, { Arn: `arn:aws:events:${region}:${account}:event-bus/${b.name}`, Name: b.name });
   for (const f of system.functions) set(f.ref, f.name, { Arn: `arn:aws:lambda:${region}:${account}:function:${f.name}` });
-  return { physical, topics, queues };
+  // Buckets are named after their logical id (lower case, as S3 wants); signing keys get a key id of their own.
+  const buckets = system.buckets.map((b) => {
+    const name = stripHash(b.ref.logicalId).toLowerCase();
+    set(b.ref, name, {
+      Arn: `arn:aws:s3:::${name}`,
+      DomainName: `${name}.s3.amazonaws.com`,
+      RegionalDomainName: `${name}.s3.${region}.amazonaws.com`,
+    });
+    return name;
+  });
+  const signingKeys = system.signingKeys.map((k, i) => {
+    const id = `00000000-0000-0000-0000-${String(i + 1).padStart(12, '0')}`;
+    const arn = `arn:aws:kms:${region}:${account}:key/${id}`;
+    set(k.ref, id, { Arn: arn, KeyId: id });
+    return arn;
+  });
+  const secrets = system.secrets.map((sec) => {
+    const arn = `arn:aws:secretsmanager:${region}:${account}:secret:${stripHash(sec.ref.logicalId)}-local`;
+    set(sec.ref, arn, { Arn: arn });
+    return arn;
+  });
+  return { physical, topics, queues, buckets, signingKeys, secrets };
 }
 
 /**
@@ -444,6 +539,28 @@ async function deliverToQueue(
       }),
     )
     .catch((error: unknown) => console.error(`local bus: ${rule} could not dead-letter ${event.id}: ${String(error)}`));
+}
+
+/** `rate(N minute|minutes|hour|hours)` in milliseconds (the only schedule expressions killswitch uses). */
+function scheduleMs(expression: string): number {
+  const m = /^rate\((\d+) (minute|minutes|hour|hours)\)$/.exec(expression);
+  if (!m) throw new Error(`local runtime: unsupported schedule ${expression}`);
+  return Number(m[1]) * (m[2]!.startsWith('hour') ? 3_600_000 : 60_000);
+}
+
+/** The event EventBridge Scheduler's rule sends (a `Scheduled Event` from `aws.events`). */
+function scheduledEvent(rule: string, account: string, region: string) {
+  return {
+    version: '0',
+    id: randomUUID(),
+    'detail-type': 'Scheduled Event',
+    source: 'aws.events',
+    account,
+    time: new Date().toISOString(),
+    region,
+    resources: [`arn:aws:events:${region}:${account}:rule/${rule}`],
+    detail: {},
+  };
 }
 
 function isKey(system: LocalSystem, r: ResourceRef): boolean {

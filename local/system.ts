@@ -16,6 +16,12 @@ export interface LocalSystem {
   rules: LocalRuleSpec[];
   eventSources: { function: ResourceRef; queue: ResourceRef; batchSize: number; reportBatchItemFailures: boolean }[];
   subscriptions: { topic: ResourceRef; queue: ResourceRef; raw: boolean; filterPolicy?: unknown }[];
+  /** S3 buckets (the state feed's origin). */
+  buckets: { ref: ResourceRef }[];
+  /** Asymmetric KMS keys that sign (the state feed's). */
+  signingKeys: { ref: ResourceRef }[];
+  /** Secrets Manager secrets (the agents' enrolment secret). */
+  secrets: { ref: ResourceRef }[];
   /** Resolves a CloudFormation value (Ref, GetAtt, ImportValue, Join…) once physical names are known. */
   resolver: (physical: PhysicalLookup) => (value: unknown, stack: string) => string;
 }
@@ -69,6 +75,9 @@ export function describeSystem(templates: Record<string, CfnTemplate>): LocalSys
     rules: [],
     eventSources: [],
     subscriptions: [],
+    buckets: [],
+    signingKeys: [],
+    secrets: [],
   };
   const exports = new Map<string, { stack: string; value: unknown }>();
   const urls = new Map<string, string>();
@@ -103,6 +112,15 @@ export function describeSystem(templates: Record<string, CfnTemplate>): LocalSys
           break;
         case 'AWS::SNS::Topic':
           system.topics.push({ ref });
+          break;
+        case 'AWS::S3::Bucket':
+          system.buckets.push({ ref });
+          break;
+        case 'AWS::SecretsManager::Secret':
+          system.secrets.push({ ref });
+          break;
+        case 'AWS::KMS::Key':
+          if (p.KeyUsage === 'SIGN_VERIFY') system.signingKeys.push({ ref });
           break;
         case 'AWS::SQS::Queue': {
           const redrive = p.RedrivePolicy as { deadLetterTargetArn: unknown; maxReceiveCount: number } | undefined;

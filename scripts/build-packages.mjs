@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Builds the installable packages: `node scripts/build-packages.mjs [collector] [cli]` (both by default).
-//   collector: TypeScript → ESM JavaScript + .d.ts (tsc), nothing bundled: its dependencies stay its own.
+// Builds the installable packages: `node scripts/build-packages.mjs [collector] [agent] [cli]` (all by default).
+//   collector, agent: TypeScript → ESM JavaScript + .d.ts (tsc), nothing bundled: its dependencies stay its own.
 //   cli: one ESM bundle of the CLI and the product code it uses (esbuild); npm packages stay external
 //   (they are the CLI's dependencies), and the local runtime stays out: it comes with a checkout.
 import { spawnSync } from 'node:child_process';
@@ -9,18 +9,20 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const root = fileURLToPath(new globalThis.URL('..', import.meta.url));
-const wanted = process.argv.slice(2).length ? process.argv.slice(2) : ['collector', 'cli'];
+const wanted = process.argv.slice(2).length ? process.argv.slice(2) : ['collector', 'agent', 'cli'];
+
+/** TypeScript → ESM JavaScript + .d.ts, nothing bundled: the package's dependencies stay its own. */
+function tscBuild(name) {
+  rmSync(`${root}packages/${name}/dist`, { recursive: true, force: true });
+  const tsc = spawnSync(process.execPath, [`${root}node_modules/typescript/bin/tsc`, '-p', `${root}packages/${name}/tsconfig.build.json`], {
+    stdio: 'inherit',
+  });
+  if (tsc.status !== 0) throw new Error(`${name}: tsc failed`);
+}
 
 const builders = {
-  collector() {
-    rmSync(`${root}packages/collector/dist`, { recursive: true, force: true });
-    const tsc = spawnSync(
-      process.execPath,
-      [`${root}node_modules/typescript/bin/tsc`, '-p', `${root}packages/collector/tsconfig.build.json`],
-      { stdio: 'inherit' },
-    );
-    if (tsc.status !== 0) throw new Error('collector: tsc failed');
-  },
+  collector: () => tscBuild('collector'),
+  agent: () => tscBuild('agent'),
   async cli() {
     rmSync(`${root}packages/cli/dist`, { recursive: true, force: true });
     await build({
@@ -48,7 +50,7 @@ const builders = {
 };
 
 for (const name of wanted) {
-  if (!builders[name]) throw new Error(`unknown package "${name}" (collector, cli)`);
+  if (!builders[name]) throw new Error(`unknown package "${name}" (collector, agent, cli)`);
   await builders[name]();
   console.log(`built packages/${name}`);
 }

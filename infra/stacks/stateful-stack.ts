@@ -2,7 +2,25 @@ import { RemovalPolicy, Stack, type StackProps, CfnOutput } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus } from 'aws-cdk-lib/aws-events';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Key } from 'aws-cdk-lib/aws-kms';
+import { Key, KeySpec, KeyUsage } from 'aws-cdk-lib/aws-kms';
+import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import {
+  AllowedMethods,
+  CachePolicy,
+  CacheQueryStringBehavior,
+  CacheHeaderBehavior,
+  CacheCookieBehavior,
+  Distribution,
+  HttpVersion,
+  PriceClass,
+  ResponseHeadersPolicy,
+  ViewerProtocolPolicy,
+} from 'aws-cdk-lib/aws-cloudfront';
+import { S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Duration } from 'aws-cdk-lib';
+import { acknowledgeCheckov } from '../constructs/acknowledge.ts';
+import { Validations } from 'aws-cdk-lib';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
@@ -15,6 +33,7 @@ export const TABLE_CONSTRUCT_IDS: Readonly<Record<TableName, string>> = {
   ledger: 'Ledger',
   grants: 'Grants',
   dataSubjects: 'DataSubjects',
+  acks: 'Acknowledgements',
 };
 
 export interface StatefulStackProps extends StackProps {
@@ -36,6 +55,10 @@ export class StatefulStack extends Stack {
   readonly bus: EventBus;
   /** killswitch's own events. Its policy (in the stateless stack, which knows the function roles) lets only killswitch publish. */
   readonly domainBus: EventBus;
+  /** The signed state feed: its signing key (KMS, ECC P-256), its origin bucket and its CloudFront distribution. */
+  readonly stateFeed: { signingKey: Key; bucket: Bucket; distribution: Distribution };
+  /** What endpoint agents' enrolment secrets derive from (HMAC-SHA256(secret, context ‖ collectorId)). */
+  readonly agentEnrolmentSecret: Secret;
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     super(scope, id, props);
@@ -101,12 +124,106 @@ export class StatefulStack extends Stack {
       value: this.domainBus.eventBusName,
       description: 'Bus killswitch puts its own events on (Kill Switch Engaged, …): subscribe here; only killswitch can publish',
     });
+    this.stateFeed = this.#stateFeed();
+    this.agentEnrolmentSecret = new Secret(this, 'AgentEnrolmentSecret', {
+      description: "killswitch: endpoint agents' enrolment secrets derive from this (docs/state-feed.md §7)",
+      encryptionKey: this.key,
+      generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const rotation =
+      "Every agent's enrolment secret derives from this one: rotating it re-enrols the whole fleet, so it is rotated by the platform team with its device management (new secret, re-provisioned agents), not on a schedule.";
+    Validations.of(this.agentEnrolmentSecret).acknowledge({ id: 'AwsSolutions-SMG4', reason: rotation });
+
     new CfnOutput(this, 'ProgramStateTableName', { value: this.tables.programState.tableName });
     new CfnOutput(this, 'ExposureNoticesTopicArn', {
       value: this.noticeTopic.topicArn,
       description: 'Subscribe the messaging gateway (an SQS queue, raw delivery) to this topic',
       exportName: `${props.config.stackPrefix}-ExposureNoticesTopicArn`,
     });
+  }
+
+  /**
+   * The state feed (docs/state-feed.md): an asymmetric KMS key signs (its private half never leaves
+   * KMS; it is retained, as agents trust its public half); a private, versioned bucket holds the
+   * documents; CloudFront serves them over TLS only, reading the bucket through origin access
+   * control, with query strings, headers and cookies kept out of the cache key, so the origin's load
+   * is one request per edge cache per max-age, whatever the number of agents.
+   */
+  #stateFeed() {
+    const signingKey = new Key(this, 'StateFeedSigningKey', {
+      description: 'killswitch: signs the state feed (ES256); agents verify with its public key',
+      keySpec: KeySpec.ECC_NIST_P256,
+      keyUsage: KeyUsage.SIGN_VERIFY,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const bucket = new Bucket(this, 'StateFeedOrigin', {
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      encryption: BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      versioned: true,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      lifecycleRules: [{ noncurrentVersionExpiration: Duration.days(30) }],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const cachePolicy = new CachePolicy(this, 'StateFeedCachePolicy', {
+      comment: 'killswitch state feed: the origin Cache-Control decides (1 s for documents, 300 s for the key set)',
+      minTtl: Duration.seconds(0),
+      defaultTtl: Duration.seconds(1),
+      maxTtl: Duration.seconds(300),
+      queryStringBehavior: CacheQueryStringBehavior.none(),
+      headerBehavior: CacheHeaderBehavior.none(),
+      cookieBehavior: CacheCookieBehavior.none(),
+      enableAcceptEncodingGzip: true,
+      enableAcceptEncodingBrotli: true,
+    });
+    const distribution = new Distribution(this, 'StateFeed', {
+      comment: 'killswitch signed state feed for endpoint agents',
+      defaultBehavior: {
+        origin: S3BucketOrigin.withOriginAccessControl(bucket),
+        viewerProtocolPolicy: ViewerProtocolPolicy.HTTPS_ONLY,
+        allowedMethods: AllowedMethods.ALLOW_GET_HEAD,
+        cachePolicy,
+        responseHeadersPolicy: ResponseHeadersPolicy.SECURITY_HEADERS,
+        compress: true,
+      },
+      httpVersion: HttpVersion.HTTP2_AND_3,
+      priceClass: PriceClass.PRICE_CLASS_ALL,
+    });
+    const cloudFrontReasons = {
+      logging:
+        "The feed serves the same signed, public-by-design document to every agent; request logs would hold only agents' IP addresses, which killswitch does not want to keep. The origin writes are logged by CloudTrail.",
+      waf: 'A WAF cannot make a forged document verify, and a flood is absorbed by the cache (one origin request per edge per max-age); agents fail closed if the feed is unreachable.',
+      geo: 'Agents run wherever employees work; a geographic restriction would stop collection for travelling employees and protects nothing (documents are signed, carry no personal data).',
+      tls: 'The default *.cloudfront.net certificate is used, so CloudFront negotiates TLSv1 or later at the edge; a custom domain with its own certificate (TLSv1.2_2021) is a deployment choice. Agents only accept documents that verify.',
+    };
+    for (const [id, reason] of [
+      ['AwsSolutions-CFR1', cloudFrontReasons.geo],
+      ['AwsSolutions-CFR2', cloudFrontReasons.waf],
+      ['AwsSolutions-CFR3', cloudFrontReasons.logging],
+      ['AwsSolutions-CFR4', cloudFrontReasons.tls],
+    ] as const)
+      Validations.of(distribution).acknowledge({ id, reason });
+    Validations.of(bucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason:
+        'The origin holds only signed state documents and the public key set, written by one function (CloudTrail records its PutObject calls); server access logs would record CloudFront fetches.',
+    });
+    acknowledgeCheckov(distribution, [
+      { id: 'CKV_AWS_86', reason: cloudFrontReasons.logging },
+      { id: 'CKV_AWS_68', reason: cloudFrontReasons.waf },
+      { id: 'CKV_AWS_174', reason: cloudFrontReasons.tls },
+    ]);
+    acknowledgeCheckov(bucket, [
+      { id: 'CKV_AWS_18', reason: 'The origin holds only signed state documents and the public key set; CloudTrail records the writes.' },
+    ]);
+    new CfnOutput(this, 'StateFeedUrl', {
+      value: `https://${distribution.distributionDomainName}/`,
+      description: 'feedUrl for AgentGate: the signed state feed (state/<programId>.jws, keys.json)',
+      exportName: `${this.stackName}-StateFeedUrl`,
+    });
+    return { signingKey, bucket, distribution };
   }
 
   #table(id: string, definition: TableDefinition): Table {

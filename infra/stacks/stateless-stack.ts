@@ -12,12 +12,17 @@ import { GrantRevocation } from '../constructs/grant-revocation.ts';
 import { ExposureNotices } from '../constructs/exposure-notices.ts';
 import { FindingTriggers } from '../constructs/finding-triggers.ts';
 import { KillSwitchFunction } from '../constructs/killswitch-function.ts';
+import { StateFeed } from '../constructs/state-feed.ts';
+import { HaltAcknowledgements } from '../constructs/halt-acknowledgements.ts';
 import type { KillSwitchResources } from '../constructs/resources.ts';
 
 export interface StatelessStackProps extends StackProps {
   readonly config: DeploymentConfig;
   /** The stateful resources, passed as typed references (CloudFormation exports underneath). */
-  readonly stateful: Pick<StatefulStack, 'key' | 'tables' | 'alertTopic' | 'noticeTopic' | 'bus' | 'domainBus'>;
+  readonly stateful: Pick<
+    StatefulStack,
+    'key' | 'tables' | 'alertTopic' | 'noticeTopic' | 'bus' | 'domainBus' | 'stateFeed' | 'agentEnrolmentSecret'
+  >;
 }
 
 /** Functions, rules, queues and alarms: everything that can be replaced by a redeploy. */
@@ -27,6 +32,8 @@ export class StatelessStack extends Stack {
   readonly collectorAccess: CollectorAccess;
   readonly revocation: GrantRevocation;
   readonly notices: ExposureNotices;
+  readonly stateFeed: StateFeed;
+  readonly acks: HaltAcknowledgements;
   /** Absent when the configuration takes no AWS findings (`findings.sources: []`). */
   readonly findings?: FindingTriggers;
 
@@ -47,6 +54,8 @@ export class StatelessStack extends Stack {
     if (props.config.findings.sources.length) this.findings = new FindingTriggers(this, 'FindingTriggers', { resources });
     this.revocation = new GrantRevocation(this, 'GrantRevocation', { resources });
     this.notices = new ExposureNotices(this, 'ExposureNotices', { resources });
+    this.stateFeed = new StateFeed(this, 'StateFeed', { resources, feed: props.stateful.stateFeed });
+    this.acks = new HaltAcknowledgements(this, 'HaltAcknowledgements', { resources, enrolmentSecret: props.stateful.agentEnrolmentSecret });
     this.operator = new OperatorControl(this, 'OperatorControl', {
       resources,
       grantWorkQueue: this.revocation.queue,

@@ -142,10 +142,45 @@ const EXPECTED: Record<string, string[]> = {
     'dynamodb:UpdateItem -> Ledger',
     'sqs:SendMessage -> ExposureNoticesSendDlq',
   ],
+  // The state feed's publisher reads the program states, signs with the feed's key (ES256 on raw
+  // messages only) and writes the program's document and the key set: nothing else.
+  // The acknowledgement intake reads the enrolment secret and queues what it accepts: nothing else.
+  HaltAcknowledgementsIntakeRole: [
+    ...baseline('HaltAcknowledgementsIntake'),
+    'secretsmanager:GetSecretValue -> AgentEnrolmentSecret',
+    `kms:Decrypt -> DataKey${via('secretsmanager')}`,
+    ...keyVia('sqs'),
+    'sqs:SendMessage -> HaltAcknowledgementsAckQueue',
+  ],
+  // The aggregator counts acknowledgements and records HALT_CONFIRMED (a new timeline entry, never an update).
+  HaltAcknowledgementsAggregatorRole: [
+    ...baseline('HaltAcknowledgementsAggregator'),
+    ...dynamoKey(true),
+    ...consumes('HaltAcknowledgementsAckQueue'),
+    'dynamodb:Query -> Acknowledgements',
+    'dynamodb:UpdateItem -> Acknowledgements',
+    'dynamodb:Query -> ProgramState',
+    'dynamodb:PutItem -> Ledger',
+    'sqs:SendMessage -> HaltAcknowledgementsAckDlq',
+  ],
+  StateFeedPublisherRole: [
+    ...baseline('StateFeedPublisher'),
+    ...dynamoKey(false),
+    'dynamodb:Query -> ProgramState',
+    'kms:Sign -> StateFeedSigningKey if {"StringEquals":{"kms:SigningAlgorithm":"ECDSA_SHA_256","kms:MessageType":"RAW"}}',
+    'kms:GetPublicKey -> StateFeedSigningKey',
+    's3:PutObject -> StateFeedOrigin/state/mci.jws if {"StringEquals":{"s3:ResourceAccount":"111111111111"}}',
+    's3:PutObject -> StateFeedOrigin/keys.json if {"StringEquals":{"s3:ResourceAccount":"111111111111"}}',
+  ],
 };
 
 /** Resource-based permissions on the functions: who may invoke what, and how. */
 const EXPECTED_INVOKERS = [
+  // Anyone may call the acknowledgement URL (agents hold no AWS credentials): each acknowledgement carries its agent's HMAC.
+  '*: lambda:InvokeFunctionUrl on HaltAcknowledgementsIntakeFunction (NONE)',
+  '*: lambda:InvokeFunction on HaltAcknowledgementsIntakeFunction (via URL only)',
+  'events.amazonaws.com: lambda:InvokeFunction on StateFeedPublisherFunction (from StateFeedResignSchedule)',
+  'events.amazonaws.com: lambda:InvokeFunction on StateFeedPublisherFunction (from StateFeedStateChangedRule)',
   'events.amazonaws.com: lambda:InvokeFunction on FindingTriggersSweepFunction (from FindingTriggersSweepSchedule)',
   'OperatorControlOperatorsRole: lambda:InvokeFunction on OperatorControlBreakGlassFunction',
   'OperatorControlOperatorsRole: lambda:InvokeFunction on OperatorControlOperatorFunction (via URL only)',
@@ -224,7 +259,12 @@ describe('Least privilege', () => {
       if (r.Type !== 'AWS::IAM::Policy' && r.Type !== 'AWS::IAM::ManagedPolicy') continue;
       for (const st of (r.Properties.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement) {
         const kms = ([] as unknown[]).concat(st.Action).filter((a) => String(a).startsWith('kms:'));
-        if (kms.length && !JSON.stringify(st.Condition ?? {}).includes('kms:ViaService')) unconditioned.push(`${id}: ${kms.join(', ')}`);
+        // The state feed's signing key is not a data key: it signs (kms:Sign, kms:GetPublicKey), it never decrypts.
+        const signing =
+          kms.every((a) => a === 'kms:Sign' || a === 'kms:GetPublicKey') &&
+          describeRef(([] as unknown[]).concat(st.Resource)[0]) === 'StateFeedSigningKey';
+        if (kms.length && !signing && !JSON.stringify(st.Condition ?? {}).includes('kms:ViaService'))
+          unconditioned.push(`${id}: ${kms.join(', ')}`);
       }
     }
     expect(unconditioned).toEqual([]);
@@ -359,7 +399,7 @@ describe('Least privilege', () => {
     }
   });
 
-  it('allows invoking the operator function only through its AWS_IAM URL, and only by the operators role', () => {
+  it('allows invoking the operator function only through its AWS_IAM URL, and only by the operators role; the acknowledgement intake only through its URL', () => {
     const invokers = Object.values(stateless.findResources('AWS::Lambda::Permission')).map(({ Properties: p }) => {
       const principal = typeof p.Principal === 'string' ? p.Principal : describeRef(p.Principal).replace(/Arn$/, '');
       const how = p.InvokedViaFunctionUrl ? ' (via URL only)' : p.FunctionUrlAuthType ? ` (${p.FunctionUrlAuthType})` : '';

@@ -130,9 +130,11 @@ describe('Stacks: killswitch on AWS', () => {
       });
     });
 
-    it('puts the operator function behind an AWS_IAM Function URL only', () => {
-      stateless.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'AWS_IAM' });
-      stateless.resourcePropertiesCountIs('AWS::Lambda::Url', { AuthType: 'NONE' }, 0);
+    it('puts the operator function behind an AWS_IAM Function URL, and only the acknowledgement intake (HMAC per agent) behind one without IAM', () => {
+      const urls = Object.values(stateless.findResources('AWS::Lambda::Url')).map(
+        (u) => `${u.Properties.AuthType} ${String(u.Properties.TargetFunctionArn['Fn::GetAtt'][0]).replace(/[0-9A-F]{8}$/, '')}`,
+      );
+      expect(urls.sort()).toEqual(['AWS_IAM OperatorControlOperatorFunction', 'NONE HaltAcknowledgementsIntakeFunction']);
     });
 
     it('alarms on every DLQ, on errors and throttles of every function, on a slow trigger and stalled grant work; all notify the operators', () => {
@@ -146,12 +148,12 @@ describe('Stacks: killswitch on AWS', () => {
       expect(byMetric('Errors')).toHaveLength(fns.length);
       expect(byMetric('Throttles')).toHaveLength(fns.length);
       expect(byMetric('Duration')).toHaveLength(1);
-      // Anomalies and findings waiting in their intake queues, grant work stalled.
+      // Anomalies and findings waiting in their intake queues, grant work stalled, acknowledgements not counted.
       expect(
         byMetric('ApproximateAgeOfOldestMessage')
           .map((a) => a.Properties.Dimensions[0].Value['Fn::GetAtt'][0].replace(/[0-9A-F]{8}$/, ''))
           .sort(),
-      ).toEqual(['AnomalyTriggerIntake', 'FindingTriggersIntake', 'GrantRevocationWork']);
+      ).toEqual(['AnomalyTriggerIntake', 'FindingTriggersIntake', 'GrantRevocationWork', 'HaltAcknowledgementsAckQueue']);
       for (const a of alarms) expect(a.Properties.AlarmActions).toHaveLength(1);
     });
 

@@ -12,7 +12,7 @@ export interface LocalState {
   account: string;
   busName: string;
   endpoints: LocalStack['endpoints'];
-  tables: { programState: string; grants: string; ledger: string; dataSubjects: string };
+  tables: { programState: string; grants: string; ledger: string; dataSubjects: string; acks: string };
   queues: Record<string, string>;
 }
 

@@ -26,6 +26,8 @@ export const TableDefinitions = {
   },
   grants: { partitionKey: S('datasetId'), sortKey: S('grantKey'), globalIndexes: [] },
   dataSubjects: { partitionKey: S('datasetId'), sortKey: S('employeeId'), globalIndexes: [] },
+  /** Halt acknowledgements: per-agent records and sharded counters (shared/adapters/dynamodb/ack-store.ts). */
+  acks: { partitionKey: S('pk'), sortKey: S('sk'), globalIndexes: [] },
 } as const satisfies Record<string, TableDefinition>;
 
 export type TableName = keyof typeof TableDefinitions;

@@ -1,0 +1,3 @@
+module killswitch/statefeedverify
+
+go 1.22
