@@ -15,14 +15,15 @@ export interface AgentFleetInit {
 export type AgentHostMessage =
   | { type: 'started'; allowed: number }
   | { type: 'change'; index: number; allowed: boolean; seq: number | undefined; at: number }
-  | { type: 'status'; allowed: number; fetches: number; rejections: number; reasons: string[] }
+  | { type: 'status'; allowed: number; fetches: number; rejections: Record<string, number>; reasons: string[] }
   | { type: 'stopped' };
 
 export interface AgentFleet {
   size: number;
   /** Absolute time (performance.timeOrigin + now) at which each agent's allowed() turned false. */
   haltedAt: (number | undefined)[];
-  status(): Promise<{ allowed: number; fetches: number; rejections: number; reasons: string[] }>;
+  /** allowed: agents collecting now; rejections: documents or fetches refused since start, by reason. */
+  status(): Promise<{ allowed: number; fetches: number; rejections: Record<string, number>; reasons: string[] }>;
   stop(): Promise<void>;
 }
 
@@ -61,7 +62,10 @@ export async function startAgentFleet(options: AgentFleetInit & { count: number;
       return {
         allowed: all.reduce((n, s) => n + s.allowed, 0),
         fetches: all.reduce((n, s) => n + s.fetches, 0),
-        rejections: all.reduce((n, s) => n + s.rejections, 0),
+        rejections: all.reduce<Record<string, number>>((by, s) => {
+          for (const [reason, n] of Object.entries(s.rejections)) by[reason] = (by[reason] ?? 0) + n;
+          return by;
+        }, {}),
         reasons: [...new Set(all.flatMap((s) => s.reasons))],
       };
     },

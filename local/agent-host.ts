@@ -39,7 +39,10 @@ port.on('message', (message: 'status' | 'stop') => {
       type: 'status',
       allowed: gates.filter((g) => g.allowed()).length,
       fetches: gates.reduce((n, g) => n + g.fetches, 0),
-      rejections: gates.reduce((n, g) => n + Object.values(g.state().rejections).reduce((a, b) => a + b, 0), 0),
+      rejections: gates.reduce<Record<string, number>>((by, g) => {
+        for (const [reason, n] of Object.entries(g.state().rejections)) if (n) by[reason] = (by[reason] ?? 0) + n;
+        return by;
+      }, {}),
       reasons: [...new Set(gates.filter((g) => !g.allowed()).map((g) => g.state().reason))].slice(0, 5),
     });
   } else void Promise.all(gates.map((g) => g.stop())).then(() => post({ type: 'stopped' }));

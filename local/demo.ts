@@ -21,7 +21,7 @@ import { seedBucketPolicies, seedDataSubjects, seedGrants, seedPrograms } from '
 import { fleetNow, percentile, startCollectorFleet } from './collector-fleet.ts';
 import { startAgentFleet } from './agent-fleet.ts';
 import { DynamoAckStore } from '#shared/adapters/dynamodb/ack-store.ts';
-import { seqOf } from '#shared/killswitch/state-feed.ts';
+import { seqOf } from '#shared/killswitch/state-seq.ts';
 import { sampleFindingEvent } from './samples.ts';
 import { FINDING_SOURCES, FindingEventTypes } from '#shared/schemas/findings.ts';
 
@@ -137,8 +137,7 @@ try {
     );
     if (a.allowed !== agentCount) throw new Error(`only ${a.allowed}/${agentCount} agents saw an ACTIVE program (${a.reasons.join('; ')})`);
   }
-  const originBefore = stack.feedCdn.originRequests;
-  const cdnBefore = stack.feedCdn.requests;
+  const cdnBefore = await stack.feedCdn.counts();
 
   const anomaly: AnomalyDetailInput = {
     anomalyId: `demo-${Date.now()}`,
@@ -252,11 +251,17 @@ try {
   }
   const agentStatus = agents ? await agents.status() : undefined;
   const feedSeconds = (performance.now() - t0) / 1000;
-  const originPerSecond = (stack.feedCdn.originRequests - originBefore) / feedSeconds;
-  const cdnPerSecond = (stack.feedCdn.requests - cdnBefore) / feedSeconds;
+  const cdnAfter = await stack.feedCdn.counts();
+  const originPerSecond = (cdnAfter.originRequests - cdnBefore.originRequests) / feedSeconds;
+  const cdnPerSecond = (cdnAfter.requests - cdnBefore.requests) / feedSeconds;
   await agents?.stop();
   const flippedAt = state ? Date.parse(state.changedAt) : NaN;
   const agentHalts = (agents?.haltedAt ?? []).filter((t): t is number => t !== undefined).map((t) => t - flippedAt);
+  // The publisher's first run after the flip (its rule on Kill Switch Engaged): the flip-to-published delay.
+  const published = stack.functions.log.find(
+    (l) => l.function === 'publish-state-feed' && l.ok && t0Wall + (l.startedAt - t0) >= flippedAt,
+  );
+  const publishMs = published ? t0Wall + (published.endedAt - t0) - flippedAt : undefined;
   const haltConfirmed = (await new IncidentLedger(new LedgerTable(doc, stack.tables.ledger)).timeline(incidentId)).find(
     (e) => e.type === 'HALT_CONFIRMED',
   );
@@ -291,6 +296,11 @@ try {
       `all ${agentHalts.length}/${agentCount} endpoint agents halted (within ${Math.max(...agentHalts).toFixed(0)} ms of the flip; target R + 1 s = ${agentRefreshMs + 1000} ms)`,
     ]);
   }
+  if (publishMs !== undefined)
+    timeline.push([
+      flippedAt - t0Wall + publishMs,
+      `state document seq ${pausedSeq} signed (local KMS, ES256) and put on the feed bucket: ${publishMs.toFixed(0)} ms after the flip; the CDN holds a copy at most 1 s`,
+    ]);
   if (haltConfirmed)
     timeline.push([
       Date.parse(haltConfirmed.at) - t0Wall,
@@ -368,8 +378,11 @@ try {
       acknowledged: acks.halted,
       known: acks.known,
       haltConfirmed: Boolean(haltConfirmed),
-      rejections: agentStatus?.rejections ?? 0,
+      /** Documents or fetches an agent refused, by reason (FETCH_FAILED: the poll got no answer in time). */
+      rejections: agentStatus?.rejections ?? {},
       refreshIntervalMs: agentRefreshMs,
+      /** From the flip to the paused document on the feed bucket (the publisher's rule, signing and put). */
+      publishMs: publishMs === undefined ? null : round(publishMs),
       /** From the flip (the state item's changedAt) to each agent's allowed() turning false. */
       haltMs: agentHalts.length ? { p50: round(percentile(agentHalts, 50)), max: round(Math.max(...agentHalts)) } : null,
       withinTarget: agentHalts.length === agentCount && (agentCount === 0 || Math.max(...agentHalts) <= agentRefreshMs + 1000),

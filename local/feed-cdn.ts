@@ -1,3 +1,4 @@
+import { Worker } from 'node:worker_threads';
 import type { HttpHandler, HttpReply } from './http.ts';
 
 interface Cached {
@@ -81,4 +82,44 @@ export class LocalFeedCdn {
       return method === 'HEAD' ? { ...reply, body: '' } : reply;
     };
   }
+}
+
+export type FeedCdnHostMessage =
+  { type: 'started'; endpoint: string } | { type: 'counts'; originRequests: number; requests: number } | { type: 'stopped' };
+
+/** The local CDN on its own thread (see feed-cdn-host.ts): its endpoint, what it served, and what reached the origin. */
+export interface LocalFeedCdnServer {
+  endpoint: string;
+  counts(): Promise<{ originRequests: number; requests: number }>;
+  stop(): Promise<void>;
+}
+
+export async function startLocalFeedCdn(origin: string): Promise<LocalFeedCdnServer> {
+  const worker = new Worker(new URL('./ts-worker.mjs', import.meta.url), {
+    workerData: { entry: new URL('./feed-cdn-host.ts', import.meta.url).href, origin },
+  });
+  const next = <T extends FeedCdnHostMessage['type']>(type: T, send?: string) =>
+    new Promise<Extract<FeedCdnHostMessage, { type: T }>>((resolve, reject) => {
+      const on = (m: FeedCdnHostMessage) => {
+        if (m.type !== type) return;
+        worker.off('message', on);
+        worker.off('error', reject);
+        resolve(m as Extract<FeedCdnHostMessage, { type: T }>);
+      };
+      worker.on('message', on);
+      worker.once('error', reject);
+      if (send) worker.postMessage(send);
+    });
+  const { endpoint } = await next('started');
+  return {
+    endpoint,
+    counts: async () => {
+      const { originRequests, requests } = await next('counts', 'counts');
+      return { originRequests, requests };
+    },
+    stop: async () => {
+      await next('stopped', 'stop');
+      await worker.terminate();
+    },
+  };
 }

@@ -18,7 +18,7 @@ import { functionUrl, lambdaInvokeApi } from './lambda-endpoint.ts';
 import { LocalSts } from './sts.ts';
 import { LocalBucketPolicies } from './bucket-policies.ts';
 import { LocalKms } from './kms.ts';
-import { LocalFeedCdn } from './feed-cdn.ts';
+import { startLocalFeedCdn, type LocalFeedCdnServer } from './feed-cdn.ts';
 import { LocalSecrets } from './secrets.ts';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { synthesizeTemplates } from './synth.ts';
@@ -68,7 +68,7 @@ export interface LocalStack {
   /** The agents' enrolment master secret (what the platform team's device management derives each agent's secret from). */
   agentEnrolmentSecret: string;
   /** The state feed's local CDN (origin requests, requests). */
-  feedCdn: LocalFeedCdn;
+  feedCdn: LocalFeedCdnServer;
   /** The local bucket-policy stand-in (undefined when options.endpoints.s3 was given). */
   bucketPolicies: LocalBucketPolicies | undefined;
   /** The environment any AWS SDK client needs to talk to this stack. */
@@ -215,8 +215,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }
   }
   const feedBucket = buckets.find((b) => b.startsWith('statefeedorigin'));
-  const feedCdn = new LocalFeedCdn(`${clientEnv.AWS_ENDPOINT_URL_S3}/${feedBucket ?? 'no-state-feed-bucket'}`);
-  const cdnServer = await serve(feedCdn.handler());
+  const feedCdn = await startLocalFeedCdn(`${clientEnv.AWS_ENDPOINT_URL_S3}/${feedBucket ?? 'no-state-feed-bucket'}`);
   if (options.endpoints?.lakeformation) clientEnv.AWS_ENDPOINT_URL_LAKEFORMATION = options.endpoints.lakeformation;
   if (options.endpoints?.s3control) clientEnv.AWS_ENDPOINT_URL_S3_CONTROL = options.endpoints.s3control;
   const restoreFunctionEnv = setEnvironment({ ...clientEnv, ...functionEnv });
@@ -264,7 +263,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       operatorUrl: urlServer?.endpoint ?? '',
       sts: `${stsServer.endpoint}/`,
       s3: clientEnv.AWS_ENDPOINT_URL_S3,
-      stateFeed: `${cdnServer.endpoint}/`,
+      stateFeed: `${feedCdn.endpoint}/`,
       kms: kmsServer.endpoint,
       ackUrl: ackServer ? `${ackServer.endpoint}/` : '',
       secretsmanager: secretsServer.endpoint,
@@ -307,7 +306,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         kmsServer.stop(),
         secretsServer.stop(),
         ackServer?.stop(),
-        cdnServer.stop(),
+        feedCdn.stop(),
         fauxqs.stop(),
         dynamo.stop(),
       ]);

@@ -99,6 +99,8 @@ export class OperatorControl extends Construct {
       .bindTable(resources.tables.ledger, 'LEDGER_TABLE', ['GetItem', 'Query', 'PutItem', 'UpdateItem'], [LEDGER_KIND_INDEX])
       // A dry-run pause counts the grants a revocation would remove.
       .bindTable(resources.tables.grants, 'GRANTS_TABLE', ['Query'])
+      // status and incident show count the agents' halt acknowledgements.
+      .bindTable(resources.tables.acks, 'ACKS_TABLE', ['Query'])
       .bindQueue(props.grantWorkQueue, 'GRANT_WORK_QUEUE_URL')
       .bindQueue(props.noticePlanQueue, 'NOTICE_PLAN_QUEUE_URL')
       .setEnvironment('KILLSWITCH_ACCOUNT', config.account)

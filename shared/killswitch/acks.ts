@@ -10,7 +10,7 @@ import { z } from '../schemas/z.ts';
 import { ProgramIdSchema, TimestampSchema } from '../schemas/common.ts';
 import type { TimelineEntry } from '../schemas/ledger.ts';
 import type { ProgramState } from '../schemas/program-state.ts';
-import { seqOf } from './state-feed.ts';
+import { seqOf } from './state-seq.ts';
 
 export const ACK_SIGNATURE_HEADER = 'x-killswitch-signature';
 const ENROLMENT_CONTEXT = 'killswitch-agent-enrolment:v1:';

@@ -6,6 +6,9 @@
  */
 import { encodeStateDocument, type Jwks, type StateDocumentPayload } from '#agent/document.ts';
 import type { ProgramState } from '../schemas/program-state.ts';
+import { seqOf } from './state-seq.ts';
+
+export { seqOf };
 
 /** Signs the JWS signing input with the current key; publishes the keys that may have signed. */
 export interface StateSigner {
@@ -37,9 +40,6 @@ export interface StateFeedSettings {
 
 export const documentKey = (programId: string) => `state/${programId}.jws`;
 export const KEY_SET_KEY = 'keys.json';
-
-/** `seq`: the sum of the scopes' versions; every state change increments exactly one (docs/state-feed.md §4). */
-export const seqOf = (states: readonly Pick<ProgramState, 'version'>[]): number => states.reduce((n, s) => n + s.version, 0);
 
 export interface Published {
   programId: string;

@@ -3,6 +3,8 @@ import type { ProgramState } from '../schemas/program-state.ts';
 import { NotFoundError, UnknownProgramError } from '../domain/errors.ts';
 import type { NoticeCountsView } from './notify.ts';
 import type { AuditRecords, IncidentRecords, Programs, ProgramStates } from './ports.ts';
+import type { HaltCounts } from './acks.ts';
+import { seqOf } from './state-seq.ts';
 
 export interface ViewDeps {
   programs: Programs;
@@ -11,6 +13,9 @@ export interface ViewDeps {
   audit: AuditRecords;
   revocations?: { counts(incidentId: string): Promise<{ revoked: number; alsoHeld: number }> };
   notices?: { counts(incidentId: string): Promise<NoticeCountsView> };
+  /** The agents' halt acknowledgements (the Acknowledgements table's counters). */
+  acks?: { counts(programId: string, seq: number, now: Date): Promise<HaltCounts> };
+  now?: () => Date;
 }
 
 /** A scope as operators see it: the flag, and who changed it and why (from the audit trail, not from the item collectors read). */
@@ -18,7 +23,13 @@ export type ScopeView = ProgramState & { by?: string; person?: string; why?: str
 
 export interface StatusView {
   action: 'status';
-  programs: { programId: string; status: 'ACTIVE' | 'PAUSED' | 'UNREGISTERED'; scopes: ScopeView[] }[];
+  programs: {
+    programId: string;
+    status: 'ACTIVE' | 'PAUSED' | 'UNREGISTERED';
+    scopes: ScopeView[];
+    /** For the state document now served (its seq): agents that acknowledged it, known in the last 24 h, and silent. */
+    acknowledgements?: HaltCounts;
+  }[];
 }
 export interface IncidentView {
   action: 'incident';
@@ -27,6 +38,8 @@ export interface IncidentView {
   audit: AuditEntry[];
   grants?: { revoked: number; alsoHeld: number };
   notices?: NoticeCountsView;
+  /** The agents' acknowledgements of the program's current state document. */
+  acknowledgements?: HaltCounts;
 }
 export interface IncidentListView {
   action: 'list-incidents';
@@ -54,7 +67,8 @@ export class KillSwitchViews {
           : scopes.some((s) => s.status === 'PAUSED')
             ? 'PAUSED'
             : 'ACTIVE';
-        return { programId: p.programId, status, scopes };
+        const acknowledgements = global ? await this.#acks(p.programId, states) : undefined;
+        return { programId: p.programId, status, scopes, ...(acknowledgements ? { acknowledgements } : {}) };
       }),
     );
     return { action: 'status', programs: views };
@@ -63,11 +77,12 @@ export class KillSwitchViews {
   async incident(incidentId: string): Promise<IncidentView> {
     const incident = await this.deps.incidents.get(incidentId);
     if (!incident) throw new NotFoundError(`incident ${incidentId} does not exist`);
-    const [timeline, audit, grants, notices] = await Promise.all([
+    const [timeline, audit, grants, notices, acknowledgements] = await Promise.all([
       this.deps.incidents.timeline(incidentId),
       this.deps.audit.history(incident.programId, incident.scope),
       this.deps.revocations?.counts(incidentId),
       this.deps.notices?.counts(incidentId),
+      this.deps.state.list(incident.programId).then((states) => this.#acks(incident.programId, states)),
     ]);
     // The versions this incident set, and the resume that closed it.
     const resumeIds = new Set(timeline.map((t) => t.data?.requestId).filter((r): r is string => typeof r === 'string'));
@@ -78,7 +93,14 @@ export class KillSwitchViews {
       audit: audit.filter((a) => a.incidentId === incidentId || (a.requestId !== undefined && resumeIds.has(a.requestId))),
       ...(grants ? { grants: { revoked: grants.revoked, alsoHeld: grants.alsoHeld } } : {}),
       ...(notices ? { notices } : {}),
+      ...(acknowledgements ? { acknowledgements } : {}),
     };
+  }
+
+  /** Acknowledgements of the document the feed serves now: its seq is the sum of the scopes' versions. */
+  #acks(programId: string, states: ProgramState[]): Promise<HaltCounts | undefined> {
+    if (!this.deps.acks || states.length === 0) return Promise.resolve(undefined);
+    return this.deps.acks.counts(programId, seqOf(states), this.deps.now?.() ?? new Date());
   }
 
   /** Most recent first, of one program or of every configured program. */

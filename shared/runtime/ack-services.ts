@@ -51,7 +51,7 @@ export function ackIntakeServices(env = readEnv(AckIntakeEnvSchema)) {
 export const AckAggregatorEnvSchema = z.object({
   ...EnvVars.programStateTable,
   ...EnvVars.ledgerTable,
-  ACKS_TABLE: name,
+  ...EnvVars.acksTable,
   ACK_DLQ_URL: name,
 });
 

@@ -4,6 +4,7 @@ import { dynamoDocumentClient, eventBridgeClient, snsClient, sqsClient } from '.
 import { DeadLetters } from '../adapters/aws/dead-letters.ts';
 import { WorkQueue } from '../adapters/aws/work-queue.ts';
 import type { GrantWork } from '../schemas/grants.ts';
+import { DynamoAckStore } from '../adapters/dynamodb/ack-store.ts';
 import { DynamoGrantStore } from '../adapters/dynamodb/grant-store.ts';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { GrantBackend } from '../grants/ports.ts';
@@ -108,6 +109,7 @@ export const OperatorEnvSchema = KillSwitchEnvSchema.extend({
   ...EnvVars.grantWorkQueue,
   ...EnvVars.noticePlanQueue,
   ...EnvVars.grantsTable,
+  ...EnvVars.acksTable,
   ...EnvVars.operatorTrust,
 });
 
@@ -122,6 +124,7 @@ export function operatorServices(env = readEnv(OperatorEnvSchema)) {
     revocations: new RevocationLedger(base.ledger),
     notices: new NoticeLedger(base.ledger),
     grants: new DynamoGrantStore(dynamoDocumentClient(), env.GRANTS_TABLE),
+    acks: new DynamoAckStore(dynamoDocumentClient(), env.ACKS_TABLE),
   };
 }
 

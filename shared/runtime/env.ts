@@ -45,6 +45,7 @@ export const EnvVars = {
   programStateTable: { PROGRAM_STATE_TABLE: name },
   ledgerTable: { LEDGER_TABLE: name },
   grantsTable: { GRANTS_TABLE: name },
+  acksTable: { ACKS_TABLE: name },
   dataSubjectsTable: { DATA_SUBJECTS_TABLE: name },
   eventBus: { EVENT_BUS_NAME: name },
   alertTopic: { ALERT_TOPIC_ARN: name },

@@ -159,8 +159,11 @@ describe('Local stack: AWS findings on the default bus, through the synthesized 
     expect(out.Entries?.[0]).toMatchObject({ ErrorCode: 'NotAuthorizedForSourceException' });
   });
 
-  it('lists the sweep schedule without running it', () => {
-    expect(stack.schedules).toEqual([{ name: 'FindingTriggersSweepSchedule', expression: 'rate(15 minutes)', function: 'finding-sweep' }]);
+  it('lists the sweep schedule without running it (only the state feed re-signs on its own)', () => {
+    expect(stack.schedules).toEqual([
+      { name: 'FindingTriggersSweepSchedule', expression: 'rate(15 minutes)', function: 'finding-sweep' },
+      { name: 'StateFeedResignSchedule', expression: 'rate(1 minute)', function: 'publish-state-feed' },
+    ]);
     expect(stack.functions.log.some((l) => l.function === 'finding-sweep')).toBe(false);
   });
 });

@@ -7,8 +7,8 @@ import { verifyStateDocument, type Jwks } from '#agent/document.ts';
 import { dynamoDocumentClient } from '#shared/adapters/aws/clients.ts';
 import { DynamoAckStore } from '#shared/adapters/dynamodb/ack-store.ts';
 import { ProgramStateStore } from '#shared/adapters/dynamodb/program-state-store.ts';
-import { seqOf } from '#shared/killswitch/state-feed.ts';
-import { ledgerOf, putAnomaly } from '../support/local.ts';
+import { seqOf } from '#shared/killswitch/state-seq.ts';
+import { ALICE, ledgerOf, operatorCall, putAnomaly } from '../support/local.ts';
 
 const AGENTS = 20;
 
@@ -98,6 +98,13 @@ describe('Local stack: the signed state feed, endpoint agents and their acknowle
     const confirmed = (await ledgerOf(stack).incidents.timeline(incidentId)).filter((e) => e.type === 'HALT_CONFIRMED');
     expect(confirmed).toHaveLength(1);
     expect(confirmed[0]!.data).toMatchObject({ seq: 2, halted: AGENTS, known: AGENTS });
+    // What the on-call operator sees, through the operator API (the Operator function's own read).
+    const expected = { seq: 2, halted: AGENTS, collecting: 0, known: AGENTS, silent: 0 };
+    const status = await operatorCall(stack, ALICE, { action: 'status', programId: 'mci' });
+    expect(status.status).toBe(200);
+    expect(status.body.result.programs[0].acknowledgements).toEqual(expected);
+    const shown = await operatorCall(stack, ALICE, { action: 'incident', incidentId });
+    expect(shown.body.result.acknowledgements).toEqual(expected);
   });
 
   it('refuses forged, malformed and foreign acknowledgements with the reason, and they change no count', async () => {

@@ -22,3 +22,9 @@ export const fields = (entries: [string, unknown][]): string =>
     .filter(([, v]) => v !== undefined)
     .map(([k, v]) => `${k.padEnd(14)} ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
     .join('\n');
+
+/** Agents' acknowledgements of one state document, as operators read them. */
+export const acknowledged = (
+  a: { seq: number; halted: number; collecting: number; known: number; silent: number } | undefined,
+): string | undefined =>
+  a && `seq ${a.seq}: ${a.halted} halted, ${a.collecting} collecting, ${a.silent} silent of ${a.known} known (last 24 h)`;

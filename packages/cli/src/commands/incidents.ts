@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
 import { given, positive } from '../options.ts';
-import { fields, table } from '../format.ts';
+import { acknowledged, fields, table } from '../format.ts';
 
 /** `incident show` and `incident list`: the record of incidents. */
 export function register(program: Command, cli: CliContext): void {
@@ -22,6 +22,7 @@ export function register(program: Command, cli: CliContext): void {
             ['datasets', r.incident.datasetIds.join(', ')],
             ['grants', r.grants],
             ['notices', r.notices],
+            ['agents', acknowledged(r.acknowledgements)],
           ]),
           '',
           table(r.timeline, ['at', 'type', 'actor', 'message']),

@@ -3,7 +3,7 @@ import type { CliContext, Show } from '../context.ts';
 import type { CommandFor } from '../targets.ts';
 import type { ScopeView, StatusView } from '../../../../shared/killswitch/views.ts';
 import { given } from '../options.ts';
-import { table } from '../format.ts';
+import { acknowledged, table } from '../format.ts';
 
 /** `status`, and `pause` (through the Function URL, or break-glass): the flag of each program scope. */
 export function register(program: Command, cli: CliContext): void {
@@ -44,7 +44,11 @@ const showStatus: Show<'status'> = (r) =>
       p.scopes.length ? p.scopes.map((s) => ({ program: p.programId, ...s })) : [{ program: p.programId, status: p.status }],
     ),
     ['program', 'scope', 'status', 'version', 'changedAt', 'by', 'why', 'incidentId'],
-  );
+  ) +
+  r.programs
+    .filter((p) => p.acknowledgements)
+    .map((p) => `\nagents of ${p.programId}: ${acknowledged(p.acknowledgements)}`)
+    .join('');
 
 const showPause: Show<'pause'> = (r) =>
   'dryRun' in r
