@@ -67,6 +67,8 @@ export interface LocalStack {
   };
   /** The agents' enrolment master secret (what the platform team's device management derives each agent's secret from). */
   agentEnrolmentSecret: string;
+  /** Its ARN on the local Secrets Manager (`agents enrol --local` reads it there). */
+  agentEnrolmentSecretArn: string;
   /** The state feed's local CDN (origin requests, requests). */
   feedCdn: LocalFeedCdnServer;
   /** The local bucket-policy stand-in (undefined when options.endpoints.s3 was given). */
@@ -226,10 +228,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     functions.register(f, lookup.attr(f.ref, 'Arn')!, mod.handler, dlqUrl);
   }
   const schedules = wireRules(system, { bus, sqs, functions, physical, resolve });
-  // The state feed's re-signing runs locally as in AWS (a stack left running keeps its documents
-  // valid); the other schedules would call AWS APIs nothing local has, and only run when invoked.
+  // The state feed's re-signing and the halt-by-expiry sweep run locally as in AWS (a stack left
+  // running keeps its documents valid and confirms halts); the other schedules would call AWS APIs
+  // nothing local has, and only run when invoked.
   const scheduleTimers = schedules
-    .filter((s) => s.function === 'publish-state-feed')
+    .filter((s) => s.function === 'publish-state-feed' || s.function === 'aggregate-acks')
     .map((s) => {
       const everyMs = scheduleMs(s.expression);
       const fire = () => functions.invokeAsync(s.function!, scheduledEvent(s.name, account, region));
@@ -269,6 +272,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       secretsmanager: secretsServer.endpoint,
     },
     agentEnrolmentSecret: secretValues[0] ?? '',
+    agentEnrolmentSecretArn: secrets[0] ?? '',
     feedCdn,
     bucketPolicies,
     clientEnv,

@@ -7,32 +7,52 @@ import { observability } from '#shared/runtime/observability.ts';
 import { sqsWorker } from '#shared/runtime/sqs-worker.ts';
 
 const obs = observability('aggregate-acks');
-const { aggregator, deadLetters } = ackAggregatorServices();
+const { env, aggregator, deadLetters } = ackAggregatorServices();
 const QueuedAckSchema = AckSchema.extend({ receivedAt: TimestampSchema });
 
-/** Queued acknowledgements (checked by the intake) into per-agent records, sharded counters and, when the fleet has halted, HALT_CONFIRMED. */
+const acknowledgements = sqsWorker<ReceivedAck>({
+  name: 'aggregate-acks',
+  logger: obs.logger,
+  parse: (body) => {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(body);
+    } catch {
+      throw new ValidationError('acknowledgement', [{ path: '(root)', message: 'not JSON' }]);
+    }
+    const parsed = QueuedAckSchema.safeParse(raw);
+    if (!parsed.success) throw new ValidationError('acknowledgement', toFieldIssues(parsed.error));
+    return parsed.data;
+  },
+  deadLetters,
+  budgetMs: 10_000,
+  perform: async (ack) => {
+    const { first, haltConfirmed } = await aggregator.apply(ack);
+    if (haltConfirmed.length) obs.telemetry.count('HaltConfirmed', haltConfirmed.length);
+    return { programId: ack.programId, seq: ack.seq, allowed: ack.allowed, first, haltConfirmed };
+  },
+});
+
+/** The schedule (every minute): HALT_CONFIRMED for pauses whose every earlier state document has expired. */
+async function expirySweep(): Promise<{ haltConfirmed: string[] }> {
+  const haltConfirmed = await aggregator.confirmByExpiry(env.ACK_PROGRAMS, {
+    validitySeconds: env.STATE_FEED_VALIDITY_S,
+    publisherTimeoutSeconds: env.STATE_FEED_PUBLISHER_TIMEOUT_S,
+  });
+  if (haltConfirmed.length) obs.telemetry.count('HaltConfirmed', haltConfirmed.length);
+  return { haltConfirmed };
+}
+
+type AggregatorEvent = Parameters<typeof acknowledgements>[0] | { source?: unknown; 'detail-type'?: unknown };
+const isScheduled = (event: AggregatorEvent): boolean =>
+  !('Records' in event) && (event as { 'detail-type'?: unknown })['detail-type'] === 'Scheduled Event';
+
+/**
+ * Queued acknowledgements (checked by the intake) into per-agent records, sharded counters and,
+ * when the fleet has halted, HALT_CONFIRMED; and, on its schedule, HALT_CONFIRMED by expiry.
+ */
 export const handler = instrumented(
-  sqsWorker<ReceivedAck>({
-    name: 'aggregate-acks',
-    logger: obs.logger,
-    parse: (body) => {
-      let raw: unknown;
-      try {
-        raw = JSON.parse(body);
-      } catch {
-        throw new ValidationError('acknowledgement', [{ path: '(root)', message: 'not JSON' }]);
-      }
-      const parsed = QueuedAckSchema.safeParse(raw);
-      if (!parsed.success) throw new ValidationError('acknowledgement', toFieldIssues(parsed.error));
-      return parsed.data;
-    },
-    deadLetters,
-    budgetMs: 10_000,
-    perform: async (ack) => {
-      const { first, haltConfirmed } = await aggregator.apply(ack);
-      if (haltConfirmed.length) obs.telemetry.count('HaltConfirmed', haltConfirmed.length);
-      return { programId: ack.programId, seq: ack.seq, allowed: ack.allowed, first, haltConfirmed };
-    },
-  }),
+  async (event: AggregatorEvent, context: Parameters<typeof acknowledgements>[1]) =>
+    isScheduled(event) ? expirySweep() : acknowledgements(event as Parameters<typeof acknowledgements>[0], context),
   obs,
 );

@@ -3,7 +3,10 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { FunctionUrlAuthType, type FunctionUrl } from 'aws-cdk-lib/aws-lambda';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Construct } from 'constructs';
+import { STATE_FEED_PUBLISHER_TIMEOUT } from './state-feed.ts';
 import { KillSwitchFunction, ageAlarm, dlqAlarm, encryptedDlq } from './killswitch-function.ts';
 import { workQueue } from './queue-target.ts';
 import type { KillSwitchResources } from './resources.ts';
@@ -79,7 +82,17 @@ export class HaltAcknowledgements extends Construct {
       .bindTable(resources.tables.programState, 'PROGRAM_STATE_TABLE', ['Query'])
       .bindTable(resources.tables.ledger, 'LEDGER_TABLE', ['PutItem'])
       .bindQueue(dlq, 'ACK_DLQ_URL')
+      .setEnvironment('ACK_PROGRAMS', resources.config.programs.map((p) => p.programId).join(','))
+      .setEnvironment('STATE_FEED_VALIDITY_S', String(resources.config.stateFeed.validitySeconds))
+      .setEnvironment('STATE_FEED_PUBLISHER_TIMEOUT_S', String(STATE_FEED_PUBLISHER_TIMEOUT.toSeconds()))
       .consumeQueue(queue, { batchSize: 10 });
+    // HALT_CONFIRMED also when every document signed before a pause has expired (acknowledged or not).
+    new Rule(this, 'ExpirySchedule', {
+      description: 'killswitch: record HALT_CONFIRMED for pauses whose every earlier state document has expired',
+      schedule: Schedule.rate(Duration.minutes(1)),
+      // No dead-letter queue: the sweep is derived from the tables, and the next minute's run redoes a missed one.
+      targets: [new LambdaFunction(this.aggregator.function, { retryAttempts: 1, maxEventAge: Duration.minutes(1) })],
+    });
 
     const alerts = new SnsAction(resources.alertTopic);
     this.intake.addAlarms(resources.alertTopic);

@@ -24,6 +24,9 @@ export interface StateFeedResources {
  * (kms:Sign, kms:GetPublicKey on that key only, ECDSA_SHA_256 only) and write the feed's object names
  * (one document per program, the key set) in its bucket, nothing else.
  */
+/** How long one publication may take: a document showing a scope ACTIVE is signed at most this long after the read. */
+export const STATE_FEED_PUBLISHER_TIMEOUT = Duration.seconds(30);
+
 export class StateFeed extends Construct {
   readonly publisher: KillSwitchFunction;
 
@@ -36,7 +39,7 @@ export class StateFeed extends Construct {
       description: 'killswitch: signs and publishes the state feed endpoint agents read',
       key: resources.key,
       logRetention: resources.logRetention,
-      timeout: Duration.seconds(30),
+      timeout: STATE_FEED_PUBLISHER_TIMEOUT,
       // One per program change plus the schedule; more would only race each other (they converge, see StateFeedPublisher).
       reservedConcurrency: 5,
     })

@@ -134,6 +134,10 @@ export class StatefulStack extends Stack {
     const rotation =
       "Every agent's enrolment secret derives from this one: rotating it re-enrols the whole fleet, so it is rotated by the platform team with its device management (new secret, re-provisioned agents), not on a schedule.";
     Validations.of(this.agentEnrolmentSecret).acknowledge({ id: 'AwsSolutions-SMG4', reason: rotation });
+    new CfnOutput(this, 'AgentEnrolmentSecretArn', {
+      value: this.agentEnrolmentSecret.secretArn,
+      description: "--secret-id for `killswitch agents enrol`: the master agents' enrolment secrets derive from",
+    });
 
     new CfnOutput(this, 'ProgramStateTableName', { value: this.tables.programState.tableName });
     new CfnOutput(this, 'ExposureNoticesTopicArn', {

@@ -11,9 +11,9 @@ import { ProgramIdSchema, TimestampSchema } from '../schemas/common.ts';
 import type { TimelineEntry } from '../schemas/ledger.ts';
 import type { ProgramState } from '../schemas/program-state.ts';
 import { seqOf } from './state-seq.ts';
+import { agentSecret } from './enrolment.ts';
 
 export const ACK_SIGNATURE_HEADER = 'x-killswitch-signature';
-const ENROLMENT_CONTEXT = 'killswitch-agent-enrolment:v1:';
 /** The largest acknowledgement body accepted (a real one is about 200 bytes). */
 export const MAX_ACK_BYTES = 1024;
 
@@ -33,11 +33,7 @@ export interface ReceivedAck extends Ack {
   receivedAt: string;
 }
 
-/** An agent's enrolment secret: HMAC-SHA256(master, context ‖ collectorId) — what the agent SDK's deriveAgentSecret computes. */
-export const agentSecret = (master: Buffer, collectorId: string): Buffer =>
-  createHmac('sha256', master)
-    .update(ENROLMENT_CONTEXT + collectorId)
-    .digest();
+export { agentSecret };
 
 export type AckCheck = { ok: true; ack: ReceivedAck } | { ok: false; status: 400 | 401 | 403 | 413; reason: string };
 
@@ -81,6 +77,10 @@ export function checkAck(input: {
 export interface AckQueue {
   send(ack: ReceivedAck): Promise<void>;
 }
+
+/** One HALT_CONFIRMED per pause (scope and version), however it was proven. */
+const haltConfirmedKey = (s: Pick<ProgramState, 'programId' | 'scope' | 'version'>) =>
+  `HALT_CONFIRMED#${s.programId}#${s.scope}#${s.version}`;
 
 /** What the fleet said about one program's state `seq`. */
 export interface HaltCounts {
@@ -136,17 +136,57 @@ export class AckAggregator {
     if (counts.silent > 0 || counts.halted < counts.known) return { first, haltConfirmed: [] };
     const confirmed: string[] = [];
     for (const s of paused) {
-      const recorded = await this.deps.incidents.record(`HALT_CONFIRMED#${ack.programId}#${ack.seq}`, {
+      const recorded = await this.deps.incidents.record(haltConfirmedKey(s), {
         incidentId: s.incidentId!,
         at: now.toISOString(),
         type: 'HALT_CONFIRMED',
         actor: 'killswitch:aggregate-acks',
         message: `every agent known in the last 24 hours (${counts.known}) acknowledged the pause (state seq ${ack.seq})`,
-        data: { seq: ack.seq, halted: counts.halted, known: counts.known, scope: s.scope },
+        data: { by: 'acknowledgements', seq: ack.seq, halted: counts.halted, known: counts.known, scope: s.scope },
       });
       if (recorded) confirmed.push(s.incidentId!);
     }
     return { first, haltConfirmed: confirmed };
+  }
+
+  /**
+   * The other way a halt is proven (issue 17): once every document signed before a pause has
+   * expired, no agent may collect under it, acknowledged or not — an agent that did not fetch the
+   * pause stops when its last ACTIVE document runs out (docs/state-feed.md §5). A document that
+   * showed the scope ACTIVE was read before the flip and signed at most `publisherTimeoutSeconds`
+   * later, so it expires by `changedAt + validity + publisherTimeout`; `marginSeconds` covers the
+   * signer's and the origin's clocks. Run on a schedule; records once per pause (the same entry key
+   * as the acknowledgements' confirmation, so whichever comes first is the one recorded).
+   */
+  async confirmByExpiry(
+    programIds: readonly string[],
+    settings: { validitySeconds: number; publisherTimeoutSeconds: number; marginSeconds?: number },
+  ): Promise<string[]> {
+    const now = this.deps.now?.() ?? new Date();
+    const after = (settings.validitySeconds + settings.publisherTimeoutSeconds + (settings.marginSeconds ?? 60)) * 1000;
+    const confirmed: string[] = [];
+    for (const programId of programIds) {
+      const states = await this.deps.states.list(programId);
+      const due = states.filter((s) => s.status === 'PAUSED' && s.incidentId && Date.parse(s.changedAt) + after <= now.getTime());
+      if (!due.length) continue;
+      const seq = seqOf(states);
+      const counts = await this.deps.store.counts(programId, seq, now);
+      for (const s of due) {
+        const expiredAt = new Date(Date.parse(s.changedAt) + after).toISOString();
+        const recorded = await this.deps.incidents.record(haltConfirmedKey(s), {
+          incidentId: s.incidentId!,
+          at: now.toISOString(),
+          type: 'HALT_CONFIRMED',
+          actor: 'killswitch:aggregate-acks',
+          message:
+            `every state document signed before the pause has expired (by ${expiredAt}): no agent may collect under one; ` +
+            `${counts.halted} of ${counts.known} known agents acknowledged the pause, ${counts.silent} silent`,
+          data: { by: 'expiry', seq, expiredAt, halted: counts.halted, known: counts.known, silent: counts.silent, scope: s.scope },
+        });
+        if (recorded) confirmed.push(s.incidentId!);
+      }
+    }
+    return confirmed;
   }
 
   /** Cheap pre-check between full counts: one Query of the halted counter against the known agents of this hour and the last. */

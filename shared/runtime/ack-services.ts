@@ -53,6 +53,9 @@ export const AckAggregatorEnvSchema = z.object({
   ...EnvVars.ledgerTable,
   ...EnvVars.acksTable,
   ACK_DLQ_URL: name,
+  ACK_PROGRAMS: programs,
+  STATE_FEED_VALIDITY_S: z.coerce.number().int().positive(),
+  STATE_FEED_PUBLISHER_TIMEOUT_S: z.coerce.number().int().positive(),
 });
 
 export function ackAggregatorServices(env = readEnv(AckAggregatorEnvSchema)) {

@@ -184,6 +184,7 @@ const EXPECTED_INVOKERS = [
   'events.amazonaws.com: lambda:InvokeFunction on StateFeedPublisherFunction (from StateFeedResignSchedule)',
   'events.amazonaws.com: lambda:InvokeFunction on StateFeedPublisherFunction (from StateFeedStateChangedRule)',
   'events.amazonaws.com: lambda:InvokeFunction on FindingTriggersSweepFunction (from FindingTriggersSweepSchedule)',
+  'events.amazonaws.com: lambda:InvokeFunction on HaltAcknowledgementsAggregatorFunction (from HaltAcknowledgementsExpirySchedule)',
   'OperatorControlOperatorsRole: lambda:InvokeFunction on OperatorControlBreakGlassFunction',
   'OperatorControlOperatorsRole: lambda:InvokeFunction on OperatorControlOperatorFunction (via URL only)',
   'OperatorControlOperatorsRole: lambda:InvokeFunctionUrl on OperatorControlOperatorFunction (AWS_IAM)',

@@ -20,6 +20,7 @@ import type {
 import { startLocalStack, type LocalStack } from '#local/stack.ts';
 import { ALICE, BOB } from '../support/local.ts';
 import { cli, json } from '../support/cli.ts';
+import { ACK_SIGNATURE_HEADER, deriveAgentSecret, signAck } from '#agent/ack.ts';
 
 describe('CLI: killswitch against the local stack', () => {
   let stack: LocalStack;
@@ -258,6 +259,28 @@ describe('CLI: killswitch against the local stack', () => {
     expect(stack.functions.log.some((l) => l.function === 'finding-trigger' && l.ok)).toBe(true);
     const remote = await cli(dir, '--region', 'eu-west-1', 'events', 'send', '--file', sample);
     expect(remote).toMatchObject({ code: 2, err: expect.stringContaining('put on the default bus by AWS itself') });
+  });
+
+  it('enrols an endpoint agent: its secret is the one the acknowledgement endpoint checks, and a bad id is refused', async () => {
+    const enrolled = await cli(dir, '--local', '--json', 'agents', 'enrol', 'laptop-cli-1');
+    expect(enrolled.code).toBe(0);
+    const { collectorId, secret } = json(enrolled.out) as { collectorId: string; secret: string };
+    expect(collectorId).toBe('laptop-cli-1');
+    const expected = await deriveAgentSecret(new TextEncoder().encode(stack.agentEnrolmentSecret), 'laptop-cli-1');
+    expect(secret).toBe(expected);
+    // The endpoint accepts what this secret signs (and only that agent's): what provisioning must achieve.
+    const body = JSON.stringify({ collectorId, programId: 'mci', seq: 1, allowed: true, at: new Date().toISOString(), kind: 'heartbeat' });
+    const post = (signature: string) =>
+      fetch(stack.endpoints.ackUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', [ACK_SIGNATURE_HEADER]: signature },
+        body,
+      });
+    expect((await post(await signAck(secret, body))).status).toBe(202);
+    const other = json((await cli(dir, '--local', '--json', 'agents', 'enrol', 'laptop-cli-2')).out).secret as string;
+    expect((await post(await signAck(other, body))).status).toBe(401);
+    const bad = await cli(dir, '--local', 'agents', 'enrol', 'not an id!');
+    expect(bad).toMatchObject({ code: 2, err: expect.stringMatching(/collectorId: must be 1-128/) });
   });
 
   it('explains bad input with exit code 2', async () => {

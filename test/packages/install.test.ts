@@ -1,10 +1,11 @@
-import { writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProgramStateStore } from '#shared/adapters/dynamodb/program-state-store.ts';
 import { startTestDynamo, type TestDynamo } from '../support/dynamo.ts';
 import { NOT_FOR_USERS, packAndInstall, plainNode, ROOT, type Installed } from '../support/packages.ts';
 
+const fileIn = (dir: string, name: string) => readdirSync(dir).find((f) => f.endsWith(`-${name}.json`))!;
 const forbidden = (installed: Installed) => installed.productionPackages.filter((n) => NOT_FOR_USERS.some((p) => p.test(n)));
 
 const CONSUMER = `
@@ -34,7 +35,53 @@ const provider = new KillSwitchProvider({ tableName: 'ProgramState', programId: 
 export { status, allowed, item, provider, COLLECTION_ALLOWED_FLAG };
 `;
 
+const AGENT_CONSUMER = `
+import { readFileSync } from 'node:fs';
+import { AgentGate, verifyStateDocument } from '@killswitch/agent';
+import { fileSeqStore } from '@killswitch/agent/node';
+const [validPath, rollbackPath, seqPath] = process.argv.slice(2);
+const valid = JSON.parse(readFileSync(validPath, 'utf8'));
+const rollback = JSON.parse(readFileSync(rollbackPath, 'utf8'));
+const verify = (v) => verifyStateDocument(v.token, v.jwks, { programId: v.programId, serverTime: v.serverTime, highestSeq: v.highestSeq, maxClockSkewSeconds: v.maxClockSkewSeconds, scopes: v.scopes });
+// The gate over a feed that serves the valid vector with its Date: what an agent does, without a network.
+const feed = async (url) => {
+  const body = String(url).endsWith('keys.json') ? JSON.stringify(valid.jwks) : valid.token;
+  return new Response(body, { status: 200, headers: { date: new Date(valid.serverTime * 1000).toUTCString() } });
+};
+const gate = new AgentGate({ feedUrl: 'https://feed.example/', programId: valid.programId, scopes: valid.scopes, seqStore: fileSeqStore(seqPath), fetch: feed, refreshIntervalMs: 3600000 });
+await gate.start();
+const result = { valid: await verify(valid), rollback: await verify(rollback), gate: { allowed: gate.allowed(), seq: gate.state().seq }, saved: readFileSync(seqPath, 'utf8').trim() };
+await gate.stop();
+console.log(JSON.stringify(result));
+`;
+
 describe('Installable packages, packed and installed into an empty project', () => {
+  describe('@killswitch/agent', () => {
+    let agent: Installed;
+    beforeAll(() => {
+      agent = packAndInstall('agent');
+    }, 180_000);
+    afterAll(() => agent?.remove());
+
+    it('brings jose only, and verifies the specification’s vectors and runs a gate from plain Node.js ESM', () => {
+      expect(agent.productionPackages.filter((n) => n !== '@killswitch/agent')).toEqual(['jose']);
+      writeFileSync(join(agent.dir, 'consumer.mjs'), AGENT_CONSUMER);
+      const vectors = join(ROOT, 'docs/state-feed/vectors');
+      const out = plainNode(agent.dir, [
+        'consumer.mjs',
+        join(vectors, '01-valid-active.json'),
+        join(vectors, fileIn(vectors, 'rollback')),
+        join(agent.dir, 'mci.seq'),
+      ]);
+      expect(out.stderr).toBe('');
+      const result = JSON.parse(out.stdout);
+      expect(result.valid).toMatchObject({ valid: true, allowed: true, seq: 7 });
+      expect(result.rollback).toMatchObject({ valid: false, error: 'ROLLBACK' });
+      expect(result.gate).toEqual({ allowed: true, seq: 7 });
+      expect(result.saved).toBe('7');
+    });
+  });
+
   describe('@killswitch/collector', () => {
     let db: TestDynamo;
     let plain: Installed;

@@ -44,7 +44,7 @@ export interface Installed {
 }
 
 /** Builds, packs and installs `packages/<name>` into a new temporary project; returns the project. */
-export function packAndInstall(name: 'collector' | 'cli', extra: Record<string, string> = {}): Installed {
+export function packAndInstall(name: 'collector' | 'agent' | 'cli', extra: Record<string, string> = {}): Installed {
   execFileSync(process.execPath, [join(ROOT, 'scripts/build-packages.mjs'), name], { stdio: 'pipe' });
   const work = mkdtempSync(join(tmpdir(), `killswitch-pack-${name}-`));
   const packed = JSON.parse(

@@ -5,6 +5,8 @@ import fc from 'fast-check';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AgentGate, memorySeqStore } from '#agent/gate.ts';
 import { fileSeqStore } from '#agent/node.ts';
+import { AgentGateProvider, COLLECTION_ALLOWED_FLAG } from '#agent/openfeature.ts';
+import { OpenFeature, ProviderEvents } from '@openfeature/server-sdk';
 import type { StateDocumentPayload } from '#agent/document.ts';
 import { FakeFeed, feedKey, scopesOf, signDocument } from '../support/state-feed.ts';
 
@@ -203,5 +205,34 @@ describe('AgentGate: fails closed on the signed state feed', () => {
       }),
       { numRuns: Number(process.env.KILLSWITCH_CONTRACT_RUNS ?? 60) },
     );
+  });
+
+  it('serves collection-allowed through OpenFeature: true on ACTIVE, false as a value (never the caller’s default) when paused or unverified', async () => {
+    const T = 1_800_000_000;
+    const feed = await feedWith(doc(1, 'ACTIVE', T));
+    const provider = new AgentGateProvider(gateOn(feed));
+    await OpenFeature.setProviderAndWait('agent-of', provider);
+    const client = OpenFeature.getClient('agent-of');
+    expect(await client.getBooleanValue(COLLECTION_ALLOWED_FLAG, false)).toBe(true);
+    const changed = new Promise((resolve) => provider.events.addHandler(ProviderEvents.ConfigurationChanged, resolve));
+    feed.document = await signDocument(key, doc(2, 'PAUSED', T + 10));
+    feed.serverTime = T + 11;
+    await provider.gate.refresh();
+    await changed;
+    expect(await client.getBooleanDetails(COLLECTION_ALLOWED_FLAG, true)).toMatchObject({
+      value: false,
+      variant: 'halted',
+      reason: 'DISABLED',
+      flagMetadata: { status: 'PAUSED', seq: 2 },
+    });
+    // A document from a key nobody published: false, not the default true.
+    const forged = await feedWith(doc(1, 'ACTIVE', T), stranger);
+    await OpenFeature.setProviderAndWait('agent-forged', new AgentGateProvider(gateOn(forged)));
+    expect(await OpenFeature.getClient('agent-forged').getBooleanDetails(COLLECTION_ALLOWED_FLAG, true)).toMatchObject({
+      value: false,
+      reason: 'STALE',
+    });
+    expect((await client.getBooleanDetails('other-flag', true)).errorCode).toBe('FLAG_NOT_FOUND');
+    await OpenFeature.close();
   });
 });

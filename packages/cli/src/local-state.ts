@@ -14,6 +14,8 @@ export interface LocalState {
   endpoints: LocalStack['endpoints'];
   tables: { programState: string; grants: string; ledger: string; dataSubjects: string; acks: string };
   queues: Record<string, string>;
+  /** The agents' enrolment master secret on the local Secrets Manager. */
+  agentEnrolmentSecretArn?: string;
 }
 
 export const stateFile = (dir: string) => join(dir, 'local.json');

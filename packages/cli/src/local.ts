@@ -17,6 +17,7 @@ export function writeLocalState(dir: string, stack: LocalStack): void {
     endpoints: stack.endpoints,
     tables: stack.tables,
     queues: stack.queues,
+    agentEnrolmentSecretArn: stack.agentEnrolmentSecretArn,
   };
   writeFileSync(stateFile(dir), `${JSON.stringify(state, null, 2)}\n`);
 }

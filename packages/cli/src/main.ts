@@ -8,11 +8,12 @@ import * as notices from './commands/notices.ts';
 import * as grants from './commands/grants.ts';
 import * as events from './commands/events.ts';
 import * as local from './commands/local.ts';
+import * as agents from './commands/agents.ts';
 
 export type { CliIo } from './context.ts';
 
 /** The command groups, in the order `--help` lists them. */
-const groups = [state, resume, incidents, notices, grants, events, local];
+const groups = [state, resume, incidents, notices, grants, events, agents, local];
 
 /** Runs the CLI; returns the exit code (0 ok, 2 bad input, 3 refused by policy, 1 failure). */
 export async function main(argv: string[], io: CliIo = { out: console.log, err: console.error, env: process.env }): Promise<number> {
