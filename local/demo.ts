@@ -115,8 +115,9 @@ try {
         enrolmentSecret: stack.agentEnrolmentSecret,
         programId,
         refreshIntervalMs: agentRefreshMs,
-        // Acknowledgements spread over one refresh interval, as a fleet's would be.
-        ackJitterMs: agentRefreshMs,
+        // Acknowledgements of a change spread over 5 s, as a fleet's would be (ack.jitterMs): the
+        // halt itself never waits for them, and they do not crowd the halts on this shared machine.
+        ackJitterMs: 5000,
         scopesOf: [
           ['category#keystrokes', 'region#eu-west-1'],
           ['category#mouse', 'region#eu-west-1'],
@@ -136,6 +137,16 @@ try {
       `${a.allowed}/${agentCount} endpoint agents collecting (AgentGate on the signed state feed, refresh ${agentRefreshMs} ms, through the local CDN)`,
     );
     if (a.allowed !== agentCount) throw new Error(`only ${a.allowed}/${agentCount} agents saw an ACTIVE program (${a.reasons.join('; ')})`);
+    // A fleet that has been running a while: every agent's first acknowledgement (of the ACTIVE
+    // state) counted before the incident, as in production, rather than still in flight beside it
+    // on this machine's one process.
+    const activeSeq = seqOf(await new ProgramStateStore(dynamoDocumentClient(), stack.tables.programState).list(programId));
+    const ackStore = new DynamoAckStore(dynamoDocumentClient(), stack.tables.acks);
+    for (const until = performance.now() + 30_000; performance.now() < until;) {
+      await stack.idle();
+      if ((await ackStore.counts(programId, activeSeq, new Date())).collecting >= agentCount) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
   }
   const cdnBefore = await stack.feedCdn.counts();
 
