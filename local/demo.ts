@@ -25,21 +25,48 @@ import { seqOf } from '#shared/killswitch/state-seq.ts';
 import { sampleFindingEvent } from './samples.ts';
 import { FINDING_SOURCES, FindingEventTypes } from '#shared/schemas/findings.ts';
 
-const { values: args } = parseArgs({
-  options: {
-    json: { type: 'boolean', default: false },
-    collectors: { type: 'string', default: '200' },
-    agents: { type: 'string', default: '1000' },
-    'agent-refresh-ms': { type: 'string', default: '1000' },
-    employees: { type: 'string', default: '2000' },
-    'refresh-ms': { type: 'string', default: '250' },
-    verbose: { type: 'boolean', default: false },
-    source: { type: 'string', default: 'anomaly' },
-  },
-});
+const OPTIONS = {
+  json: { type: 'boolean', default: false },
+  collectors: { type: 'string', default: '200' },
+  agents: { type: 'string', default: '1000' },
+  'agent-refresh-ms': { type: 'string', default: '1000' },
+  employees: { type: 'string', default: '2000' },
+  'refresh-ms': { type: 'string', default: '250' },
+  verbose: { type: 'boolean', default: false },
+  source: { type: 'string', default: 'anomaly' },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+const USAGE = `usage: npm run -s demo -- [options]
+
+A whole incident on the embedded local stack: a CRITICAL anomaly (or an AWS finding) pauses the
+program, every collector and endpoint agent stops, access is revoked, employees are notified.
+
+  --source <s>            anomaly (default), ${FINDING_SOURCES.join(', ')}
+  --collectors <n>        simulated IAM collectors (default 200)
+  --refresh-ms <n>        their refresh interval (default 250)
+  --agents <n>            simulated endpoint agents on the signed state feed, 0 for none (default 1000)
+  --agent-refresh-ms <n>  their refresh interval R (default 1000)
+  --employees <n>         employees in the data-subject index (default 2000)
+  --json                  print one JSON line of the figures instead of the timeline
+  --verbose               the functions' own logs
+  -h, --help              this text`;
+
+let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>;
+try {
+  parsed = parseArgs({ options: OPTIONS });
+} catch (error) {
+  // One line, exit 2: what a mistyped option deserves (never a stack trace).
+  console.error(`demo: ${(error as Error).message.split('\n')[0]} (see --help)`);
+  process.exit(2);
+}
+const args = parsed.values;
+if (args.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 const SOURCES = ['anomaly', ...FINDING_SOURCES] as const;
 if (!(SOURCES as readonly string[]).includes(args.source!)) {
-  console.error(`--source must be one of ${SOURCES.join(', ')}, got "${args.source}"`);
+  console.error(`demo: --source must be one of ${SOURCES.join(', ')}, got "${args.source}" (see --help)`);
   process.exit(2);
 }
 const source = args.source as (typeof SOURCES)[number];
@@ -427,6 +454,11 @@ try {
     restoredDetail?.skipped === 0
       ? 0
       : 1;
+} catch (error) {
+  // The incident did not complete: one line saying what failed (the stack trace with --verbose).
+  console.error(`demo: ${(error as Error).message}`);
+  if (args.verbose) console.error(error);
+  process.exitCode = 1;
 } finally {
   await stack.stop();
 }
@@ -493,7 +525,7 @@ async function drainGateway(local: LocalStack): Promise<{ count: number; duplica
 function positiveInt(value: string | undefined, flag: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) {
-    console.error(`${flag} must be a positive whole number, got "${value}"`);
+    console.error(`demo: ${flag} must be a positive whole number, got "${value}" (see --help)`);
     process.exit(2);
   }
   return n;

@@ -179,7 +179,8 @@ export class AckAggregator {
           type: 'HALT_CONFIRMED',
           actor: 'killswitch:aggregate-acks',
           message:
-            `every state document signed before the pause has expired (by ${expiredAt}): no agent may collect under one; ` +
+            `every state document signed before the pause has expired (by ${expiredAt}): no agent may collect under one ` +
+            '(given the feed’s honest Date, docs/state-feed.md §6); ' +
             `${counts.halted} of ${counts.known} known agents acknowledged the pause, ${counts.silent} silent`,
           data: { by: 'expiry', seq, expiredAt, halted: counts.halted, known: counts.known, silent: counts.silent, scope: s.scope },
         });
