@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { writeLocalState } from '#cli/local.ts';
+import { main } from '#cli/main.ts';
 import type { CommandFor, OperatorResponse, OperatorTarget } from '#cli/targets.ts';
 import type { OperatorEnvelope } from '#functions/operator/envelope.ts';
 import type {
@@ -281,6 +282,20 @@ describe('CLI: killswitch against the local stack', () => {
     expect((await post(await signAck(other, body))).status).toBe(401);
     const bad = await cli(dir, '--local', 'agents', 'enrol', 'not an id!');
     expect(bad).toMatchObject({ code: 2, err: expect.stringMatching(/collectorId: must be 1-128/) });
+  });
+
+  it('takes the local principal from KILLSWITCH_AS, and prints its version', async () => {
+    const out: string[] = [];
+    const run = (env: Record<string, string>, ...args: string[]) =>
+      main(['--state-dir', dir, ...args], { out: (l) => out.push(l), err: (l) => out.push(l), env });
+    expect(await run({ KILLSWITCH_AS: BOB }, '--local', '--json', 'status', '--program', 'mci')).toBe(0);
+    expect(json(out.join('\n'))).toMatchObject({ ok: true, result: { action: 'status' } });
+    out.length = 0;
+    // Without it (and without --as) the local stack cannot tell who is asking.
+    expect(await run({}, '--local', 'status', '--program', 'mci')).not.toBe(0);
+    out.length = 0;
+    expect(await run({}, '--version')).toBe(0);
+    expect(out.join('\n')).toMatch(/^\d+\.\d+\.\d+$/);
   });
 
   it('explains bad input with exit code 2', async () => {

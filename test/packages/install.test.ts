@@ -192,6 +192,7 @@ describe('Installable packages, packed and installed into an empty project', () 
       const help = run('--help');
       expect(help.status).toBe(0);
       expect(help.stdout).toMatch(/pause/);
+      expect(run('--version').stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
       // Signs the request and its caller proof, then finds nobody listening on loopback.
       const status = run('status', '--url', 'http://127.0.0.1:9/', '--region', 'eu-west-1');
       expect(status.status).not.toBe(0);

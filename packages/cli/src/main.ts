@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import cliPackage from '../package.json' with { type: 'json' };
 import { cliContext, type CliIo } from './context.ts';
 import { CliError, Exit } from './exit-codes.ts';
 import * as state from './commands/state.ts';
@@ -20,7 +21,12 @@ export async function main(argv: string[], io: CliIo = { out: console.log, err: 
   const program = new Command('killswitch')
     .description('Stop data collection at once, see what is happening, and — with a colleague — start it again.')
     .option('--local', 'talk to the local stack started by `killswitch local up`')
-    .option('--as <principal>', 'local stack only: the IAM principal the Function URL would have verified')
+    .version(cliPackage.version, '-V, --version', 'the CLI version')
+    .option(
+      '--as <principal>',
+      'local stack only: the IAM principal the Function URL would have verified (env KILLSWITCH_AS)',
+      io.env.KILLSWITCH_AS,
+    )
     .option('--state-dir <dir>', 'where `local up` keeps its state', io.env.KILLSWITCH_STATE_DIR ?? '.killswitch')
     .option('--url <url>', 'the operator Function URL (stack output OperatorUrl)', io.env.KILLSWITCH_URL)
     .option('--region <region>', 'AWS region', io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION)
