@@ -4,5 +4,7 @@
 import { register } from 'tsx/esm/api';
 
 register();
+// The AWS SDK's Node.js-version notice is for the platform team (engines), not every command's output.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const { main } = await import('#cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));

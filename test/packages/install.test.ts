@@ -197,6 +197,25 @@ describe('Installable packages, packed and installed into an empty project', () 
       const status = run('status', '--url', 'http://127.0.0.1:9/', '--region', 'eu-west-1');
       expect(status.status).not.toBe(0);
       expect(status.stderr).toMatch(/cannot reach http:\/\/127\.0\.0\.1:9\//);
+      // A command that builds an AWS SDK client: the SDK's Node.js-version notice is not printed.
+      const enrol = plainNode(
+        cli.dir,
+        [
+          'node_modules/@killswitch/cli/bin/killswitch.js',
+          'agents',
+          'enrol',
+          'laptop-1',
+          '--secret-id',
+          'arn:aws:secretsmanager:eu-west-1:111111111111:secret:m',
+          '--region',
+          'eu-west-1',
+        ],
+        { AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'local', AWS_ENDPOINT_URL_SECRETS_MANAGER: 'http://127.0.0.1:9' },
+      );
+      expect(enrol.status).toBe(1);
+      expect(enrol.stderr.trim()).toMatch(
+        /^error: cannot read the enrolment master arn:aws:secretsmanager:eu-west-1:111111111111:secret:m: connect ECONNREFUSED 127\.0\.0\.1:9$/,
+      );
       const up = run('local', 'up');
       expect(up.status).not.toBe(0);
       expect(up.stderr).toMatch(/local up needs the local runtime, which comes with a checkout of killswitch/);
