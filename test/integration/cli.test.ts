@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { writeLocalState } from '#cli/local.ts';
 import { main } from '#cli/main.ts';
 import type { CommandFor, OperatorResponse, OperatorTarget } from '#cli/targets.ts';
@@ -348,6 +348,38 @@ describe('CLI: what an operator URL answers, over HTTP', () => {
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
   });
   afterAll(() => new Promise<void>((resolve) => server?.close(() => resolve())));
+
+  it('gives up on an endpoint that accepts and never answers, naming --break-glass; refuses a bad --timeout', async () => {
+    const sockets = new Set<Socket>();
+    const silent = createServer(() => {}); // reads the request, never answers
+    silent.on('connection', (socket) => sockets.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const silentUrl = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/`;
+      const hung = await cli(
+        mkdtempSync(join(tmpdir(), 'ks-cli-url-')),
+        '--url',
+        silentUrl,
+        '--region',
+        'eu-west-1',
+        '--timeout',
+        '1',
+        'status',
+      );
+      expect(hung.code).toBe(1);
+      expect(hung.err).toBe(
+        `error: ${silentUrl} did not answer within 1 s (--timeout). If the operator API is down, pause through the break-glass function: killswitch pause --break-glass …`,
+      );
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
+    expect((await remote('--timeout', '0', 'status')).code).toBe(2);
+    const out: string[] = [];
+    const code = await main(['status'], { out: (l) => out.push(l), err: (l) => out.push(l), env: { KILLSWITCH_TIMEOUT: 'soon' } });
+    expect(code).toBe(2);
+    expect(out).toEqual(['error: KILLSWITCH_TIMEOUT must be a positive whole number of seconds, got "soon"']);
+  });
 
   it('sends the command as the operator schema has it, and shows the result', async () => {
     const state = {

@@ -20,6 +20,7 @@ export interface Globals {
   breakGlassFunction?: string;
   bus?: string;
   json?: boolean;
+  timeout: number;
 }
 
 /** How one action's result is shown to people (--json prints the body instead). */
@@ -59,6 +60,7 @@ export function cliContext(program: Command, io: CliIo): CliContext {
           stsEndpoint: state.endpoints.sts,
           as: g.as,
           region: state.region,
+          timeoutSeconds: g.timeout,
         });
       }
       if (g.as) throw new CliError('--as is accepted only with --local: in AWS your identity comes from your credentials', Exit.BAD_INPUT);
@@ -68,7 +70,7 @@ export function cliContext(program: Command, io: CliIo): CliContext {
           Exit.BAD_INPUT,
         );
       if (!g.region) throw new CliError('no AWS region: pass --region or set AWS_REGION', Exit.BAD_INPUT);
-      return awsTarget({ url: g.url, region: g.region, breakGlassFunction: g.breakGlassFunction });
+      return awsTarget({ url: g.url, region: g.region, breakGlassFunction: g.breakGlassFunction, timeoutSeconds: g.timeout });
     },
     async run(command, show) {
       context.answer(await (await context.target()).call(command), show);

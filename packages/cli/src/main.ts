@@ -2,6 +2,8 @@ import { Command, CommanderError } from 'commander';
 import cliPackage from '../package.json' with { type: 'json' };
 import { cliContext, type CliIo } from './context.ts';
 import { CliError, Exit } from './exit-codes.ts';
+import { positive } from './options.ts';
+import { DEFAULT_TIMEOUT_SECONDS } from './targets.ts';
 import * as state from './commands/state.ts';
 import * as resume from './commands/resume.ts';
 import * as incidents from './commands/incidents.ts';
@@ -18,6 +20,11 @@ const groups = [state, resume, incidents, notices, grants, events, agents, local
 
 /** Runs the CLI; returns the exit code (0 ok, 2 bad input, 3 refused by policy, 1 failure). */
 export async function main(argv: string[], io: CliIo = { out: console.log, err: console.error, env: process.env }): Promise<number> {
+  const envTimeout = io.env.KILLSWITCH_TIMEOUT === undefined ? undefined : Number(io.env.KILLSWITCH_TIMEOUT);
+  if (envTimeout !== undefined && !(Number.isInteger(envTimeout) && envTimeout > 0)) {
+    io.err(`error: KILLSWITCH_TIMEOUT must be a positive whole number of seconds, got "${io.env.KILLSWITCH_TIMEOUT}"`);
+    return Exit.BAD_INPUT;
+  }
   const program = new Command('killswitch')
     .description('Stop data collection at once, see what is happening, and — with a colleague — start it again.')
     .option('--local', 'talk to the local stack started by `killswitch local up`')
@@ -37,6 +44,12 @@ export async function main(argv: string[], io: CliIo = { out: console.log, err: 
     )
     .option('--bus <name>', 'event bus for `events send` (stack output EventBusName)', io.env.KILLSWITCH_BUS)
     .option('--json', 'machine-readable output')
+    .option(
+      '--timeout <seconds>',
+      'give up on the operator API after this long (env KILLSWITCH_TIMEOUT)',
+      positive,
+      envTimeout ?? DEFAULT_TIMEOUT_SECONDS,
+    )
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
 

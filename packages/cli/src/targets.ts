@@ -50,14 +50,33 @@ function response<A extends OperatorAction>(status: number, raw: unknown): Opera
   return { status, body, raw };
 }
 
-async function post<A extends OperatorAction>(url: string, headers: Record<string, string>, body: string): Promise<OperatorResponse<A>> {
+/** The default of --timeout: an operator must learn within seconds that the API is not answering. */
+export const DEFAULT_TIMEOUT_SECONDS = 10;
+
+const timedOut = (url: string, seconds: number) =>
+  new CliError(
+    `${url} did not answer within ${seconds} s (--timeout). If the operator API is down, pause through the break-glass function: killswitch pause --break-glass …`,
+  );
+
+async function post<A extends OperatorAction>(
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+  timeoutSeconds = DEFAULT_TIMEOUT_SECONDS,
+): Promise<OperatorResponse<A>> {
+  // One deadline for the whole exchange: an endpoint that accepts and never answers, or answers
+  // headers and then stalls the body, ends in the same clear error.
+  const signal = AbortSignal.timeout(timeoutSeconds * 1000);
+  const isTimeout = (error: unknown) => signal.aborted && (error as Error).name === 'TimeoutError';
   let answer: Response;
+  let text: string;
   try {
-    answer = await fetch(url, { method: 'POST', headers, body });
+    answer = await fetch(url, { method: 'POST', headers, body, signal });
+    text = await answer.text();
   } catch (error) {
+    if (isTimeout(error)) throw timedOut(url, timeoutSeconds);
     throw new CliError(`cannot reach ${url}: ${(error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message}`);
   }
-  const text = await answer.text();
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -85,7 +104,7 @@ const regionOfUrl = (url: URL): string | undefined => /^[a-z0-9]+\.lambda-url\.(
  * (a presigned sts:GetCallerIdentity for this body and this URL, signed with the same credentials):
  * the function acts on nothing but a pause without one.
  */
-export function awsTarget(options: { url: string; region: string; breakGlassFunction?: string }): OperatorTarget {
+export function awsTarget(options: { url: string; region: string; breakGlassFunction?: string; timeoutSeconds?: number }): OperatorTarget {
   const url = new URL(options.url);
   const region = regionOfUrl(url) ?? options.region;
   const credentials = defaultProvider();
@@ -110,7 +129,7 @@ export function awsTarget(options: { url: string; region: string; breakGlassFunc
           `no AWS credentials: ${(error as Error).message}. Configure a profile (AWS_PROFILE) or assume the operators role first.`,
         );
       }
-      return post(options.url, signed.headers as Record<string, string>, body);
+      return post(options.url, signed.headers as Record<string, string>, body, options.timeoutSeconds);
     },
     async breakGlass(command) {
       if (!options.breakGlassFunction)
@@ -133,6 +152,7 @@ export function localTarget(options: {
   stsEndpoint: string;
   as: string;
   region: string;
+  timeoutSeconds?: number;
 }): OperatorTarget {
   return {
     description: `local stack ${options.operatorUrl} as ${options.as}`,
@@ -151,7 +171,7 @@ export function localTarget(options: {
       } catch (error) {
         throw new CliError(`the local stack gave no credentials for ${options.as}: ${(error as Error).message}`);
       }
-      return post(options.operatorUrl, { 'content-type': 'application/json', ...identity }, body);
+      return post(options.operatorUrl, { 'content-type': 'application/json', ...identity }, body, options.timeoutSeconds);
     },
     breakGlass: (command) =>
       invoke(
