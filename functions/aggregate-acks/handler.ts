@@ -1,5 +1,5 @@
 import { ValidationError, toFieldIssues } from '#shared/domain/errors.ts';
-import { AckSchema, type ReceivedAck } from '#shared/killswitch/acks.ts';
+import { AckSchema, MAX_DOCUMENT_VALIDITY_SECONDS, type ReceivedAck } from '#shared/killswitch/acks.ts';
 import { TimestampSchema } from '#shared/schemas/common.ts';
 import { ackAggregatorServices } from '#shared/runtime/ack-services.ts';
 import { instrumented } from '#shared/runtime/middleware.ts';
@@ -36,11 +36,19 @@ const acknowledgements = sqsWorker<ReceivedAck>({
 /** The schedule (every minute): HALT_CONFIRMED for pauses whose every earlier state document has expired. */
 async function expirySweep(): Promise<{ haltConfirmed: string[] }> {
   const haltConfirmed = await aggregator.confirmByExpiry(env.ACK_PROGRAMS, {
-    validitySeconds: env.STATE_FEED_VALIDITY_S,
+    // The largest validity an agent accepts, not today's setting: documents signed under an
+    // earlier, longer setting may still be in circulation.
+    validitySeconds: Math.max(env.STATE_FEED_VALIDITY_S, MAX_DOCUMENT_VALIDITY_SECONDS),
     publisherTimeoutSeconds: env.STATE_FEED_PUBLISHER_TIMEOUT_S,
+    // The longest a pausing function runs between reading changedAt and storing the flip (the
+    // finding sweep's 5 minutes), and the clocks of the pauser, the publisher and the origin.
+    marginSeconds: 300 + 60,
   });
   if (haltConfirmed.length) obs.telemetry.count('HaltConfirmed', haltConfirmed.length);
-  return { haltConfirmed };
+  // A program that could not be checked is retried next minute; it must not pass unnoticed.
+  if (haltConfirmed.failed?.length)
+    throw new Error(`halt-by-expiry sweep failed for ${haltConfirmed.failed.map((f) => `${f.programId} (${f.error})`).join(', ')}`);
+  return { haltConfirmed: [...haltConfirmed] };
 }
 
 type AggregatorEvent = Parameters<typeof acknowledgements>[0] | { source?: unknown; 'detail-type'?: unknown };

@@ -99,12 +99,21 @@ export class OperatorControl extends Construct {
       .bindTable(resources.tables.ledger, 'LEDGER_TABLE', ['GetItem', 'Query', 'PutItem', 'UpdateItem'], [LEDGER_KIND_INDEX])
       // A dry-run pause counts the grants a revocation would remove.
       .bindTable(resources.tables.grants, 'GRANTS_TABLE', ['Query'])
-      // status and incident show count the agents' halt acknowledgements.
-      .bindTable(resources.tables.acks, 'ACKS_TABLE', ['Query'])
+      // status and incident show count the agents' halt acknowledgements: the counters only, never
+      // the per-agent records (collector ids), by partition-key prefix (its key is the tables' DataKey).
+      .setEnvironment('ACKS_TABLE', resources.tables.acks.tableName)
       .bindQueue(props.grantWorkQueue, 'GRANT_WORK_QUEUE_URL')
       .bindQueue(props.noticePlanQueue, 'NOTICE_PLAN_QUEUE_URL')
       .setEnvironment('KILLSWITCH_ACCOUNT', config.account)
       .setEnvironment('OPERATOR_ROLES', JSON.stringify(roleNames));
+    this.function.role.addToPolicy(
+      new PolicyStatement({
+        sid: 'CountAcknowledgements',
+        actions: ['dynamodb:Query'],
+        resources: [resources.tables.acks.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['acked#*', 'seen#*'] } },
+      }),
+    );
     this.breakGlass = this.#operatorFunction(
       resources,
       'BreakGlass',

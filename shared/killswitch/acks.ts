@@ -78,6 +78,9 @@ export interface AckQueue {
   send(ack: ReceivedAck): Promise<void>;
 }
 
+/** The largest `exp − iat` an agent accepts (the agent SDK's MAX_VALIDITY_SECONDS, docs/state-feed.md §3). */
+export const MAX_DOCUMENT_VALIDITY_SECONDS = 3600;
+
 /** One HALT_CONFIRMED per pause (scope and version), however it was proven. */
 const haltConfirmedKey = (s: Pick<ProgramState, 'programId' | 'scope' | 'version'>) =>
   `HALT_CONFIRMED#${s.programId}#${s.scope}#${s.version}`;
@@ -117,7 +120,9 @@ export class AckAggregator {
   /** Fold an acknowledgement in; on the first halted one of the current paused state, see whether the fleet has halted. */
   async apply(ack: ReceivedAck): Promise<{ first: boolean; haltConfirmed: string[] }> {
     const { first } = await this.deps.store.record(ack);
-    if (!first || ack.allowed) return { first, haltConfirmed: [] };
+    // A redelivered halted acknowledgement checks again (not only the first): a crash after its
+    // record must not lose the confirmation it completes. Recording is idempotent; the check is throttled.
+    if (ack.allowed) return { first, haltConfirmed: [] };
     // A burst of acknowledgements would count the fleet once each: once a second is enough, and the
     // acknowledgement that completes the fleet always counts (it comes after the others were recorded).
     const key = `${ack.programId}#${ack.seq}`;
@@ -153,22 +158,37 @@ export class AckAggregator {
    * The other way a halt is proven (issue 17): once every document signed before a pause has
    * expired, no agent may collect under it, acknowledged or not — an agent that did not fetch the
    * pause stops when its last ACTIVE document runs out (docs/state-feed.md §5). A document that
-   * showed the scope ACTIVE was read before the flip and signed at most `publisherTimeoutSeconds`
-   * later, so it expires by `changedAt + validity + publisherTimeout`; `marginSeconds` covers the
-   * signer's and the origin's clocks. Run on a schedule; records once per pause (the same entry key
-   * as the acknowledgements' confirmation, so whichever comes first is the one recorded).
+   * showed the scope ACTIVE was read before the flip was stored and signed at most
+   * `publisherTimeoutSeconds` later. The flip is stored at most the pausing function's run after
+   * `changedAt` (read before its write), and a document is valid at most `validitySeconds` — pass
+   * the largest validity any agent accepts (3600 s), not today's setting, so documents signed
+   * under an earlier, longer setting are covered. `marginSeconds` covers that run and the clocks.
+   * Run on a schedule; records once per pause (the same entry key as the acknowledgements'
+   * confirmation, so whichever comes first is the one recorded). One program's failure does not
+   * stop the others: it is returned in `failed`.
    */
   async confirmByExpiry(
     programIds: readonly string[],
     settings: { validitySeconds: number; publisherTimeoutSeconds: number; marginSeconds?: number },
-  ): Promise<string[]> {
+  ): Promise<string[] & { failed?: { programId: string; error: string }[] }> {
     const now = this.deps.now?.() ?? new Date();
-    const after = (settings.validitySeconds + settings.publisherTimeoutSeconds + (settings.marginSeconds ?? 60)) * 1000;
-    const confirmed: string[] = [];
+    const after = (settings.validitySeconds + settings.publisherTimeoutSeconds + (settings.marginSeconds ?? 360)) * 1000;
+    const confirmed: string[] & { failed?: { programId: string; error: string }[] } = [];
     for (const programId of programIds) {
+      try {
+        await this.#confirmProgramByExpiry(programId, now, after, confirmed);
+      } catch (error) {
+        (confirmed.failed ??= []).push({ programId, error: (error as Error).message });
+      }
+    }
+    return confirmed;
+  }
+
+  async #confirmProgramByExpiry(programId: string, now: Date, after: number, confirmed: string[]): Promise<void> {
+    {
       const states = await this.deps.states.list(programId);
       const due = states.filter((s) => s.status === 'PAUSED' && s.incidentId && Date.parse(s.changedAt) + after <= now.getTime());
-      if (!due.length) continue;
+      if (!due.length) return;
       const seq = seqOf(states);
       const counts = await this.deps.store.counts(programId, seq, now);
       for (const s of due) {
@@ -187,7 +207,6 @@ export class AckAggregator {
         if (recorded) confirmed.push(s.incidentId!);
       }
     }
-    return confirmed;
   }
 
   /** Cheap pre-check between full counts: one Query of the halted counter against the known agents of this hour and the last. */

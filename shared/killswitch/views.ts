@@ -100,7 +100,8 @@ export class KillSwitchViews {
   /** Acknowledgements of the document the feed serves now: its seq is the sum of the scopes' versions. */
   #acks(programId: string, states: ProgramState[]): Promise<HaltCounts | undefined> {
     if (!this.deps.acks || states.length === 0) return Promise.resolve(undefined);
-    return this.deps.acks.counts(programId, seqOf(states), this.deps.now?.() ?? new Date());
+    // Counts are an aid, not the state: a throttled read leaves them out instead of failing status.
+    return this.deps.acks.counts(programId, seqOf(states), this.deps.now?.() ?? new Date()).catch(() => undefined);
   }
 
   /** Most recent first, of one program or of every configured program. */

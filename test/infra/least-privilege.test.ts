@@ -87,8 +87,8 @@ const EXPECTED: Record<string, string[]> = {
     'dynamodb:Query -> Ledger/index/byKind',
     // A dry-run pause counts the grants a revocation would remove.
     'dynamodb:Query -> Grants',
-    // status and incident show count the agents' acknowledgements (read only).
-    'dynamodb:Query -> Acknowledgements',
+    // status and incident show count the agents' acknowledgements: the counters only, not the per-agent records.
+    'dynamodb:Query -> Acknowledgements if {"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["acked#*","seen#*"]}}',
     'sqs:SendMessage -> GrantRevocationWork',
     'sqs:SendMessage -> ExposureNoticesPlanWork',
   ],

@@ -292,7 +292,8 @@ describe('CLI: killswitch against the local stack', () => {
     expect(json(out.join('\n'))).toMatchObject({ ok: true, result: { action: 'status' } });
     out.length = 0;
     // Without it (and without --as) the local stack cannot tell who is asking.
-    expect(await run({}, '--local', 'status', '--program', 'mci')).not.toBe(0);
+    expect(await run({}, '--local', 'status', '--program', 'mci')).toBe(2);
+    expect(out.join('\n')).toBe('error: --local needs --as <principal> (the identity AWS would verify)');
     out.length = 0;
     expect(await run({}, '--version')).toBe(0);
     expect(out.join('\n')).toMatch(/^\d+\.\d+\.\d+$/);

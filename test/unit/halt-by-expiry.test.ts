@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { AckAggregator, type AckStore, type HaltCounts, type ReceivedAck } from '#shared/killswitch/acks.ts';
+import { AckAggregator, MAX_DOCUMENT_VALIDITY_SECONDS, type AckStore, type HaltCounts, type ReceivedAck } from '#shared/killswitch/acks.ts';
+import { MAX_VALIDITY_SECONDS } from '#agent/document.ts';
 import type { ProgramState } from '#shared/schemas/program-state.ts';
 import type { TimelineEntry } from '#shared/schemas/ledger.ts';
 
@@ -120,5 +121,25 @@ describe('HALT_CONFIRMED when every document signed before the pause has expired
       now: () => new Date(DUE + 3_600_000),
     });
     expect(await aggregator.confirmByExpiry(['active', 'none'], SETTINGS)).toEqual([]);
+  });
+
+  it('bounds validity by what any agent accepts, and one failing program does not stop the others', async () => {
+    expect(MAX_DOCUMENT_VALIDITY_SECONDS).toBe(MAX_VALIDITY_SECONDS);
+    const w = world({ known: 1, halted: 1 });
+    const aggregator = new AckAggregator({
+      store: { record: async () => ({ first: true }), counts: async (_p, seq) => ({ seq, halted: 1, collecting: 0, known: 1, silent: 0 }) },
+      states: {
+        list: async (p) => {
+          if (p === 'broken') throw new Error('throttled');
+          return [state('*', 'PAUSED', 2)];
+        },
+      },
+      incidents: { record: async () => true },
+      now: () => new Date(DUE),
+    });
+    const confirmed = await aggregator.confirmByExpiry(['broken', 'mci'], SETTINGS);
+    expect([...confirmed]).toEqual(['inc-20261203-000000000001']);
+    expect(confirmed.failed).toEqual([{ programId: 'broken', error: 'throttled' }]);
+    expect(w.entries.size).toBe(0);
   });
 });
