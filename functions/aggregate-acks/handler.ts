@@ -35,7 +35,7 @@ const acknowledgements = sqsWorker<ReceivedAck>({
 
 /** The schedule (every minute): HALT_CONFIRMED for pauses whose every earlier state document has expired. */
 async function expirySweep(): Promise<{ haltConfirmed: string[] }> {
-  const haltConfirmed = await aggregator.confirmByExpiry(env.ACK_PROGRAMS, {
+  const { confirmed, failed } = await aggregator.confirmByExpiry(env.ACK_PROGRAMS, {
     // The largest validity an agent accepts, not today's setting: documents signed under an
     // earlier, longer setting may still be in circulation.
     validitySeconds: Math.max(env.STATE_FEED_VALIDITY_S, MAX_DOCUMENT_VALIDITY_SECONDS),
@@ -44,11 +44,10 @@ async function expirySweep(): Promise<{ haltConfirmed: string[] }> {
     // finding sweep's 5 minutes), and the clocks of the pauser, the publisher and the origin.
     marginSeconds: 300 + 60,
   });
-  if (haltConfirmed.length) obs.telemetry.count('HaltConfirmed', haltConfirmed.length);
+  if (confirmed.length) obs.telemetry.count('HaltConfirmed', confirmed.length);
   // A program that could not be checked is retried next minute; it must not pass unnoticed.
-  if (haltConfirmed.failed?.length)
-    throw new Error(`halt-by-expiry sweep failed for ${haltConfirmed.failed.map((f) => `${f.programId} (${f.error})`).join(', ')}`);
-  return { haltConfirmed: [...haltConfirmed] };
+  if (failed.length) throw new Error(`halt-by-expiry sweep failed for ${failed.map((f) => `${f.programId} (${f.error})`).join(', ')}`);
+  return { haltConfirmed: confirmed };
 }
 
 type AggregatorEvent = Parameters<typeof acknowledgements>[0] | { source?: unknown; 'detail-type'?: unknown };

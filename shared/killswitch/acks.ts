@@ -33,8 +33,6 @@ export interface ReceivedAck extends Ack {
   receivedAt: string;
 }
 
-export { agentSecret };
-
 export type AckCheck = { ok: true; ack: ReceivedAck } | { ok: false; status: 400 | 401 | 403 | 413; reason: string };
 
 /**
@@ -169,44 +167,45 @@ export class AckAggregator {
    */
   async confirmByExpiry(
     programIds: readonly string[],
-    settings: { validitySeconds: number; publisherTimeoutSeconds: number; marginSeconds?: number },
-  ): Promise<string[] & { failed?: { programId: string; error: string }[] }> {
+    settings: { validitySeconds: number; publisherTimeoutSeconds: number; marginSeconds: number },
+  ): Promise<{ confirmed: string[]; failed: { programId: string; error: string }[] }> {
     const now = this.deps.now?.() ?? new Date();
-    const after = (settings.validitySeconds + settings.publisherTimeoutSeconds + (settings.marginSeconds ?? 360)) * 1000;
-    const confirmed: string[] & { failed?: { programId: string; error: string }[] } = [];
+    const afterMs = (settings.validitySeconds + settings.publisherTimeoutSeconds + settings.marginSeconds) * 1000;
+    const confirmed: string[] = [];
+    const failed: { programId: string; error: string }[] = [];
     for (const programId of programIds) {
       try {
-        await this.#confirmProgramByExpiry(programId, now, after, confirmed);
+        confirmed.push(...(await this.#confirmProgramByExpiry(programId, now, afterMs)));
       } catch (error) {
-        (confirmed.failed ??= []).push({ programId, error: (error as Error).message });
+        failed.push({ programId, error: (error as Error).message });
       }
     }
-    return confirmed;
+    return { confirmed, failed };
   }
 
-  async #confirmProgramByExpiry(programId: string, now: Date, after: number, confirmed: string[]): Promise<void> {
-    {
-      const states = await this.deps.states.list(programId);
-      const due = states.filter((s) => s.status === 'PAUSED' && s.incidentId && Date.parse(s.changedAt) + after <= now.getTime());
-      if (!due.length) return;
-      const seq = seqOf(states);
-      const counts = await this.deps.store.counts(programId, seq, now);
-      for (const s of due) {
-        const expiredAt = new Date(Date.parse(s.changedAt) + after).toISOString();
-        const recorded = await this.deps.incidents.record(haltConfirmedKey(s), {
-          incidentId: s.incidentId!,
-          at: now.toISOString(),
-          type: 'HALT_CONFIRMED',
-          actor: 'killswitch:aggregate-acks',
-          message:
-            `every state document signed before the pause has expired (by ${expiredAt}): no agent may collect under one ` +
-            '(given the feed’s honest Date, docs/state-feed.md §6); ' +
-            `${counts.halted} of ${counts.known} known agents acknowledged the pause, ${counts.silent} silent`,
-          data: { by: 'expiry', seq, expiredAt, halted: counts.halted, known: counts.known, silent: counts.silent, scope: s.scope },
-        });
-        if (recorded) confirmed.push(s.incidentId!);
-      }
+  async #confirmProgramByExpiry(programId: string, now: Date, afterMs: number): Promise<string[]> {
+    const states = await this.deps.states.list(programId);
+    const due = states.filter((s) => s.status === 'PAUSED' && s.incidentId && Date.parse(s.changedAt) + afterMs <= now.getTime());
+    if (!due.length) return [];
+    const seq = seqOf(states);
+    const counts = await this.deps.store.counts(programId, seq, now);
+    const confirmed: string[] = [];
+    for (const s of due) {
+      const expiredAt = new Date(Date.parse(s.changedAt) + afterMs).toISOString();
+      const recorded = await this.deps.incidents.record(haltConfirmedKey(s), {
+        incidentId: s.incidentId!,
+        at: now.toISOString(),
+        type: 'HALT_CONFIRMED',
+        actor: 'killswitch:aggregate-acks',
+        message:
+          `every state document signed before the pause has expired (by ${expiredAt}): no agent may collect under one ` +
+          '(given the feed’s honest Date, docs/state-feed.md §6); ' +
+          `${counts.halted} of ${counts.known} known agents acknowledged the pause, ${counts.silent} silent`,
+        data: { by: 'expiry', seq, expiredAt, halted: counts.halted, known: counts.known, silent: counts.silent, scope: s.scope },
+      });
+      if (recorded) confirmed.push(s.incidentId!);
     }
+    return confirmed;
   }
 
   /** Cheap pre-check between full counts: one Query of the halted counter against the known agents of this hour and the last. */

@@ -8,8 +8,6 @@ import { encodeStateDocument, type Jwks, type StateDocumentPayload } from '#agen
 import type { ProgramState } from '../schemas/program-state.ts';
 import { seqOf } from './state-seq.ts';
 
-export { seqOf };
-
 /** Signs the JWS signing input with the current key; publishes the keys that may have signed. */
 export interface StateSigner {
   /** The current signing key's kid (RFC 7638 thumbprint). */

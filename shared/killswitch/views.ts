@@ -82,7 +82,10 @@ export class KillSwitchViews {
       this.deps.audit.history(incident.programId, incident.scope),
       this.deps.revocations?.counts(incidentId),
       this.deps.notices?.counts(incidentId),
-      this.deps.state.list(incident.programId).then((states) => this.#acks(incident.programId, states)),
+      // Only while this incident's pause is the one in force: an older incident's agents acknowledged another seq.
+      this.deps.state
+        .list(incident.programId)
+        .then((states) => (states.some((s) => s.incidentId === incidentId) ? this.#acks(incident.programId, states) : undefined)),
     ]);
     // The versions this incident set, and the resume that closed it.
     const resumeIds = new Set(timeline.map((t) => t.data?.requestId).filter((r): r is string => typeof r === 'string'));

@@ -27,8 +27,10 @@ function world(fleet: { known: number; halted: number }) {
   let now = FLIP;
   const states = [state('*', 'PAUSED', 2), state('category#keystrokes', 'ACTIVE', 1)];
   const entries = new Map<string, TimelineEntry>();
+  const recorded = new Set<string>();
   const store: AckStore = {
-    record: async () => ({ first: true }),
+    // Redeliveries of the same acknowledgement are not `first`: the confirmation must not depend on it.
+    record: async (a) => ({ first: !recorded.has(`${a.collectorId}#${a.seq}`) && !!recorded.add(`${a.collectorId}#${a.seq}`) }),
     counts: async (_p, seq): Promise<HaltCounts> => ({
       seq,
       halted: fleet.halted,
@@ -70,9 +72,9 @@ describe('HALT_CONFIRMED when every document signed before the pause has expired
   it('is recorded once the last ACTIVE document can have expired, with the silent agents named in numbers', async () => {
     const w = world({ known: 10, halted: 7 });
     w.at(DUE - 1);
-    expect(await w.aggregator.confirmByExpiry(['mci'], SETTINGS)).toEqual([]);
+    expect((await w.aggregator.confirmByExpiry(['mci'], SETTINGS)).confirmed).toEqual([]);
     w.at(DUE);
-    expect(await w.aggregator.confirmByExpiry(['mci'], SETTINGS)).toEqual(['inc-20261203-000000000001']);
+    expect(await w.aggregator.confirmByExpiry(['mci'], SETTINGS)).toEqual({ confirmed: ['inc-20261203-000000000001'], failed: [] });
     const [entry] = [...w.entries.values()];
     expect(entry).toMatchObject({
       type: 'HALT_CONFIRMED',
@@ -81,7 +83,7 @@ describe('HALT_CONFIRMED when every document signed before the pause has expired
     expect(entry!.message).toMatch(/7 of 10 known agents acknowledged the pause, 3 silent/);
   });
 
-  it('never early, and once per pause however often the sweep runs and whether the acknowledgements confirmed first (random schedules)', async () => {
+  it('never early, and once per pause however often the sweep runs, with redelivered acknowledgements, whichever proof comes first (random schedules)', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.array(fc.record({ at: fc.integer({ min: FLIP - 60_000, max: DUE + 600_000 }), kind: fc.constantFrom('sweep', 'ack') }), {
@@ -94,7 +96,7 @@ describe('HALT_CONFIRMED when every document signed before the pause has expired
           for (const step of steps.sort((a, b) => a.at - b.at)) {
             w.at(step.at);
             if (step.kind === 'sweep') {
-              const confirmed = await w.aggregator.confirmByExpiry(['mci'], SETTINGS);
+              const { confirmed } = await w.aggregator.confirmByExpiry(['mci'], SETTINGS);
               if (step.at < DUE) expect(confirmed).toEqual([]);
             } else await w.aggregator.apply(w.ack());
           }
@@ -120,7 +122,7 @@ describe('HALT_CONFIRMED when every document signed before the pause has expired
       incidents: { record: async () => true },
       now: () => new Date(DUE + 3_600_000),
     });
-    expect(await aggregator.confirmByExpiry(['active', 'none'], SETTINGS)).toEqual([]);
+    expect(await aggregator.confirmByExpiry(['active', 'none'], SETTINGS)).toEqual({ confirmed: [], failed: [] });
   });
 
   it('bounds validity by what any agent accepts, and one failing program does not stop the others', async () => {
@@ -137,9 +139,10 @@ describe('HALT_CONFIRMED when every document signed before the pause has expired
       incidents: { record: async () => true },
       now: () => new Date(DUE),
     });
-    const confirmed = await aggregator.confirmByExpiry(['broken', 'mci'], SETTINGS);
-    expect([...confirmed]).toEqual(['inc-20261203-000000000001']);
-    expect(confirmed.failed).toEqual([{ programId: 'broken', error: 'throttled' }]);
+    expect(await aggregator.confirmByExpiry(['broken', 'mci'], SETTINGS)).toEqual({
+      confirmed: ['inc-20261203-000000000001'],
+      failed: [{ programId: 'broken', error: 'throttled' }],
+    });
     expect(w.entries.size).toBe(0);
   });
 });

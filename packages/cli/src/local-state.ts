@@ -20,6 +20,13 @@ export interface LocalState {
 
 export const stateFile = (dir: string) => join(dir, 'local.json');
 
+/** An AWS SDK client's configuration for one of the local stack's endpoints (it accepts any credentials). */
+export const localClientConfig = (state: LocalState, endpoint: string) => ({
+  region: state.region,
+  endpoint,
+  credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+});
+
 export async function readLocalState(dir: string): Promise<LocalState> {
   let state: LocalState;
   try {

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { agentSecret } from '../../../../shared/killswitch/enrolment.ts';
 import type { CliContext } from '../context.ts';
-import { readLocalState } from '../local-state.ts';
+import { localClientConfig, readLocalState } from '../local-state.ts';
 import { CliError, Exit } from '../exit-codes.ts';
 
 const COLLECTOR_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -28,13 +28,7 @@ export function register(program: Command, cli: CliContext): void {
       const local = g.local ? await readLocalState(g.stateDir) : undefined;
       const secretId = o.secretId ?? local?.agentEnrolmentSecretArn;
       if (!secretId) throw new CliError('--secret-id: required (stack output AgentEnrolmentSecretArn), or --local', Exit.BAD_INPUT);
-      const client = local
-        ? new SecretsManagerClient({
-            region: local.region,
-            endpoint: local.endpoints.secretsmanager,
-            credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-          })
-        : new SecretsManagerClient({ region: g.region });
+      const client = new SecretsManagerClient(local ? localClientConfig(local, local.endpoints.secretsmanager) : { region: g.region });
       let master: string | undefined;
       try {
         master = (await client.send(new GetSecretValueCommand({ SecretId: secretId }))).SecretString;

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import type { CliContext } from '../context.ts';
 import { localServiceEventTarget } from '../checkout.ts';
-import { readLocalState } from '../local-state.ts';
+import { localClientConfig, readLocalState } from '../local-state.ts';
 import { CliError, Exit } from '../exit-codes.ts';
 
 /** `events send`: an event on the bus, as a detector (PutEvents) or, on the local stack, an AWS service would put it. */
@@ -57,13 +57,7 @@ export function register(program: Command, cli: CliContext): void {
       };
       if (!entry.Source || !entry.DetailType || !entry.Detail)
         throw new CliError(`${o.file}: needs source, detail-type and detail`, Exit.BAD_INPUT);
-      const client = local
-        ? new EventBridgeClient({
-            region: local.region,
-            endpoint: local.endpoints.eventbridge,
-            credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-          })
-        : new EventBridgeClient({ region: g.region });
+      const client = new EventBridgeClient(local ? localClientConfig(local, local.endpoints.eventbridge) : { region: g.region });
       const out = await client.send(new PutEventsCommand({ Entries: [entry] }));
       const result = out.Entries?.[0];
       if (g.json) io.out(JSON.stringify(result));
