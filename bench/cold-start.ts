@@ -52,6 +52,7 @@ function functionEnv(): NodeJS.ProcessEnv {
     PROGRAM_STATE_TABLE: 't',
     LEDGER_TABLE: 't',
     GRANTS_TABLE: 't',
+    ACKS_TABLE: 't',
     DATA_SUBJECTS_TABLE: 't',
     EVENT_BUS_NAME: 'b',
     ALERT_TOPIC_ARN: 'arn:aws:sns:eu-west-1:111111111111:a',
@@ -77,9 +78,16 @@ function functionEnv(): NodeJS.ProcessEnv {
 /** Median module load time of a bundle in fresh Node processes. */
 function loadMs(file: string, env: NodeJS.ProcessEnv, runs: number): number {
   const script = `const t = performance.now(); await import(${JSON.stringify(`file://${file}`)}); console.log(performance.now() - t);`;
-  const times = Array.from({ length: runs }, () =>
-    Number(execFileSync(process.execPath, ['--input-type=module', '-e', script], { env, encoding: 'utf8' }).trim()),
-  );
+  const times = Array.from({ length: runs }, () => {
+    try {
+      return Number(execFileSync(process.execPath, ['--input-type=module', '-e', script], { env, encoding: 'utf8', stdio: 'pipe' }).trim());
+    } catch (err) {
+      // A minified bundle's stack trace quotes a whole line of code; the error message is what helps.
+      const stderr = String((err as { stderr?: unknown }).stderr ?? '');
+      const message = stderr.split('\n').find((l) => /^[A-Za-z]\w*: /.test(l));
+      throw new Error(`cold-start: loading ${file} failed: ${message ?? stderr.slice(-500)}`, { cause: err });
+    }
+  });
   return times.sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
 }
 
