@@ -14,7 +14,7 @@ export type { PauseView, DryRunView } from './operator-pause.ts';
 export type { ResumeRequestView } from './resume.ts';
 export type { RestoreRequestView } from './restore-requests.ts';
 export type { NotifyView } from './notify.ts';
-export type { StatusView, IncidentView, IncidentListView } from './views.ts';
+export type { StatusView, IncidentView, IncidentListView, RequestListView, RequestSummary } from './views.ts';
 
 export interface OperatorDeps extends OperatorPauseDeps, ResumeDeps {
   approvals: ApprovalRecords;
@@ -43,6 +43,7 @@ export type OperatorResults = EveryAction<{
   'approve-resume': Answer<ResumeProgram['approve']>;
   incident: Answer<KillSwitchViews['incident']>;
   'list-incidents': Answer<KillSwitchViews['list']>;
+  'list-requests': Answer<KillSwitchViews['requests']>;
   'restore-grants': Answer<RestoreRequests['request']>;
   'approve-restore-grants': Answer<RestoreRequests['approve']>;
   notify: Answer<NotifyIncident['notify']>;
@@ -84,7 +85,9 @@ export class OperatorActions {
       case 'incident':
         return this.views.incident(command.incidentId);
       case 'list-incidents':
-        return this.views.list(command.limit, command.programId);
+        return this.views.list(command);
+      case 'list-requests':
+        return this.views.requests(command);
       case 'restore-grants':
         return this.#restores().request(command, principal);
       case 'approve-restore-grants':

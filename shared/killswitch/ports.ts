@@ -109,7 +109,8 @@ export interface IncidentRecords {
   escalate(incidentId: string, escalation: Escalation): Promise<boolean>;
   record(entryKey: string, entry: TimelineEntry): Promise<boolean>;
   timeline(incidentId: string): Promise<TimelineEntry[]>;
-  list(programId: string, limit?: number): Promise<Incident[]>;
+  /** Most recent first; `since` (an ISO time) keeps those opened at or after it. */
+  list(programId: string, limit?: number, since?: string): Promise<Incident[]>;
   openOn(programId: string, scope: string): Promise<Incident[]>;
   resolve(incidentId: string, by: Principal, at: Date, requestId: string): Promise<boolean>;
 }

@@ -1,8 +1,10 @@
-import type { AuditEntry, Incident, TimelineEntry } from '../schemas/ledger.ts';
+import type { ApprovalRequest, AuditEntry, Incident, TimelineEntry } from '../schemas/ledger.ts';
+import type { ListIncidentsCommand, ListRequestsCommand } from '../schemas/operator.ts';
+import type { Severity } from '../schemas/common.ts';
 import type { ProgramState } from '../schemas/program-state.ts';
 import { NotFoundError, UnknownProgramError } from '../domain/errors.ts';
 import type { NoticeCountsView } from './notify.ts';
-import type { AuditRecords, IncidentRecords, Programs, ProgramStates } from './ports.ts';
+import type { ApprovalRecords, AuditRecords, IncidentRecords, Programs, ProgramStates } from './ports.ts';
 import type { HaltCounts } from './acks.ts';
 import { seqOf } from './state-seq.ts';
 
@@ -11,6 +13,8 @@ export interface ViewDeps {
   state: ProgramStates;
   incidents: IncidentRecords;
   audit: AuditRecords;
+  /** Two-person requests: `status` shows the pending ones, `list-requests` lists them. */
+  approvals?: ApprovalRecords;
   revocations?: { counts(incidentId: string): Promise<{ revoked: number; alsoHeld: number }> };
   notices?: { counts(incidentId: string): Promise<NoticeCountsView> };
   /** The agents' halt acknowledgements (the Acknowledgements table's counters). */
@@ -29,7 +33,29 @@ export interface StatusView {
     scopes: ScopeView[];
     /** For the state document now served (its seq): agents that acknowledged it, known in the last 24 h, and silent. */
     acknowledgements?: HaltCounts;
+    /** Requests waiting for a second person (resume, grant restore), oldest first. */
+    pending?: RequestSummary[];
   }[];
+}
+
+/** A two-person request as operators list it: what it asks, who asked and when (not the state it bound). */
+export interface RequestSummary {
+  requestId: string;
+  kind: ApprovalRequest['kind'];
+  programId: string;
+  /** The scope a resume reopens (a grant restore concerns the incident's datasets). */
+  scope?: string;
+  incidentId: string;
+  status: ApprovalRequest['status'];
+  requestedBy: string;
+  requestedAt: string;
+  reason: string;
+  decidedBy?: string;
+  decidedAt?: string;
+}
+export interface RequestListView {
+  action: 'list-requests';
+  requests: RequestSummary[];
 }
 export interface IncidentView {
   action: 'incident';
@@ -51,7 +77,7 @@ export class KillSwitchViews {
   constructor(private readonly deps: ViewDeps) {}
 
   async status(programId?: string): Promise<StatusView> {
-    const programs = programId ? [this.deps.programs.find(programId) ?? throwUnknown(programId)] : this.deps.programs.all();
+    const programs = this.#programs(programId);
     const views = await Promise.all(
       programs.map(async (p) => {
         const states = await this.deps.state.list(p.programId);
@@ -67,8 +93,17 @@ export class KillSwitchViews {
           : scopes.some((s) => s.status === 'PAUSED')
             ? 'PAUSED'
             : 'ACTIVE';
-        const acknowledgements = global ? await this.#acks(p.programId, states) : undefined;
-        return { programId: p.programId, status, scopes, ...(acknowledgements ? { acknowledgements } : {}) };
+        const [acknowledgements, pending] = await Promise.all([
+          global ? this.#acks(p.programId, states) : undefined,
+          this.#requests(p.programId, 'PENDING'),
+        ]);
+        return {
+          programId: p.programId,
+          status,
+          scopes,
+          ...(acknowledgements ? { acknowledgements } : {}),
+          ...(pending?.length ? { pending: pending.reverse() } : {}),
+        };
       }),
     );
     return { action: 'status', programs: views };
@@ -107,16 +142,63 @@ export class KillSwitchViews {
     return this.deps.acks.counts(programId, seqOf(states), this.deps.now?.() ?? new Date()).catch(() => undefined);
   }
 
-  /** Most recent first, of one program or of every configured program. */
-  async list(limit: number, programId?: string): Promise<IncidentListView> {
-    const programs = programId ? [this.deps.programs.find(programId) ?? throwUnknown(programId)] : this.deps.programs.all();
-    const lists = await Promise.all(programs.map((p) => this.deps.incidents.list(p.programId, limit)));
+  /**
+   * Most recent first, of one program or of every configured program: `limit` of those in `status`,
+   * at least `severity`, opened at or after `since`.
+   */
+  async list(query: Omit<ListIncidentsCommand, 'action'>): Promise<IncidentListView> {
+    const { limit, programId, status, severity } = query;
+    const since = query.since === undefined ? undefined : new Date(query.since).toISOString();
+    const filtered = status !== undefined || severity !== undefined;
+    const programs = this.#programs(programId);
+    // Filters apply before the limit: without them the ledger stops at `limit`, with them it reads on.
+    const lists = await Promise.all(programs.map((p) => this.deps.incidents.list(p.programId, filtered ? undefined : limit, since)));
     const incidents = lists
       .flat()
+      .filter((i) => (status === undefined || i.status === status) && (severity === undefined || atLeast(i.severity, severity)))
       .sort((a, b) => b.openedAt.localeCompare(a.openedAt))
       .slice(0, limit);
     return { action: 'list-incidents', incidents };
   }
+
+  /** Two-person requests of one program or of every program, most recent first: by default those still pending. */
+  async requests(query: Omit<ListRequestsCommand, 'action'>): Promise<RequestListView> {
+    const lists = await Promise.all(this.#programs(query.programId).map((p) => this.#requests(p.programId, query.status, query.kind)));
+    const requests = lists
+      .flat()
+      .sort((a, b) => b.requestedAt.localeCompare(a.requestedAt))
+      .slice(0, query.limit);
+    return { action: 'list-requests', requests };
+  }
+
+  async #requests(programId: string, status: ApprovalRequest['status'], kind?: ApprovalRequest['kind']): Promise<RequestSummary[]> {
+    if (!this.deps.approvals) return [];
+    const all = await this.deps.approvals.list(programId);
+    return all.filter((r) => r.status === status && (kind === undefined || r.kind === kind)).map(summary);
+  }
+
+  #programs(programId: string | undefined) {
+    return programId ? [this.deps.programs.find(programId) ?? throwUnknown(programId)] : this.deps.programs.all();
+  }
+}
+
+const SEVERITY_ORDER: readonly Severity[] = ['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'];
+const atLeast = (severity: Severity, floor: Severity) => SEVERITY_ORDER.indexOf(severity) >= SEVERITY_ORDER.indexOf(floor);
+
+function summary(r: ApprovalRequest): RequestSummary {
+  return {
+    requestId: r.requestId,
+    kind: r.kind,
+    programId: r.programId,
+    ...(r.kind === 'RESUME' ? { scope: r.scope } : {}),
+    incidentId: r.incidentId,
+    status: r.status,
+    requestedBy: r.requestedBy,
+    requestedAt: r.requestedAt,
+    reason: r.reason,
+    ...(r.approvedBy ? { decidedBy: r.approvedBy } : {}),
+    ...(r.decidedAt ? { decidedAt: r.decidedAt } : {}),
+  };
 }
 
 function throwUnknown(programId: string): never {

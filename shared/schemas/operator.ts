@@ -6,6 +6,8 @@ import {
   ProgramIdSchema,
   ReasonSchema,
   ScopeSchema,
+  SeveritySchema,
+  TimestampSchema,
   GLOBAL_SCOPE,
 } from './common.ts';
 
@@ -54,10 +56,27 @@ export const IncidentCommandSchema = z.object({
   incidentId: IncidentIdSchema,
 });
 
+
 export const ListIncidentsCommandSchema = z.object({
   action: z.literal('list-incidents'),
   programId: ProgramIdSchema.optional(),
   limit: z.number().int().min(1).max(100).default(20),
+  /** Only incidents in this status. */
+  status: z.enum(['OPEN', 'RESOLVED']).optional(),
+  /** Only incidents at least this severe. */
+  severity: SeveritySchema.optional(),
+  /** Only incidents opened at or after this time. */
+  since: TimestampSchema.optional(),
+});
+export type ListIncidentsCommand = z.infer<typeof ListIncidentsCommandSchema>;
+
+/** Two-person requests (resume, grant restore), by default the ones still waiting for a second person. */
+export const ListRequestsCommandSchema = z.object({
+  action: z.literal('list-requests'),
+  programId: ProgramIdSchema.optional(),
+  kind: z.enum(['RESUME', 'RESTORE_GRANTS']).optional(),
+  status: z.enum(['PENDING', 'APPROVED', 'REJECTED']).default('PENDING'),
+  limit: z.number().int().min(1).max(100).default(50),
 });
 
 export const RestoreGrantsCommandSchema = z.object({
@@ -95,6 +114,7 @@ export const OperatorCommandSchema = z.discriminatedUnion('action', [
   ApproveResumeCommandSchema,
   IncidentCommandSchema,
   ListIncidentsCommandSchema,
+  ListRequestsCommandSchema,
   RestoreGrantsCommandSchema,
   ApproveRestoreGrantsCommandSchema,
   NotifyCommandSchema,
@@ -109,6 +129,7 @@ export type OperatorCommandInputFor<A extends OperatorAction> = Extract<Operator
 export type PauseCommand = z.infer<typeof PauseCommandSchema>;
 export type RequestResumeCommand = z.infer<typeof RequestResumeCommandSchema>;
 export type ApproveResumeCommand = z.infer<typeof ApproveResumeCommandSchema>;
+export type ListRequestsCommand = z.infer<typeof ListRequestsCommandSchema>;
 export type NotifyCommand = z.infer<typeof NotifyCommandSchema>;
 export type ResendFailedCommand = z.infer<typeof ResendFailedCommandSchema>;
 export type RestoreGrantsCommand = z.infer<typeof RestoreGrantsCommandSchema>;

@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { writeLocalState } from '#cli/local.ts';
 import { main } from '#cli/main.ts';
 import type { CommandFor, OperatorResponse, OperatorTarget } from '#cli/targets.ts';
 import type { OperatorEnvelope } from '#functions/operator/envelope.ts';
@@ -18,23 +17,20 @@ import type {
   RestoreRequestView,
   StatusView,
 } from '#shared/killswitch/operator.ts';
-import { startLocalStack, type LocalStack } from '#local/stack.ts';
+import type { LocalStack } from '#local/stack.ts';
 import { ALICE, BOB } from '../support/local.ts';
-import { cli, json } from '../support/cli.ts';
+import { anomalyFile, cli, json, localStackForCli } from '../support/cli.ts';
 import { ACK_SIGNATURE_HEADER, deriveAgentSecret, signAck } from '#agent/ack.ts';
 
 describe('CLI: killswitch against the local stack', () => {
+  const local = localStackForCli({ employees: 50, readers: 3 });
+  const { as } = local;
   let stack: LocalStack;
   let dir: string;
-  const as = (who: string) => ['--local', '--as', who];
-
-  beforeAll(async () => {
-    stack = await startLocalStack({ asyncRetryDelaysMs: [10, 20] });
-    dir = mkdtempSync(join(tmpdir(), 'ks-cli-'));
-    writeLocalState(dir, stack);
-    expect((await cli(dir, '--local', 'local', 'seed', '--employees', '50', '--readers', '3')).code).toBe(0);
-  }, 120_000);
-  afterAll(() => stack?.stop());
+  beforeAll(() => {
+    stack = local.stack();
+    dir = local.dir();
+  });
 
   it('pauses, shows the status, and needs a second person to resume', async () => {
     const paused = await cli(dir, ...as(ALICE), 'pause', '--program', 'mci', '--reason', 'HR reported an exposure');
@@ -195,24 +191,7 @@ describe('CLI: killswitch against the local stack', () => {
 
   it('pauses on a MEDIUM-then-CRITICAL anomaly, and the incident records the escalation', async () => {
     const send = async (severity: string) => {
-      const event = join(dir, `escalation-${severity}.json`);
-      writeFileSync(
-        event,
-        JSON.stringify({
-          source: 'com.example.dlp',
-          'detail-type': 'Anomaly Detected',
-          detail: {
-            anomalyId: 'cli-escalates',
-            programId: 'mci',
-            detector: 'dlp',
-            severity,
-            kind: 'access-exposure',
-            scope: 'region#eu-west-1',
-            observedAt: new Date().toISOString(),
-            summary: 'x',
-          },
-        }),
-      );
+      const event = anomalyFile(dir, `escalation-${severity}`, { anomalyId: 'cli-escalates', severity });
       expect((await cli(dir, '--local', 'events', 'send', '--file', event)).code).toBe(0);
       await stack.idle();
     };
@@ -302,7 +281,7 @@ describe('CLI: killswitch against the local stack', () => {
   it('explains bad input with exit code 2', async () => {
     expect(await cli(dir, ...as(ALICE), 'pause', '--program', 'mci')).toMatchObject({
       code: 2,
-      err: expect.stringContaining("required option '--reason <text>'"),
+      err: 'error: a reason is required: --reason <text>, or --reason-file <path> (- for stdin)',
     });
     expect(await cli(dir, ...as(ALICE), 'pause', '--program', 'nope', '--reason', 'x')).toMatchObject({
       code: 2,

@@ -1,13 +1,19 @@
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { reasonOf } from './options.ts';
 import { awsTarget, localTarget, type CommandFor, type OperatorAction, type OperatorResponse, type OperatorTarget } from './targets.ts';
 import type { OperatorResult } from '../../../shared/killswitch/operator.ts';
 import { readLocalState } from './local-state.ts';
 import { CliError, Exit, exitFor } from './exit-codes.ts';
+import { terminalSafe, type OutputFormat } from './format.ts';
+import type { ErrorKind, FieldIssue } from '../../../shared/domain/errors.ts';
 
 export interface CliIo {
   out: (line: string) => void;
   err: (line: string) => void;
   env: NodeJS.ProcessEnv;
+  /** What `--reason-file -` reads (the process's stdin by default). */
+  stdin?: () => string;
 }
 
 /** The global options (main.ts declares them). */
@@ -19,11 +25,19 @@ export interface Globals {
   region?: string;
   breakGlassFunction?: string;
   bus?: string;
-  json?: boolean;
+  /** -o json|yaml|table (--json is -o json), as main read it from argv before parsing. */
+  output: OutputFormat;
+  profile?: string;
   timeout: number;
 }
 
-/** How one action's result is shown to people (--json prints the body instead). */
+/** An error as every output format reports it: the operator function's own envelope. */
+export interface CliFailure {
+  ok: false;
+  error: { kind: ErrorKind; message: string; issues?: FieldIssue[] };
+}
+
+/** How one action's result is shown to people (-o json|yaml prints the body instead). */
 export type Show<A extends OperatorAction> = (result: OperatorResult<A>) => string;
 
 /** What every command group gets: the output, the global options, the operator, and the exit code. */
@@ -35,20 +49,55 @@ export interface CliContext {
   /** Sends one command to the operator function and shows its answer (see `answer`). */
   run<A extends OperatorAction>(command: CommandFor<A>, show: Show<A>): Promise<void>;
   /**
-   * Shows what the operator answered: the body with --json, else `show(result)`, or the error and
-   * its issues; a refusal or failure sets the exit code. True when it succeeded.
+   * Shows what the operator answered: the body with -o json|yaml, else `show(result)`, or the error
+   * and its issues; a refusal or failure sets the exit code. True when it succeeded.
    */
   answer<A extends OperatorAction>(response: OperatorResponse<A>, show: Show<A>): boolean;
+  /** Prints a command's own result: `data` in the chosen machine format, or `human()` for people. */
+  print(data: unknown, human: () => string): void;
+  /** Reports an error: the envelope on stdout with -o json|yaml, else `error: …` and its issues on stderr. */
+  fail(failure: CliFailure['error']): void;
+  /** Progress for people, on stderr; nothing with -o json|yaml (stdout holds only the result). */
+  progress(line: string): void;
+  /** A command's reason: --reason, or --reason-file (- for stdin). */
+  reason(o: { reason?: string; reasonFile?: string }, required: true): string;
+  reason(o: { reason?: string; reasonFile?: string }, required: false): string | undefined;
   /** What main returns: 0 unless a command set it. */
   exitCode: number;
 }
 
-export function cliContext(program: Command, io: CliIo): CliContext {
-  const globals = () => program.opts<Globals>();
+/**
+ * An error, reported once: the envelope on stdout with -o json|yaml; else `error: …` on stderr, with
+ * each field that was wrong on a line of its own (a validation error's message already names them).
+ */
+export function report(io: CliIo, output: OutputFormat, serialise: Serialise, error: CliFailure['error']): void {
+  if (output !== 'table') {
+    io.out(serialise({ ok: false, error } satisfies CliFailure));
+    return;
+  }
+  io.err(`error: ${terminalSafe(error.message)}`);
+  for (const issue of error.issues ?? [])
+    if (!error.message.includes(`${issue.path}: ${issue.message}`)) io.err(`  ${terminalSafe(`${issue.path}: ${issue.message}`)}`);
+}
+
+/** A machine format's serialiser (main loads YAML only when it is asked for). */
+export type Serialise = (value: unknown) => string;
+
+export function cliContext(program: Command, io: CliIo, output: OutputFormat, serialise: Serialise): CliContext {
+  const globals = () => ({ ...program.opts<Omit<Globals, 'output'>>(), output });
   const context: CliContext = {
     io,
     globals,
     exitCode: Exit.OK,
+    print(data, human) {
+      io.out(output === 'table' ? human() : serialise(data));
+    },
+    fail: (error) => report(io, output, serialise, error),
+    reason: ((o: { reason?: string; reasonFile?: string }, required: boolean) =>
+      reasonOf(o, required, io.stdin ?? (() => readFileSync(0, 'utf8')))) as CliContext['reason'],
+    progress(line) {
+      if (output === 'table') io.err(terminalSafe(line));
+    },
     async target() {
       const g = globals();
       if (g.local) {
@@ -69,25 +118,26 @@ export function cliContext(program: Command, io: CliIo): CliContext {
           'no operator URL: pass --url or set KILLSWITCH_URL (the stack output OperatorUrl), or use --local',
           Exit.BAD_INPUT,
         );
-      if (!g.region) throw new CliError('no AWS region: pass --region or set AWS_REGION', Exit.BAD_INPUT);
-      return awsTarget({ url: g.url, region: g.region, breakGlassFunction: g.breakGlassFunction, timeoutSeconds: g.timeout });
+      return awsTarget({
+        url: g.url,
+        region: g.region,
+        profile: g.profile,
+        breakGlassFunction: g.breakGlassFunction,
+        timeoutSeconds: g.timeout,
+      });
     },
     async run(command, show) {
       context.answer(await (await context.target()).call(command), show);
     },
     answer(response, show) {
-      const { json } = globals();
-      if (json) io.out(JSON.stringify(response.raw));
       if (!response.body.ok) {
-        const { error } = response.body;
-        if (!json) {
-          io.err(`error: ${error.message}`);
-          for (const issue of error.issues ?? []) io.err(`  ${issue.path}: ${issue.message}`);
-        }
-        context.exitCode = exitFor(error.kind);
+        if (output === 'table') context.fail(response.body.error);
+        else io.out(serialise(response.raw));
+        context.exitCode = exitFor(response.body.error.kind);
         return false;
       }
-      if (!json) io.out(show(response.body.result));
+      const { result } = response.body;
+      context.print(response.raw, () => show(result));
       return true;
     },
   };

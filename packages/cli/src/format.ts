@@ -1,27 +1,94 @@
+import { eastAsianWidth } from 'get-east-asian-width';
+
+/** How the CLI prints results and errors: `-o table` (people, the default), `-o json`, `-o yaml`. */
+export const OUTPUT_FORMATS = ['table', 'json', 'yaml'] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+/**
+ * The output format argv asks for, read before commander parses it so that a parse error is
+ * reported in that format too: `-o F`, `-oF`, `--output F`, `--output=F`, `--json` (an alias of
+ * `-o json`), else KILLSWITCH_OUTPUT, else table. The last one given wins, as commander's would.
+ */
+export function outputFormatOf(argv: readonly string[], env: NodeJS.ProcessEnv): OutputFormat {
+  let chosen: string | undefined = env.KILLSWITCH_OUTPUT;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') break;
+    if (a === '--json') chosen = 'json';
+    else if (a === '-o' || a === '--output') chosen = argv[i + 1];
+    else if (a.startsWith('--output=')) chosen = a.slice('--output='.length);
+    else if (a.startsWith('-o') && a.length > 2 && !a.startsWith('--')) chosen = a.slice(2);
+  }
+  return (OUTPUT_FORMATS as readonly string[]).includes(chosen ?? '') ? (chosen as OutputFormat) : 'table';
+}
+
+/** A value as a machine format: one line of JSON, or a YAML document. */
+export async function serialise(format: 'json' | 'yaml', value: unknown): Promise<string> {
+  if (format === 'json') return JSON.stringify(value);
+  // Loaded only when asked for: most commands never print YAML.
+  const { stringify } = await import('yaml');
+  return stringify(value, { lineWidth: 0 }).trimEnd();
+}
+
+// C0 and C1 controls, DEL, and the characters that reorder or hide text (bidi embeddings,
+// overrides and isolates, marks, zero-width joiners, the BOM): a reason, a message or an id from
+// the ledger is written by someone else, and must not move the cursor, recolour the terminal or
+// make "resume" read as something else.
+// eslint-disable-next-line no-control-regex
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/gu;
+const ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/** Untrusted text made safe to print on a terminal: every control and bidi character shown as an escape. */
+export function terminalSafe(text: string): string {
+  return text.replace(UNSAFE, (c) => ESCAPES[c] ?? `\\u{${c.codePointAt(0)!.toString(16).padStart(4, '0')}}`);
+}
+
+const ZERO_WIDTH = /^[\p{Mn}\p{Me}\p{Cf}]$/u;
+
+/** The columns a string takes on a terminal: East Asian wide and fullwidth characters take two, combining marks none. */
+export function displayWidth(text: string): number {
+  let width = 0;
+  for (const c of text) width += ZERO_WIDTH.test(c) ? 0 : eastAsianWidth(c.codePointAt(0)!);
+  return width;
+}
+
+const padEnd = (text: string, width: number) => text + ' '.repeat(Math.max(0, width - displayWidth(text)));
+
+const show = (v: unknown): string =>
+  terminalSafe(v === undefined || v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v));
+
 /** The columns a table of rows of type T can show: the keys of any of its row types. */
 export type ColumnOf<T> = T extends unknown ? Extract<keyof T, string> : never;
 
-/** Plain, aligned tables for people; scripts use --json. */
+/** Plain, aligned tables for people (every cell terminal-safe); scripts use -o json or -o yaml. */
 export function table<T extends object>(rows: readonly T[], columns: readonly ColumnOf<T>[]): string {
   if (!rows.length) return '(none)';
-  const cell = (row: T, column: string) => {
-    const v = (row as Record<string, unknown>)[column];
-    return v === undefined || v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
-  };
-  const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => cell(r, c).length)));
+  const cell = (row: T, column: string) => show((row as Record<string, unknown>)[column]);
+  const cells = rows.map((r) => columns.map((c) => cell(r, c)));
+  const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((r) => displayWidth(r[i]!))));
   const line = (values: string[]) =>
     values
-      .map((v, i) => v.padEnd(widths[i]!))
+      .map((v, i) => padEnd(v, widths[i]!))
       .join('  ')
       .trimEnd();
-  return [line(columns.map((c) => c.toUpperCase())), ...rows.map((r) => line(columns.map((c) => cell(r, c))))].join('\n');
+  return [line(columns.map((c) => c.toUpperCase())), ...cells.map(line)].join('\n');
 }
 
+/** Label–value lines (values terminal-safe); entries whose value is undefined are left out. */
 export const fields = (entries: [string, unknown][]): string =>
   entries
     .filter(([, v]) => v !== undefined)
-    .map(([k, v]) => `${k.padEnd(14)} ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
+    .map(([k, v]) => `${k.padEnd(14)} ${show(v)}`)
     .join('\n');
+
+/** How long ago an ISO time was, for people: "42 s", "7 min", "3 h", "2 d". */
+export function age(iso: string, now: Date = new Date()): string {
+  const s = Math.max(0, Math.round((now.getTime() - Date.parse(iso)) / 1000));
+  if (s < 120) return `${s} s`;
+  if (s < 7200) return `${Math.round(s / 60)} min`;
+  if (s < 172800) return `${Math.round(s / 3600)} h`;
+  return `${Math.round(s / 86400)} d`;
+}
 
 /** Agents' acknowledgements of one state document, as operators read them. */
 export const acknowledged = (

@@ -104,10 +104,23 @@ const regionOfUrl = (url: URL): string | undefined => /^[a-z0-9]+\.lambda-url\.(
  * (a presigned sts:GetCallerIdentity for this body and this URL, signed with the same credentials):
  * the function acts on nothing but a pause without one.
  */
-export function awsTarget(options: { url: string; region: string; breakGlassFunction?: string; timeoutSeconds?: number }): OperatorTarget {
+export function awsTarget(options: {
+  url: string;
+  region?: string;
+  profile?: string;
+  breakGlassFunction?: string;
+  timeoutSeconds?: number;
+}): OperatorTarget {
   const url = new URL(options.url);
   const region = regionOfUrl(url) ?? options.region;
-  const credentials = defaultProvider();
+  if (!region)
+    throw new CliError(
+      `no AWS region for ${url.host}: pass --region or set AWS_REGION (a Function URL, <id>.lambda-url.<region>.on.aws, names its own)`,
+      Exit.BAD_INPUT,
+    );
+  // The standard chain (env, SSO, profiles, container and instance roles), from the named profile when there is one.
+  const credentials = defaultProvider(options.profile ? { profile: options.profile } : {});
+  const profile = options.profile ? { profile: options.profile } : {};
   const signer = new SignatureV4({ service: 'lambda', region, credentials, sha256: Sha256 });
   return {
     description: `AWS ${url.host}`,
@@ -126,7 +139,7 @@ export function awsTarget(options: { url: string; region: string; breakGlassFunc
         });
       } catch (error) {
         throw new CliError(
-          `no AWS credentials: ${(error as Error).message}. Configure a profile (AWS_PROFILE) or assume the operators role first.`,
+          `no AWS credentials${options.profile ? ` for profile ${options.profile}` : ''}: ${(error as Error).message}. Configure a profile (--profile or AWS_PROFILE) or assume the operators role first.`,
         );
       }
       return post(options.url, signed.headers as Record<string, string>, body, options.timeoutSeconds);
@@ -137,7 +150,7 @@ export function awsTarget(options: { url: string; region: string; breakGlassFunc
           '--break-glass needs the function name (--break-glass-function or KILLSWITCH_BREAK_GLASS_FUNCTION)',
           Exit.BAD_INPUT,
         );
-      return invoke(new LambdaClient({ region: options.region }), options.breakGlassFunction, command);
+      return invoke(new LambdaClient({ region: options.region ?? region, ...profile }), options.breakGlassFunction, command);
     },
   };
 }

@@ -28,7 +28,11 @@ export function register(program: Command, cli: CliContext): void {
       const local = g.local ? await readLocalState(g.stateDir) : undefined;
       const secretId = o.secretId ?? local?.agentEnrolmentSecretArn;
       if (!secretId) throw new CliError('--secret-id: required (stack output AgentEnrolmentSecretArn), or --local', Exit.BAD_INPUT);
-      const client = new SecretsManagerClient(local ? localClientConfig(local, local.endpoints.secretsmanager) : { region: g.region });
+      const client = new SecretsManagerClient(
+        local
+          ? localClientConfig(local, local.endpoints.secretsmanager)
+          : { region: g.region, ...(g.profile ? { profile: g.profile } : {}) },
+      );
       let master: string | undefined;
       try {
         master = (await client.send(new GetSecretValueCommand({ SecretId: secretId }))).SecretString;
@@ -37,7 +41,9 @@ export function register(program: Command, cli: CliContext): void {
       }
       if (!master || master.length < 32) throw new CliError(`${secretId}: missing or shorter than 32 characters`, Exit.FAILURE);
       const secret = agentSecret(Buffer.from(master, 'utf8'), collectorId).toString('base64url');
-      if (g.json) cli.io.out(JSON.stringify({ collectorId, secret }));
-      else cli.io.out(`${collectorId}  ${secret}\n(install it with the agent as ack.secret; it signs this agent's acknowledgements only)`);
+      cli.print(
+        { collectorId, secret },
+        () => `${collectorId}  ${secret}\n(install it with the agent as ack.secret; it signs this agent's acknowledgements only)`,
+      );
     });
 }

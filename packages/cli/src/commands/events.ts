@@ -6,6 +6,33 @@ import { localServiceEventTarget } from '../checkout.ts';
 import { localClientConfig, readLocalState } from '../local-state.ts';
 import { CliError, Exit } from '../exit-codes.ts';
 
+const ANOMALY_DETAIL_TYPE = 'Anomaly Detected';
+
+/**
+ * An anomaly is checked against its published schema (schemas/anomaly-detected.schema.json is
+ * emitted from the same zod schema) before it is put on the bus: a detector's author learns which
+ * field is wrong here, instead of from the trigger's dead letters.
+ */
+async function checkAnomaly(file: string, detail: string): Promise<void> {
+  const [{ AnomalyDetailSchema }, { toFieldIssues }] = await Promise.all([
+    import('../../../../shared/schemas/anomaly.ts'),
+    import('../../../../shared/domain/errors.ts'),
+  ]);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(detail);
+  } catch {
+    throw new CliError(`${file}: detail is not JSON`, Exit.BAD_INPUT);
+  }
+  const result = AnomalyDetailSchema.safeParse(parsed);
+  if (!result.success)
+    throw new CliError(
+      `${file}: not an Anomaly Detected event the trigger accepts (schemas/anomaly-detected.schema.json); nothing was sent`,
+      Exit.BAD_INPUT,
+      toFieldIssues(result.error).map((i) => ({ ...i, path: i.path === '(root)' ? 'detail' : `detail.${i.path}` })),
+    );
+}
+
 /** `events send`: an event on the bus, as a detector (PutEvents) or, on the local stack, an AWS service would put it. */
 export function register(program: Command, cli: CliContext): void {
   program
@@ -15,7 +42,6 @@ export function register(program: Command, cli: CliContext): void {
     .description('put an event on the bus exactly as a detector or AWS would (a PutEvents entry or an EventBridge event)')
     .requiredOption('--file <path>')
     .action(async (o: { file: string }) => {
-      const { io } = cli;
       const g = cli.globals();
       let raw: Record<string, unknown>;
       try {
@@ -44,8 +70,7 @@ export function register(program: Command, cli: CliContext): void {
         });
         const result = (await response.json()) as { EventId?: string; message?: string };
         if (!response.ok) throw new CliError(`${o.file}: ${result.message ?? response.status}`, Exit.BAD_INPUT);
-        if (g.json) io.out(JSON.stringify(result));
-        else io.out(`event ${result.EventId} put on default (as ${rawSource})`);
+        cli.print(result, () => `event ${result.EventId} put on default (as ${rawSource})`);
         return;
       }
       const entry: PutEventsRequestEntry = {
@@ -57,14 +82,20 @@ export function register(program: Command, cli: CliContext): void {
       };
       if (!entry.Source || !entry.DetailType || !entry.Detail)
         throw new CliError(`${o.file}: needs source, detail-type and detail`, Exit.BAD_INPUT);
-      const client = new EventBridgeClient(local ? localClientConfig(local, local.endpoints.eventbridge) : { region: g.region });
+      if (entry.DetailType === ANOMALY_DETAIL_TYPE) await checkAnomaly(o.file, entry.Detail);
+      const client = new EventBridgeClient(
+        local ? localClientConfig(local, local.endpoints.eventbridge) : { region: g.region, ...(g.profile ? { profile: g.profile } : {}) },
+      );
       const out = await client.send(new PutEventsCommand({ Entries: [entry] }));
       const result = out.Entries?.[0];
-      if (g.json) io.out(JSON.stringify(result));
-      else if (result?.EventId) io.out(`event ${result.EventId} put on ${entry.EventBusName ?? 'default'}`);
       if (out.FailedEntryCount) {
-        if (!g.json) io.err(`error: ${result?.ErrorCode} ${result?.ErrorMessage ?? ''}`);
+        cli.fail({
+          kind: 'BAD_INPUT',
+          message: `${o.file}: EventBridge refused it: ${result?.ErrorCode} ${result?.ErrorMessage ?? ''}`.trim(),
+        });
         cli.exitCode = Exit.BAD_INPUT;
+        return;
       }
+      cli.print(result, () => `event ${result?.EventId} put on ${entry.EventBusName ?? 'default'}`);
     });
 }

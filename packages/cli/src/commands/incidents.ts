@@ -1,6 +1,6 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { CliContext } from '../context.ts';
-import { given, positive } from '../options.ts';
+import { given, positive, since } from '../options.ts';
 import { acknowledged, fields, table } from '../format.ts';
 
 /** `incident show` and `incident list`: the record of incidents. */
@@ -8,7 +8,8 @@ export function register(program: Command, cli: CliContext): void {
   const incident = program.command('incident').description('the record of an incident');
   incident
     .command('show')
-    .argument('<incidentId>')
+    .description('one incident: what paused, the timeline, the audit trail, grants, notices, agents')
+    .argument('<incidentId>', 'the incident (see: killswitch incident list)')
     .action((incidentId: string) =>
       cli.run({ action: 'incident', incidentId }, (r) =>
         [
@@ -33,11 +34,26 @@ export function register(program: Command, cli: CliContext): void {
     );
   incident
     .command('list')
-    .option('--program <id>')
+    .description('incidents, most recent first')
+    .option('--program <id>', 'only this program')
+    .addOption(new Option('--status <status>', 'only OPEN or RESOLVED incidents').choices(['OPEN', 'RESOLVED']))
+    .addOption(new Option('--severity <level>', 'only incidents at least this severe').choices(['LOW', 'MEDIUM', 'HIGH', 'CRITICAL']))
+    .option('--since <when>', 'only incidents opened since: an ISO 8601 time, or a duration back from now (30m, 24h, 7d)', (v: string) =>
+      since(v),
+    )
     .option('--limit <n>', 'how many', positive, 20)
-    .action((o: { program?: string; limit: number }) =>
-      cli.run({ action: 'list-incidents', limit: o.limit, programId: given(o.program) }, (r) =>
-        table(r.incidents, ['incidentId', 'programId', 'scope', 'severity', 'status', 'action', 'openedAt']),
-      ),
+    .addHelpText('after', '\nExample:\n  killswitch incident list --status OPEN --severity HIGH --since 7d')
+    .action(
+      (o: {
+        program?: string;
+        status?: 'OPEN' | 'RESOLVED';
+        severity?: 'LOW' | 'MEDIUM' | 'HIGH' | 'CRITICAL';
+        since?: string;
+        limit: number;
+      }) =>
+        cli.run(
+          { action: 'list-incidents', limit: o.limit, programId: given(o.program), status: o.status, severity: o.severity, since: o.since },
+          (r) => table(r.incidents, ['incidentId', 'programId', 'scope', 'severity', 'status', 'action', 'openedAt']),
+        ),
     );
 }

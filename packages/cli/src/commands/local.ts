@@ -18,10 +18,10 @@ export function register(program: Command, cli: CliContext): void {
     .action(async (o: { employees: number; readers: number }) => {
       const { localSeed } = await fromCheckout('local seed', () => import('../local.ts'));
       const seeded = await localSeed(cli.globals().stateDir, { employees: o.employees, readers: o.readers });
-      cli.io.out(
-        cli.globals().json
-          ? JSON.stringify(seeded)
-          : `seeded: ${seeded.grants} grants, ${seeded.subjects} data-subject rows, programs registered: ${seeded.programs.join(', ') || '(already)'}`,
+      cli.print(
+        seeded,
+        () =>
+          `seeded: ${seeded.grants} grants, ${seeded.subjects} data-subject rows, programs registered: ${seeded.programs.join(', ') || '(already)'}`,
       );
     });
 }

@@ -27,10 +27,9 @@ export function register(program: Command, cli: CliContext): void {
         const n = r.notices;
         if (!n) break;
         const plannedNow = r.timeline.some((t) => (t.type === 'NOTICES_PLANNED' || t.type === 'NOTICES_REQUEUED') && t.at >= requestedAt);
-        if (!cli.globals().json)
-          cli.io.err(
-            `notices: ${n.sent} sent, ${n.failed} failed, ${n.pending + n.sending} waiting of ${n.planned} planned${plannedNow ? '' : ' (planning…)'}`,
-          );
+        cli.progress(
+          `notices: ${n.sent} sent, ${n.failed} failed, ${n.pending + n.sending} waiting of ${n.planned} planned${plannedNow ? '' : ' (planning…)'}`,
+        );
         if (plannedNow && n.pending + n.sending === 0) break;
       }
     });

@@ -68,9 +68,9 @@ export class IncidentLedger implements IncidentRecords {
     return items.map((i) => TimelineEntrySchema.parse(i)).sort((a, b) => a.at.localeCompare(b.at));
   }
 
-  /** A program's incidents, most recent first: `limit` of them, or all. */
-  async list(programId: string, limit?: number): Promise<Incident[]> {
-    const items = await this.table.queryKind(LEDGER_KIND_INDEX, KindKeys.incident(programId, '', '').gsi1pk, limit);
+  /** A program's incidents, most recent first: `limit` of them, or all; only those opened at or after `since` when given. */
+  async list(programId: string, limit?: number, since?: string): Promise<Incident[]> {
+    const items = await this.table.queryKind(LEDGER_KIND_INDEX, KindKeys.incident(programId, '', '').gsi1pk, limit, since);
     return items.map((i) => IncidentSchema.parse(i));
   }
 

@@ -52,9 +52,14 @@ export class LedgerTable {
   }
 
   /** Newest-first records of one kind from the kind index: `limit` of them, or every one (paged). Eventually consistent, as every index. */
-  queryKind(index: string, kind: string, limit?: number): Promise<Record<string, unknown>[]> {
+  queryKind(index: string, kind: string, limit?: number, from?: string): Promise<Record<string, unknown>[]> {
     return this.#query(
-      { IndexName: index, KeyConditionExpression: 'gsi1pk = :kind', ExpressionAttributeValues: { ':kind': kind }, ScanIndexForward: false },
+      {
+        IndexName: index,
+        KeyConditionExpression: from === undefined ? 'gsi1pk = :kind' : 'gsi1pk = :kind AND gsi1sk >= :from',
+        ExpressionAttributeValues: { ':kind': kind, ...(from === undefined ? {} : { ':from': from }) },
+        ScanIndexForward: false,
+      },
       limit,
     );
   }
