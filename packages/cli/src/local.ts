@@ -1,15 +1,21 @@
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { loadDeploymentConfig } from '../../../infra/config.ts';
 import { startLocalStack, type LocalStack } from '../../../local/stack.ts';
 import { seedDataSubjects, seedGrants, seedPrograms, type SeedTarget } from '../../../local/seed.ts';
-import { readLocalState, stateFile, type LocalState } from './local-state.ts';
+import { isRunning, processStart, readLocalState, readStateFile, stateFile, type LocalState } from './local-state.ts';
+import { CliError, Exit } from './exit-codes.ts';
 
 /** Publish a running stack's endpoints for the CLI's `--local` commands. */
 export function writeLocalState(dir: string, stack: LocalStack): void {
   mkdirSync(dir, { recursive: true });
+  const start = processStart(process.pid);
   const state: LocalState = {
     pid: process.pid,
+    ...(start ? { processStart: start } : {}),
     startedAt: new Date().toISOString(),
     region: stack.config.region,
     account: stack.config.account,
@@ -22,26 +28,154 @@ export function writeLocalState(dir: string, stack: LocalStack): void {
   writeFileSync(stateFile(dir), `${JSON.stringify(state, null, 2)}\n`);
 }
 
-/** `local up`: the embedded stack in the foreground until Ctrl-C, DynamoDB data kept under `dir`. */
+/** Refuses to start a second stack on one state dir; a record left by a process that is gone is replaced. */
+function claimStateDir(dir: string, print: (line: string) => void): void {
+  const existing = readStateFile(dir);
+  if (existing && isRunning(existing))
+    throw new CliError(
+      `a local stack is already running on ${dir} (pid ${existing.pid}, since ${existing.startedAt}); stop it with \`npx killswitch local down\``,
+      Exit.REFUSED,
+    );
+  if (existing) print(`replacing the record of a local stack that is gone (pid ${existing.pid})`);
+}
+
+/** `local up`: the embedded stack in the foreground until Ctrl-C (or SIGTERM), DynamoDB data kept under `dir`. */
 export async function localUp(dir: string, print: (line: string) => void): Promise<void> {
   mkdirSync(dir, { recursive: true });
+  claimStateDir(dir, print);
   process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   const stack = await startLocalStack({ dataDir: join(dir, 'dynamo') });
   await seedPrograms(stack);
   writeLocalState(dir, stack);
-  print('killswitch local stack is up (Ctrl-C to stop)');
-  for (const [name, url] of Object.entries(stack.endpoints)) print(`  ${name.padEnd(12)} ${url}`);
-  print(`  ${'bus'.padEnd(12)} ${stack.busName}`);
-  print(`  ${'programs'.padEnd(12)} ${stack.config.programs.map((p) => p.programId).join(', ')} (registered ACTIVE)`);
+  print(`killswitch local stack is up (pid ${process.pid}; Ctrl-C or \`npx killswitch local down\` to stop)`);
+  for (const line of describe(readStateFile(dir)!)) print(line);
   print('Try: npx killswitch status --local --as arn:aws:sts::111111111111:assumed-role/KillswitchOperators/alice');
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
   print('stopping…');
-  rmSync(stateFile(dir), { force: true });
   await stack.stop();
+  rmSync(stateFile(dir), { force: true });
+}
+
+const describe = (state: LocalState): string[] => {
+  const rows: [string, string][] = [...Object.entries(state.endpoints), ['bus', state.busName]];
+  const width = Math.max(...rows.map(([name]) => name.length));
+  return rows.map(([name, value]) => `  ${name.padEnd(width)}  ${value}`);
+};
+
+/** The log of a detached stack. */
+export const logFile = (dir: string) => join(dir, 'local.log');
+
+/**
+ * `local up --detach`: the same stack in a process of its own, its output in `local.log`; returns
+ * once that process has published its state (or says why it did not).
+ */
+export async function localUpDetached(dir: string, print: (line: string) => void, timeoutMs = 120_000): Promise<LocalState> {
+  mkdirSync(dir, { recursive: true });
+  claimStateDir(dir, print);
+  rmSync(stateFile(dir), { force: true });
+  const log = openSync(logFile(dir), 'w');
+  const entry = fileURLToPath(new URL('../../../bin/killswitch.js', import.meta.url));
+  const child = spawn(process.execPath, [entry, '--state-dir', dir, 'local', 'up'], {
+    detached: true,
+    stdio: ['ignore', log, log],
+    env: { ...process.env, KILLSWITCH_OUTPUT: 'table' },
+  });
+  let exited: number | null | undefined;
+  child.once('exit', (code) => (exited = code));
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const state = readStateFile(dir);
+    if (state && state.pid === child.pid && isRunning(state)) {
+      child.unref();
+      print(
+        `killswitch local stack is up in the background (pid ${state.pid}; log ${logFile(dir)}; stop it with \`npx killswitch local down\`)`,
+      );
+      for (const line of describe(state)) print(line);
+      return state;
+    }
+    if (exited !== undefined) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  if (exited === undefined) child.kill('SIGTERM');
+  const tail = readFileSync(logFile(dir), 'utf8').trim().split('\n').slice(-5).join('\n');
+  throw new CliError(
+    `the local stack did not come up${exited === undefined ? ` within ${timeoutMs / 1000} s` : ` (exit ${exited})`}; ${logFile(dir)} ends with:\n${tail}`,
+  );
+}
+
+/** `local down`: stops the stack recorded in `dir` (SIGTERM, then SIGKILL after `graceMs`) and removes its record. */
+export async function localDown(dir: string, graceMs = 15_000): Promise<{ stopped: boolean; pid?: number; stale?: boolean }> {
+  const state = readStateFile(dir);
+  if (!state) return { stopped: false };
+  if (!isRunning(state)) {
+    rmSync(stateFile(dir), { force: true });
+    return { stopped: false, pid: state.pid, stale: true };
+  }
+  if (state.pid === process.pid) throw new CliError('the local stack runs in this process; stop it with Ctrl-C', Exit.BAD_INPUT);
+  process.kill(state.pid, 'SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (isRunning(state) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  if (isRunning(state)) process.kill(state.pid, 'SIGKILL');
+  while (isRunning(state)) await new Promise((r) => setTimeout(r, 50));
+  rmSync(stateFile(dir), { force: true });
+  return { stopped: true, pid: state.pid };
+}
+
+/** Whether something accepts connections on an endpoint's host and port (within a second). */
+function reachable(endpoint: string): Promise<boolean> {
+  const url = new URL(endpoint);
+  return new Promise((resolve) => {
+    // *.localhost names are loopback (RFC 6761), as fauxqs's queue hosts are.
+    const loopback = url.hostname === 'localhost' || url.hostname.endsWith('.localhost');
+    const socket = createConnection({ host: loopback ? '127.0.0.1' : url.hostname, port: Number(url.port || 80) });
+    socket.setTimeout(1000);
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+    socket.once('timeout', () => done(false));
+  });
+}
+
+export interface LocalStatusView {
+  stateDir: string;
+  status: 'RUNNING' | 'STALE' | 'STOPPED';
+  pid?: number;
+  startedAt?: string;
+  endpoints?: Record<string, { url: string; reachable: boolean }>;
+  dataDir: string;
+  hasData: boolean;
+}
+
+/** `local status`: whether a stack runs on `dir`, since when, and whether its endpoints answer. */
+export async function localStatus(dir: string): Promise<LocalStatusView> {
+  const state = readStateFile(dir);
+  const dataDir = join(dir, 'dynamo');
+  const base = { stateDir: dir, dataDir, hasData: existsSync(dataDir) };
+  if (!state) return { ...base, status: 'STOPPED' };
+  if (!isRunning(state)) return { ...base, status: 'STALE', pid: state.pid, startedAt: state.startedAt };
+  const endpoints = Object.fromEntries(
+    await Promise.all(
+      Object.entries(state.endpoints).map(async ([name, url]) => [name, { url, reachable: await reachable(url) }] as const),
+    ),
+  );
+  return { ...base, status: 'RUNNING', pid: state.pid, startedAt: state.startedAt, endpoints };
+}
+
+/** `local reset`: the local stack's data (DynamoDB tables) removed, so the next `local up` starts empty; refused while it runs. */
+export function localReset(dir: string): { removed: string[] } {
+  const state = readStateFile(dir);
+  if (state && isRunning(state))
+    throw new CliError(`the local stack is running on ${dir} (pid ${state.pid}); stop it first: npx killswitch local down`, Exit.REFUSED);
+  const removed = [join(dir, 'dynamo'), stateFile(dir), logFile(dir)].filter((p) => existsSync(p));
+  for (const path of removed) rmSync(path, { recursive: true, force: true });
+  return { removed };
 }
 
 /** `local seed`: the sample program, its grants and employees, on the running local stack. */

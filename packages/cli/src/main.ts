@@ -4,6 +4,7 @@ import { cliContext, report, type CliIo, type Serialise } from './context.ts';
 import type { FieldIssue } from '../../../shared/domain/errors.ts';
 import { CliError, Exit, kindOf } from './exit-codes.ts';
 import { OUTPUT_FORMATS, outputFormatOf } from './format.ts';
+import { defaultStateDir } from './local-state.ts';
 import { positive } from './options.ts';
 import { DEFAULT_TIMEOUT_SECONDS } from './targets.ts';
 import * as state from './commands/state.ts';
@@ -47,7 +48,11 @@ export async function main(argv: string[], io: CliIo = { out: console.log, err: 
       'local stack only: the IAM principal the Function URL would have verified (env KILLSWITCH_AS)',
       io.env.KILLSWITCH_AS,
     )
-    .option('--state-dir <dir>', 'where `local up` keeps its state', io.env.KILLSWITCH_STATE_DIR ?? '.killswitch')
+    .option(
+      '--state-dir <dir>',
+      'where `local up` keeps its state and data (env KILLSWITCH_STATE_DIR; default per user, not per directory)',
+      io.env.KILLSWITCH_STATE_DIR ?? defaultStateDir(io.env),
+    )
     .option('--url <url>', 'the operator Function URL (stack output OperatorUrl)', io.env.KILLSWITCH_URL)
     .option(
       '--region <region>',
