@@ -6,7 +6,7 @@ import { observability } from '#shared/runtime/observability.ts';
 import { sqsWorker } from '#shared/runtime/sqs-worker.ts';
 
 const obs = observability('anomaly-trigger');
-const services = anomalyTriggerServices();
+const services = anomalyTriggerServices(undefined, obs.telemetry);
 
 /**
  * `Anomaly Detected` events from the intake queue (EventBridge → SQS → here: the queue holds an

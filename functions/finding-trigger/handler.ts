@@ -5,7 +5,7 @@ import { observability } from '#shared/runtime/observability.ts';
 import { sqsWorker } from '#shared/runtime/sqs-worker.ts';
 
 const obs = observability('finding-trigger');
-const { intake, rejections, deadLetters } = findingServices();
+const { intake, rejections, deadLetters } = findingServices(undefined, obs.telemetry);
 
 /** Macie, GuardDuty and Security Hub finding events from the intake queue (default bus → SQS → here); see handleFindingEvent. */
 export const handler = instrumented(

@@ -9,7 +9,7 @@ import { failure, type OperatorEnvelope } from './envelope.ts';
 
 const obs = observability('break-glass');
 const { logger } = obs;
-const pauses = new OperatorPause(killSwitchServices());
+const pauses = new OperatorPause({ ...killSwitchServices(), telemetry: obs.telemetry });
 
 /**
  * Break-glass pause by direct `lambda:Invoke`, for when the Function URL cannot be reached.

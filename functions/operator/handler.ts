@@ -15,7 +15,7 @@ import { failure, HTTP_STATUS, type OperatorEnvelope } from './envelope.ts';
 const obs = observability('operator');
 const { logger } = obs;
 const services = operatorServices();
-const operator = new OperatorActions(services);
+const operator = new OperatorActions({ ...services, telemetry: obs.telemetry });
 
 /**
  * Operator actions behind a Lambda Function URL with AWS_IAM auth. The principal is never a field

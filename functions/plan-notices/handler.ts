@@ -7,7 +7,7 @@ import { sqsWorker } from '#shared/runtime/sqs-worker.ts';
 
 const obs = observability('plan-notices');
 const services = planNoticesServices();
-const deps = { ...services, planner: new NoticePlanner(services) };
+const deps = { ...services, planner: new NoticePlanner(services), telemetry: obs.telemetry };
 
 /** Plans exposure notices: on `Kill Switch Engaged` when the program notifies automatically, or on an operator's `notify`. */
 export const handler = instrumented(

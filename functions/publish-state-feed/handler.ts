@@ -43,6 +43,8 @@ export const handler = instrumented(async (event: FeedEvent): Promise<{ publishe
     obs.telemetry.warn('programs without state: no document to sign (their agents stay closed)', { count: unregistered });
   for (const p of published) {
     obs.telemetry.count('StateDocumentsPublished', p.writes);
+    // A gauge: what the feed now says, per program (its maximum over a minute is the state to show).
+    obs.telemetry.gauge('ScopesPaused', p.pausedScopes, { programId: p.programId });
     const changedAt = Date.parse(String(event.detail?.engagedAt ?? event.detail?.releasedAt ?? ''));
     // The delay from the flip to the document in the feed's origin (the event's own time is when the flip was recorded).
     if (programId && Number.isFinite(changedAt)) obs.metrics.addMetric('StateFeedPublishDelay', 'Milliseconds', Date.now() - changedAt);

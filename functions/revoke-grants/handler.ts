@@ -11,6 +11,7 @@ const obs = observability('revoke-grants');
 const services = grantWorkServices(grantBackend);
 const deps = {
   ...services,
+  telemetry: obs.telemetry,
   revoker: new GrantRevoker(services.grants, services.revocations),
   restorer: new GrantRestorer(services.grants, services.revocations),
 };

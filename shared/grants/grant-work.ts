@@ -10,7 +10,7 @@ import {
 import type { Incident } from '../schemas/ledger.ts';
 import { parseOrThrow, PermanentWorkError, ValidationError } from '../domain/errors.ts';
 import { samePerson } from '../domain/identity.ts';
-import type { Alerts, ApprovalRecords, Clock, DomainEvents, IncidentRecords, Programs, WorkQueue } from '../killswitch/ports.ts';
+import type { Alerts, ApprovalRecords, Clock, DomainEvents, IncidentRecords, Programs, Telemetry, WorkQueue } from '../killswitch/ports.ts';
 import type { GrantRevoker } from './revoker.ts';
 import type { GrantRestorer } from './restorer.ts';
 import type { Budget } from '../domain/work.ts';
@@ -54,6 +54,8 @@ export interface GrantWorkDeps {
   events: DomainEvents;
   alerts: Alerts;
   clock?: Clock;
+  /** Grants revoked, not revoked and restored, by program (the dashboard's revocation graph). */
+  telemetry?: Telemetry;
 }
 
 export type GrantWorkOutcome = 'DONE' | 'CONTINUED' | 'WAITING';
@@ -126,6 +128,9 @@ async function revoke(work: RevokeWork, incident: Incident, budget: Budget, deps
     });
     if (detail.notRevoked) await reportUnrevoked(deps, incident, datasetIds, detail.notRevoked, finishedAt);
     await deps.events.publish(DetailType.GrantsRevoked, detail);
+    const byProgram = { programId: incident.programId };
+    deps.telemetry?.count('GrantsRevoked', detail.revoked, byProgram);
+    deps.telemetry?.count('GrantsNotRevoked', detail.notRevoked, byProgram);
   }
   // Restores approved while this revocation ran recorded that they wait for it (in the incident's
   // own partition, read strongly consistent): queue those not finished yet. A restore writes its
@@ -243,6 +248,7 @@ async function restore(work: RestoreWork, incident: Incident, budget: Budget, de
     data: { ...step.counts, requestId: request.requestId },
   });
   await deps.events.publish(DetailType.GrantsRestored, detail);
+  deps.telemetry?.count('GrantsRestored', detail.restored, { programId: incident.programId });
   await deps.alerts.send({
     subject: `[killswitch] grants restored for ${incident.incidentId}`,
     severity: 'HIGH',

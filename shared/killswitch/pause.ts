@@ -3,7 +3,7 @@ import type { ProgramConfig } from '../schemas/config.ts';
 import { DetailType, type KillSwitchEngaged } from '../schemas/domain-events.ts';
 import type { Incident } from '../schemas/ledger.ts';
 import type { ProgramState } from '../schemas/program-state.ts';
-import type { Alerts, AuditRecords, Clock, DomainEvents, FlipResult, IncidentRecords, ProgramStates } from './ports.ts';
+import type { Alerts, AuditRecords, Clock, DomainEvents, FlipResult, IncidentRecords, ProgramStates, Telemetry } from './ports.ts';
 
 export interface PauseDeps {
   state: ProgramStates;
@@ -12,6 +12,8 @@ export interface PauseDeps {
   events: DomainEvents;
   alerts: Alerts;
   clock?: Clock;
+  /** Every pause counted once, by program, trigger and severity (the function that paused is the metric's service). */
+  telemetry?: Telemetry;
 }
 
 /** One pause, whoever asks for it: an anomaly, a finding, an escalation, an operator, break-glass. */
@@ -83,6 +85,9 @@ export class PauseProgram {
     const { deps } = this;
     const { state } = flip;
     const ours = flip.outcome === 'PAUSED';
+    // Once per version: only the attempt that wrote it counts (a retry of the same attempt finds it written).
+    if (flip.outcome === 'PAUSED' && flip.wrote)
+      deps.telemetry?.count('ProgramPaused', 1, { programId: order.program.programId, trigger: order.trigger, severity: order.severity });
     await deps.incidents.open(incident);
     await Promise.all([
       ours ? deps.audit.record(state, { principal: order.actor, reason: order.reason }) : undefined,

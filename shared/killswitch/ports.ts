@@ -216,10 +216,12 @@ export interface DeadLetterSink {
  */
 export interface Telemetry {
   count(metric: string, value?: number, dimensions?: Record<string, string>): void;
+  /** A level rather than a count (how many scopes are paused now). */
+  gauge(metric: string, value: number, dimensions?: Record<string, string>): void;
   info(message: string, fields?: Record<string, unknown>): void;
   warn(message: string, fields?: Record<string, unknown>): void;
   error(message: string, fields?: Record<string, unknown>): void;
 }
 
 /** Telemetry that reports nothing (tests, tools). */
-export const SILENT: Telemetry = { count: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+export const SILENT: Telemetry = { count: () => {}, gauge: () => {}, info: () => {}, warn: () => {}, error: () => {} };

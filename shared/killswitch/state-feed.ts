@@ -46,6 +46,8 @@ export interface Published {
   exp: number;
   /** Documents written: more than one when the state changed while publishing. */
   writes: number;
+  /** Scopes the document says are PAUSED (the dashboard's current state, every minute and on every change). */
+  pausedScopes: number;
 }
 
 export class StateFeedPublisher {
@@ -72,7 +74,10 @@ export class StateFeedPublisher {
       // A publisher that read an older state may have written after a newer one: whoever reads a
       // state other than the one it wrote writes again, so the document never stays behind the table.
       const after = await this.deps.states.list(programId);
-      if (seqOf(after) === payload.seq || writes >= 10) return { programId, seq: payload.seq, iat: payload.iat, exp: payload.exp, writes };
+      if (seqOf(after) === payload.seq || writes >= 10) {
+        const pausedScopes = payload.scopes.filter((s) => s.status === 'PAUSED').length;
+        return { programId, seq: payload.seq, iat: payload.iat, exp: payload.exp, writes, pausedScopes };
+      }
       states = after;
     }
   }

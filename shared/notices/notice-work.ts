@@ -52,6 +52,7 @@ export async function performPlanWork(
     programs: Programs;
     events: DomainEvents;
     clock?: () => Date;
+    telemetry?: Telemetry;
   },
 ): Promise<{ outcome: 'DONE' | 'CONTINUED' | 'NOT_NOTIFIED'; planned: number; queued: number; interruptedBy?: string }> {
   const incident = await deps.incidents.get(work.incidentId);
@@ -91,6 +92,8 @@ export async function performPlanWork(
     planned: step.planned,
     finishedAt: at,
   });
+  // Counted once the plan is complete: the notices it added to the delivery ledger (none twice).
+  if (work.mode !== 'failed') deps.telemetry?.count('NoticesPlanned', step.planned, { programId: work.programId });
   return { outcome: 'DONE', planned: step.planned, queued: step.queued };
 }
 

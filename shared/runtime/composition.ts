@@ -22,6 +22,7 @@ import { AnomalyTrigger } from '../killswitch/trigger.ts';
 import { FindingIntake } from '../findings/intake.ts';
 import { FindingRejections } from '../findings/rejections.ts';
 import { ResourceMap } from '../findings/resource-map.ts';
+import { SILENT, type Telemetry } from '../killswitch/ports.ts';
 
 /** Environment of the functions that act on the kill switch (trigger, operator). */
 export const KillSwitchEnvSchema = z.object({
@@ -66,16 +67,17 @@ export function killSwitchServices(env: KillSwitchEnv = readEnv(KillSwitchEnvSch
 /** The anomaly trigger: the kill switch, and where events that can never pause anything are kept. */
 export const AnomalyTriggerEnvSchema = KillSwitchEnvSchema.extend({ ...EnvVars.triggerDlq });
 
-export function anomalyTriggerServices(env = readEnv(AnomalyTriggerEnvSchema)) {
-  const base = killSwitchServices(env);
+/** `telemetry`: the function's, so that each pause is counted with the function that made it. */
+export function anomalyTriggerServices(env = readEnv(AnomalyTriggerEnvSchema), telemetry: Telemetry = SILENT) {
+  const base = { ...killSwitchServices(env), telemetry };
   return { ...base, trigger: new AnomalyTrigger(base), deadLetters: new DeadLetters(sqsClient(), env.TRIGGER_DLQ_URL) };
 }
 
 /** The finding trigger: the kill switch, the resource map and the rejected-findings queue. */
 export const FindingTriggerEnvSchema = KillSwitchEnvSchema.extend({ ...EnvVars.findingMap, ...EnvVars.rejectedFindingsQueue });
 
-export function findingServices(env = readEnv(FindingTriggerEnvSchema)) {
-  const base = killSwitchServices(env);
+export function findingServices(env = readEnv(FindingTriggerEnvSchema), telemetry: Telemetry = SILENT) {
+  const base = { ...killSwitchServices(env), telemetry };
   const findings = new FindingLog(base.ledger);
   const trigger = new AnomalyTrigger(base);
   const rejectedFindings = new DeadLetters(sqsClient(), env.REJECTED_FINDINGS_QUEUE_URL);

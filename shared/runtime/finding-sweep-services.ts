@@ -35,7 +35,7 @@ const SOURCES: Record<FindingSource, (env: FindingSweepEnv) => SweepSource> = {
  * bundles the Macie, GuardDuty and Security Hub clients.
  */
 export function findingSweepServices(telemetry: Telemetry, env = readEnv(FindingSweepEnvSchema)) {
-  const services = findingServices(env);
+  const services = findingServices(env, telemetry);
   return {
     env,
     sources: env.SWEEP_SOURCES.map((name) => SOURCES[name](env)),

@@ -35,15 +35,17 @@ export function observability(service: string): Observability {
   // Traces hold neither responses (the middleware's captureResponse: false) nor errors
   // (POWERTOOLS_TRACER_CAPTURE_ERROR=false, set on every function): either may name incidents' people.
   const tracer = new Tracer({ serviceName: `killswitch-${service}`, captureHTTPsRequests: false });
+  const emit = (metric: string, unit: (typeof MetricUnit)[keyof typeof MetricUnit], value: number, dimensions?: Record<string, string>) => {
+    if (dimensions) {
+      // A metric with its own dimensions goes out as its own record, not onto the function's.
+      const single = metrics.singleMetric();
+      single.addDimensions(dimensions);
+      single.addMetric(metric, unit, value);
+    } else metrics.addMetric(metric, unit, value);
+  };
   const telemetry: Telemetry = {
-    count(metric, value = 1, dimensions) {
-      if (dimensions) {
-        // A metric with its own dimensions goes out as its own record, not onto the function's.
-        const single = metrics.singleMetric();
-        single.addDimensions(dimensions);
-        single.addMetric(metric, MetricUnit.Count, value);
-      } else metrics.addMetric(metric, MetricUnit.Count, value);
-    },
+    count: (metric, value = 1, dimensions) => emit(metric, MetricUnit.Count, value, dimensions),
+    gauge: (metric, value, dimensions) => emit(metric, MetricUnit.NoUnit, value, dimensions),
     info: (message, fields) => logger.info(message, fields ?? {}),
     warn: (message, fields) => logger.warn(message, fields ?? {}),
     error: (message, fields) => logger.error(message, fields ?? {}),

@@ -44,6 +44,10 @@ export async function operatorCall(
   return { status: response.status, body: await response.json() };
 }
 
+/** An operator's pause of one scope of program mci, through the Function URL. */
+export const pauseAs = (stack: LocalStack, principal: string, scope: string, reason: string) =>
+  operatorCall(stack, principal, { action: 'pause', programId: 'mci', scope, reason });
+
 /** Drains up to `max` messages from a queue (as the on-call person inspecting a DLQ would). */
 export async function drain(stack: LocalStack, queueName: string, max = 10) {
   const sqs = new SQSClient({});
