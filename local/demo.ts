@@ -6,6 +6,9 @@
  * trigger pauses the program; every simulated collector stops by itself. The timeline shows each step with
  * its time since the event; `--json` ends with one JSON line of the figures.
  */
+import { rmSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
@@ -33,6 +36,7 @@ const OPTIONS = {
   employees: { type: 'string', default: '2000' },
   'refresh-ms': { type: 'string', default: '250' },
   verbose: { type: 'boolean', default: false },
+  keep: { type: 'boolean', default: false },
   source: { type: 'string', default: 'anomaly' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
@@ -47,7 +51,8 @@ program, every collector and endpoint agent stops, access is revoked, employees 
   --agents <n>            simulated endpoint agents on the signed state feed, 0 for none (default 1000)
   --agent-refresh-ms <n>  their refresh interval R (default 1000)
   --employees <n>         employees in the data-subject index (default 2000)
-  --json                  print one JSON line of the figures instead of the timeline
+  --json                  print only one JSON line of the figures, last, on stdout (use npm run -s, so npm's banner is not in the way)
+  --keep                  leave the local stack running afterwards, for the CLI (--local), until Ctrl-C
   --verbose               the functions' own logs
   -h, --help              this text`;
 
@@ -85,17 +90,52 @@ const say = (line: string) => {
   if (!args.json) console.log(line);
 };
 const ms = (n: number) => `${n.toFixed(0).padStart(6)} ms`;
+/** A setup step, said as it finishes, with how long it took. */
+const step = async <T>(what: (result: T, seconds: number) => string, run: () => Promise<T>): Promise<T> => {
+  const started = performance.now();
+  const result = await run();
+  const seconds = (performance.now() - started) / 1000;
+  say(`  · ${what(result, seconds)} (${seconds.toFixed(1)} s)`);
+  return result;
+};
+const rate = (n: number, seconds: number) => `${Math.round(n / Math.max(seconds, 0.001)).toLocaleString('en')}/s`;
 
-const stack = await startLocalStack();
+say('setting up the local stack…');
+const stack = await step(
+  (s) => `stack up: dynalite, fauxqs, local EventBridge, ${s.functions.names().length} functions from the synthesized templates`,
+  () => startLocalStack(),
+);
+// --keep: the stack is published where the CLI looks for it (per user, or KILLSWITCH_STATE_DIR).
+let keptStateDir: string | undefined;
 try {
+  if (args.keep) {
+    const [{ writeLocalState }, { defaultStateDir, isRunning, readStateFile }] = await Promise.all([
+      import('#cli/local.ts'),
+      import('#cli/local-state.ts'),
+    ]);
+    const dir = process.env.KILLSWITCH_STATE_DIR ?? defaultStateDir(process.env);
+    const running = readStateFile(dir);
+    if (running && isRunning(running))
+      throw new Error(
+        `--keep: a local stack already runs on ${dir} (pid ${running.pid}); stop it (npx killswitch local down) or set KILLSWITCH_STATE_DIR`,
+      );
+    keptStateDir = dir;
+    writeLocalState(keptStateDir, stack);
+  }
   await seedPrograms(stack);
-  const grantCount = await seedGrants(stack, 20);
-  await seedDataSubjects(stack, employeeCount);
+  const grantCount = await step(
+    (n, sec) => `${n} grants seeded (${rate(n, sec)})`,
+    () => seedGrants(stack, 20),
+  );
+  await step(
+    (n, sec) => `${employeeCount} employees seeded: ${n} rows of the data-subject index, one per employee and dataset (${rate(n, sec)})`,
+    () => seedDataSubjects(stack, employeeCount),
+  );
   const programId = stack.config.programs[0]!.programId;
   // The platform team's own bucket policies on the quarantined buckets (the local stand-in keeps them as S3 would).
   const quarantined = seedBucketPolicies(stack);
   say(
-    `killswitch demo — program "${programId}", local stack (dynalite, fauxqs, local EventBridge, ${stack.functions.names().length} functions)`,
+    `\nkillswitch demo — program "${programId}", local stack (dynalite, fauxqs, local EventBridge, ${stack.functions.names().length} functions)`,
   );
   say(`${employeeCount} employees whose data is in the datasets; notices go to the local messaging gateway queue`);
   say(
@@ -107,8 +147,20 @@ try {
       `s3://${q.bucket}/${q.prefix} is guarded by its bucket policy (${q.statements} statement${q.statements === 1 ? '' : 's'} of the platform team's own)`,
     );
 
+  // Hosts sized to this machine: collectors of one host share one read per interval, and the
+  // emulated DynamoDB shares the CPUs with everything else here, so beyond ~150 reads/s per CPU the
+  // hosts grow (more collectors each) instead of the read rate.
+  const cpus = availableParallelism();
+  const maxHosts = Math.max(1, Math.floor((150 * cpus * refreshIntervalMs) / 1000));
+  const collectorsPerHost = Math.max(4, Math.ceil(collectorCount / maxHosts));
+  const hostCount = Math.ceil(collectorCount / collectorsPerHost);
+  say(
+    `  · starting ${collectorCount} collectors on ${hostCount} hosts (${collectorsPerHost} per host, one read per host every ${refreshIntervalMs} ms: ${Math.round((hostCount * 1000) / refreshIntervalMs)} reads/s, sized to this machine's ${cpus} CPUs)…`,
+  );
   const fleet = await startCollectorFleet({
     count: collectorCount,
+    collectorsPerHost,
+    threads: Math.min(cpus, Math.ceil(hostCount / 25)),
     endpoint: stack.endpoints.dynamodb,
     region: stack.config.region,
     tableName: stack.tables.programState,
@@ -116,7 +168,7 @@ try {
     refreshIntervalMs,
   });
   // Many collectors start at once; give their refresh loops a few intervals to settle.
-  const settleBy = performance.now() + refreshIntervalMs * 20;
+  const settleBy = performance.now() + Math.max(refreshIntervalMs * 20, 10_000 + collectorCount * 10);
   let status = await fleet.status();
   while (status.allowed < collectorCount && performance.now() < settleBy) {
     await new Promise((r) => setTimeout(r, 50));
@@ -154,6 +206,7 @@ try {
       })
     : undefined;
   if (agents) {
+    say(`  · ${agentCount} endpoint agents started; waiting for each to verify its first signed document…`);
     const by = performance.now() + agentRefreshMs * 10 + 5000;
     let a = await agents.status();
     while (a.allowed < agentCount && performance.now() < by) {
@@ -221,11 +274,16 @@ try {
     opening = `${FindingEventTypes[source].detailType} on the default bus (${event.source}): ${describeFinding(event.detail)}`;
   }
   say('');
+  const live = (text: string) => say(`${ms(performance.now() - t0)}  ${text}`);
+  live(opening);
+  const watching = watchIncident(stack, fleet, agents, t0, live);
 
-  const deadline = t0 + Math.max(refreshIntervalMs * 8, agentCount ? agentRefreshMs * 3 : 0) + 2000;
+  // Waits for every halt (the figures measure when each happened; this only bounds a broken run).
+  const deadline = t0 + Math.max(refreshIntervalMs * 8, agentCount ? agentRefreshMs * 3 : 0) + 30_000;
   while ((fleet.haltedAt.some((t) => t === undefined) || agents?.haltedAt.some((t) => t === undefined)) && performance.now() < deadline)
     await new Promise((r) => setTimeout(r, 5));
-  await stack.idle();
+  if (agents) await followAcks(stack, programId, engagedIncidentId(stack), agentCount, live);
+  else await stack.idle();
 
   const readMs = await fleet.latencies();
   // Every collector has stopped; the simulated fleet has nothing more to show.
@@ -253,8 +311,11 @@ try {
   };
   // The program waits for an operator before notices go out: the demo plays that operator.
   const notifyAt = performance.now();
-  await call(DEMO_OPERATOR, { action: 'notify', incidentId: engagedIncidentId(stack) });
-  await stack.idle();
+  live(`operator ${DEMO_OPERATOR.split('/').pop()} runs "notify" for the incident`);
+  const notifiedIncident = engagedIncidentId(stack);
+  await call(DEMO_OPERATOR, { action: 'notify', incidentId: notifiedIncident });
+  await followNotices(stack, notifiedIncident, employeeCount, live);
+  watching.stop();
   if (process.env.KILLSWITCH_DEMO_DEBUG)
     console.error(
       `collector reads during the incident: n=${readMs.length} p50=${percentile(readMs, 50).toFixed(1)} p99=${percentile(readMs, 99).toFixed(1)} max=${Math.max(...readMs).toFixed(1)}`,
@@ -373,6 +434,7 @@ try {
       trigger.endedAt - t0,
       `incident ${incidentId} recorded: ${incident?.action ?? '?'}, datasets ${incident?.datasetIds.join(', ') ?? '?'}; operators alerted`,
     ]);
+  say('\nTimeline (ms since the event):');
   for (const [at, text] of timeline.sort((a, b) => a[0] - b[0])) say(`${ms(at)}  ${text}`);
   say(
     `\nCollectors halted ${percentile(halts, 50).toFixed(0)} ms (p50) and ${Math.max(...halts).toFixed(0)} ms (max) after the event reached the trigger.`,
@@ -399,7 +461,13 @@ try {
           )
           .join(''),
     );
-  say(`Incident record: the operator "incident" action for ${incidentId} (Function URL or CLI).`);
+  say(
+    args.keep
+      ? `\nThe local stack stays up (Ctrl-C to stop). Inspect the incident with the CLI:\n` +
+          `  export KILLSWITCH_STATE_DIR=${keptStateDir} KILLSWITCH_AS=${DEMO_OPERATOR}\n` +
+          `  npx killswitch --local incident show ${incidentId}\n  npx killswitch --local status`
+      : `\nIncident record: ${incidentId} — run the demo with --keep to inspect it with the CLI (npx killswitch --local incident show ${incidentId}).`,
+  );
 
   const summary = {
     source,
@@ -444,6 +512,7 @@ try {
       failed: noticeCounts.failed,
     },
   };
+  // Last on stdout, and alone with --json (npm run -s keeps npm's banner out of the way).
   if (args.json) console.log(JSON.stringify(summary));
   else console.log(`\n${JSON.stringify(summary)}`);
   process.exitCode =
@@ -454,13 +523,130 @@ try {
     restoredDetail?.skipped === 0
       ? 0
       : 1;
+  if (args.keep) {
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    console.error('stopping…'); // stderr: the JSON line stays the last thing on stdout
+  }
 } catch (error) {
   // The incident did not complete: one line saying what failed (the stack trace with --verbose).
   console.error(`demo: ${(error as Error).message}`);
   if (args.verbose) console.error(error);
   process.exitCode = 1;
 } finally {
+  if (keptStateDir) rmSync(join(keptStateDir, 'local.json'), { force: true });
   await stack.stop();
+}
+
+/**
+ * The incident as it happens: a line when the kill switch engages, when the first and the last
+ * collector and agent halt, when grants are revoked, HALT_CONFIRMED… (the recap after it gives the
+ * exact times from the records). Reads only what this process already holds: no extra load.
+ */
+function watchIncident(
+  local: LocalStack,
+  collectors: { haltedAt: (number | undefined)[] },
+  agents: { haltedAt: (number | undefined)[] } | undefined,
+  since: number,
+  line: (text: string) => void,
+): { stop(): void } {
+  const said = new Set<string>();
+  const once = (key: string, text: string) => {
+    if (!said.has(key)) {
+      said.add(key);
+      line(text);
+    }
+  };
+  const EVENTS: Record<string, string> = {
+    'Kill Switch Engaged': 'Kill Switch Engaged on the bus: the flag is flipped',
+    'Grants Revoked': 'grants revoked (Grants Revoked on the bus)',
+    'Exposure Notices Planned': 'notices planned (Exposure Notices Planned on the bus)',
+  };
+  const tick = () => {
+    // The journal keeps the latest entries only (it drops the oldest): look for each event afresh.
+    for (const [type, text] of Object.entries(EVENTS))
+      if (!said.has(type) && local.bus.journal.some((j) => j.at >= since && j.event['detail-type'] === type)) once(type, text);
+    for (const [name, fleet] of [
+      ['collector', collectors],
+      ['endpoint agent', agents],
+    ] as const) {
+      if (!fleet) continue;
+      const halted = fleet.haltedAt.filter((t) => t !== undefined).length;
+      if (halted > 0) once(`${name}-first`, `first ${name} halted`);
+      if (halted >= fleet.haltedAt.length / 2 && halted < fleet.haltedAt.length)
+        once(`${name}-half`, `${halted}/${fleet.haltedAt.length} ${name}s halted`);
+      if (halted === fleet.haltedAt.length) once(`${name}-all`, `all ${halted} ${name}s halted`);
+    }
+  };
+  const timer = setInterval(tick, 50);
+  return {
+    stop() {
+      tick();
+      clearInterval(timer);
+    },
+  };
+}
+
+/** Waits for the notices of an incident to be planned and sent, saying how far they are, with the rate, every second. */
+/** Until the local stack is idle: every second, what `probe` says, when it says something new (and once more at the end). */
+async function follow(
+  local: LocalStack,
+  probe: (seconds: number) => Promise<string | undefined>,
+  line: (text: string) => void,
+): Promise<void> {
+  let done = false;
+  const idle = local.idle().then(() => (done = true));
+  const started = performance.now();
+  let last: string | undefined;
+  do {
+    await Promise.race([idle, new Promise((r) => setTimeout(r, 1000))]);
+    const text = await probe((performance.now() - started) / 1000);
+    if (text && text !== last) line(text);
+    last = text;
+  } while (!done);
+}
+
+/** The notices of an incident being planned and sent, with the rate. */
+function followNotices(local: LocalStack, incidentId: string, expected: number, line: (text: string) => void): Promise<void> {
+  const ledger = new NoticeLedger(new LedgerTable(dynamoDocumentClient(), local.tables.ledger));
+  return follow(
+    local,
+    async (seconds) => {
+      const c = await ledger.counts(incidentId);
+      return c.planned || c.sent
+        ? `notices: ${c.planned}/${expected} planned, ${c.sent} sent (${rate(c.sent, seconds)}), ${c.failed} failed`
+        : undefined;
+    },
+    line,
+  );
+}
+
+/** The agents' acknowledgements of the paused document being counted, until HALT_CONFIRMED. */
+function followAcks(
+  local: LocalStack,
+  programId: string,
+  incidentId: string,
+  expected: number,
+  line: (text: string) => void,
+): Promise<void> {
+  const doc = dynamoDocumentClient();
+  const states = new ProgramStateStore(doc, local.tables.programState);
+  const acks = new DynamoAckStore(doc, local.tables.acks);
+  const incidents = new IncidentLedger(new LedgerTable(doc, local.tables.ledger));
+  return follow(
+    local,
+    async () => {
+      const [c, timeline] = await Promise.all([
+        acks.counts(programId, seqOf(await states.list(programId)), new Date()),
+        incidents.timeline(incidentId),
+      ]);
+      const confirmed = timeline.some((e) => e.type === 'HALT_CONFIRMED');
+      return `acknowledgements of the pause: ${c.halted}/${expected} agents${confirmed ? ' — HALT_CONFIRMED recorded in the incident' : ''}`;
+    },
+    line,
+  );
 }
 
 /** One line about a sample finding: its type, severity and resource (never its content). */

@@ -32,7 +32,7 @@ describe('npm run demo: bad options get one line and exit 2, before anything sta
     const r = demo('--help');
     expect(r.status).toBe(0);
     expect(r.stderr).toBe('');
-    for (const option of ['--source', '--collectors', '--agents', '--agent-refresh-ms', '--employees', '--json', '--verbose'])
+    for (const option of ['--source', '--collectors', '--agents', '--agent-refresh-ms', '--employees', '--json', '--keep', '--verbose'])
       expect(r.stdout).toContain(option);
   });
 });

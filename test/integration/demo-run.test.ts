@@ -1,0 +1,100 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cliWith, json } from '../support/cli.ts';
+
+const ROOT = join(import.meta.dirname, '../..');
+const TSX = join(ROOT, 'node_modules/tsx/dist/cli.mjs');
+
+/** The demo as `npm run -s demo -- …` runs it; each line of stdout with the order of the chunk it came in. */
+function runDemo(args: string[]): Promise<{ code: number | null; lines: { text: string; chunk: number }[]; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [TSX, 'local/demo.ts', ...args], {
+      cwd: ROOT,
+      env: { ...process.env, KILLSWITCH_DEMO_DEBUG: '' },
+    });
+    const lines: { text: string; chunk: number }[] = [];
+    let chunk = 0;
+    let partial = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (data: string) => {
+      chunk++;
+      const parts = (partial + data).split('\n');
+      partial = parts.pop()!;
+      for (const text of parts) lines.push({ text, chunk });
+    });
+    child.stderr.setEncoding('utf8').on('data', (data: string) => (stderr += data));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, lines: partial ? [...lines, { text: partial, chunk }] : lines, stderr }));
+  });
+}
+
+describe('npm run demo: the whole incident, told as it happens', () => {
+  it('with 1,000 collectors at the default refresh: every collector and agent halts, and each step is printed when it happens', async () => {
+    const { code, lines, stderr } = await runDemo(['--collectors', '1000', '--agents', '200', '--employees', '300']);
+    expect(code, stderr).toBe(0);
+    const at = (pattern: RegExp) => {
+      const line = lines.find((l) => pattern.test(l.text));
+      expect(line, `a line matching ${pattern}`).toBeDefined();
+      return line!.chunk;
+    };
+    // Setup, the incident and the notices each came out when they happened, not all at the end.
+    const setup = at(/· stack up:/);
+    const collecting = at(/^1000\/1000 collectors collecting/);
+    const engaged = at(/^\s+\d+ ms {2}Kill Switch Engaged on the bus/);
+    const sending = at(/^\s+\d+ ms {2}notices: \d+\/300 planned, \d+ sent/);
+    const recap = at(/^Timeline \(ms since the event\):$/);
+    expect(setup).toBeLessThan(collecting);
+    expect(collecting).toBeLessThan(engaged);
+    expect(engaged).toBeLessThan(sending);
+    expect(sending).toBeLessThan(recap);
+    expect(lines.some((l) => /all 1000 collectors halted/.test(l.text))).toBe(true);
+    const summary = JSON.parse(lines.filter((l) => l.text.trim()).at(-1)!.text);
+    expect(summary).toMatchObject({
+      collectors: { total: 1000, halted: 1000 },
+      refreshIntervalMs: 250,
+      agents: { total: 200, halted: 200, acknowledged: 200 },
+      notices: { affected: 300, sent: 300, delivered: 300, duplicates: 0 },
+    });
+  }, 240_000);
+
+  it('--json prints one line, the figures, and nothing else on stdout', async () => {
+    const { code, lines, stderr } = await runDemo(['--json', '--collectors', '20', '--agents', '20', '--employees', '50']);
+    expect(code, stderr).toBe(0);
+    expect(lines.filter((l) => l.text !== '')).toHaveLength(1);
+    expect(JSON.parse(lines[0]!.text)).toMatchObject({ collectors: { total: 20, halted: 20 } });
+  }, 240_000);
+
+  it('--keep leaves the stack up for the CLI until Ctrl-C, then stops and clears its record', async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'ks-demo-keep-'));
+    const child = spawn(process.execPath, [TSX, 'local/demo.ts', '--keep', '--collectors', '20', '--agents', '20', '--employees', '50'], {
+      cwd: ROOT,
+      env: { ...process.env, KILLSWITCH_STATE_DIR: stateDir },
+    });
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
+    for (let i = 0; i < 1200 && !stdout.includes('The local stack stays up'); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(stdout).toContain('The local stack stays up (Ctrl-C to stop)');
+    const incidentId = /incident show (inc-\S+)/.exec(stdout)![1]!;
+    const shown = await cliWith(
+      {},
+      stateDir,
+      '--local',
+      '--as',
+      'arn:aws:sts::111111111111:assumed-role/KillswitchOperators/alice',
+      '-o',
+      'json',
+      'incident',
+      'show',
+      incidentId,
+    );
+    expect(shown.code, `${shown.err}${shown.out}`).toBe(0);
+    expect(json(shown.out)).toMatchObject({ ok: true, result: { incident: { incidentId, status: 'OPEN' } } });
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(existsSync(join(stateDir, 'local.json'))).toBe(false);
+  }, 240_000);
+});
