@@ -11,6 +11,7 @@ import { propagation } from './propagation.ts';
 import { coldStart } from './cold-start.ts';
 import { fanOut } from './fan-out.ts';
 import { stateFeed } from './state-feed.ts';
+import { cliStartup } from './cli-startup.ts';
 
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
@@ -32,6 +33,7 @@ const BENCHMARKS: Record<string, (o: { quick: boolean }) => Promise<Record<strin
   'fan-out': (o) => fanOut({ ...o, sizes: values.sizes ? values.sizes.split(',').map(Number) : undefined }),
   'cold-start': coldStart,
   'state-feed': stateFeed,
+  'cli-startup': cliStartup,
 };
 const selected = values.only ? values.only.split(',') : Object.keys(BENCHMARKS);
 for (const name of selected) {

@@ -105,8 +105,8 @@ export class PauseProgram {
             at: this.#clock().toISOString(),
             type: 'PAUSE_LINKED',
             actor: order.actor.id,
-            message: `${order.program.programId}/${order.scope} was already PAUSED at version ${state.version} by ${state.incidentId ?? 'another incident'}: this pause is linked to it, and a resume requested before it will refuse`,
-            data: { version: state.version, scope: order.scope, holder: state.incidentId },
+            message: `${order.program.programId}/${order.scope} was already PAUSED at version ${state.version} by ${state.incidentId ?? 'another incident'}: this pause is linked to it, and a resume requested before it will refuse. Reason: ${order.reason}`,
+            data: { version: state.version, scope: order.scope, holder: state.incidentId, reason: order.reason },
           }),
     ]);
     const engaged: KillSwitchEngaged = {

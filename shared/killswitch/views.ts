@@ -62,7 +62,8 @@ export interface IncidentView {
   incident: Incident;
   timeline: TimelineEntry[];
   audit: AuditEntry[];
-  grants?: { revoked: number; alsoHeld: number };
+  /** Grants this incident revoked, those another incident had already revoked, and those restored since (two-person restores). */
+  grants?: { revoked: number; alsoHeld: number; restored: number };
   notices?: NoticeCountsView;
   /** The agents' acknowledgements of the program's current state document. */
   acknowledgements?: HaltCounts;
@@ -129,7 +130,7 @@ export class KillSwitchViews {
       incident,
       timeline,
       audit: audit.filter((a) => a.incidentId === incidentId || (a.requestId !== undefined && resumeIds.has(a.requestId))),
-      ...(grants ? { grants: { revoked: grants.revoked, alsoHeld: grants.alsoHeld } } : {}),
+      ...(grants ? { grants: { revoked: grants.revoked, alsoHeld: grants.alsoHeld, restored: restoredIn(timeline) } } : {}),
       ...(notices ? { notices } : {}),
       ...(acknowledgements ? { acknowledgements } : {}),
     };
@@ -200,6 +201,12 @@ function summary(r: ApprovalRequest): RequestSummary {
     ...(r.decidedAt ? { decidedAt: r.decidedAt } : {}),
   };
 }
+
+/** Grants put back by the incident's restores, as each GRANTS_RESTORED entry of its timeline counted them. */
+const restoredIn = (timeline: readonly TimelineEntry[]): number =>
+  timeline
+    .filter((t) => t.type === 'GRANTS_RESTORED')
+    .reduce((n, t) => n + (typeof t.data?.restored === 'number' ? t.data.restored : 0), 0);
 
 function throwUnknown(programId: string): never {
   throw new UnknownProgramError(programId);

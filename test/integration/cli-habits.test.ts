@@ -109,6 +109,14 @@ describe('CLI: operator habits, against the local stack', () => {
     const decided = json((await cli(local.dir(), ...as(BOB), '-o', 'json', 'resume', 'list', '--status', 'APPROVED')).out).result.requests;
     expect(decided).toMatchObject([{ requestId: resumes[0].requestId, status: 'APPROVED', decidedBy: BOB }]);
     expect((await cli(local.dir(), ...as(BOB), 'grants', 'approve', '--request', restores[0].requestId)).code).toBe(0);
+    await local.stack().idle();
+    // After the restore the header says what was restored, not only what was revoked.
+    const shown = json((await cli(local.dir(), ...as(BOB), '-o', 'json', 'incident', 'show', incidentId)).out).result;
+    expect(shown.grants.restored).toBeGreaterThan(0);
+    expect(shown.grants.restored).toBe(shown.grants.revoked);
+    expect((await cli(local.dir(), ...as(BOB), 'incident', 'show', incidentId)).out).toMatch(
+      new RegExp(`grants\\s+${shown.grants.revoked} revoked.*; ${shown.grants.restored} restored since`),
+    );
     expect(json((await cli(local.dir(), ...as(BOB), '-o', 'json', 'grants', 'requests')).out).result.requests).toEqual([]);
     expect((await cli(local.dir(), ...as(BOB), 'status', '--program', 'mci')).out).not.toContain('waiting for a second person');
   });
@@ -204,5 +212,38 @@ describe('CLI: operator habits, against the local stack', () => {
     // Machine formats keep the text exactly.
     const machine = json((await cli(local.dir(), ...as(ALICE), '-o', 'json', 'status', '--program', 'mci')).out);
     expect(machine.result.programs[0].scopes.some((s: { why?: string }) => s.why === hostile)).toBe(true);
+  });
+
+  it("records a second pause's reason in its incident, though the scope was already paused", async () => {
+    const first = json(
+      (await cli(local.dir(), ...as(ALICE), '-o', 'json', 'pause', '--program', 'mci', '--scope', 'region#us-east-1', '--reason', 'first'))
+        .out,
+    );
+    const second = json(
+      (
+        await cli(
+          local.dir(),
+          ...as(BOB),
+          '-o',
+          'json',
+          'pause',
+          '--program',
+          'mci',
+          '--scope',
+          'region#us-east-1',
+          '--reason',
+          'second: the US bucket too',
+        )
+      ).out,
+    );
+    expect(second.result).toMatchObject({ outcome: 'ALREADY_PAUSED' });
+    expect(second.result.incidentId).not.toBe(first.result.incidentId);
+    const shown = json((await cli(local.dir(), ...as(ALICE), '-o', 'json', 'incident', 'show', second.result.incidentId)).out).result;
+    expect(shown.timeline).toContainEqual(
+      expect.objectContaining({ type: 'PAUSE_LINKED', data: expect.objectContaining({ reason: 'second: the US bucket too' }) }),
+    );
+    expect((await cli(local.dir(), ...as(ALICE), 'incident', 'show', second.result.incidentId)).out).toContain(
+      'Reason: second: the US bucket too',
+    );
   });
 });

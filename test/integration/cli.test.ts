@@ -521,7 +521,7 @@ describe('CLI: what an operator URL answers, over HTTP', () => {
       action         PAUSED
       opened         2026-01-02T03:04:05.000Z by arn:aws:sts::1:assumed-role/Ops/alice
       datasets       mouse, keystrokes
-      grants         {"revoked":3,"alsoHeld":1}
+      grants         3 revoked (1 more already revoked by another incident)
 
       AT                        TYPE           ACTOR                                  MESSAGE
       2026-01-02T03:04:05.000Z  STATE_CHANGED  arn:aws:sts::1:assumed-role/Ops/alice  paused

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { fromCheckout } from './checkout.ts';
 import { CliError } from './exit-codes.ts';
 import type { LocalStack } from '../../../local/stack.ts';
 
@@ -82,9 +81,8 @@ export async function readLocalState(dir: string): Promise<LocalState> {
     throw new CliError(
       `the local stack recorded in ${stateFile(dir)} is gone (pid ${state.pid} is not running; killed?): start it again with \`npx killswitch local up\`, or clear the record with \`npx killswitch local down\``,
     );
-  // fauxqs queue URLs use *.localhost hosts; resolve them to loopback in this process. The
-  // emulators take any credentials; the region is the stack's.
-  (await fromCheckout('--local', () => import('fauxqs'))).interceptLocalhostDns();
+  // The emulators take any credentials; the region is the stack's. (No CLI command talks to the
+  // fauxqs queues, whose *.localhost hosts would need its DNS interception: it stays unloaded.)
   process.env.AWS_REGION = state.region;
   process.env.AWS_ACCESS_KEY_ID ??= 'local';
   process.env.AWS_SECRET_ACCESS_KEY ??= 'local';

@@ -15,11 +15,12 @@ import * as grants from './commands/grants.ts';
 import * as events from './commands/events.ts';
 import * as local from './commands/local.ts';
 import * as agents from './commands/agents.ts';
+import * as completion from './commands/completion.ts';
 
 export type { CliIo } from './context.ts';
 
 /** The command groups, in the order `--help` lists them. */
-const groups = [state, resume, incidents, notices, grants, events, agents, local];
+const groups = [state, resume, incidents, notices, grants, events, agents, local, completion];
 
 /** Runs the CLI; returns the exit code (0 ok, 2 bad input, 3 refused by policy, 1 failure). */
 export async function main(argv: string[], io: CliIo = { out: console.log, err: console.error, env: process.env }): Promise<number> {
@@ -77,6 +78,10 @@ export async function main(argv: string[], io: CliIo = { out: console.log, err: 
       'give up on the operator API after this long (env KILLSWITCH_TIMEOUT)',
       positive,
       envTimeout ?? DEFAULT_TIMEOUT_SECONDS,
+    )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  killswitch status\n  killswitch pause --program mci --reason "dataset readable by all staff"\n  killswitch resume list\n  killswitch --local --as arn:aws:sts::111111111111:assumed-role/KillswitchOperators/alice status\n\nExit codes: 0 ok, 1 failure, 2 bad input, 3 refused by policy.',
     )
     .exitOverride()
     .configureOutput({

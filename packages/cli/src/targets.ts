@@ -1,11 +1,8 @@
-import { Sha256 } from '@aws-crypto/sha256-js';
-import { defaultProvider } from '@aws-sdk/credential-provider-node';
-import { SignatureV4 } from '@smithy/signature-v4';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import type { LambdaClientConfig } from '@aws-sdk/client-lambda';
+import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import type { OperatorEnvelope } from '../../../functions/operator/envelope.ts';
 import type { OperatorResult } from '../../../shared/killswitch/operator.ts';
 import type { OperatorAction, OperatorCommandInputFor } from '../../../shared/schemas/operator.ts';
-import { CALLER_PROOF_HEADER, signCallerProof } from '../../../shared/adapters/aws/caller-proof.ts';
 import { fromCheckout } from './checkout.ts';
 import { CliError, Exit } from './exit-codes.ts';
 
@@ -86,12 +83,14 @@ async function post<A extends OperatorAction>(
   return response(answer.status, raw);
 }
 
+/** A direct invocation (break-glass). The Lambda client is loaded only then: start-up stays small for every other command. */
 async function invoke<A extends OperatorAction>(
-  client: LambdaClient,
+  config: LambdaClientConfig,
   functionName: string,
   command: CommandFor<A>,
 ): Promise<OperatorResponse<A>> {
-  const out = await client.send(new InvokeCommand({ FunctionName: functionName, Payload: JSON.stringify(command) }));
+  const { InvokeCommand, LambdaClient } = await import('@aws-sdk/client-lambda');
+  const out = await new LambdaClient(config).send(new InvokeCommand({ FunctionName: functionName, Payload: JSON.stringify(command) }));
   const raw: unknown = JSON.parse(Buffer.from(out.Payload ?? []).toString() || '{}');
   return response(out.FunctionError ? 500 : isObject(raw) && raw.ok ? 200 : 400, raw);
 }
@@ -119,15 +118,30 @@ export function awsTarget(options: {
       Exit.BAD_INPUT,
     );
   // The standard chain (env, SSO, profiles, container and instance roles), from the named profile when there is one.
-  const credentials = defaultProvider(options.profile ? { profile: options.profile } : {});
+  // Loaded on the first call: `--help` and the local stack never need the credential chain.
+  let chain: AwsCredentialIdentityProvider | undefined;
+  const credentials: AwsCredentialIdentityProvider = async () => {
+    chain ??= (await import('@aws-sdk/credential-provider-node')).defaultProvider(options.profile ? { profile: options.profile } : {});
+    return chain();
+  };
   const profile = options.profile ? { profile: options.profile } : {};
-  const signer = new SignatureV4({ service: 'lambda', region, credentials, sha256: Sha256 });
+  // The signing code (~100 ms to load) only when a request is signed, not for --help or the local stack.
+  const signing = Promise.all([
+    import('@aws-crypto/sha256-js'),
+    import('@smithy/signature-v4'),
+    import('../../../shared/adapters/aws/caller-proof.ts'),
+  ]).then(([{ Sha256 }, { SignatureV4 }, caller]) => ({
+    signer: new SignatureV4({ service: 'lambda', region, credentials, sha256: Sha256 }),
+    ...caller,
+  }));
+  signing.catch(() => {}); // reported by the call that awaits it
   return {
     description: `AWS ${url.host}`,
     async call(command) {
       const body = JSON.stringify(command);
       let signed;
       try {
+        const { signer, signCallerProof, CALLER_PROOF_HEADER } = await signing;
         const proof = await signCallerProof({ credentials, region, audience: url.host, body });
         signed = await signer.sign({
           method: 'POST',
@@ -150,7 +164,7 @@ export function awsTarget(options: {
           '--break-glass needs the function name (--break-glass-function or KILLSWITCH_BREAK_GLASS_FUNCTION)',
           Exit.BAD_INPUT,
         );
-      return invoke(new LambdaClient({ region: options.region ?? region, ...profile }), options.breakGlassFunction, command);
+      return invoke({ region: options.region ?? region, ...profile }, options.breakGlassFunction, command);
     },
   };
 }
@@ -188,11 +202,7 @@ export function localTarget(options: {
     },
     breakGlass: (command) =>
       invoke(
-        new LambdaClient({
-          region: options.region,
-          endpoint: options.lambdaEndpoint,
-          credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-        }),
+        { region: options.region, endpoint: options.lambdaEndpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } },
         'break-glass',
         command,
       ),

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { agentSecret } from '../../../../shared/killswitch/enrolment.ts';
 import type { CliContext } from '../context.ts';
 import { localClientConfig, readLocalState } from '../local-state.ts';
@@ -21,13 +20,22 @@ export function register(program: Command, cli: CliContext): void {
     .command('enrol')
     .description("print an agent's enrolment secret (base64url), derived from the deployment's master secret")
     .argument('<collectorId>', "the agent's id, as it will send it in every acknowledgement (1-128 of A-Z a-z 0-9 . _ : -)")
-    .option('--secret-id <arn>', 'the master secret (stack output AgentEnrolmentSecretArn)', cli.io.env.KILLSWITCH_AGENT_SECRET_ID)
+    .option(
+      '--secret-id <arn>',
+      'the master secret (stack output AgentEnrolmentSecretArn; env KILLSWITCH_AGENT_SECRET_ID)',
+      cli.io.env.KILLSWITCH_AGENT_SECRET_ID,
+    )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  killswitch agents enrol laptop-4711 --secret-id arn:aws:secretsmanager:eu-west-1:111111111111:secret:…\n  killswitch --local agents enrol laptop-4711',
+    )
     .action(async (collectorId: string, o: { secretId?: string }) => {
       if (!COLLECTOR_ID.test(collectorId)) throw new CliError('collectorId: must be 1-128 of A-Z a-z 0-9 . _ : -', Exit.BAD_INPUT);
       const g = cli.globals();
       const local = g.local ? await readLocalState(g.stateDir) : undefined;
       const secretId = o.secretId ?? local?.agentEnrolmentSecretArn;
       if (!secretId) throw new CliError('--secret-id: required (stack output AgentEnrolmentSecretArn), or --local', Exit.BAD_INPUT);
+      const { GetSecretValueCommand, SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
       const client = new SecretsManagerClient(
         local
           ? localClientConfig(local, local.endpoints.secretsmanager)

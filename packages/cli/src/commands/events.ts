@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import type { PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import type { CliContext } from '../context.ts';
 import { localServiceEventTarget } from '../checkout.ts';
 import { localClientConfig, readLocalState } from '../local-state.ts';
@@ -40,7 +40,11 @@ export function register(program: Command, cli: CliContext): void {
     .description('put events on the bus')
     .command('send')
     .description('put an event on the bus exactly as a detector or AWS would (a PutEvents entry or an EventBridge event)')
-    .requiredOption('--file <path>')
+    .requiredOption('--file <path>', 'a JSON file: a PutEvents entry, or a whole EventBridge event (required)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  killswitch events send --file anomaly.json --bus killswitch-bus\n  killswitch --local events send --file local/samples/guardduty-finding.json   # as GuardDuty would, on the local stack only',
+    )
     .action(async (o: { file: string }) => {
       const g = cli.globals();
       let raw: Record<string, unknown>;
@@ -83,6 +87,7 @@ export function register(program: Command, cli: CliContext): void {
       if (!entry.Source || !entry.DetailType || !entry.Detail)
         throw new CliError(`${o.file}: needs source, detail-type and detail`, Exit.BAD_INPUT);
       if (entry.DetailType === ANOMALY_DETAIL_TYPE) await checkAnomaly(o.file, entry.Detail);
+      const { EventBridgeClient, PutEventsCommand } = await import('@aws-sdk/client-eventbridge');
       const client = new EventBridgeClient(
         local ? localClientConfig(local, local.endpoints.eventbridge) : { region: g.region, ...(g.profile ? { profile: g.profile } : {}) },
       );

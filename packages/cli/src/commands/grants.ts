@@ -11,6 +11,10 @@ export function register(program: Command, cli: CliContext): void {
     .requiredOption('--incident <id>', 'the incident whose revocations to undo (required)')
     .option('--reason <text>', 'why the access is safe again (this or --reason-file is required)')
     .option('--reason-file <path>', 'read the reason from a file, or - for stdin')
+    .addHelpText(
+      'after',
+      '\nExample:\n  killswitch grants restore --incident inc-20261127-5b40bfcd731b --reason "audience verified by the data owner"',
+    )
     .action((o: { incident: string; reason?: string; reasonFile?: string }) =>
       cli.run({ action: 'restore-grants', incidentId: o.incident, reason: cli.reason(o, true) }, (r) =>
         [

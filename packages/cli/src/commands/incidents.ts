@@ -10,6 +10,10 @@ export function register(program: Command, cli: CliContext): void {
     .command('show')
     .description('one incident: what paused, the timeline, the audit trail, grants, notices, agents')
     .argument('<incidentId>', 'the incident (see: killswitch incident list)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  killswitch incident show inc-20261127-5b40bfcd731b\n  killswitch incident show inc-20261127-5b40bfcd731b -o yaml',
+    )
     .action((incidentId: string) =>
       cli.run({ action: 'incident', incidentId }, (r) =>
         [
@@ -21,7 +25,11 @@ export function register(program: Command, cli: CliContext): void {
             ['action', r.incident.action],
             ['opened', `${r.incident.openedAt} by ${r.incident.openedBy}`],
             ['datasets', r.incident.datasetIds.join(', ')],
-            ['grants', r.grants],
+            [
+              'grants',
+              r.grants &&
+                `${r.grants.revoked} revoked${r.grants.alsoHeld ? ` (${r.grants.alsoHeld} more already revoked by another incident)` : ''}${r.grants.restored ? `; ${r.grants.restored} restored since` : ''}`,
+            ],
             ['notices', r.notices],
             ['agents', acknowledged(r.acknowledgements)],
           ]),

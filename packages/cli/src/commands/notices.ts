@@ -7,9 +7,13 @@ export function register(program: Command, cli: CliContext): void {
   program
     .command('notify')
     .description('tell the affected employees (planned and sent asynchronously; safe to repeat)')
-    .requiredOption('--incident <id>')
+    .requiredOption('--incident <id>', 'the incident whose affected employees to tell (required)')
     .option('--wait', 'follow progress until every notice is sent or failed')
     .option('--resend-failed', 'send the notices marked FAILED again')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  killswitch notify --incident inc-20261127-5b40bfcd731b --wait\n  killswitch notify --incident inc-20261127-5b40bfcd731b --resend-failed',
+    )
     .action(async (o: { incident: string; wait?: boolean; resendFailed?: boolean }) => {
       const requestedAt = new Date().toISOString();
       const target = await cli.target();
