@@ -41,11 +41,12 @@ describe('local stack lifecycle (spawned CLI)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ks-lifecycle-'));
   const ks = (...args: string[]) => run(['--state-dir', dir, ...args]);
   const pids: number[] = [];
+  let pid = 0;
   afterAll(() => {
     for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGKILL');
   });
 
-  it('starts in the background, refuses a second one, answers, and stops', async () => {
+  it('starts in the background, refuses a second one, and answers', async () => {
     expect(JSON.parse((await ks('-o', 'json', 'local', 'status')).out)).toMatchObject({ status: 'STOPPED', stateDir: dir });
 
     const up = await ks('-o', 'json', 'local', 'up', '--detach');
@@ -68,18 +69,10 @@ describe('local stack lifecycle (spawned CLI)', () => {
 
     expect(await ks('local', 'reset')).toMatchObject({ code: 3, err: expect.stringContaining('stop it first') });
 
-    const down = await ks('local', 'down');
-    expect(down).toMatchObject({ code: 0, out: expect.stringContaining(`stopped the local stack (pid ${started.pid})`) });
-    expect(alive(started.pid)).toBe(false);
-    expect(JSON.parse((await ks('-o', 'json', 'local', 'status')).out)).toMatchObject({ status: 'STOPPED', hasData: true });
-    expect(await ks('local', 'down')).toMatchObject({ code: 0, out: expect.stringContaining('no local stack is running') });
+    pid = started.pid;
   }, 180_000);
 
-  it('recognises the record of a stack that was killed -9 as stale, and starts again over it', async () => {
-    const up = await ks('-o', 'json', 'local', 'up', '--detach');
-    expect(up.code, up.err).toBe(0);
-    const { pid } = JSON.parse(up.out) as { pid: number };
-    pids.push(pid);
+  it('recognises the record of a stack that was killed -9 as stale, starts again over it, and stops', async () => {
     process.kill(pid, 'SIGKILL');
     while (alive(pid)) await new Promise((r) => setTimeout(r, 50));
     expect(existsSync(join(dir, 'local.json'))).toBe(true); // nothing removed it
@@ -94,7 +87,11 @@ describe('local stack lifecycle (spawned CLI)', () => {
     const newPid = Number(/pid (\d+);/.exec(restarted.out)![1]);
     pids.push(newPid);
     expect(newPid).not.toBe(pid);
-    expect((await ks('local', 'down')).code).toBe(0);
+    const down = await ks('local', 'down');
+    expect(down).toMatchObject({ code: 0, out: expect.stringContaining(`stopped the local stack (pid ${newPid})`) });
+    expect(alive(newPid)).toBe(false);
+    expect(JSON.parse((await ks('-o', 'json', 'local', 'status')).out)).toMatchObject({ status: 'STOPPED', hasData: true });
+    expect(await ks('local', 'down')).toMatchObject({ code: 0, out: expect.stringContaining('no local stack is running') });
 
     const reset = await ks('local', 'reset');
     expect(reset).toMatchObject({ code: 0, out: expect.stringContaining(join(dir, 'dynamo')) });

@@ -44,7 +44,11 @@ export function processStart(pid: number): string | undefined {
   }
 }
 
-/** Whether the process a state file names still runs (and is that process, not a reuse of its pid). */
+/**
+ * Whether the process a state file names still runs, and is that process, not a reuse of its pid
+ * (its start time, where /proc has it). `local down` signals it; the state dir is the user's own
+ * (0700), so only the user can name a process there.
+ */
 export function isRunning(state: Pick<LocalState, 'pid' | 'processStart'>): boolean {
   try {
     process.kill(state.pid, 0);

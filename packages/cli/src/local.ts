@@ -11,7 +11,7 @@ import { CliError, Exit } from './exit-codes.ts';
 
 /** Publish a running stack's endpoints for the CLI's `--local` commands. */
 export function writeLocalState(dir: string, stack: LocalStack): void {
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const start = processStart(process.pid);
   const state: LocalState = {
     pid: process.pid,
@@ -41,7 +41,7 @@ function claimStateDir(dir: string, print: (line: string) => void): void {
 
 /** `local up`: the embedded stack in the foreground until Ctrl-C (or SIGTERM), DynamoDB data kept under `dir`. */
 export async function localUp(dir: string, print: (line: string) => void): Promise<void> {
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   claimStateDir(dir, print);
   process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
@@ -74,7 +74,7 @@ export const logFile = (dir: string) => join(dir, 'local.log');
  * once that process has published its state (or says why it did not).
  */
 export async function localUpDetached(dir: string, print: (line: string) => void, timeoutMs = 120_000): Promise<LocalState> {
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   claimStateDir(dir, print);
   rmSync(stateFile(dir), { force: true });
   const log = openSync(logFile(dir), 'w');
