@@ -581,6 +581,7 @@ function watchIncident(
     }
   };
   const timer = setInterval(tick, 50);
+  timer.unref(); // a failed incident must not keep the demo alive
   return {
     stop() {
       tick();

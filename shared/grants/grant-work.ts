@@ -111,7 +111,7 @@ async function revoke(work: RevokeWork, incident: Incident, budget: Budget, deps
       continuations: step.continuations,
       finishedAt,
     };
-    await deps.incidents.record(`GRANTS_REVOKED#${datasetIds.join(',')}`, {
+    const first = await deps.incidents.record(`GRANTS_REVOKED#${datasetIds.join(',')}`, {
       incidentId: incident.incidentId,
       at: finishedAt,
       type: 'GRANTS_REVOKED',
@@ -128,9 +128,12 @@ async function revoke(work: RevokeWork, incident: Incident, budget: Budget, deps
     });
     if (detail.notRevoked) await reportUnrevoked(deps, incident, datasetIds, detail.notRevoked, finishedAt);
     await deps.events.publish(DetailType.GrantsRevoked, detail);
-    const byProgram = { programId: incident.programId };
-    deps.telemetry?.count('GrantsRevoked', detail.revoked, byProgram);
-    deps.telemetry?.count('GrantsNotRevoked', detail.notRevoked, byProgram);
+    // The counts are the incident's totals: counted by the run that recorded them (a put-once entry), never again.
+    if (first) {
+      const byProgram = { programId: incident.programId };
+      deps.telemetry?.count('GrantsRevoked', detail.revoked, byProgram);
+      deps.telemetry?.count('GrantsNotRevoked', detail.notRevoked, byProgram);
+    }
   }
   // Restores approved while this revocation ran recorded that they wait for it (in the incident's
   // own partition, read strongly consistent): queue those not finished yet. A restore writes its
@@ -239,7 +242,7 @@ async function restore(work: RestoreWork, incident: Incident, budget: Budget, de
     finishedAt,
   };
   const summary = `${detail.restored} grants restored, ${detail.stillHeld} still held by another incident, ${detail.skipped} skipped (changed or deleted since)`;
-  await deps.incidents.record(`GRANTS_RESTORED#${request.requestId}`, {
+  const firstRestore = await deps.incidents.record(`GRANTS_RESTORED#${request.requestId}`, {
     incidentId: incident.incidentId,
     at: finishedAt,
     type: 'GRANTS_RESTORED',
@@ -248,7 +251,7 @@ async function restore(work: RestoreWork, incident: Incident, budget: Budget, de
     data: { ...step.counts, requestId: request.requestId },
   });
   await deps.events.publish(DetailType.GrantsRestored, detail);
-  deps.telemetry?.count('GrantsRestored', detail.restored, { programId: incident.programId });
+  if (firstRestore) deps.telemetry?.count('GrantsRestored', detail.restored, { programId: incident.programId });
   await deps.alerts.send({
     subject: `[killswitch] grants restored for ${incident.incidentId}`,
     severity: 'HIGH',

@@ -85,11 +85,8 @@ export class PauseProgram {
     const { deps } = this;
     const { state } = flip;
     const ours = flip.outcome === 'PAUSED';
-    // Once per version: only the attempt that wrote it counts (a retry of the same attempt finds it written).
-    if (flip.outcome === 'PAUSED' && flip.wrote)
-      deps.telemetry?.count('ProgramPaused', 1, { programId: order.program.programId, trigger: order.trigger, severity: order.severity });
     await deps.incidents.open(incident);
-    await Promise.all([
+    const [, recorded] = await Promise.all([
       ours ? deps.audit.record(state, { principal: order.actor, reason: order.reason }) : undefined,
       ours
         ? deps.incidents.record(`STATE#${order.scope}#v${state.version}`, {
@@ -109,6 +106,10 @@ export class PauseProgram {
             data: { version: state.version, scope: order.scope, holder: state.incidentId, reason: order.reason },
           }),
     ]);
+    // Once per version: counted by the attempt that put the version in the timeline (a put-once
+    // entry), so a retry after a crash on either side of the flip counts it once.
+    if (ours && recorded)
+      deps.telemetry?.count('ProgramPaused', 1, { programId: order.program.programId, trigger: order.trigger, severity: order.severity });
     const engaged: KillSwitchEngaged = {
       incidentId: order.incidentId,
       programId: order.program.programId,

@@ -96,7 +96,8 @@ export class KillSwitchViews {
             : 'ACTIVE';
         const [acknowledgements, pending] = await Promise.all([
           global ? this.#acks(p.programId, states) : undefined,
-          this.#requests(p.programId, 'PENDING'),
+          // An aid like the counts: a failed read leaves the pending list out instead of failing status.
+          this.#requests(p.programId, 'PENDING').catch(() => undefined),
         ]);
         return {
           programId: p.programId,

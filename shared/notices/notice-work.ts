@@ -69,6 +69,11 @@ export async function performPlanWork(
     budget,
     incident.datasetIds.filter((d) => configured.has(d)),
   );
+  // What this run added to the delivery ledger (the counts are cumulative across continuations).
+  if (work.mode !== 'failed')
+    deps.telemetry?.count('NoticesPlanned', Math.max(0, (step.done ? step.planned : step.next.planned) - work.planned), {
+      programId: work.programId,
+    });
   if (!step.done) {
     await deps.planQueue.enqueue(step.next);
     // Interrupted after progress: the continuation resumes after the last batch queued (the error's name is logged).
@@ -92,8 +97,6 @@ export async function performPlanWork(
     planned: step.planned,
     finishedAt: at,
   });
-  // Counted once the plan is complete: the notices it added to the delivery ledger (none twice).
-  if (work.mode !== 'failed') deps.telemetry?.count('NoticesPlanned', step.planned, { programId: work.programId });
   return { outcome: 'DONE', planned: step.planned, queued: step.queued };
 }
 

@@ -76,6 +76,7 @@ describe('CLI as a process: exit codes, help for everything, shell completion', 
     expect(await complete(script, 'killswitch', 'resume', '')).toEqual(['request', 'list', 'approve']);
     expect(await complete(script, 'killswitch', 'resume', 'list', '--st')).toEqual(expect.arrayContaining(['--status', '--state-dir']));
     expect(await complete(script, 'killswitch', 'resume', 'list', '--status', '')).toEqual(['PENDING', 'APPROVED', 'REJECTED']);
+    expect(await complete(script, 'killswitch', 'incident', 'list', '--status', '')).toEqual(['OPEN', 'RESOLVED']); // its own choices
     expect(await complete(script, 'killswitch', '-o', '')).toEqual(['table', 'json', 'yaml']);
     expect(await complete(script, 'killswitch', '--program', 'mci', 'pau')).toEqual(['pause']);
     expect(await complete(script, 'killswitch', 'incident', 'list', '--severity', 'C')).toEqual(['CRITICAL']);

@@ -64,7 +64,7 @@ describe('Local stack: revocation on Kill Switch Engaged, two-person restore', (
     expect(quarantinesIn('mci-transcripts', stack.bucketPolicies!.policy('mci-transcripts'))).toEqual([incidentId]);
 
     const view = await operatorCall(stack, ALICE, { action: 'incident', incidentId });
-    expect(view.body.result.grants).toEqual({ revoked: 34, alsoHeld: 0 });
+    expect(view.body.result.grants).toEqual({ revoked: 34, alsoHeld: 0, restored: 0 });
     expect(view.body.result.timeline.map((t: { type: string }) => t.type)).toContain('GRANTS_REVOKED');
   });
 

@@ -30,12 +30,11 @@ export async function serialise(format: 'json' | 'yaml', value: unknown): Promis
   return stringify(value, { lineWidth: 0 }).trimEnd();
 }
 
-// C0 and C1 controls, DEL, and the characters that reorder or hide text (bidi embeddings,
-// overrides and isolates, marks, zero-width joiners, the BOM): a reason, a message or an id from
-// the ledger is written by someone else, and must not move the cursor, recolour the terminal or
-// make "resume" read as something else.
-// eslint-disable-next-line no-control-regex
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/gu;
+// Controls (C0, C1, DEL), format characters (bidi embeddings, overrides, isolates and marks,
+// zero-width characters, the soft hyphen, tag characters, the BOM…) and line and paragraph
+// separators: a reason, a message or an id from the ledger is written by someone else, and must
+// not move the cursor, recolour the terminal, hide text or make "resume" read as something else.
+const UNSAFE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu;
 const ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
 /** Untrusted text made safe to print on a terminal: every control and bidi character shown as an escape. */

@@ -33,6 +33,9 @@ export function defaultStateDir(env: NodeJS.ProcessEnv, home: string = homedir()
   return join(env.XDG_STATE_HOME || join(home, '.local', 'state'), 'killswitch');
 }
 
+/** A state dir killswitch made (the marker `local reset` requires before it deletes anything). */
+export const stateDirMarker = (dir: string) => join(dir, '.killswitch-state');
+
 /** A process's start time (field 22 of /proc/<pid>/stat, clock ticks since boot); undefined where there is no /proc. */
 export function processStart(pid: number): string | undefined {
   try {
@@ -50,6 +53,8 @@ export function processStart(pid: number): string | undefined {
  * (0700), so only the user can name a process there.
  */
 export function isRunning(state: Pick<LocalState, 'pid' | 'processStart'>): boolean {
+  // kill(0) and kill(-1) address process groups, never one process: such a record names nothing.
+  if (!Number.isInteger(state.pid) || state.pid <= 1) return false;
   try {
     process.kill(state.pid, 0);
   } catch (error) {
@@ -64,7 +69,7 @@ export function isRunning(state: Pick<LocalState, 'pid' | 'processStart'>): bool
 export function readStateFile(dir: string): LocalState | undefined {
   try {
     const state = JSON.parse(readFileSync(stateFile(dir), 'utf8')) as LocalState;
-    return typeof state.pid === 'number' && typeof state.endpoints === 'object' ? state : undefined;
+    return Number.isInteger(state.pid) && state.pid > 1 && typeof state.endpoints === 'object' ? state : undefined;
   } catch {
     return undefined;
   }

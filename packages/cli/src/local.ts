@@ -1,12 +1,12 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadDeploymentConfig } from '../../../infra/config.ts';
 import { startLocalStack, type LocalStack } from '../../../local/stack.ts';
 import { seedDataSubjects, seedGrants, seedPrograms, type SeedTarget } from '../../../local/seed.ts';
-import { isRunning, processStart, readLocalState, readStateFile, stateFile, type LocalState } from './local-state.ts';
+import { isRunning, processStart, readLocalState, readStateFile, stateDirMarker, stateFile, type LocalState } from './local-state.ts';
 import { CliError, Exit } from './exit-codes.ts';
 
 /** Publish a running stack's endpoints for the CLI's `--local` commands. */
@@ -25,7 +25,11 @@ export function writeLocalState(dir: string, stack: LocalStack): void {
     queues: stack.queues,
     agentEnrolmentSecretArn: stack.agentEnrolmentSecretArn,
   };
-  writeFileSync(stateFile(dir), `${JSON.stringify(state, null, 2)}\n`);
+  writeFileSync(stateDirMarker(dir), 'killswitch local stack state (`killswitch local reset` removes what is here)\n');
+  // Written whole, then renamed: a reader never sees half a record.
+  const temp = `${stateFile(dir)}.${process.pid}.tmp`;
+  writeFileSync(temp, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
+  renameSync(temp, stateFile(dir));
 }
 
 /** Refuses to start a second stack on one state dir; a record left by a process that is gone is replaced. */
@@ -40,7 +44,7 @@ function claimStateDir(dir: string, print: (line: string) => void): void {
 }
 
 /** `local up`: the embedded stack in the foreground until Ctrl-C (or SIGTERM), DynamoDB data kept under `dir`. */
-export async function localUp(dir: string, print: (line: string) => void): Promise<void> {
+export async function localUp(dir: string, print: (line: string) => void, up?: (state: LocalState) => void): Promise<void> {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   claimStateDir(dir, print);
   process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
@@ -48,6 +52,7 @@ export async function localUp(dir: string, print: (line: string) => void): Promi
   const stack = await startLocalStack({ dataDir: join(dir, 'dynamo') });
   await seedPrograms(stack);
   writeLocalState(dir, stack);
+  up?.(readStateFile(dir)!);
   print(`killswitch local stack is up (pid ${process.pid}; Ctrl-C or \`npx killswitch local down\` to stop)`);
   for (const line of describe(readStateFile(dir)!)) print(line);
   print('Try: npx killswitch status --local --as arn:aws:sts::111111111111:assumed-role/KillswitchOperators/alice');
@@ -116,11 +121,18 @@ export async function localDown(dir: string, graceMs = 15_000): Promise<{ stoppe
     return { stopped: false, pid: state.pid, stale: true };
   }
   if (state.pid === process.pid) throw new CliError('the local stack runs in this process; stop it with Ctrl-C', Exit.BAD_INPUT);
+  // Signal only a process proven to be the one that wrote the record (its start time), where the platform can prove it.
+  if (state.processStart === undefined && processStart(process.pid) !== undefined)
+    throw new CliError(
+      `${stateFile(dir)} names pid ${state.pid} without its start time: not signalling a process that may not be the stack's; stop it yourself, then run local down again`,
+      Exit.REFUSED,
+    );
   process.kill(state.pid, 'SIGTERM');
   const deadline = Date.now() + graceMs;
   while (isRunning(state) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   if (isRunning(state)) process.kill(state.pid, 'SIGKILL');
-  while (isRunning(state)) await new Promise((r) => setTimeout(r, 50));
+  // A zombie still answers kill(0) until its parent reaps it: give up waiting after a few seconds.
+  for (const until = Date.now() + 5000; isRunning(state) && Date.now() < until;) await new Promise((r) => setTimeout(r, 50));
   rmSync(stateFile(dir), { force: true });
   return { stopped: true, pid: state.pid };
 }
@@ -173,6 +185,11 @@ export function localReset(dir: string): { removed: string[] } {
   const state = readStateFile(dir);
   if (state && isRunning(state))
     throw new CliError(`the local stack is running on ${dir} (pid ${state.pid}); stop it first: npx killswitch local down`, Exit.REFUSED);
+  if (!existsSync(stateDirMarker(dir)))
+    throw new CliError(
+      `${dir} is not a state dir of killswitch's local stack (no ${stateDirMarker(dir)}): nothing removed`,
+      Exit.BAD_INPUT,
+    );
   const removed = [join(dir, 'dynamo'), stateFile(dir), logFile(dir)].filter((p) => existsSync(p));
   for (const path of removed) rmSync(path, { recursive: true, force: true });
   return { removed };

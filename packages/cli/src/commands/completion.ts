@@ -43,12 +43,12 @@ const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 function bash(nodes: Node[]): string {
   const key = (n: Node) => n.path.join(' ');
   const cases = (pick: (n: Node) => string) => nodes.map((n) => `    ${quote(key(n))}) echo ${quote(pick(n))} ;;`).join('\n');
-  const choices = [
-    ...new Map(
-      nodes.flatMap((n) => n.options.filter((o) => o.choices).flatMap((o) => o.flags.map((f) => [f, o.choices!.join(' ')] as const))),
-    ).entries(),
-  ]
-    .map(([flag, values]) => `    ${quote(flag)}) echo ${quote(values)} ;;`)
+  const choices = nodes
+    .flatMap((n) =>
+      n.options
+        .filter((o) => o.choices)
+        .flatMap((o) => o.flags.map((f) => `    ${quote(`${key(n)}|${f}`)}) echo ${quote(o.choices!.join(' '))} ;;`)),
+    )
     .join('\n');
   const valued = [...new Set(nodes.flatMap((n) => n.options.filter((o) => o.takesValue).flatMap((o) => o.flags)))].join(' ');
   return `# killswitch completion for bash: source <(killswitch completion bash)
@@ -81,7 +81,7 @@ _killswitch() {
   done
   ((COMP_CWORD > 1)) && prev="\${COMP_WORDS[COMP_CWORD - 1]}"
   local values
-  values="$(_killswitch_choices "$prev")"
+  values="$(_killswitch_choices "$path|$prev")"
   if [[ -n "$values" ]]; then COMPREPLY=($(compgen -W "$values" -- "$cur")); return; fi
   if [[ "$valued" == *" $prev "* ]]; then COMPREPLY=(); return; fi
   if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W "$(_killswitch_options "$path")" -- "$cur")); return; fi

@@ -9,12 +9,14 @@ import { CliError, Exit } from '../exit-codes.ts';
 const ANOMALY_DETAIL_TYPE = 'Anomaly Detected';
 
 /**
- * An anomaly is checked against its published schema (schemas/anomaly-detected.schema.json is
- * emitted from the same zod schema) before it is put on the bus: a detector's author learns which
- * field is wrong here, instead of from the trigger's dead letters.
+ * An anomaly is checked as the trigger will read it, before it is put on the bus: one it would
+ * refuse (its minimal fields — anomaly id, program, severity — broken) is not sent, naming each
+ * field; fields off the published schema (schemas/anomaly-detected.schema.json) that the trigger
+ * cleans or replaces are warnings, never a reason not to send — free text must not stand between a
+ * CRITICAL anomaly and the flag. Returns the warnings.
  */
-async function checkAnomaly(file: string, detail: string): Promise<void> {
-  const [{ AnomalyDetailSchema }, { toFieldIssues }] = await Promise.all([
+async function checkAnomaly(file: string, detail: string): Promise<string[]> {
+  const [{ AnomalyDetailSchema, normaliseAnomaly }, { ValidationError, toFieldIssues }] = await Promise.all([
     import('../../../../shared/schemas/anomaly.ts'),
     import('../../../../shared/domain/errors.ts'),
   ]);
@@ -24,13 +26,18 @@ async function checkAnomaly(file: string, detail: string): Promise<void> {
   } catch {
     throw new CliError(`${file}: detail is not JSON`, Exit.BAD_INPUT);
   }
-  const result = AnomalyDetailSchema.safeParse(parsed);
-  if (!result.success)
-    throw new CliError(
-      `${file}: not an Anomaly Detected event the trigger accepts (schemas/anomaly-detected.schema.json); nothing was sent`,
-      Exit.BAD_INPUT,
-      toFieldIssues(result.error).map((i) => ({ ...i, path: i.path === '(root)' ? 'detail' : `detail.${i.path}` })),
-    );
+  try {
+    normaliseAnomaly(parsed, new Date());
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    throw new CliError(`${file}: an Anomaly Detected event the trigger would refuse; nothing was sent`, Exit.BAD_INPUT, error.issues);
+  }
+  const strict = AnomalyDetailSchema.safeParse(parsed);
+  return strict.success
+    ? []
+    : toFieldIssues(strict.error).map(
+        (i) => `detail.${i.path}: ${i.message} (off the published schema; the trigger cleans or replaces it)`,
+      );
 }
 
 /** `events send`: an event on the bus, as a detector (PutEvents) or, on the local stack, an AWS service would put it. */
@@ -86,7 +93,8 @@ export function register(program: Command, cli: CliContext): void {
       };
       if (!entry.Source || !entry.DetailType || !entry.Detail)
         throw new CliError(`${o.file}: needs source, detail-type and detail`, Exit.BAD_INPUT);
-      if (entry.DetailType === ANOMALY_DETAIL_TYPE) await checkAnomaly(o.file, entry.Detail);
+      if (entry.DetailType === ANOMALY_DETAIL_TYPE)
+        for (const warning of await checkAnomaly(o.file, entry.Detail)) cli.progress(`warning: ${warning}`);
       const { EventBridgeClient, PutEventsCommand } = await import('@aws-sdk/client-eventbridge');
       const client = new EventBridgeClient(
         local ? localClientConfig(local, local.endpoints.eventbridge) : { region: g.region, ...(g.profile ? { profile: g.profile } : {}) },

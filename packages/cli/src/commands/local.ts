@@ -22,7 +22,15 @@ export function register(program: Command, cli: CliContext): void {
     .action(async (o: { detach?: boolean }) => {
       const { localUp, localUpDetached } = await runtime('local up');
       const dir = cli.globals().stateDir;
-      if (!o.detach) return localUp(dir, cli.io.out);
+      if (!o.detach) {
+        // For people, the endpoints as lines; -o json|yaml: one document once it is up, and nothing else on stdout.
+        if (cli.globals().output === 'table') return localUp(dir, cli.io.out);
+        return localUp(
+          dir,
+          () => {},
+          (state) => cli.print({ status: 'RUNNING', stateDir: dir, pid: state.pid, endpoints: state.endpoints }, () => ''),
+        );
+      }
       const lines: string[] = [];
       const state = await localUpDetached(dir, (l) => lines.push(l));
       cli.print({ status: 'RUNNING', stateDir: dir, pid: state.pid, endpoints: state.endpoints }, () => lines.join('\n'));

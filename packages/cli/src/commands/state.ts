@@ -31,6 +31,8 @@ export function register(program: Command, cli: CliContext): void {
         if (i > 0) await new Promise((r) => setTimeout(r, every * 1000));
         const response = await target.call(command);
         if (people) cli.io.out(`${i > 0 ? '\n' : ''}${new Date().toISOString()}  every ${every} s (Ctrl-C to stop)`);
+        // YAML: a stream of documents; JSON: one line each.
+        else if (cli.globals().output === 'yaml') cli.io.out('---');
         if (!cli.answer(response, showStatus)) return;
       }
     });
