@@ -228,7 +228,7 @@ export class ResumeProgram {
 
   /**
    * Step 3, idempotent: the audit entry of the resumed version, the incidents it closes, the bus.
-   * A retry after a crash (or anyone approving an already approved request) completes what is missing.
+   * A retry after a crash (or anyone but the requester approving an already approved request) completes what is missing.
    */
   async #complete(request: ResumeRequest, written: ProgramState | undefined, reason: string | undefined): Promise<ResumeRequestView> {
     const version = request.stateVersion;

@@ -221,7 +221,8 @@ export class ApproveResume extends Step {
     const after = await sys.observe.request(request.requestId);
     // When the resume was written: now, or at the step whose call died after writing it.
     const writtenAt = model.inFlight.get(request.requestId)?.step ?? model.step;
-    if (after?.status === 'APPROVED') model.inFlight.delete(request.requestId);
+    // Only a call that answered ok ran the completion; a refused one (the requester's) leaves the record owed.
+    if (env.ok && after?.status === 'APPROVED') model.inFlight.delete(request.requestId);
     if (before !== 'APPROVED' && after?.status === 'APPROVED' && after.stateVersion !== undefined) {
       const newer = model.incidentEvents.filter((e) => e.scope === request.scope && e.step > request.step && e.step <= writtenAt);
       expectThat(

@@ -188,6 +188,16 @@ export const REGRESSIONS: {
       approveResume(who(1)),
     ],
   },
+  {
+    invariant: 'everyVersionRecorded',
+    name: "model: an approval that died after deciding the request is still owed its record when the requester's own approval is refused",
+    commands: () => [
+      pause(),
+      requestResume(0),
+      new ApproveResume({ ...who(1), requestPick: 0, crashAfter: 2, retryLater: true }),
+      approveResume(who(0), 1),
+    ],
+  },
 ];
 
 /**
