@@ -96,6 +96,11 @@ describe('CLI: killswitch against the local stack', () => {
     const notify = await cli(dir, ...as(ALICE), 'notify', '--incident', incidentId, '--wait');
     expect(notify.code).toBe(0); // 33 of the 50 seeded employees have data in the mouse dataset
     expect(notify.err).toMatch(/notices: 33 sent, 0 failed, 0 waiting of 33 planned$/);
+    // -o json --wait: one document, once everything is sent (safe to repeat: nothing is sent twice).
+    const again = await cli(dir, ...as(ALICE), '-o', 'json', 'notify', '--incident', incidentId, '--wait');
+    expect(again).toMatchObject({ code: 0, err: '' });
+    expect(again.out.split('\n')).toHaveLength(1);
+    expect(JSON.parse(again.out)).toMatchObject({ ok: true, result: { done: true, notices: { sent: 33, pending: 0, sending: 0 } } });
 
     const restore = await cli(dir, ...as(ALICE), '--json', 'grants', 'restore', '--incident', incidentId, '--reason', 'audience verified');
     const requestId = json(restore.out).result.request.requestId as string;
