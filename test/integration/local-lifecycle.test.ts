@@ -73,6 +73,8 @@ describe('local stack lifecycle (spawned CLI)', () => {
   }, 180_000);
 
   it('recognises the record of a stack that was killed -9 as stale, starts again over it, and stops', async () => {
+    // Never 0 or 1 (a process group, or init): the first test must have recorded the stack's pid.
+    expect(pid).toBeGreaterThan(1);
     process.kill(pid, 'SIGKILL');
     while (alive(pid)) await new Promise((r) => setTimeout(r, 50));
     expect(existsSync(join(dir, 'local.json'))).toBe(true); // nothing removed it

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,9 +43,72 @@ function claimStateDir(dir: string, print: (line: string) => void): void {
   if (existing) print(`replacing the record of a local stack that is gone (pid ${existing.pid})`);
 }
 
+/** The lock a starting or running stack holds on its state dir. */
+export const lockFile = (dir: string) => join(dir, 'local.lock');
+
+/**
+ * Two `local up` started at once on one state dir (a script and a person, two terminals) would both
+ * find no record and start two stacks on one DynamoDB data dir: the lock, created exclusively
+ * (O_EXCL), lets one through. A lock whose process is gone (kill -9) is taken over; one still
+ * being written (no holder yet, less than 10 s old) counts as held. Returns its release.
+ */
+export function lockStateDir(dir: string): () => void {
+  const path = lockFile(dir);
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const fd = openSync(path, 'wx', 0o600);
+      const start = processStart(process.pid);
+      writeFileSync(fd, JSON.stringify({ pid: process.pid, ...(start ? { processStart: start } : {}) }));
+      closeSync(fd);
+      return () => {
+        // Only our own lock: a stack that took over a stale one is not ours to release.
+        try {
+          if ((JSON.parse(readFileSync(path, 'utf8')) as { pid?: number }).pid === process.pid) rmSync(path, { force: true });
+        } catch {
+          // gone already
+        }
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    refuseIfLocked(dir);
+    rmSync(path, { force: true });
+  }
+  throw new CliError(`cannot lock ${path}: another \`local up\` keeps taking it`, Exit.REFUSED);
+}
+
+/** Refuses when a live process holds the state dir's lock (or is writing it); a stale lock is left for `lockStateDir` to take over. */
+function refuseIfLocked(dir: string): void {
+  const path = lockFile(dir);
+  const since = statSync(path, { throwIfNoEntry: false })?.mtimeMs;
+  if (since === undefined) return;
+  let holder: { pid: number; processStart?: string } | undefined;
+  try {
+    holder = JSON.parse(readFileSync(path, 'utf8')) as { pid: number; processStart?: string };
+  } catch {
+    holder = undefined;
+  }
+  if (holder && isRunning(holder))
+    throw new CliError(
+      `a local stack is already running on ${dir} (pid ${holder.pid}, which holds ${path}); stop it with \`npx killswitch local down\``,
+      Exit.REFUSED,
+    );
+  if (!holder && Date.now() - since < 10_000)
+    throw new CliError(`a local stack is already starting on ${dir} (${path} is being written); try again in a moment`, Exit.REFUSED);
+}
+
 /** `local up`: the embedded stack in the foreground until Ctrl-C (or SIGTERM), DynamoDB data kept under `dir`. */
 export async function localUp(dir: string, print: (line: string) => void, up?: (state: LocalState) => void): Promise<void> {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const release = lockStateDir(dir);
+  try {
+    await serve(dir, print, up);
+  } finally {
+    release();
+  }
+}
+
+async function serve(dir: string, print: (line: string) => void, up?: (state: LocalState) => void): Promise<void> {
   claimStateDir(dir, print);
   process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
@@ -80,8 +143,9 @@ export const logFile = (dir: string) => join(dir, 'local.log');
  */
 export async function localUpDetached(dir: string, print: (line: string) => void, timeoutMs = 120_000): Promise<LocalState> {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
+  refuseIfLocked(dir);
   claimStateDir(dir, print);
-  rmSync(stateFile(dir), { force: true });
+  // The child takes the lock itself (and refuses, exit 3, if another took it first); the poll below waits for its own pid's record.
   const log = openSync(logFile(dir), 'w');
   const entry = fileURLToPath(new URL('../../../bin/killswitch.js', import.meta.url));
   const child = spawn(process.execPath, [entry, '--state-dir', dir, 'local', 'up'], {
@@ -190,7 +254,9 @@ export function localReset(dir: string): { removed: string[] } {
       `${dir} is not a state dir of killswitch's local stack (no ${stateDirMarker(dir)}): nothing removed`,
       Exit.BAD_INPUT,
     );
-  const removed = [join(dir, 'dynamo'), stateFile(dir), logFile(dir)].filter((p) => existsSync(p));
+  // A stack still starting holds the lock before it writes its record.
+  refuseIfLocked(dir);
+  const removed = [join(dir, 'dynamo'), stateFile(dir), logFile(dir), lockFile(dir)].filter((p) => existsSync(p));
   for (const path of removed) rmSync(path, { recursive: true, force: true });
   return { removed };
 }
