@@ -4,7 +4,7 @@
 //   cli: one ESM bundle of the CLI and the product code it uses (esbuild); npm packages stay external
 //   (they are the CLI's dependencies), and the local runtime stays out: it comes with a checkout.
 import { spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
@@ -46,6 +46,21 @@ const builders = {
         },
       ],
     });
+    // The console's page: its script bundled for the browser, its page, style and icon copied (served by the console, no CDN).
+    const web = `${root}packages/cli/src/console/web`;
+    const out = `${root}packages/cli/dist/console/web`;
+    mkdirSync(out, { recursive: true });
+    await build({
+      entryPoints: [`${web}/app.ts`],
+      outfile: `${out}/app.js`,
+      bundle: true,
+      format: 'esm',
+      platform: 'browser',
+      target: 'es2022',
+      minify: true,
+      logLevel: 'warning',
+    });
+    for (const file of ['index.html', 'app.css', 'icon.svg']) copyFileSync(`${web}/${file}`, `${out}/${file}`);
   },
 };
 

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -229,6 +230,55 @@ describe('Installable packages, packed and installed into an empty project', () 
       );
       expect(local.status).not.toBe(0);
       expect(local.stderr).toMatch(/no local stack is running|needs the local runtime/);
+    });
+
+    it('serves the console with the page built into the package (no esbuild, no CDN)', async () => {
+      const child = spawn(
+        process.execPath,
+        [
+          'node_modules/@killswitch/cli/bin/killswitch.js',
+          '-o',
+          'json',
+          'console',
+          '--url',
+          'http://127.0.0.1:9/',
+          '--region',
+          'eu-west-1',
+        ],
+        {
+          cwd: cli.dir,
+          env: {
+            PATH: process.env.PATH ?? '',
+            HOME: process.env.HOME ?? '',
+            AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+            AWS_SECRET_ACCESS_KEY: 'local',
+          },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      try {
+        let out = '';
+        const line = await new Promise<string>((resolve, reject) => {
+          child.stdout.on('data', (c: Buffer) => {
+            out += c.toString();
+            if (out.includes('\n')) resolve(out.split('\n')[0]!);
+          });
+          child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+          child.once('exit', (code) => reject(new Error(`console exited ${code}: ${out}`)));
+        });
+        const { url, origin } = (JSON.parse(line) as { result: { url: string; origin: string } }).result;
+        const signIn = await fetch(url, { redirect: 'manual' });
+        expect(signIn.status).toBe(303);
+        const cookie = signIn.headers.get('set-cookie')!.split(';')[0]!;
+        const script = await fetch(`${origin}/assets/app.js`, { headers: { cookie } });
+        expect(script.status).toBe(200);
+        expect(await script.text()).toContain('/api/operator');
+        expect((await fetch(`${origin}/`, { headers: { cookie } })).status).toBe(200);
+      } finally {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGINT');
+        await exited;
+      }
     });
   });
 });

@@ -1,4 +1,5 @@
 import { eastAsianWidth } from 'get-east-asian-width';
+import { terminalSafe } from './safe-text.ts';
 
 /** How the CLI prints results and errors: `-o table` (people, the default), `-o json`, `-o yaml`. */
 export const OUTPUT_FORMATS = ['table', 'json', 'yaml'] as const;
@@ -30,17 +31,7 @@ export async function serialise(format: 'json' | 'yaml', value: unknown): Promis
   return stringify(value, { lineWidth: 0 }).trimEnd();
 }
 
-// Controls (C0, C1, DEL), format characters (bidi embeddings, overrides, isolates and marks,
-// zero-width characters, the soft hyphen, tag characters, the BOM…) and line and paragraph
-// separators: a reason, a message or an id from the ledger is written by someone else, and must
-// not move the cursor, recolour the terminal, hide text or make "resume" read as something else.
-const UNSAFE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu;
-const ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
-
-/** Untrusted text made safe to print on a terminal: every control and bidi character shown as an escape. */
-export function terminalSafe(text: string): string {
-  return text.replace(UNSAFE, (c) => ESCAPES[c] ?? `\\u{${c.codePointAt(0)!.toString(16).padStart(4, '0')}}`);
-}
+export { terminalSafe };
 
 const ZERO_WIDTH = /^[\p{Mn}\p{Me}\p{Cf}]$/u;
 
