@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consoleAssets } from '#cli/console-assets.ts';
-import { CONSOLE_HEADER, startConsole, type ConsoleAssets, type RunningConsole } from '#cli/console/server.ts';
+import { CONSOLE_HEADER, CONSOLE_RUN_HEADER, startConsole, type ConsoleAssets, type RunningConsole } from '#cli/console/server.ts';
 import { localTarget } from '#cli/targets.ts';
 import { ALICE, BOB, operatorCall } from '../support/local.ts';
 import { localStackForCli } from '../support/cli.ts';
@@ -67,43 +67,65 @@ describe('Operator console: a page on 127.0.0.1 that acts with the operator’s 
     await Promise.all(running.map((c) => c.close()));
   });
 
+  /** What the page does with its link: trades the fragment's token for the session, from its own origin. */
+  const signIn = (c: RunningConsole, headers: Record<string, string> = { origin: c.origin, [CONSOLE_HEADER]: '1' }) =>
+    raw(`${c.origin}/api/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify({ token: new URL(c.url).hash.replace('#token=', '') }),
+    });
+
   it('opens a session once per link, and refuses everyone without it: other origins, other host names, other actions', async () => {
     const c = await consoleAs(ALICE);
-    expect(new URL(c.url).hostname).toBe('127.0.0.1');
-    const first = await raw(c.url, {});
-    expect(first.status).toBe(303);
-    expect(first.headers.location).toBe('/');
-    const cookie = String(first.headers['set-cookie']).split(';')[0]!;
-    expect(String(first.headers['set-cookie'])).toMatch(/HttpOnly; SameSite=Strict; Path=\//);
-    // The link is dead once used: a copy in a shell history or on a shared screen opens nothing.
-    const again = await raw(c.url, {});
-    expect(again.status).toBe(403);
-    expect(again.headers['set-cookie']).toBeUndefined();
-    // Without the session, nothing: the page, its script, the API.
-    for (const path of ['/', '/assets/app.js', '/api/session']) expect((await raw(`${c.origin}${path}`, {})).status).toBe(401);
-    const page = await raw(`${c.origin}/`, { headers: { cookie } });
+    const link = new URL(c.url);
+    expect(link.hostname).toBe('127.0.0.1');
+    // The token is in the fragment: a browser never sends it, so no request line or log holds it.
+    expect(link.search).toBe('');
+    expect(link.hash).toMatch(/^#token=[\w-]{43}$/);
+    // The page holds nothing: served to anyone, with a CSP that runs only its own script.
+    const page = await raw(`${c.origin}/`, {});
     expect(page.status).toBe(200);
     expect(page.headers['content-security-policy']).toContain("script-src 'self'");
     expect(page.headers['x-frame-options']).toBe('DENY');
+    expect(page.headers['set-cookie']).toBeUndefined();
     // DNS rebinding: another name that resolves to 127.0.0.1 is not the console.
-    expect((await raw(`${c.origin}/`, { headers: { cookie, host: `evil.example:${new URL(c.origin).port}` } })).status).toBe(421);
+    expect((await raw(`${c.origin}/`, { headers: { host: `evil.example:${link.port}` } })).status).toBe(421);
+    expect((await raw(`${c.origin}/`, { headers: { host: `localhost:${link.port}` } })).status).toBe(421);
+
+    // The token is traded only by the console's own page (its Origin and header), and only once.
+    expect((await signIn(c, { origin: 'https://evil.example', [CONSOLE_HEADER]: '1' })).status).toBe(403);
+    expect((await signIn(c, { origin: 'null', [CONSOLE_HEADER]: '1' })).status).toBe(403);
+    expect((await signIn(c, { origin: c.origin })).status).toBe(403);
+    const first = await signIn(c);
+    expect(first.status).toBe(200);
+    const session = JSON.parse(first.body) as { secret: string; identity: string };
+    expect(session).toMatchObject({ identity: ALICE, secret: expect.stringMatching(/^[\w-]{43}$/) });
+    const again = await signIn(c);
+    expect(again.status).toBe(403);
+    expect(JSON.parse(again.body).error.message).toContain('this link has been used');
 
     const command = (headers: Record<string, string>, body = JSON.stringify({ action: 'status' })) =>
-      raw(`${c.origin}/api/operator`, { method: 'POST', headers: { 'content-type': 'application/json', cookie, ...headers }, body });
-    const own = { origin: c.origin, [CONSOLE_HEADER]: '1' };
+      raw(`${c.origin}/api/operator`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+    const own = { origin: c.origin, [CONSOLE_HEADER]: '1', authorization: `Bearer ${session.secret}` };
     const ok = await command(own);
     expect(JSON.parse(ok.body)).toMatchObject({ ok: true, result: { action: 'status' } });
+    // Every answer names this run of the console (the page checks it against its session's).
+    expect(ok.headers[CONSOLE_RUN_HEADER]).toBe((session as unknown as { run: string }).run);
+    // Without the secret (another local user, a cookie-carrying page on another port), or with a wrong one: nothing.
+    expect((await command({ origin: c.origin, [CONSOLE_HEADER]: '1' })).status).toBe(401);
+    expect((await command({ ...own, authorization: `Bearer ${'A'.repeat(43)}` })).status).toBe(401);
     // CSRF: another page's origin, no origin, no console header; a form's content type.
-    expect((await command({ origin: 'https://evil.example', [CONSOLE_HEADER]: '1' })).status).toBe(403);
-    expect((await command({ [CONSOLE_HEADER]: '1' })).status).toBe(403);
-    expect((await command({ origin: c.origin })).status).toBe(403);
+    expect((await command({ ...own, origin: 'https://evil.example' })).status).toBe(403);
+    expect((await command({ [CONSOLE_HEADER]: '1', authorization: own.authorization })).status).toBe(403);
+    expect((await command({ origin: c.origin, authorization: own.authorization })).status).toBe(403);
     expect((await command({ ...own, 'content-type': 'text/plain' })).status).toBe(415);
-    // Only the operator's own commands, and nothing large.
+    // Only the operator's own commands, and nothing large; nothing but the two API routes.
     const other = await command(own, JSON.stringify({ action: 'break-glass' }));
     expect(other.status).toBe(400);
     expect(JSON.parse(other.body).error.message).toContain('action must be one of');
     expect((await command(own, JSON.stringify({ action: 'status', pad: 'x'.repeat(70_000) }))).status).toBe(413);
     expect((await command(own, '{not json')).status).toBe(400);
+    expect((await raw(`${c.origin}/api/operator`, { method: 'PUT', headers: own })).status).toBe(405);
     // The operator function still validates and decides: a bad field is named.
     const bad = JSON.parse(
       (await command(own, JSON.stringify({ action: 'pause', programId: 'mci', scope: 'Not A Scope', reason: 'x' }))).body,
@@ -130,8 +152,8 @@ describe('Operator console: a page on 127.0.0.1 that acts with the operator’s 
       child.once('exit', (code) => reject(new Error(`console exited ${code} before printing its link: ${out}`)));
     });
     const printed = JSON.parse(line) as { ok: true; result: { url: string; origin: string } };
-    expect(printed.result.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]{43}$/);
-    expect((await raw(printed.result.url, {})).status).toBe(303);
+    expect(printed.result.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/#token=[\w-]{43}$/);
+    expect((await signIn({ url: printed.result.url, origin: printed.result.origin, close: async () => {} })).status).toBe(200);
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill('SIGINT');
     expect(await exited).toBe(0);
@@ -169,7 +191,7 @@ describe('Operator console: a page on 127.0.0.1 that acts with the operator’s 
       page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
       await page.goto(c.url);
       // Signed in, and the token is gone from the address bar.
-      expect(page.url()).toBe(`${c.origin}/`);
+      expect(page.url()).toBe(`${c.origin}/#/`);
       await page.getByRole('heading', { name: 'Programs', level: 1 }).waitFor();
       (page as Page & { errors: string[] }).errors = errors;
       return page;
@@ -191,7 +213,16 @@ describe('Operator console: a page on 127.0.0.1 that acts with the operator’s 
     const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTEFACTS, `${name}.png`), fullPage: true });
 
     it('pause, see it on the board, open the incident and its timeline, ask to resume as alice, approve as bob (and not as alice)', async () => {
-      const alice = await open(await consoleAs(ALICE));
+      const aliceConsole = await consoleAs(ALICE);
+      const alice = await open(aliceConsole);
+      // The link is spent: another browser that opens it (someone who saw it) gets nothing.
+      const intruder = await (await browser.newContext()).newPage();
+      contexts.push(intruder.context());
+      await intruder.goto(aliceConsole.url);
+      await intruder.getByRole('heading', { name: 'Not signed in' }).waitFor();
+      expect(await intruder.getByText(/this link has been used/).count()).toBe(1);
+      // A reload keeps the session (sessionStorage of the console's origin).
+      await alice.reload();
       const mci = alice.getByRole('region', { name: /^mci/ });
       await mci.getByText('Collecting.').waitFor();
       expect(await alice.locator('#who').textContent()).toContain('alice');
@@ -288,7 +319,8 @@ describe('Operator console: a page on 127.0.0.1 that acts with the operator’s 
     it('shows text from the ledger as text: no markup runs, no bidi override reorders the page', async () => {
       const hostile = 'x<img src=x onerror="document.title=`owned`"> \u202Eemuser';
       await operatorCall(local.stack(), ALICE, { action: 'pause', programId: 'mci', scope: 'region#eu-west-1', reason: hostile });
-      const page = await open(await consoleAs(ALICE));
+      const own = await consoleAs(ALICE);
+      const page = await open(own);
       const why = page.getByRole('region', { name: /^mci/ }).getByRole('row', { name: /^region#eu-west-1 PAUSED/ });
       await why.waitFor();
       const text = await why.textContent();
@@ -296,6 +328,10 @@ describe('Operator console: a page on 127.0.0.1 that acts with the operator’s 
       expect(text).toContain('\\u{202e}emuser');
       expect(await page.locator('main img').count()).toBe(0);
       expect(await page.title()).not.toBe('owned');
+      // Its console stops: the tab stops refreshing and says so (it never trusts whatever takes the port next).
+      await own.close();
+      await page.getByText(/The console has stopped/).waitFor({ timeout: 10_000 });
+      expect(await page.evaluate('sessionStorage.length')).toBe(0);
     }, 60_000);
   });
 });

@@ -267,13 +267,27 @@ describe('Installable packages, packed and installed into an empty project', () 
           child.once('exit', (code) => reject(new Error(`console exited ${code}: ${out}`)));
         });
         const { url, origin } = (JSON.parse(line) as { result: { url: string; origin: string } }).result;
-        const signIn = await fetch(url, { redirect: 'manual' });
-        expect(signIn.status).toBe(303);
-        const cookie = signIn.headers.get('set-cookie')!.split(';')[0]!;
-        const script = await fetch(`${origin}/assets/app.js`, { headers: { cookie } });
+        const page = { origin, 'x-killswitch-console': '1', 'content-type': 'application/json' };
+        const signIn = await fetch(`${origin}/api/session`, {
+          method: 'POST',
+          headers: page,
+          body: JSON.stringify({ token: new URL(url).hash.replace('#token=', '') }),
+        });
+        expect(signIn.status).toBe(200);
+        const script = await fetch(`${origin}/assets/app.js`);
         expect(script.status).toBe(200);
         expect(await script.text()).toContain('/api/operator');
-        expect((await fetch(`${origin}/`, { headers: { cookie } })).status).toBe(200);
+        // The relayed call reaches the URL given (nobody listens there): the console answers with the failure.
+        const { secret } = (await signIn.json()) as { secret: string };
+        const answer = await fetch(`${origin}/api/operator`, {
+          method: 'POST',
+          headers: { ...page, authorization: `Bearer ${secret}` },
+          body: JSON.stringify({ action: 'status' }),
+        });
+        expect(await answer.json()).toMatchObject({
+          ok: false,
+          error: { message: expect.stringContaining('cannot reach http://127.0.0.1:9/') },
+        });
       } finally {
         const exited = new Promise((resolve) => child.once('exit', resolve));
         child.kill('SIGINT');

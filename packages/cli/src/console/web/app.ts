@@ -15,6 +15,10 @@ import type { TimelineEntry } from '../../../../../shared/schemas/ledger.ts';
 type Failure = { ok: false; error: { kind: string; message: string; issues?: { path: string; message: string }[] } };
 type Envelope<T> = { ok: true; result: T } | Failure;
 interface Session {
+  /** What every command carries (Authorization: Bearer); kept in sessionStorage, which only this origin (port included) reads. */
+  secret: string;
+  /** This run of the console: every answer must carry it (a stale tab must not trust whoever has the port now). */
+  run: string;
   identity: string;
   target: string;
   refreshSeconds: number;
@@ -109,18 +113,67 @@ function failureBox(failure: Failure['error']): HTMLElement {
 // ---------------------------------------------------------------------------------------------
 // The operator API, through the console's server.
 
+const SESSION_KEY = 'killswitch-console-session';
+let session: Session | undefined;
+const PAGE_HEADERS = { 'content-type': 'application/json', 'x-killswitch-console': '1' };
+
 async function call<T>(command: Record<string, unknown>): Promise<Envelope<T>> {
   try {
     const response = await fetch('/api/operator', {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-killswitch-console': '1' },
+      headers: { ...PAGE_HEADERS, authorization: `Bearer ${session?.secret ?? ''}` },
       body: JSON.stringify(command),
-      credentials: 'same-origin',
+      credentials: 'omit',
     });
+    if (response.headers.get('x-killswitch-console-run') !== session?.run) {
+      signedOut('Something else answers on this port now: the console that opened this page has stopped.');
+      return { ok: false, error: { kind: 'FAILURE', message: 'not the console this page signed in to' } };
+    }
+    if (response.status === 401) signedOut('This page has no console session (the console was restarted?).');
     return (await response.json()) as Envelope<T>;
   } catch (error) {
+    // Loopback does not fail in passing: the console is gone (Ctrl-C). Stop, and say so.
+    signedOut('The console has stopped. Start `killswitch console` again for a new link.');
     return { ok: false, error: { kind: 'FAILURE', message: `the console did not answer: ${(error as Error).message}` } };
   }
+}
+
+/** The one-time link's token (in the fragment, so never sent in a request line), traded for the session once. */
+async function signIn(): Promise<Session | undefined> {
+  const token = /^#token=([\w-]+)$/.exec(location.hash)?.[1];
+  if (token) {
+    // Out of the address bar and the history at once.
+    history.replaceState(null, '', `${location.pathname}#/`);
+    const response = await fetch('/api/session', {
+      method: 'POST',
+      headers: PAGE_HEADERS,
+      body: JSON.stringify({ token }),
+      credentials: 'omit',
+    });
+    const body = (await response.json()) as Session | Failure;
+    if (!response.ok || 'ok' in body) {
+      signedOut((body as Failure).error?.message ?? `the console answered ${response.status}`);
+      return undefined;
+    }
+    sessionStorage.setItem(SESSION_KEY, JSON.stringify(body));
+    return body;
+  }
+  const kept = sessionStorage.getItem(SESSION_KEY);
+  if (kept) return JSON.parse(kept) as Session;
+  signedOut('Open the link that killswitch console printed in your terminal.');
+  return undefined;
+}
+
+let stopped = false;
+function signedOut(why: string): void {
+  stopped = true;
+  sessionStorage.removeItem(SESSION_KEY);
+  document.getElementById('who')!.textContent = 'Not signed in';
+  main().replaceChildren(
+    h('h1', {}, 'Not signed in'),
+    h('p', {}, why),
+    h('p', {}, 'Each link the console prints opens one session, once.'),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -709,7 +762,7 @@ async function incident(incidentId: string): Promise<Child[]> {
 
 let rendering = false;
 async function refresh(): Promise<void> {
-  if (rendering) return;
+  if (rendering || stopped) return;
   rendering = true;
   try {
     const [path, query] = location.hash.replace(/^#/, '').split('?');
@@ -721,6 +774,7 @@ async function refresh(): Promise<void> {
       : route === '/incidents'
         ? await incidents(params)
         : await board();
+    if (stopped) return;
     // Keep the keyboard where it was across a refresh.
     const focused = (document.activeElement as HTMLElement | null)?.dataset?.key;
     const flashed = document.getElementById('flash');
@@ -735,19 +789,22 @@ async function refresh(): Promise<void> {
 }
 
 async function start(): Promise<void> {
-  const session = (await (await fetch('/api/session', { credentials: 'same-origin' })).json()) as Session;
-  document
-    .getElementById('who')!
-    .replaceChildren('Acting as ', h('strong', { title: session.identity }, personOf(session.identity)), ` · ${session.target}`);
+  session = await signIn();
+  if (!session) return;
+  const { identity, target } = session;
+  const refreshSeconds = Math.max(1, Number(session.refreshSeconds) || 2);
+  document.getElementById('who')!.replaceChildren('Acting as ', h('strong', { title: identity }, personOf(identity)), ` · ${target}`);
   window.addEventListener('hashchange', () => {
+    if (stopped) return;
     document.getElementById('flash')?.replaceChildren();
     void refresh().then(() => main().focus());
   });
   await refresh();
   // The board and the incident page follow the ledger; the list refreshes when asked.
-  setInterval(() => {
+  const timer = setInterval(() => {
+    if (stopped) return clearInterval(timer);
     if (!location.hash.startsWith('#/incidents') || location.hash.startsWith('#/incidents/')) void refresh();
-  }, session.refreshSeconds * 1000);
+  }, refreshSeconds * 1000);
 }
 
 void start();
