@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createRequire } from 'node:module';
@@ -11,16 +11,10 @@ import { CONSOLE_HEADER, CONSOLE_RUN_HEADER, startConsole, type ConsoleAssets, t
 import { localTarget } from '#cli/targets.ts';
 import { ALICE, BOB, operatorCall } from '../support/local.ts';
 import { localStackForCli } from '../support/cli.ts';
+import { systemTools } from '../support/system-tools.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ARTEFACTS = join(ROOT, 'test-artifacts/console');
-
-/** Debian's Chromium, found or installed by the project's own set-up script (which fails, saying how to get it, where it cannot). */
-function chromiumExecutable(): string {
-  const run = spawnSync(process.execPath, [join(ROOT, 'scripts/chromium.mjs')], { encoding: 'utf8', timeout: 16 * 60_000 });
-  if (run.status !== 0) throw new Error(`scripts/chromium.mjs failed (exit ${run.status ?? run.signal}):\n${run.stderr || run.error}`);
-  return (JSON.parse(run.stdout.trim().split('\n').pop()!) as { executable: string }).executable;
-}
 
 /** An HTTP request with headers fetch would not let a test forge (Host). */
 function raw(
@@ -165,7 +159,7 @@ describe('Operator console: a page on 127.0.0.1 that acts with the operator’s 
     beforeAll(async () => {
       mkdirSync(ARTEFACTS, { recursive: true });
       browser = await chromium.launch({
-        executablePath: chromiumExecutable(),
+        executablePath: systemTools('chromium').chromium.executable,
         // Root in CI needs --no-sandbox; the rest keep Chromium off the (closed) network.
         args: [
           '--no-sandbox',

@@ -95,27 +95,34 @@ complete -F _killswitch killswitch
 const zsh = (nodes: Node[]) =>
   `#compdef killswitch\n# killswitch completion for zsh: source <(killswitch completion zsh)\nautoload -U +X bashcompinit && bashcompinit\n${bash(nodes).replace(/^# killswitch completion for bash.*\n/, '')}`;
 
-/** fish: each subcommand and option, with its description, offered once its parent command is typed. */
+/**
+ * fish: each subcommand and option, with its description, offered once its parent command is
+ * typed; the global options everywhere. An option's value: its choices, or files for a path
+ * (--reason-file, --state-dir, --file), or nothing to guess (-x: no file names offered).
+ */
 function fish(nodes: Node[]): string {
+  const root = nodes[0]!;
+  const globalFlags = new Set(root.options.flatMap((o) => o.flags));
+  const option = (o: Node['options'][number]) => {
+    const long = o.flags.find((f) => f.startsWith('--'))?.slice(2);
+    const short = o.flags.find((f) => /^-[^-]$/.test(f))?.slice(1);
+    const value = !o.takesValue ? '' : !o.choices && /(file|dir)$/.test(long ?? '') ? ' -r -F' : ' -x';
+    return `${long ? ` -l ${long}` : ''}${short ? ` -s ${short}` : ''}${value}${o.choices ? ` -a ${quote(o.choices.join(' '))}` : ''} -d ${quote(o.description)}`;
+  };
   const lines = ['# killswitch completion for fish: killswitch completion fish | source', 'complete -c killswitch -f'];
+  for (const o of root.options) lines.push(`complete -c killswitch${option(o)}`);
   for (const n of nodes) {
     // Every word of the path typed (\`incident list\` and \`resume list\` are told apart).
-    const condition = n.path.length ? n.path.map((p) => `__fish_seen_subcommand_from ${p}`).join('; and ') : '__fish_use_subcommand';
-    const root = nodes[0]!;
+    const condition = n.path.length
+      ? n.path.map((p) => `__fish_seen_subcommand_from ${p}`).join('; and ')
+      : `not __fish_seen_subcommand_from ${root.subcommands.join(' ')}`;
     for (const sub of n.subcommands) {
       const child = nodes.find((c) => c.path.join(' ') === [...n.path, sub].join(' '))!;
-      lines.push(
-        `complete -c killswitch -n ${quote(n.path.length ? condition : `not __fish_seen_subcommand_from ${root.subcommands.join(' ')}`)} -a ${quote(sub)} -d ${quote(child.description)}`,
-      );
+      lines.push(`complete -c killswitch -n ${quote(condition)} -a ${quote(sub)} -d ${quote(child.description)}`);
     }
     if (!n.path.length) continue;
-    for (const o of n.options) {
-      const long = o.flags.find((f) => f.startsWith('--'))?.slice(2);
-      const short = o.flags.find((f) => /^-[^-]$/.test(f))?.slice(1);
-      lines.push(
-        `complete -c killswitch -n ${quote(condition)}${long ? ` -l ${long}` : ''}${short ? ` -s ${short}` : ''}${o.takesValue ? ' -r' : ''}${o.choices ? ` -a ${quote(o.choices.join(' '))}` : ''} -d ${quote(o.description)}`,
-      );
-    }
+    for (const o of n.options.filter((o) => !o.flags.some((f) => globalFlags.has(f))))
+      lines.push(`complete -c killswitch -n ${quote(condition)}${option(o)}`);
   }
   return `${lines.join('\n')}\n`;
 }
