@@ -49,7 +49,7 @@ export interface GrantWorkDeps {
   work: WorkQueue<GrantWork>;
   incidents: IncidentRecords;
   approvals: Pick<ApprovalRecords, 'get'>;
-  revocations: Pick<RevocationRecords, 'datasetsDone' | 'markDatasetDone' | 'unrevoked'>;
+  revocations: Pick<RevocationRecords, 'datasetsDone' | 'markDatasetDone' | 'unrevoked' | 'datasetCounts'>;
   programs: Programs;
   events: DomainEvents;
   alerts: Alerts;
@@ -95,9 +95,15 @@ async function revoke(work: RevokeWork, incident: Incident, budget: Budget, deps
   const datasetIds = work.datasetIds ?? exposed.filter((d) => !done.has(d));
   const clock = deps.clock ?? (() => new Date());
   if (datasetIds.length) {
-    const step = await deps.revoker.run({ ...work, datasetIds }, budget, (datasetId) =>
-      deps.revocations.markDatasetDone(incident.incidentId, datasetId, clock()),
-    );
+    const step = await deps.revoker.run({ ...work, datasetIds }, budget, async (datasetId) => {
+      // Counted per dataset, by the run that first marks it done (a put-once entry): an escalation
+      // that adds datasets counts only theirs, a redelivery or a concurrent run counts nothing.
+      if (!(await deps.revocations.markDatasetDone(incident.incidentId, datasetId, clock())) || !deps.telemetry) return;
+      const counts = await deps.revocations.datasetCounts(incident.incidentId, datasetId);
+      const byProgram = { programId: incident.programId };
+      deps.telemetry.count('GrantsRevoked', counts.revoked, byProgram);
+      deps.telemetry.count('GrantsNotRevoked', counts.notRevoked, byProgram);
+    });
     if (!step.done) {
       await deps.work.enqueue(step.next);
       return 'CONTINUED';
@@ -111,7 +117,7 @@ async function revoke(work: RevokeWork, incident: Incident, budget: Budget, deps
       continuations: step.continuations,
       finishedAt,
     };
-    const first = await deps.incidents.record(`GRANTS_REVOKED#${datasetIds.join(',')}`, {
+    await deps.incidents.record(`GRANTS_REVOKED#${datasetIds.join(',')}`, {
       incidentId: incident.incidentId,
       at: finishedAt,
       type: 'GRANTS_REVOKED',
@@ -128,12 +134,6 @@ async function revoke(work: RevokeWork, incident: Incident, budget: Budget, deps
     });
     if (detail.notRevoked) await reportUnrevoked(deps, incident, datasetIds, detail.notRevoked, finishedAt);
     await deps.events.publish(DetailType.GrantsRevoked, detail);
-    // The counts are the incident's totals: counted by the run that recorded them (a put-once entry), never again.
-    if (first) {
-      const byProgram = { programId: incident.programId };
-      deps.telemetry?.count('GrantsRevoked', detail.revoked, byProgram);
-      deps.telemetry?.count('GrantsNotRevoked', detail.notRevoked, byProgram);
-    }
   }
   // Restores approved while this revocation ran recorded that they wait for it (in the incident's
   // own partition, read strongly consistent): queue those not finished yet. A restore writes its

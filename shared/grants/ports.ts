@@ -75,7 +75,10 @@ export interface RevocationRecords {
   recordUnrevoked(entries: UnrevokedEntry[]): Promise<void>;
   unrevoked(incidentId: string, limit?: number): Promise<UnrevokedEntry[]>;
   counts(incidentId: string, requestId?: string): Promise<RevocationCounts>;
+  /** True the first time (a put-once entry): the dataset's counts are counted then, and never again. */
   markDatasetDone(incidentId: string, datasetId: string, at: Date): Promise<boolean>;
+  /** What the incident revoked, and could not revoke, on one dataset (its entries only). */
+  datasetCounts(incidentId: string, datasetId: string): Promise<{ revoked: number; notRevoked: number }>;
   datasetsDone(incidentId: string): Promise<Set<string>>;
 }
 

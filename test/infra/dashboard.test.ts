@@ -25,6 +25,8 @@ interface Emitted {
   namespace: string;
   name: string;
   dimensions: Record<string, string>;
+  /** The sum of the values this record gives the metric (EMF: a number or an array of them). */
+  value: number;
 }
 
 /** The EMF records in what the functions printed (Powertools writes one JSON object per line). */
@@ -47,6 +49,7 @@ function emittedMetrics(output: string): Emitted[] {
             namespace: directive.Namespace,
             name: metric.Name,
             dimensions: Object.fromEntries(dimensionSet.map((d) => [d, String(record[d])])),
+            value: ([] as unknown[]).concat(record[metric.Name]).reduce((sum: number, v) => sum + Number(v), 0),
           });
   }
   return out;
@@ -125,10 +128,18 @@ describe('The dashboard reads only metrics the functions emit', () => {
     };
     await ack(true);
     await ack(true, await deriveAgentSecret(new TextEncoder().encode(stack.agentEnrolmentSecret), 'someone-else')); // rejected
-    // Every way to pause, each on a scope of its own so that each writes a version: a finding, an anomaly, an operator, break-glass.
-    stack.bus.emitServiceEvent(sampleFindingEvent('guardduty', { at: new Date(), suffix: 'dash' }));
+    // Every way to pause, each on a scope of its own so that each writes a version: an anomaly (first, so that its grants are its own), a finding, an operator, break-glass.
+    await putAnomaly(stack, { anomalyId: 'dash-anomaly', scope: 'region#eu-west-1', severity: 'HIGH', datasetIds: ['keystrokes'] });
     await stack.idle();
-    await putAnomaly(stack, { anomalyId: 'dash-anomaly', scope: 'region#eu-west-1' });
+    // Its escalation adds a dataset: the grants counted are the new dataset's, not the incident's totals again.
+    await putAnomaly(stack, {
+      anomalyId: 'dash-anomaly',
+      scope: 'region#eu-west-1',
+      severity: 'CRITICAL',
+      datasetIds: ['keystrokes', 'mouse'],
+    });
+    await stack.idle();
+    stack.bus.emitServiceEvent(sampleFindingEvent('guardduty', { at: new Date(), suffix: 'dash' }));
     await stack.idle();
     const paused = await pauseAs(stack, ALICE, 'category#keystrokes', 'dashboard');
     expect(paused.status).toBe(200);
@@ -189,6 +200,25 @@ describe('The dashboard reads only metrics the functions emit', () => {
     expect([...pauseServices].sort()).toEqual(
       ['anomaly-trigger/ANOMALY', 'break-glass/BREAK_GLASS', 'finding-trigger/ANOMALY', 'operator/OPERATOR'].sort(),
     );
+  });
+
+  it("the counts graphed are the ledger's: grants revoked (an escalation adding a dataset included), restored, notices sent", async () => {
+    const emitted = emittedMetrics(output.join(''));
+    const total = (name: string) => emitted.filter((e) => e.name === name).reduce((sum, e) => sum + e.value, 0);
+    const list = await operatorCall(stack, ALICE, { action: 'list-incidents', programId: 'mci', limit: 100 });
+    const views = await Promise.all(
+      (list.body.result.incidents as { incidentId: string }[]).map(
+        async (i) => (await operatorCall(stack, ALICE, { action: 'incident', incidentId: i.incidentId })).body.result,
+      ),
+    );
+    const sum = (pick: (v: { grants?: { revoked: number; restored: number }; notices?: { sent: number } }) => number | undefined) =>
+      views.reduce((n, v) => n + (pick(v) ?? 0), 0);
+    const escalated = views.find((v) => v.incident.anomalyId === 'dash-anomaly');
+    expect(escalated.incident.datasetIds).toEqual(expect.arrayContaining(['keystrokes', 'mouse']));
+    expect(sum((v) => v.grants?.revoked)).toBeGreaterThan(0);
+    expect(total('GrantsRevoked')).toBe(sum((v) => v.grants?.revoked));
+    expect(total('GrantsRestored')).toBe(sum((v) => v.grants?.restored));
+    expect(total('NoticesSent')).toBe(sum((v) => v.notices?.sent));
   });
 
   it('a widget reading a metric no function emits would fail the check', () => {

@@ -81,6 +81,13 @@ export class MemoryRevocations implements RevocationRecords {
   async datasetsDone(incidentId: string) {
     return this.done.get(incidentId) ?? new Set<string>();
   }
+  async datasetCounts(incidentId: string, datasetId: string) {
+    const snaps = [...(this.snapshotsByIncident.get(incidentId)?.values() ?? [])].filter((s) => s.datasetId === datasetId);
+    return {
+      revoked: snaps.filter((s) => s.previousStatus === 'ACTIVE').length,
+      notRevoked: (await this.unrevoked(incidentId)).filter((e) => e.datasetId === datasetId).length,
+    };
+  }
 }
 
 const INCIDENTS = ['inc-20261202-aaaaaaaaaaaa', 'inc-20261202-bbbbbbbbbbbb'] as const;

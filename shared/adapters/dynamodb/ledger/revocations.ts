@@ -94,6 +94,14 @@ export class RevocationLedger implements RevocationRecords {
     return counts;
   }
 
+  async datasetCounts(incidentId: string, datasetId: string): Promise<{ revoked: number; notRevoked: number }> {
+    const counts = { revoked: 0, notRevoked: 0 };
+    // Dataset ids are slugs (no '#'): the prefix holds exactly that dataset's entries.
+    await this.#scan(incidentId, `REVOKED#${datasetId}#`, (i) => i.previousStatus === 'ACTIVE' && counts.revoked++);
+    await this.#scan(incidentId, `UNREVOKED#${datasetId}#`, () => counts.notRevoked++);
+    return counts;
+  }
+
   /** Every entry under the incident with the sort-key prefix, only the fields counts need. */
   async #scan(incidentId: string, prefix: string, visit: (item: Record<string, unknown>) => void): Promise<void> {
     let ExclusiveStartKey: Record<string, unknown> | undefined;
