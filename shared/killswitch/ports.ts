@@ -175,7 +175,8 @@ export interface Decision {
 export interface ApprovalRecords {
   create(request: ApprovalRequest): Promise<boolean>;
   get(requestId: string): Promise<ApprovalRequest | undefined>;
-  list(programId: string, limit?: number): Promise<ApprovalRequest[]>;
+  /** The program's requests in one status, newest first. */
+  list(programId: string, status: ApprovalRequest['status'], limit?: number): Promise<ApprovalRequest[]>;
   decide(requestId: string, decision: Decision): Promise<boolean>;
 }
 

@@ -165,7 +165,9 @@ export class KillSwitchViews {
 
   /** Two-person requests of one program or of every program, most recent first: by default those still pending. */
   async requests(query: Omit<ListRequestsCommand, 'action'>): Promise<RequestListView> {
-    const lists = await Promise.all(this.#programs(query.programId).map((p) => this.#requests(p.programId, query.status, query.kind)));
+    const lists = await Promise.all(
+      this.#programs(query.programId).map((p) => this.#requests(p.programId, query.status, query.kind, query.limit)),
+    );
     const requests = lists
       .flat()
       .sort((a, b) => b.requestedAt.localeCompare(a.requestedAt))
@@ -173,10 +175,16 @@ export class KillSwitchViews {
     return { action: 'list-requests', requests };
   }
 
-  async #requests(programId: string, status: ApprovalRequest['status'], kind?: ApprovalRequest['kind']): Promise<RequestSummary[]> {
+  async #requests(
+    programId: string,
+    status: ApprovalRequest['status'],
+    kind?: ApprovalRequest['kind'],
+    limit?: number,
+  ): Promise<RequestSummary[]> {
     if (!this.deps.approvals) return [];
-    const all = await this.deps.approvals.list(programId);
-    return all.filter((r) => r.status === status && (kind === undefined || r.kind === kind)).map(summary);
+    // The newest `limit` of the status suffice, unless a kind is filtered out after reading.
+    const requests = await this.deps.approvals.list(programId, status, kind === undefined ? limit : undefined);
+    return requests.filter((r) => kind === undefined || r.kind === kind).map(summary);
   }
 
   #programs(programId: string | undefined) {

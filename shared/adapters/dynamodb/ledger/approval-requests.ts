@@ -22,22 +22,36 @@ export class ApprovalRequests implements ApprovalRecords {
     return item ? ApprovalRequestSchema.parse(item) : undefined;
   }
 
-  /** The program's requests, newest first (eventually consistent: an index). */
-  async list(programId: string, limit?: number): Promise<ApprovalRequest[]> {
-    const items = await this.table.queryKind(LEDGER_KIND_INDEX, KindKeys.approvalRequest(programId, '', '').gsi1pk, limit);
-    return items.map((i) => ApprovalRequestSchema.parse(i));
+  /**
+   * The program's requests in one status, newest first (eventually consistent: an index), from
+   * that status's partition, plus any stored before requests were partitioned by status (the
+   * legacy partition, which no longer grows).
+   */
+  async list(programId: string, status: ApprovalRequest['status'], limit?: number): Promise<ApprovalRequest[]> {
+    const [current, legacy] = await Promise.all([
+      this.table.queryKind(LEDGER_KIND_INDEX, KindKeys.approvalRequest(programId, '', '', status).gsi1pk, limit),
+      this.table.queryKind(LEDGER_KIND_INDEX, `REQUEST#${programId}`),
+    ]);
+    const requests = [...current, ...legacy]
+      .map((i) => ApprovalRequestSchema.parse(i))
+      .filter((r) => r.status === status)
+      .sort((a, b) => b.requestedAt.localeCompare(a.requestedAt));
+    return limit === undefined ? requests : requests.slice(0, limit);
   }
 
   /** Move a PENDING request to its decision; `false` when it was already decided. */
-  decide(requestId: string, decision: Decision): Promise<boolean> {
+  async decide(requestId: string, decision: Decision): Promise<boolean> {
     const { by } = decision;
+    const request = await this.get(requestId);
+    if (!request) return false;
+    const { gsi1pk } = KindKeys.approvalRequest(request.programId, request.requestedAt, requestId, decision.status);
     return conditionally(() =>
       this.table.client.send(
         new UpdateCommand({
           TableName: this.table.tableName,
           Key: LedgerKeys.approvalRequest(requestId),
           UpdateExpression:
-            'SET #status = :status, approvedBy = :by, decidedAt = :at' +
+            'SET #status = :status, approvedBy = :by, decidedAt = :at, gsi1pk = :decided' +
             (by.person ? ', approvedByPerson = :person' : '') +
             (decision.reason ? ', decisionReason = :reason' : '') +
             (decision.stateVersion ? ', stateVersion = :version' : ''),
@@ -48,6 +62,7 @@ export class ApprovalRequests implements ApprovalRecords {
             ':by': by.id,
             ':at': decision.at.toISOString(),
             ':pending': 'PENDING',
+            ':decided': gsi1pk,
             ...(by.person ? { ':person': by.person } : {}),
             ...(decision.reason ? { ':reason': decision.reason } : {}),
             ...(decision.stateVersion ? { ':version': decision.stateVersion } : {}),

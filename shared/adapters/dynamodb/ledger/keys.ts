@@ -32,8 +32,13 @@ export const KindKeys = {
     gsi1pk: `INCIDENT#${programId}`,
     gsi1sk: `${openedAt}#${incidentId}`,
   }),
-  approvalRequest: (programId: string, requestedAt: string, requestId: string) => ({
-    gsi1pk: `REQUEST#${programId}`,
+  /**
+   * A request's index partition names its status, and its decision moves it: the PENDING partition
+   * holds only what waits, so `status` reads that, not every request the program ever had.
+   * (Requests stored before this had `REQUEST#<program>`; see ApprovalRequests.list.)
+   */
+  approvalRequest: (programId: string, requestedAt: string, requestId: string, status: string = 'PENDING') => ({
+    gsi1pk: `REQUEST#${programId}#${status}`,
     gsi1sk: `${requestedAt}#${requestId}`,
   }),
 } as const;
