@@ -73,7 +73,8 @@ export class ExposureNotices extends Construct {
       .setEnvironment('NOTICE_STALE_CLAIM_MS', String(STALE_CLAIM.toMilliseconds()))
       .consumeQueue(this.planQueue, { batchSize: 1 });
 
-    const { maxAttempts, ...settings } = config.notices;
+    const { maxAttempts } = config.notices;
+    const settings = noticeSettingsOf(config);
     this.sender = new KillSwitchFunction(this, 'Sender', {
       entry: 'functions/send-notices/handler.ts',
       description: 'killswitch: renders and publishes notices, and records each delivery',
@@ -127,4 +128,11 @@ export class ExposureNotices extends Construct {
       treatMissingData: TreatMissingData.NOT_BREACHING,
     }).addAlarmAction(alerts);
   }
+}
+
+/** The notice settings the senders render with (and the operator function shows a sent notice again with): the same JSON for both. */
+export function noticeSettingsOf(config: { notices: { maxAttempts: number } & Record<string, unknown> }): Record<string, unknown> {
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  const { maxAttempts, ...settings } = config.notices;
+  return settings;
 }

@@ -1,3 +1,4 @@
+import { noticeSettingsOf } from './exposure-notices.ts';
 import { CfnOutput, Duration } from 'aws-cdk-lib';
 import { AccountRootPrincipal, ArnPrincipal, PolicyDocument, PolicyStatement, Role, type CfnRole, type IRole } from 'aws-cdk-lib/aws-iam';
 import { FunctionUrlAuthType, type FunctionUrl } from 'aws-cdk-lib/aws-lambda';
@@ -105,7 +106,9 @@ export class OperatorControl extends Construct {
       .bindQueue(props.grantWorkQueue, 'GRANT_WORK_QUEUE_URL')
       .bindQueue(props.noticePlanQueue, 'NOTICE_PLAN_QUEUE_URL')
       .setEnvironment('KILLSWITCH_ACCOUNT', config.account)
-      .setEnvironment('OPERATOR_ROLES', JSON.stringify(roleNames));
+      .setEnvironment('OPERATOR_ROLES', JSON.stringify(roleNames))
+      // `notices show`: an employee's notice rendered again with the settings the senders use.
+      .setEnvironment('NOTICE_SETTINGS', JSON.stringify(noticeSettingsOf(config)));
     this.function.role.addToPolicy(
       new PolicyStatement({
         sid: 'CountAcknowledgements',

@@ -9,11 +9,15 @@ import { RestoreRequests } from './restore-requests.ts';
 import { NotifyIncident, type NoticeCountsView } from './notify.ts';
 import { KillSwitchViews } from './views.ts';
 import type { ApprovalRecords, WorkQueue } from './ports.ts';
+import type { NoticeSettings } from '../schemas/notices.ts';
+import type { NoticeRecords } from '../notices/ports.ts';
+import { EmployeeNotices } from '../notices/notice-record.ts';
 
 export type { PauseView, DryRunView } from './operator-pause.ts';
 export type { ResumeRequestView } from './resume.ts';
 export type { RestoreRequestView } from './restore-requests.ts';
 export type { NotifyView } from './notify.ts';
+export type { NoticeRecordView } from '../notices/notice-record.ts';
 export type { StatusView, IncidentView, IncidentListView, RequestListView, RequestSummary } from './views.ts';
 
 export interface OperatorDeps extends OperatorPauseDeps, ResumeDeps {
@@ -23,7 +27,9 @@ export interface OperatorDeps extends OperatorPauseDeps, ResumeDeps {
   revocations?: { counts(incidentId: string): Promise<{ revoked: number; alsoHeld: number }> };
   /** Notices: where planning work is queued, and the delivery ledger's counts. */
   noticeWork?: WorkQueue<PlanWork>;
-  notices?: { counts(incidentId: string): Promise<NoticeCountsView> };
+  notices?: { counts(incidentId: string): Promise<NoticeCountsView> } & Partial<Pick<NoticeRecords, 'get'>>;
+  /** The notice settings the senders render with: an employee's notice is shown again with them. */
+  noticeSettings?: NoticeSettings;
 }
 
 /** What a use case's method answers. */
@@ -48,6 +54,7 @@ export type OperatorResults = EveryAction<{
   'approve-restore-grants': Answer<RestoreRequests['approve']>;
   notify: Answer<NotifyIncident['notify']>;
   'resend-failed': Answer<NotifyIncident['notify']>;
+  notice: Answer<EmployeeNotices['show']>;
 }>;
 /** What one action answers; what any action answers when none is named. */
 export type OperatorResult<A extends OperatorAction = OperatorAction> = OperatorResults[A];
@@ -63,6 +70,7 @@ export class OperatorActions {
   readonly views: KillSwitchViews;
   readonly restores?: RestoreRequests;
   readonly notices?: NotifyIncident;
+  readonly employeeNotices?: EmployeeNotices;
 
   constructor(deps: OperatorDeps) {
     this.pauses = new OperatorPause(deps);
@@ -70,6 +78,9 @@ export class OperatorActions {
     this.views = new KillSwitchViews(deps);
     if (deps.grantWork) this.restores = new RestoreRequests({ ...deps, grantWork: deps.grantWork });
     if (deps.noticeWork && deps.notices) this.notices = new NotifyIncident({ ...deps, noticeWork: deps.noticeWork, notices: deps.notices });
+    const get = deps.notices?.get?.bind(deps.notices);
+    if (get && deps.noticeSettings)
+      this.employeeNotices = new EmployeeNotices({ notices: { get }, incidents: deps.incidents, settings: deps.noticeSettings });
   }
 
   execute(command: OperatorCommand, principal: Principal): Promise<OperatorResult> {
@@ -95,6 +106,9 @@ export class OperatorActions {
       case 'notify':
       case 'resend-failed':
         return this.#notices().notify(command, principal);
+      case 'notice':
+        if (!this.employeeNotices) throw new StateConflictError("employees' notices are not available in this function");
+        return this.employeeNotices.show(command);
     }
   }
 

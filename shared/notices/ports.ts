@@ -1,4 +1,4 @@
-import type { DataSubject, NoticeEntry, NoticeType } from '../schemas/notices.ts';
+import type { DataSubject, NoticeEntry, NoticeType, SentNotice } from '../schemas/notices.ts';
 import type { RenderedNotice } from './render.ts';
 
 /*
@@ -32,7 +32,8 @@ export interface NoticeRecords {
   plan(entry: Omit<NoticeEntry, 'status' | 'attempts'>): Promise<{ created: boolean; entry: NoticeEntry }>;
   get(incidentId: string, type: NoticeType, employeeId: string): Promise<NoticeEntry | undefined>;
   claim(incidentId: string, type: NoticeType, employeeId: string, now: Date): Promise<NoticeEntry | undefined>;
-  markSent(incidentId: string, type: NoticeType, employeeId: string, messageId: string, now: Date): Promise<boolean>;
+  /** SENDING → SENT, with the message id and what the notice said (`sent`: its template, facts and text hash). */
+  markSent(incidentId: string, type: NoticeType, employeeId: string, messageId: string, now: Date, sent: SentNotice): Promise<boolean>;
   release(incidentId: string, type: NoticeType, employeeId: string, error: string): Promise<boolean>;
   markFailed(incidentId: string, type: NoticeType, employeeId: string, error: string): Promise<boolean>;
   retryFailed(incidentId: string, type: NoticeType, employeeId: string): Promise<boolean>;

@@ -15,11 +15,21 @@ export function templateFor(type: NoticeType, locale: string | undefined, defaul
   return template;
 }
 
-/** Render one employee's notice: plain text and the structured form. */
-export function renderNotice(type: NoticeType, context: NoticeContext, locale?: string): RenderedNotice {
-  const template = templateFor(type, locale, context.settings.defaultLocale);
+const idOf = (t: NoticeTemplate) => `${t.type}/v${t.version}/${t.locale}`;
+
+/**
+ * The template a notice names (`<type>/v<version>/<locale>`): every version stays here once it has
+ * been sent, so that a notice can be shown again exactly as it was.
+ */
+export function templateById(templateId: string): NoticeTemplate | undefined {
+  return TEMPLATES.find((t) => idOf(t) === templateId);
+}
+
+/** Render one employee's notice: plain text and the structured form (with the template chosen, or the one given). */
+export function renderNotice(type: NoticeType, context: NoticeContext, locale?: string, chosen?: NoticeTemplate): RenderedNotice {
+  const template = chosen ?? templateFor(type, locale, context.settings.defaultLocale);
   const { title, subject, sections } = template.render(context);
-  const templateId = `${template.type}/v${template.version}/${template.locale}`;
+  const templateId = idOf(template);
   const text = [title.toUpperCase(), '', ...sections.flatMap((s) => [s.heading, s.body, ''])].join('\n').trimEnd() + '\n';
   return {
     templateId,

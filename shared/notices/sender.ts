@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import type { Incident } from '../schemas/ledger.ts';
-import type { NoticeEntry, NoticeSettings, SendBatch } from '../schemas/notices.ts';
+import type { NoticeEntry, NoticeSettings, SendBatch, SentNotice } from '../schemas/notices.ts';
 import type { IncidentRecords } from '../killswitch/ports.ts';
 import type { NoticeChannel, NoticeRecords, OutgoingNotice } from './ports.ts';
 import { NotFoundError } from '../domain/errors.ts';
@@ -124,8 +125,10 @@ export class NoticeSender {
             const result = results[i]!;
             try {
               if (result.ok) {
+                const { notice } = outgoing[i]!;
+                const sent = { templateId: notice.templateId, textSha256: textHash(notice.text), facts: factsOf(context) };
                 await persist(() =>
-                  this.deps.notices.markSent(entry.incidentId, entry.noticeType, entry.employeeId, result.messageId, clock()),
+                  this.deps.notices.markSent(entry.incidentId, entry.noticeType, entry.employeeId, result.messageId, clock(), sent),
                 );
                 report.sent.push(entry.employeeId);
               } else {
@@ -147,7 +150,24 @@ export class NoticeSender {
   }
 }
 
-function incidentContext(incident: Incident, timeline: { type: string; at: string }[]): Omit<NoticeContext, 'employee' | 'settings'> {
+/** The hash kept with a sent notice: what its text is shown again against. */
+export const textHash = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+
+/** The incident's facts a notice was rendered with (they change over time: kept with each sent notice). */
+export const factsOf = (context: Pick<NoticeContext, 'incident'>): SentNotice['facts'] => {
+  const { openedAt, exposure, pausedAt, accessRevoked } = context.incident;
+  return { openedAt, ...(exposure ? { exposure } : {}), ...(pausedAt ? { pausedAt } : {}), accessRevoked };
+};
+
+/** The incident part of a notice's context, from its facts (as kept, or as they are now). */
+export const contextOf = (incidentId: string, facts: SentNotice['facts']): Omit<NoticeContext, 'employee' | 'settings'> => ({
+  incident: { incidentId, ...facts },
+});
+
+export function incidentContext(
+  incident: Incident,
+  timeline: { type: string; at: string }[],
+): Omit<NoticeContext, 'employee' | 'settings'> {
   const paused = timeline.find((t) => t.type === 'STATE_CHANGED');
   return {
     incident: {

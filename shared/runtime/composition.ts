@@ -113,6 +113,7 @@ export const OperatorEnvSchema = KillSwitchEnvSchema.extend({
   ...EnvVars.grantsTable,
   ...EnvVars.acksTable,
   ...EnvVars.operatorTrust,
+  ...EnvVars.noticeSettings,
 });
 
 export function operatorServices(env = readEnv(OperatorEnvSchema)) {
@@ -125,6 +126,7 @@ export function operatorServices(env = readEnv(OperatorEnvSchema)) {
     noticeWork: new WorkQueue<PlanWork>(sqsClient(), env.NOTICE_PLAN_QUEUE_URL),
     revocations: new RevocationLedger(base.ledger),
     notices: new NoticeLedger(base.ledger),
+    noticeSettings: env.NOTICE_SETTINGS,
     grants: new DynamoGrantStore(dynamoDocumentClient(), env.GRANTS_TABLE),
     acks: new DynamoAckStore(dynamoDocumentClient(), env.ACKS_TABLE),
   };

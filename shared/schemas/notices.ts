@@ -33,6 +33,24 @@ export type NoticeType = z.infer<typeof NoticeTypeSchema>;
 
 export const NoticeStatusSchema = z.enum(['PENDING', 'SENDING', 'SENT', 'FAILED']);
 
+/**
+ * What a sent notice said, kept with its entry so that its exact text can be shown again (an
+ * employee's right of access): the template that rendered it, the incident's facts as they were
+ * when it was sent (they change: access revoked later), and the hash of the text. Never the text
+ * itself, and never the exposed data.
+ */
+export const SentNoticeSchema = z.object({
+  templateId: z.string(),
+  textSha256: z.string().regex(/^[0-9a-f]{64}$/),
+  facts: z.object({
+    openedAt: TimestampSchema,
+    exposure: z.object({ audience: z.string(), window: z.object({ start: z.string(), end: z.string() }) }).optional(),
+    pausedAt: TimestampSchema.optional(),
+    accessRevoked: z.boolean(),
+  }),
+});
+export type SentNotice = z.infer<typeof SentNoticeSchema>;
+
 /** The delivery ledger: one entry per employee, incident and notice type. */
 export const NoticeEntrySchema = z.object({
   incidentId: IncidentIdSchema,
@@ -50,6 +68,8 @@ export const NoticeEntrySchema = z.object({
   sentAt: TimestampSchema.optional(),
   /** The SNS message id: the delivery record. */
   messageId: z.string().optional(),
+  /** How the text that was sent is shown again (absent on entries sent before it was kept). */
+  sent: SentNoticeSchema.optional(),
   error: z.string().optional(),
 });
 export type NoticeEntry = z.infer<typeof NoticeEntrySchema>;

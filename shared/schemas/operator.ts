@@ -1,5 +1,5 @@
 import { z } from './z.ts';
-import { NoticeTypeSchema } from './notices.ts';
+import { EmployeeIdSchema, NoticeTypeSchema } from './notices.ts';
 import {
   ExternalIdSchema,
   IncidentIdSchema,
@@ -107,6 +107,14 @@ export const ResendFailedCommandSchema = z.object({
   noticeType: SendableNoticeTypeSchema,
 });
 
+/** One employee's notice of an incident: its delivery entry and the exact text sent (the employee's right of access). */
+export const NoticeCommandSchema = z.object({
+  action: z.literal('notice'),
+  incidentId: IncidentIdSchema,
+  employeeId: EmployeeIdSchema,
+  noticeType: NoticeTypeSchema.default('exposure'),
+});
+
 export const OperatorCommandSchema = z.discriminatedUnion('action', [
   PauseCommandSchema,
   StatusCommandSchema,
@@ -119,6 +127,7 @@ export const OperatorCommandSchema = z.discriminatedUnion('action', [
   ApproveRestoreGrantsCommandSchema,
   NotifyCommandSchema,
   ResendFailedCommandSchema,
+  NoticeCommandSchema,
 ]);
 export type OperatorCommand = z.infer<typeof OperatorCommandSchema>;
 export type OperatorCommandInput = z.input<typeof OperatorCommandSchema>;

@@ -18,7 +18,7 @@ import type {
   StatusView,
 } from '#shared/killswitch/operator.ts';
 import type { LocalStack } from '#local/stack.ts';
-import { ALICE, BOB } from '../support/local.ts';
+import { ALICE, BOB, drainGateway } from '../support/local.ts';
 import { anomalyFile, cli, json, localStackForCli } from '../support/cli.ts';
 import { ACK_SIGNATURE_HEADER, deriveAgentSecret, signAck } from '#agent/ack.ts';
 
@@ -101,6 +101,13 @@ describe('CLI: killswitch against the local stack', () => {
     expect(again).toMatchObject({ code: 0, err: '' });
     expect(again.out.split('\n')).toHaveLength(1);
     expect(JSON.parse(again.out)).toMatchObject({ ok: true, result: { done: true, notices: { sent: 33, pending: 0, sending: 0 } } });
+    // One employee's notice, as they may ask for it: the text shown is the text delivered.
+    const one = (await drainGateway(stack)).find((d) => d.incidentId === incidentId)!;
+    const shown = await cli(dir, ...as(BOB), 'notices', 'show', '--incident', incidentId, '--employee', one.employeeId);
+    expect(shown).toMatchObject({ code: 0, err: '' });
+    expect(shown.out).toContain('exactly as sent');
+    expect(shown.out).toContain(one.text.trimEnd());
+    expect((await cli(dir, ...as(BOB), 'notices', 'show', '--incident', incidentId, '--employee', 'nobody')).code).toBe(2);
 
     const restore = await cli(dir, ...as(ALICE), '--json', 'grants', 'restore', '--incident', incidentId, '--reason', 'audience verified');
     const requestId = json(restore.out).result.request.requestId as string;

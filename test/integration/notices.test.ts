@@ -75,6 +75,19 @@ describe('Exposure notices on the local stack (dynalite + fauxqs)', () => {
       expect(notice.incidentId).toBe(incidentId);
       expect(notice.categories).toEqual(expectedCategories(i));
     }
+    // An employee asks what they were sent (Art. 15): the text rebuilt from the ledger is the one delivered, to the character.
+    for (const i of [0, 4999]) {
+      const employeeId = `E${String(i).padStart(6, '0')}`;
+      const shown = await operatorCall(stack, ALICE, { action: 'notice', incidentId, employeeId });
+      expect(shown.body).toMatchObject({
+        ok: true,
+        result: { action: 'notice', reproduced: 'EXACT', entry: { status: 'SENT', employeeId, messageId: expect.any(String) } },
+      });
+      expect(shown.body.result.text).toBe(byEmployee.get(employeeId)!.text);
+      expect(shown.body.result.templateId).toBe(byEmployee.get(employeeId)!.templateId);
+    }
+    const stranger = await operatorCall(stack, ALICE, { action: 'notice', incidentId, employeeId: 'nobody-here' });
+    expect(stranger.body).toMatchObject({ ok: false, error: { kind: 'NOT_FOUND', message: expect.stringContaining('nobody-here') } });
     expect(await new NoticeLedger(ledger).counts(incidentId)).toMatchObject({
       planned: EMPLOYEES,
       sent: EMPLOYEES,

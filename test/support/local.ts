@@ -66,7 +66,7 @@ export async function drain(stack: LocalStack, queueName: string, max = 10) {
 /** Everything on the messaging gateway's queue (the notices' subscriber), deleted as read. */
 export async function drainGateway(
   stack: LocalStack,
-): Promise<{ incidentId: string; employeeId: string; categories: string[]; text: string }[]> {
+): Promise<{ incidentId: string; employeeId: string; categories: string[]; text: string; templateId: string }[]> {
   const sqs = new SQSClient({});
   const out = [];
   for (let empty = 0; empty < 3;) {

@@ -21,7 +21,19 @@ import * as consolePage from './commands/console.ts';
 export type { CliIo } from './context.ts';
 
 /** The command groups, in the order `--help` lists them. */
-const groups = [state, resume, incidents, notices, grants, events, agents, consolePage, local, completion];
+const groups = [
+  state,
+  resume,
+  incidents,
+  notices,
+  { register: notices.registerShow },
+  grants,
+  events,
+  agents,
+  consolePage,
+  local,
+  completion,
+];
 
 /** Runs the CLI; returns the exit code (0 ok, 2 bad input, 3 refused by policy, 1 failure). */
 export async function main(argv: string[], io: CliIo = { out: console.log, err: console.error, env: process.env }): Promise<number> {

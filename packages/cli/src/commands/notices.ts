@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
+import { Option } from 'commander';
 import { CliError } from '../exit-codes.ts';
+import { fields } from '../format.ts';
 
 /** `notify` (and `notify --resend-failed`): the notices to the affected employees, optionally followed until sent. */
 export function register(program: Command, cli: CliContext): void {
@@ -46,6 +48,50 @@ export function register(program: Command, cli: CliContext): void {
       if (!people) cli.print({ ok: true, result: { ...response.body.result, notices, done } }, () => '');
     });
 }
+
+/** `notices show`: one employee's notice, as they may ask for it (GDPR Art. 15): the entry and the exact text sent. */
+export function registerShow(program: Command, cli: CliContext): void {
+  program
+    .command('notices')
+    .description("employees' notices: what one employee was sent")
+    .command('show')
+    .description(
+      "one employee's notice of an incident: status, times, message id, and the exact text sent (rebuilt and checked against its hash)",
+    )
+    .requiredOption('--incident <id>', 'the incident (required)')
+    .requiredOption('--employee <id>', 'the employee (required)')
+    .addOption(new Option('--type <type>', 'which notice').choices(['exposure', 'update', 'resolved']).default('exposure'))
+    .addHelpText('after', '\nExample:\n  killswitch notices show --incident inc-20261127-5b40bfcd731b --employee e-00042')
+    .action((o: { incident: string; employee: string; type: 'exposure' | 'update' | 'resolved' }) =>
+      cli.run({ action: 'notice', incidentId: o.incident, employeeId: o.employee, noticeType: o.type }, (r) =>
+        [
+          fields([
+            ['employee', r.entry.employeeId],
+            ['incident', r.entry.incidentId],
+            ['notice', r.entry.noticeType],
+            ['status', `${r.entry.status}${r.entry.attempts ? ` after ${r.entry.attempts} attempt(s)` : ''}`],
+            ['planned', r.entry.plannedAt],
+            ['sent', r.entry.sentAt],
+            ['message id', r.entry.messageId],
+            ['categories', r.entry.categories.join(', ')],
+            ['template', r.templateId],
+            ['text', REPRODUCED[r.reproduced]],
+          ]),
+          '',
+          `subject: ${r.subject}`,
+          '',
+          r.text.trimEnd(),
+        ].join('\n'),
+      ),
+    );
+}
+
+const REPRODUCED = {
+  EXACT: 'exactly as sent (rebuilt from its template and the facts kept when it was sent; its hash matches)',
+  CHANGED: 'NOT as sent: the notice settings changed since, so the text below differs from the one sent (its hash does not match)',
+  NOT_KEPT: 'sent before notices kept their facts: rebuilt from the incident as it is now, which may differ',
+  NOT_SENT: 'not sent: what would be sent now',
+} as const;
 
 /** How long `--wait` follows the notices before it says they go on without it. */
 const WAIT_LIMIT_SECONDS = 1800;

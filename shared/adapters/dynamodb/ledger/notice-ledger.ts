@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { NoticeEntrySchema, type NoticeEntry, type NoticeType } from '../../../schemas/notices.ts';
+import { NoticeEntrySchema, type NoticeEntry, type NoticeType, type SentNotice } from '../../../schemas/notices.ts';
 import { cutText, wellFormed } from '../../../schemas/common.ts';
 import { conditionally } from '../dynamo.ts';
 import { withoutKeys } from './keys.ts';
@@ -88,12 +88,15 @@ export class NoticeLedger implements NoticeRecords {
     }
   }
 
-  markSent(incidentId: string, type: NoticeType, employeeId: string, messageId: string, now: Date): Promise<boolean> {
-    return this.#move(incidentId, type, employeeId, ['SENDING'], 'SET #status = :to, sentAt = :now, messageId = :mid REMOVE #error', {
-      ':to': 'SENT',
-      ':now': now.toISOString(),
-      ':mid': messageId,
-    });
+  markSent(incidentId: string, type: NoticeType, employeeId: string, messageId: string, now: Date, sent: SentNotice): Promise<boolean> {
+    return this.#move(
+      incidentId,
+      type,
+      employeeId,
+      ['SENDING'],
+      'SET #status = :to, sentAt = :now, messageId = :mid, sent = :sent REMOVE #error',
+      { ':to': 'SENT', ':now': now.toISOString(), ':mid': messageId, ':sent': sent },
+    );
   }
 
   /** SENDING → PENDING, with the error, for a retry. */
