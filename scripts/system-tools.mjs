@@ -14,7 +14,7 @@
 // it), so exact versions cannot be pinned; what is pinned is the least version each test was
 // written against (min) and playwright-core's own version (package-lock.json).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { URL, fileURLToPath } from 'node:url';
 
@@ -64,51 +64,77 @@ function versionOf(tool, executable) {
 function found(name) {
   const tool = TOOLS[name];
   const chosen = process.env[tool.env];
+  let tooOld;
   for (const executable of chosen ? [chosen] : tool.candidates) {
     if (!existsSync(executable)) continue;
     const version = versionOf(tool, executable);
     if (!version) continue;
     const [major, minor] = tool.min;
-    if (version.major < major || (version.major === major && version.minor < minor))
-      fail(`${executable} is ${name} ${version.text}; the tests need ${major}.${minor} or later. Install it: ${tool.hint}`);
+    if (version.major < major || (version.major === major && version.minor < minor)) {
+      tooOld ??= `${executable} is ${name} ${version.text}; the tests need ${major}.${minor} or later`;
+      continue;
+    }
     return { executable, version: version.text };
   }
-  if (chosen) fail(`${tool.env}=${chosen} does not run (\`--version\` failed). Install ${name}: ${tool.hint}`);
+  if (chosen)
+    fail(`${tool.env}=${chosen} ${tooOld ? `is too old (${tooOld})` : 'does not run (`--version` failed)'}. Install ${name}: ${tool.hint}`);
+  if (tooOld && process.getuid?.() !== 0) fail(`${tooOld}. Install a newer one: ${tool.hint}`);
   return undefined;
 }
 
-/** One `apt-get install` for every missing tool, one installer at a time (a lock older than 15 minutes is from a dead run). */
+/** The lock's holder, if it is a live process; a lock whose process is gone, or older than an hour, is from a dead run. */
+function lockHolder() {
+  const since = statSync(LOCK, { throwIfNoEntry: false })?.mtimeMs;
+  if (since === undefined || Date.now() - since > 60 * 60_000) return undefined;
+  let pid;
+  try {
+    pid = Number(readFileSync(join(LOCK, 'pid'), 'utf8'));
+  } catch {
+    // No pid yet: being written, unless it has been a while.
+    return Date.now() - since < 10_000 ? -1 : undefined;
+  }
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch (error) {
+    return error?.code === 'EPERM' ? pid : undefined;
+  }
+}
+
+/** One `apt-get install` for every missing tool, one installer at a time (the lock names its process). */
 function install(names) {
   const hints = names.map((n) => `${n}: ${TOOLS[n].hint}`).join(' ');
   if (spawnSync('sh', ['-c', 'command -v apt-get']).status !== 0)
     fail(`not found: ${names.join(', ')}, and no apt-get to install them. ${hints}`);
   if (process.getuid?.() !== 0) fail(`not found: ${names.join(', ')}; installing Debian's packages needs root. ${hints}`);
-  const deadline = Date.now() + 15 * 60_000;
+  const deadline = Date.now() + 30 * 60_000;
   for (;;) {
     try {
       mkdirSync(LOCK);
+      writeFileSync(join(LOCK, 'pid'), String(process.pid));
       break;
     } catch {
       if (names.every((n) => found(n))) return;
-      if (Date.now() - (statSync(LOCK, { throwIfNoEntry: false })?.mtimeMs ?? 0) > 15 * 60_000)
-        rmSync(LOCK, { recursive: true, force: true });
-      else if (Date.now() > deadline) fail(`${LOCK} is held by another install; remove it if no install is running`);
+      if (lockHolder() === undefined) rmSync(LOCK, { recursive: true, force: true });
+      else if (Date.now() > deadline)
+        fail(`${LOCK} is held by another install (pid in ${join(LOCK, 'pid')}); remove it if no install is running`);
       else spawnSync('sleep', ['2']);
     }
   }
-  try {
-    const packages = names.map((n) => TOOLS[n].package);
-    console.error(`system-tools: installing Debian's ${packages.join(', ')} (apt-get; once per machine)…`);
-    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    for (const args of [
-      ['update', '-qq'],
-      ['install', '-y', '-qq', '--no-install-recommends', ...packages],
-    ]) {
-      const run = spawnSync('apt-get', args, { stdio: ['ignore', 'ignore', 'inherit'], env, timeout: 15 * 60_000 });
-      if (run.status !== 0) fail(`apt-get ${args.join(' ')} failed (exit ${run.status ?? run.signal}). ${hints}`);
-    }
-  } finally {
-    rmSync(LOCK, { recursive: true, force: true });
+  // Released however this ends (fail() exits the process).
+  process.on('exit', () => rmSync(LOCK, { recursive: true, force: true }));
+  // Another run may have installed them while this one waited.
+  const still = names.filter((n) => !found(n));
+  if (!still.length) return;
+  const packages = still.map((n) => TOOLS[n].package);
+  console.error(`system-tools: installing Debian's ${packages.join(', ')} (apt-get; once per machine)…`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  for (const args of [
+    ['-o', 'DPkg::Lock::Timeout=600', 'update', '-qq'],
+    ['-o', 'DPkg::Lock::Timeout=600', 'install', '-y', '-qq', '--no-install-recommends', ...packages],
+  ]) {
+    const run = spawnSync('apt-get', args, { stdio: ['ignore', 'ignore', 'inherit'], env, timeout: 15 * 60_000 });
+    if (run.status !== 0) fail(`apt-get ${args.slice(2).join(' ')} failed (exit ${run.status ?? run.signal}). ${hints}`);
   }
 }
 

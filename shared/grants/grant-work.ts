@@ -99,7 +99,9 @@ async function revoke(work: RevokeWork, incident: Incident, budget: Budget, deps
       // Counted per dataset, by the run that first marks it done (a put-once entry): an escalation
       // that adds datasets counts only theirs, a redelivery or a concurrent run counts nothing.
       if (!(await deps.revocations.markDatasetDone(incident.incidentId, datasetId, clock())) || !deps.telemetry) return;
-      const counts = await deps.revocations.datasetCounts(incident.incidentId, datasetId);
+      // A metric never stops a revocation: a failed count read loses that dataset's count (the ledger keeps the truth).
+      const counts = await deps.revocations.datasetCounts(incident.incidentId, datasetId).catch(() => undefined);
+      if (!counts) return;
       const byProgram = { programId: incident.programId };
       deps.telemetry.count('GrantsRevoked', counts.revoked, byProgram);
       deps.telemetry.count('GrantsNotRevoked', counts.notRevoked, byProgram);

@@ -108,7 +108,7 @@ export class OperatorActions {
         return this.#notices().notify(command, principal);
       case 'notice':
         if (!this.employeeNotices) throw new StateConflictError("employees' notices are not available in this function");
-        return this.employeeNotices.show(command);
+        return this.employeeNotices.show(command, principal);
     }
   }
 

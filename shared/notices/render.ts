@@ -15,6 +15,9 @@ export function templateFor(type: NoticeType, locale: string | undefined, defaul
   return template;
 }
 
+/** The subject as SNS sends it: printable ASCII only, at most 99 characters (SNS's limits for Subject). */
+export const asciiSubject = (subject: string) => subject.replace(/[^\x20-\x7e]/g, '').slice(0, 99);
+
 const idOf = (t: NoticeTemplate) => `${t.type}/v${t.version}/${t.locale}`;
 
 /**

@@ -126,7 +126,8 @@ export class NoticeSender {
             try {
               if (result.ok) {
                 const { notice } = outgoing[i]!;
-                const sent = { templateId: notice.templateId, textSha256: textHash(notice.text), facts: factsOf(context) };
+                const facts = { ...factsOf(context), settings: this.deps.settings };
+                const sent = { templateId: notice.templateId, textSha256: textHash(notice.text), facts };
                 await persist(() =>
                   this.deps.notices.markSent(entry.incidentId, entry.noticeType, entry.employeeId, result.messageId, clock(), sent),
                 );
@@ -160,9 +161,11 @@ export const factsOf = (context: Pick<NoticeContext, 'incident'>): SentNotice['f
 };
 
 /** The incident part of a notice's context, from its facts (as kept, or as they are now). */
-export const contextOf = (incidentId: string, facts: SentNotice['facts']): Omit<NoticeContext, 'employee' | 'settings'> => ({
-  incident: { incidentId, ...facts },
-});
+export const contextOf = (incidentId: string, facts: SentNotice['facts']): Omit<NoticeContext, 'employee' | 'settings'> => {
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  const { settings, ...incident } = facts;
+  return { incident: { incidentId, ...incident } };
+};
 
 export function incidentContext(
   incident: Incident,

@@ -33,6 +33,19 @@ export type NoticeType = z.infer<typeof NoticeTypeSchema>;
 
 export const NoticeStatusSchema = z.enum(['PENDING', 'SENDING', 'SENT', 'FAILED']);
 
+/** Who employees contact, and in whose name notices are sent (deployment configuration). */
+export const NoticeSettingsSchema = z.object({
+  organisation: z.string().min(1).max(200),
+  contact: z.object({
+    email: z.email().optional(),
+    phone: z.string().max(40).optional(),
+    url: z.url().optional(),
+    postal: z.string().max(300).optional(),
+  }),
+  defaultLocale: z.string().default('en'),
+});
+export type NoticeSettings = z.infer<typeof NoticeSettingsSchema>;
+
 /**
  * What a sent notice said, kept with its entry so that its exact text can be shown again (an
  * employee's right of access): the template that rendered it, the incident's facts as they were
@@ -47,6 +60,8 @@ export const SentNoticeSchema = z.object({
     exposure: z.object({ audience: z.string(), window: z.object({ start: z.string(), end: z.string() }) }).optional(),
     pausedAt: TimestampSchema.optional(),
     accessRevoked: z.boolean(),
+    /** The sender's notice settings (organisation, contact) then: they may be changed since. */
+    settings: NoticeSettingsSchema.optional(),
   }),
 });
 export type SentNotice = z.infer<typeof SentNoticeSchema>;
@@ -103,18 +118,6 @@ export const SendBatchSchema = z.object({
 });
 export type SendBatch = z.infer<typeof SendBatchSchema>;
 
-/** Who employees contact, and in whose name notices are sent (deployment configuration). */
-export const NoticeSettingsSchema = z.object({
-  organisation: z.string().min(1).max(200),
-  contact: z.object({
-    email: z.email().optional(),
-    phone: z.string().max(40).optional(),
-    url: z.url().optional(),
-    postal: z.string().max(300).optional(),
-  }),
-  defaultLocale: z.string().default('en'),
-});
-export type NoticeSettings = z.infer<typeof NoticeSettingsSchema>;
 
 /** Detail of `Exposure Notices Dispatched`: planning finished. */
 export const NoticesPlannedSchema = z.object({

@@ -125,6 +125,10 @@ describe('CLI as a process: exit codes, help for everything, shell completion', 
     expect(await fish('killswitch incident list --st')).toEqual(['--state-dir', '--status']);
     expect(await fish('killswitch pause --reason-file ')).toContain('note.txt');
     expect(await fish('killswitch pause --program ')).toEqual([]);
+    expect(await fish('killswitch --profile ')).toEqual([]); // a profile name, not a file
+    const localStatus = await fish('killswitch local status --');
+    expect(localStatus).toContain('--state-dir');
+    expect(localStatus).not.toContain('--watch'); // the top-level status's, not local status's
     expect(await fish('killswitch ')).toEqual(expect.arrayContaining(['console', 'pause', 'status']));
   }, 120_000);
 });

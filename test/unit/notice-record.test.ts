@@ -56,11 +56,14 @@ describe('EmployeeNotices: one employee’s notice, shown again', () => {
         timeline: async () => [
           { incidentId: incident.incidentId, at: '2026-12-03T09:05:00.000Z', type: 'GRANTS_REVOKED', actor: 'x', message: 'm' },
         ],
+        record: async (key: string) => (shownLog.push(key), true),
       },
       settings: s,
     });
+  const dpo = { id: 'arn:aws:sts::111111111111:assumed-role/KillswitchOperators/dana', person: 'dana', verified: true };
+  const shownLog: string[] = [];
   const show = (e: NoticeEntry, s?: NoticeSettings) =>
-    records(e, s).show({ incidentId: e.incidentId, employeeId: 'e-1', noticeType: 'exposure' });
+    records(e, s).show({ incidentId: e.incidentId, employeeId: 'e-1', noticeType: 'exposure' }, dpo);
 
   it('rebuilds the text sent from the facts kept with it, not from the incident as it is now', async () => {
     const view = await show(entry);
@@ -71,24 +74,46 @@ describe('EmployeeNotices: one employee’s notice, shown again', () => {
     expect(now.text).not.toBe(sentNotice.text); // it would now say access was revoked
   });
 
-  it('says so when the text cannot be the one sent (settings changed), or was never sent', async () => {
-    const changed = await show(entry, { ...settings, organisation: 'Example Holdings' });
-    expect(changed.reproduced).toBe('CHANGED');
-    expect(changed.text).toContain('Example Holdings');
+  it('keeps the settings it was sent with: a later change of organisation or contact does not change the text shown', async () => {
+    const later = await show(
+      { ...entry, sent: { ...entry.sent!, facts: { ...entry.sent!.facts, settings } } },
+      { ...settings, organisation: 'Example Holdings' },
+    );
+    expect(later.reproduced).toBe('EXACT');
+    expect(later.text).toBe(sentNotice.text);
+    expect(later.text).not.toContain('Example Holdings');
+  });
+
+  it('says so when the text cannot be the one sent (an edited entry), may have gone out, or was never sent', async () => {
+    const edited = await show({ ...entry, sent: { ...entry.sent!, facts: { ...entry.sent!.facts, accessRevoked: true } } });
+    expect(edited.reproduced).toBe('DIFFERS');
+    expect((await show({ ...entry, status: 'SENDING', sentAt: undefined, messageId: undefined, sent: undefined })).reproduced).toBe(
+      'UNCONFIRMED',
+    );
     expect((await show({ ...entry, status: 'PENDING', sentAt: undefined, messageId: undefined, sent: undefined })).reproduced).toBe(
       'NOT_SENT',
     );
     await expect(show({ ...entry, sent: { ...entry.sent!, templateId: 'exposure/v0/xx' } })).rejects.toThrow(/template exposure\/v0\/xx/);
+  });
+
+  it('records who looked at whose notice before answering, even when the employee was not affected; only operators may', async () => {
+    shownLog.length = 0;
+    await show(entry);
+    const none = new EmployeeNotices({
+      notices: { get: async () => undefined },
+      incidents: { get: async () => incident, timeline: async () => [], record: async (key: string) => (shownLog.push(key), true) },
+      settings,
+    });
+    await expect(none.show({ incidentId: incident.incidentId, employeeId: 'e-9', noticeType: 'exposure' }, dpo)).rejects.toThrow(
+      /no exposure notice for employee e-9/,
+    );
+    expect(shownLog).toEqual([
+      expect.stringMatching(/^NOTICE_SHOWN#exposure#e-1#dana#/),
+      expect.stringMatching(/^NOTICE_SHOWN#exposure#e-9#dana#/),
+    ]);
     await expect(
-      new EmployeeNotices({
-        notices: { get: async () => undefined },
-        incidents: { get: async () => incident, timeline: async () => [] },
-        settings,
-      }).show({
-        incidentId: incident.incidentId,
-        employeeId: 'e-9',
-        noticeType: 'exposure',
-      }),
-    ).rejects.toThrow(/no exposure notice for employee e-9/);
+      none.show({ incidentId: incident.incidentId, employeeId: 'e-9', noticeType: 'exposure' }, { id: 'detector:dlp', verified: true }),
+    ).rejects.toThrow();
+    expect(shownLog).toHaveLength(2);
   });
 });

@@ -1,10 +1,10 @@
+import { asciiSubject } from '../../notices/render.ts';
 import { PublishBatchCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { NoticeChannel, OutgoingNotice, PublishResult } from '../../notices/ports.ts';
 
 export type { OutgoingNotice, PublishResult };
 
 /** SNS subjects must be printable ASCII without line breaks, under 100 characters. */
-const asciiSubject = (subject: string) => subject.replace(/[^\x20-\x7e]/g, '').slice(0, 99);
 
 /**
  * Publishes notices to the exposure-notices topic with PublishBatch (at most 10 per call). The

@@ -106,15 +106,20 @@ function fish(nodes: Node[]): string {
   const option = (o: Node['options'][number]) => {
     const long = o.flags.find((f) => f.startsWith('--'))?.slice(2);
     const short = o.flags.find((f) => /^-[^-]$/.test(f))?.slice(1);
-    const value = !o.takesValue ? '' : !o.choices && /(file|dir)$/.test(long ?? '') ? ' -r -F' : ' -x';
+    const value = !o.takesValue ? '' : !o.choices && /(^|-)(file|dir)$/.test(long ?? '') ? ' -r -F' : ' -x';
     return `${long ? ` -l ${long}` : ''}${short ? ` -s ${short}` : ''}${value}${o.choices ? ` -a ${quote(o.choices.join(' '))}` : ''} -d ${quote(o.description)}`;
   };
   const lines = ['# killswitch completion for fish: killswitch completion fish | source', 'complete -c killswitch -f'];
   for (const o of root.options) lines.push(`complete -c killswitch${option(o)}`);
   for (const n of nodes) {
     // Every word of the path typed (\`incident list\` and \`resume list\` are told apart).
+    // ... and no other top-level command: \`local status\` is not \`status\`.
+    const others = root.subcommands.filter((c) => !n.path.includes(c));
     const condition = n.path.length
-      ? n.path.map((p) => `__fish_seen_subcommand_from ${p}`).join('; and ')
+      ? [
+          ...n.path.map((p) => `__fish_seen_subcommand_from ${p}`),
+          ...(others.length ? [`not __fish_seen_subcommand_from ${others.join(' ')}`] : []),
+        ].join('; and ')
       : `not __fish_seen_subcommand_from ${root.subcommands.join(' ')}`;
     for (const sub of n.subcommands) {
       const child = nodes.find((c) => c.path.join(' ') === [...n.path, sub].join(' '))!;

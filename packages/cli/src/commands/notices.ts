@@ -88,8 +88,11 @@ export function registerShow(program: Command, cli: CliContext): void {
 
 const REPRODUCED = {
   EXACT: 'exactly as sent (rebuilt from its template and the facts kept when it was sent; its hash matches)',
-  CHANGED: 'NOT as sent: the notice settings changed since, so the text below differs from the one sent (its hash does not match)',
+  DIFFERS:
+    'NOT as sent: rebuilt from what was kept, but its hash differs (the template or the date formatting changed since, or the entry was edited)',
   NOT_KEPT: 'sent before notices kept their facts: rebuilt from the incident as it is now, which may differ',
+  UNCONFIRMED:
+    'being sent, or handed to SNS without the delivery being recorded: it may have been delivered; this is what it would say now',
   NOT_SENT: 'not sent: what would be sent now',
 } as const;
 
