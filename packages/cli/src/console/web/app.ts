@@ -183,11 +183,8 @@ function dialog(title: string, body: (close: () => void, slot: HTMLElement) => H
   const slot = h('div', { class: 'dialog-result' });
   const d = h('dialog', { 'aria-labelledby': 'dialog-title', class: 'dialog' });
   const opener = document.activeElement as HTMLElement | null;
-  const close = () => {
-    d.close();
-    d.remove();
-    opener?.focus();
-  };
+  // Cancel, a finished form and Escape all end in the dialog's close event, which removes it.
+  const close = () => d.close();
   d.addEventListener('close', () => {
     d.remove();
     opener?.focus();
