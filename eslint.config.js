@@ -24,6 +24,7 @@ export default tseslint.config(
       'shared/grants/**/*.ts',
       'shared/notices/**/*.ts',
       'shared/findings/**/*.ts',
+      'shared/record/**/*.ts',
     ],
     rules: {
       'no-restricted-imports': [

@@ -90,6 +90,13 @@ export const DeploymentConfigSchema = z
           .default([]),
       })
       .default({ validitySeconds: 300, maxAgeSeconds: 1, previousKeyArns: [] }),
+    /**
+     * The ledger's exported chain heads (issue 19): an S3 bucket with Object Lock in compliance mode,
+     * so that an edited ledger table no longer matches them. Nobody, the root user included, can
+     * shorten or remove a compliance-mode retention: choose it for what the register must be kept
+     * (GDPR sets no period; regulators and limitation periods commonly ask for 5–10 years).
+     */
+    ledgerAnchors: z.object({ retentionDays: z.number().int().min(1).max(36500).default(2555) }).default({ retentionDays: 2555 }),
     logRetentionDays: z
       .number()
       .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), `must be one of ${LOG_RETENTION_DAYS.join(', ')}`)
@@ -252,3 +259,10 @@ export function loadDeploymentConfig(path: string = DEFAULT_CONFIG_PATH): Deploy
   }
   return parseDeploymentConfig(raw, path);
 }
+
+/**
+ * The ledger anchors bucket's name: fixed by the deployment (not generated), so that the functions'
+ * policies name it exactly and the cdk-nag acknowledgement of its `chains/*` objects names it too.
+ */
+export const ledgerAnchorsBucketName = (config: Pick<DeploymentConfig, 'stackPrefix' | 'account' | 'region'>): string =>
+  `${config.stackPrefix.toLowerCase().slice(0, 20)}-anchors-${config.account}-${config.region}`;

@@ -19,6 +19,8 @@ function s3Error(status: number, code: string, message: string, resource: string
 /**
  * The local stand-in for S3's bucket-policy API (fauxqs's S3 has none): `GetBucketPolicy`,
  * `PutBucketPolicy` and `DeleteBucketPolicy` on the S3 REST wire protocol (path-style, `?policy`),
+ * and the few object calls the state feed and the ledger's exported chain heads need (PutObject,
+ * GetObject, HeadObject, ListObjectsV2; GetObjectLockConfiguration answers that there is none),
  * with S3's errors: NoSuchBucket, NoSuchBucketPolicy, MalformedPolicy (not JSON, no statements,
  * over 20 KB) and AccessDenied for an `x-amz-expected-bucket-owner` that is not the bucket's.
  * It stores policies, it does not enforce them. It is trusted only because the same contract
@@ -54,6 +56,14 @@ export class LocalBucketPolicies {
       const resource = `/${bucket}`;
       // Objects (the SDK adds ?x-id=PutObject and the like): the state feed's origin.
       if (path.includes('/') && !url.searchParams.has('policy')) return this.#object(request, path);
+      if (!path.includes('/') && request.method === 'GET' && url.searchParams.get('list-type') === '2')
+        return this.#list(bucket, url, request);
+      if (!path.includes('/') && request.method === 'GET' && url.searchParams.has('object-lock')) {
+        const b = this.#buckets.get(bucket);
+        return b
+          ? s3Error(404, 'ObjectLockConfigurationNotFoundError', 'Object Lock configuration does not exist for this bucket', resource)
+          : s3Error(404, 'NoSuchBucket', 'The specified bucket does not exist', resource);
+      }
       if (!url.searchParams.has('policy') || path.includes('/'))
         return s3Error(501, 'NotImplemented', 'only the bucket policy API (?policy) and objects are served locally', resource);
       const b = this.#buckets.get(bucket);
@@ -77,6 +87,39 @@ export class LocalBucketPolicies {
         default:
           return s3Error(405, 'MethodNotAllowed', 'The specified method is not allowed against this resource.', resource);
       }
+    };
+  }
+
+  /** ListObjectsV2 (prefix, max-keys, continuation-token), for the ledger's exported chain heads. */
+  #list(bucket: string, url: URL, request: Parameters<HttpHandler>[0]): HttpReply {
+    const b = this.#buckets.get(bucket);
+    if (!b) return s3Error(404, 'NoSuchBucket', 'The specified bucket does not exist', `/${bucket}`);
+    const expected = request.headers['x-amz-expected-bucket-owner'];
+    if (typeof expected === 'string' && expected !== b.owner) return s3Error(403, 'AccessDenied', 'Access Denied', `/${bucket}`);
+    const prefix = url.searchParams.get('prefix') ?? '';
+    const maxKeys = Math.min(1000, Number(url.searchParams.get('max-keys') ?? 1000) || 1000);
+    const after = url.searchParams.get('continuation-token') ?? url.searchParams.get('start-after') ?? '';
+    const keys = [...b.objects.keys()].filter((k) => k.startsWith(prefix) && k > after).sort();
+    const page = keys.slice(0, maxKeys);
+    const truncated = keys.length > page.length;
+    const contents = page
+      .map((k) => {
+        const o = b.objects.get(k)!;
+        return (
+          `<Contents><Key>${xmlEscape(k)}</Key><LastModified>${new Date(o.lastModified).toISOString()}</LastModified>` +
+          `<ETag>${xmlEscape(o.etag)}</ETag><Size>${Buffer.byteLength(o.body)}</Size><StorageClass>STANDARD</StorageClass></Contents>`
+        );
+      })
+      .join('');
+    return {
+      status: 200,
+      headers: { 'content-type': 'application/xml' },
+      body:
+        `<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">` +
+        `<Name>${xmlEscape(bucket)}</Name><Prefix>${xmlEscape(prefix)}</Prefix><KeyCount>${page.length}</KeyCount>` +
+        `<MaxKeys>${maxKeys}</MaxKeys><IsTruncated>${truncated}</IsTruncated>` +
+        (truncated ? `<NextContinuationToken>${xmlEscape(page.at(-1)!)}</NextContinuationToken>` : '') +
+        `${contents}</ListBucketResult>`,
     };
   }
 

@@ -54,7 +54,7 @@ export class AnomalyTriggerCapability extends Construct {
       reservedConcurrency: TRIGGER_CONCURRENCY,
     })
       .bindTable(resources.tables.programState, 'PROGRAM_STATE_TABLE', ['GetItem', 'UpdateItem'])
-      .bindTable(resources.tables.ledger, 'LEDGER_TABLE', ['GetItem', 'PutItem', 'UpdateItem'])
+      .bindLedger(resources.tables.ledger, resources.ledgerAnchors, ['GetItem', 'PutItem', 'UpdateItem'])
       .bindBus(resources.domainBus, 'EVENT_BUS_NAME')
       .bindTopic(resources.alertTopic, 'ALERT_TOPIC_ARN')
       .bindQueue(this.intakeDlq, 'TRIGGER_DLQ_URL')

@@ -64,7 +64,7 @@ export class ExposureNotices extends Construct {
       reservedConcurrency: PLAN_CONCURRENCY,
     })
       .bindTable(resources.tables.dataSubjects, 'DATA_SUBJECTS_TABLE', ['Query'])
-      .bindTable(resources.tables.ledger, 'LEDGER_TABLE', ['GetItem', 'PutItem', 'Query', 'UpdateItem'])
+      .bindLedger(resources.tables.ledger, resources.ledgerAnchors, ['GetItem', 'PutItem', 'Query', 'UpdateItem'])
       .bindBus(resources.domainBus, 'EVENT_BUS_NAME')
       .bindQueue(this.planQueue, 'NOTICE_PLAN_QUEUE_URL')
       .bindQueue(planDlq, 'NOTICE_PLAN_DLQ_URL')

@@ -131,7 +131,7 @@ export class FindingTriggers extends Construct {
       ]);
       return fn
         .bindTable(resources.tables.programState, 'PROGRAM_STATE_TABLE', ['GetItem', 'UpdateItem'])
-        .bindTable(resources.tables.ledger, 'LEDGER_TABLE', ['GetItem', 'PutItem', 'UpdateItem'])
+        .bindLedger(resources.tables.ledger, resources.ledgerAnchors, ['GetItem', 'PutItem', 'UpdateItem'])
         .bindBus(resources.domainBus, 'EVENT_BUS_NAME')
         .bindTopic(resources.alertTopic, 'ALERT_TOPIC_ARN')
         .bindQueue(this.rejectedFindings, 'REJECTED_FINDINGS_QUEUE_URL')

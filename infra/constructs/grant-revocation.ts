@@ -46,7 +46,7 @@ export class GrantRevocation extends Construct {
       reservedConcurrency: WORKER_CONCURRENCY,
     })
       .bindTable(resources.tables.grants, 'GRANTS_TABLE', ['GetItem', 'Query', 'UpdateItem'])
-      .bindTable(resources.tables.ledger, 'LEDGER_TABLE', ['GetItem', 'PutItem', 'Query'])
+      .bindLedger(resources.tables.ledger, resources.ledgerAnchors, ['GetItem', 'PutItem', 'Query'])
       .bindBus(resources.domainBus, 'EVENT_BUS_NAME')
       .bindTopic(resources.alertTopic, 'ALERT_TOPIC_ARN')
       .bindQueue(this.queue, 'GRANT_WORK_QUEUE_URL')

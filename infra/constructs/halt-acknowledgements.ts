@@ -80,7 +80,7 @@ export class HaltAcknowledgements extends Construct {
     })
       .bindTable(resources.tables.acks, 'ACKS_TABLE', ['Query', 'UpdateItem'])
       .bindTable(resources.tables.programState, 'PROGRAM_STATE_TABLE', ['Query'])
-      .bindTable(resources.tables.ledger, 'LEDGER_TABLE', ['PutItem'])
+      .bindLedger(resources.tables.ledger, resources.ledgerAnchors, ['PutItem'])
       .bindQueue(dlq, 'ACK_DLQ_URL')
       .setEnvironment('ACK_PROGRAMS', resources.config.programs.map((p) => p.programId).join(','))
       .setEnvironment('STATE_FEED_VALIDITY_S', String(resources.config.stateFeed.validitySeconds))

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Aws, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData, type IAlarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
@@ -24,6 +24,9 @@ import { Queue, QueueEncryption, type IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { allowSender } from './queue-target.ts';
 import { acknowledgeCfnLint, acknowledgeCheckov } from './acknowledge.ts';
+
+/** The attributes a seal writes: the record's link, and the chain head's fields (with the keys that address them). */
+export const CHAIN_ATTRIBUTES = ['pk', 'sk', 'chain', 'chainId', 'seq', 'hash', 'prev', 'headSk'] as const;
 
 /** Marks, in a cdk-nag acknowledgement's reason, the exact list of actions it covers on "*" (checked by test/infra). */
 export const WILDCARD_ACTIONS_MARK = 'Covers exactly:';
@@ -228,6 +231,60 @@ export class KillSwitchFunction extends Construct implements IGrantable {
       );
     }
     this.function.addEnvironment(envVar, table.tableName);
+    return this;
+  }
+
+  /**
+   * The ledger table, and what sealing its hash chains needs (shared/adapters/dynamodb/ledger/hash-chains.ts):
+   * reading a chain's partition and head, an UpdateItem that may touch only the chain's own
+   * attributes (a function granted UpdateItem for nothing else cannot change a record's facts with
+   * it), and PutObject of chain heads under `chains/` in the anchors bucket (Object Lock keeps them).
+   * `verify`: also list the heads and read the bucket's Object Lock configuration.
+   */
+  bindLedger(
+    ledger: ITable,
+    anchorsBucket: string,
+    actions: TableAction[],
+    indexNames: readonly string[] = [],
+    options: { verify?: boolean } = {},
+  ): this {
+    const reads = [...new Set<TableAction>([...actions, 'GetItem', 'Query'])];
+    this.bindTable(ledger, 'LEDGER_TABLE', reads, indexNames);
+    if (!actions.includes('UpdateItem')) {
+      this.role.addToPolicy(
+        new PolicyStatement({
+          actions: ['dynamodb:UpdateItem'],
+          resources: [ledger.tableArn],
+          conditions: {
+            'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...CHAIN_ATTRIBUTES] },
+            StringEqualsIfExists: { 'dynamodb:ReturnValues': 'NONE' },
+          },
+        }),
+      );
+    }
+    const bucketArn = `arn:${Aws.PARTITION}:s3:::${anchorsBucket}`;
+    const inThisAccount = { StringEquals: { 's3:ResourceAccount': Stack.of(this).account } };
+    this.role.addToPolicy(
+      new PolicyStatement({ actions: ['s3:PutObject'], resources: [`${bucketArn}/chains/*`], conditions: inThisAccount }),
+    );
+    Validations.of(this.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::${anchorsBucket}/chains/*]`,
+      reason:
+        'Chain heads are written under chains/<chain>/<place>-<hash>.json, one object per seal: only that prefix of the anchors bucket, whose Object Lock keeps every object unchanged.',
+    });
+    if (options.verify) {
+      this.role.addToPolicy(
+        new PolicyStatement({
+          actions: ['s3:ListBucket'],
+          resources: [bucketArn],
+          conditions: { StringLike: { 's3:prefix': ['chains/*'] }, ...inThisAccount },
+        }),
+      );
+      this.role.addToPolicy(
+        new PolicyStatement({ actions: ['s3:GetBucketObjectLockConfiguration'], resources: [bucketArn], conditions: inThisAccount }),
+      );
+    }
+    this.function.addEnvironment('LEDGER_ANCHOR_BUCKET', anchorsBucket);
     return this;
   }
 

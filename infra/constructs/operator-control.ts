@@ -97,7 +97,9 @@ export class OperatorControl extends Construct {
       OPERATOR_CONCURRENCY,
     )
       .bindTable(resources.tables.programState, 'PROGRAM_STATE_TABLE', ['GetItem', 'Query', 'UpdateItem'])
-      .bindTable(resources.tables.ledger, 'LEDGER_TABLE', ['GetItem', 'Query', 'PutItem', 'UpdateItem'], [LEDGER_KIND_INDEX])
+      .bindLedger(resources.tables.ledger, resources.ledgerAnchors, ['GetItem', 'Query', 'PutItem', 'UpdateItem'], [LEDGER_KIND_INDEX], {
+        verify: true,
+      })
       // A dry-run pause counts the grants a revocation would remove.
       .bindTable(resources.tables.grants, 'GRANTS_TABLE', ['Query'])
       // status and incident show count the agents' halt acknowledgements: the counters only, never
@@ -125,7 +127,7 @@ export class OperatorControl extends Construct {
       OPERATOR_CONCURRENCY,
     )
       .bindTable(resources.tables.programState, 'PROGRAM_STATE_TABLE', ['GetItem', 'UpdateItem'])
-      .bindTable(resources.tables.ledger, 'LEDGER_TABLE', ['GetItem', 'PutItem']);
+      .bindLedger(resources.tables.ledger, resources.ledgerAnchors, ['GetItem', 'PutItem']);
     for (const fn of [this.function, this.breakGlass]) {
       fn.bindBus(resources.domainBus, 'EVENT_BUS_NAME')
         .bindTopic(resources.alertTopic, 'ALERT_TOPIC_ARN')

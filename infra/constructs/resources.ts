@@ -18,6 +18,8 @@ export interface KillSwitchResources {
   /** killswitch's own events (`Kill Switch Engaged`, …): only killswitch's functions may put events here. */
   readonly domainBus: IEventBus;
   readonly logRetention: RetentionDays;
+  /** The bucket the ledger's chain heads are exported to (Object Lock, compliance mode): its name, fixed by the configuration. */
+  readonly ledgerAnchors: string;
 }
 
 /** The programs configuration as the functions read it (`KILLSWITCH_PROGRAMS`). */

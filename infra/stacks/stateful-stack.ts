@@ -3,7 +3,7 @@ import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/
 import { EventBus } from 'aws-cdk-lib/aws-events';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key, KeySpec, KeyUsage } from 'aws-cdk-lib/aws-kms';
-import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import { BlockPublicAccess, Bucket, BucketEncryption, ObjectLockRetention, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import {
   AllowedMethods,
   CachePolicy,
@@ -25,7 +25,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import { TableDefinitions, type TableDefinition, type TableName } from '#shared/adapters/dynamodb/table-definitions.ts';
-import type { DeploymentConfig } from '../config.ts';
+import { ledgerAnchorsBucketName, type DeploymentConfig } from '../config.ts';
 
 /** Construct ids of the tables; the local runtime names its tables after them. */
 export const TABLE_CONSTRUCT_IDS: Readonly<Record<TableName, string>> = {
@@ -35,6 +35,16 @@ export const TABLE_CONSTRUCT_IDS: Readonly<Record<TableName, string>> = {
   dataSubjects: 'DataSubjects',
   acks: 'Acknowledgements',
 };
+
+/** Every bucket of killswitch: private, TLS 1.2 only, versioned, owned by the account, encrypted. */
+const PRIVATE_BUCKET = {
+  blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+  encryption: BucketEncryption.S3_MANAGED,
+  enforceSSL: true,
+  minimumTLSVersion: 1.2,
+  versioned: true,
+  objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+} as const;
 
 export interface StatefulStackProps extends StackProps {
   readonly config: DeploymentConfig;
@@ -57,6 +67,8 @@ export class StatefulStack extends Stack {
   readonly domainBus: EventBus;
   /** The signed state feed: its signing key (KMS, ECC P-256), its origin bucket and its CloudFront distribution. */
   readonly stateFeed: { signingKey: Key; bucket: Bucket; distribution: Distribution };
+  /** Where the ledger's hash-chain heads are exported: Object Lock, compliance mode. */
+  readonly ledgerAnchors: Bucket;
   /** What endpoint agents' enrolment secrets derive from (HMAC-SHA256(secret, context ‖ collectorId)). */
   readonly agentEnrolmentSecret: Secret;
 
@@ -125,6 +137,7 @@ export class StatefulStack extends Stack {
       description: 'Bus killswitch puts its own events on (Kill Switch Engaged, …): subscribe here; only killswitch can publish',
     });
     this.stateFeed = this.#stateFeed();
+    this.ledgerAnchors = this.#ledgerAnchors(ledgerAnchorsBucketName(props.config), props.config.ledgerAnchors.retentionDays);
     this.agentEnrolmentSecret = new Secret(this, 'AgentEnrolmentSecret', {
       description: "killswitch: endpoint agents' enrolment secrets derive from this (docs/state-feed.md §7)",
       encryptionKey: this.key,
@@ -162,12 +175,7 @@ export class StatefulStack extends Stack {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     const bucket = new Bucket(this, 'StateFeedOrigin', {
-      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
-      encryption: BucketEncryption.S3_MANAGED,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
-      versioned: true,
-      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      ...PRIVATE_BUCKET,
       lifecycleRules: [{ noncurrentVersionExpiration: Duration.days(30) }],
       removalPolicy: RemovalPolicy.RETAIN,
     });
@@ -228,6 +236,31 @@ export class StatefulStack extends Stack {
       exportName: `${this.stackName}-StateFeedUrl`,
     });
     return { signingKey, bucket, distribution };
+  }
+
+  /**
+   * The ledger's anchors (docs/record.md): every seal of an incident's timeline or a scope's audit
+   * trail exports the chain's head here, and compliance-mode Object Lock keeps each head unchanged
+   * for the retention, whoever asks — so a table edited afterwards (by an administrator, with an
+   * UpdateItem that leaves no trace in the data) no longer matches what was exported.
+   */
+  #ledgerAnchors(bucketName: string, retentionDays: number): Bucket {
+    const bucket = new Bucket(this, 'LedgerAnchors', {
+      bucketName,
+      ...PRIVATE_BUCKET,
+      objectLockEnabled: true,
+      objectLockDefaultRetention: ObjectLockRetention.compliance(Duration.days(retentionDays)),
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const reason =
+      'The anchors are chain heads (hashes and places, no personal data) written by killswitch functions; CloudTrail records the writes, and Object Lock keeps them unchanged.';
+    Validations.of(bucket).acknowledge({ id: 'AwsSolutions-S1', reason });
+    acknowledgeCheckov(bucket, [{ id: 'CKV_AWS_18', reason }]);
+    new CfnOutput(this, 'LedgerAnchorsBucket', {
+      value: bucket.bucketName,
+      description: "where the ledger's chain heads are exported (Object Lock, compliance)",
+    });
+    return bucket;
   }
 
   #table(id: string, definition: TableDefinition): Table {

@@ -2,7 +2,7 @@ import { Stack, type StackProps } from 'aws-cdk-lib';
 import { CfnEventBusPolicy } from 'aws-cdk-lib/aws-events';
 import type { Construct } from 'constructs';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import type { DeploymentConfig } from '../config.ts';
+import { ledgerAnchorsBucketName, type DeploymentConfig } from '../config.ts';
 import type { StatefulStack } from './stateful-stack.ts';
 import { AnomalyTriggerCapability } from '../constructs/anomaly-trigger.ts';
 import { CollectorAccess } from '../constructs/collector-access.ts';
@@ -15,6 +15,7 @@ import { KillSwitchFunction } from '../constructs/killswitch-function.ts';
 import { StateFeed } from '../constructs/state-feed.ts';
 import { HaltAcknowledgements } from '../constructs/halt-acknowledgements.ts';
 import type { KillSwitchResources } from '../constructs/resources.ts';
+import { BreachDeadlines } from '../constructs/breach-deadlines.ts';
 
 export interface StatelessStackProps extends StackProps {
   readonly config: DeploymentConfig;
@@ -34,6 +35,7 @@ export class StatelessStack extends Stack {
   readonly notices: ExposureNotices;
   readonly stateFeed: StateFeed;
   readonly acks: HaltAcknowledgements;
+  readonly deadlines: BreachDeadlines;
   /** Absent when the configuration takes no AWS findings (`findings.sources: []`). */
   readonly findings?: FindingTriggers;
 
@@ -48,6 +50,8 @@ export class StatelessStack extends Stack {
       bus: props.stateful.bus,
       domainBus: props.stateful.domainBus,
       logRetention: props.config.logRetentionDays as RetentionDays,
+      // By name from the configuration (the stateful stack names the bucket so): policies name it exactly.
+      ledgerAnchors: ledgerAnchorsBucketName(props.config),
     };
     this.collectorAccess = new CollectorAccess(this, 'CollectorAccess', { resources });
     this.trigger = new AnomalyTriggerCapability(this, 'AnomalyTrigger', { resources });
@@ -56,6 +60,7 @@ export class StatelessStack extends Stack {
     this.notices = new ExposureNotices(this, 'ExposureNotices', { resources });
     this.stateFeed = new StateFeed(this, 'StateFeed', { resources, feed: props.stateful.stateFeed });
     this.acks = new HaltAcknowledgements(this, 'HaltAcknowledgements', { resources, enrolmentSecret: props.stateful.agentEnrolmentSecret });
+    this.deadlines = new BreachDeadlines(this, 'BreachDeadlines', { resources });
     this.operator = new OperatorControl(this, 'OperatorControl', {
       resources,
       grantWorkQueue: this.revocation.queue,

@@ -12,12 +12,17 @@ import type { ApprovalRecords, WorkQueue } from './ports.ts';
 import type { NoticeSettings } from '../schemas/notices.ts';
 import type { NoticeRecords } from '../notices/ports.ts';
 import { EmployeeNotices } from '../notices/notice-record.ts';
+import { VerifyLedger } from '../record/verify.ts';
+import { AuthorityDecisions } from '../record/authority.ts';
+import type { LedgerChains } from '../record/ports.ts';
 
 export type { PauseView, DryRunView } from './operator-pause.ts';
 export type { ResumeRequestView } from './resume.ts';
 export type { RestoreRequestView } from './restore-requests.ts';
 export type { NotifyView } from './notify.ts';
 export type { NoticeRecordView } from '../notices/notice-record.ts';
+export type { IntegrityView } from '../record/verify.ts';
+export type { AuthorityView } from '../record/authority.ts';
 export type { StatusView, IncidentView, IncidentListView, RequestListView, RequestSummary } from './views.ts';
 
 export interface OperatorDeps extends OperatorPauseDeps, ResumeDeps {
@@ -30,6 +35,8 @@ export interface OperatorDeps extends OperatorPauseDeps, ResumeDeps {
   notices?: { counts(incidentId: string): Promise<NoticeCountsView> } & Partial<Pick<NoticeRecords, 'get'>>;
   /** The notice settings the senders render with: an employee's notice is shown again with them. */
   noticeSettings?: NoticeSettings;
+  /** The ledger's hash chains: `verify` recomputes them. */
+  chains?: LedgerChains;
 }
 
 /** What a use case's method answers. */
@@ -55,6 +62,8 @@ export type OperatorResults = EveryAction<{
   notify: Answer<NotifyIncident['notify']>;
   'resend-failed': Answer<NotifyIncident['notify']>;
   notice: Answer<EmployeeNotices['show']>;
+  verify: Answer<VerifyLedger['incident']>;
+  authority: Answer<AuthorityDecisions['record']>;
 }>;
 /** What one action answers; what any action answers when none is named. */
 export type OperatorResult<A extends OperatorAction = OperatorAction> = OperatorResults[A];
@@ -71,16 +80,21 @@ export class OperatorActions {
   readonly restores?: RestoreRequests;
   readonly notices?: NotifyIncident;
   readonly employeeNotices?: EmployeeNotices;
+  readonly integrity?: VerifyLedger;
+  readonly authority: AuthorityDecisions;
 
   constructor(deps: OperatorDeps) {
     this.pauses = new OperatorPause(deps);
     this.resumes = new ResumeProgram(deps);
     this.views = new KillSwitchViews(deps);
+    this.authority = new AuthorityDecisions(deps);
     if (deps.grantWork) this.restores = new RestoreRequests({ ...deps, grantWork: deps.grantWork });
     if (deps.noticeWork && deps.notices) this.notices = new NotifyIncident({ ...deps, noticeWork: deps.noticeWork, notices: deps.notices });
     const get = deps.notices?.get?.bind(deps.notices);
     if (get && deps.noticeSettings)
       this.employeeNotices = new EmployeeNotices({ notices: { get }, incidents: deps.incidents, settings: deps.noticeSettings });
+    if (deps.chains)
+      this.integrity = new VerifyLedger({ incidents: deps.incidents, chains: deps.chains, clock: deps.clock ?? (() => new Date()) });
   }
 
   execute(command: OperatorCommand, principal: Principal): Promise<OperatorResult> {
@@ -109,6 +123,11 @@ export class OperatorActions {
       case 'notice':
         if (!this.employeeNotices) throw new StateConflictError("employees' notices are not available in this function");
         return this.employeeNotices.show(command, principal);
+      case 'verify':
+        if (!this.integrity) throw new StateConflictError("the ledger's chains are not available in this function");
+        return this.integrity.incident(command.incidentId);
+      case 'authority':
+        return this.authority.record(command, principal);
     }
   }
 

@@ -7,6 +7,19 @@ import type { NoticeCountsView } from './notify.ts';
 import type { ApprovalRecords, AuditRecords, IncidentRecords, Programs, ProgramStates } from './ports.ts';
 import type { HaltCounts } from './acks.ts';
 import { seqOf } from './state-seq.ts';
+import { breachClock, type BreachClock } from '../domain/breach-clock.ts';
+
+/** How many recent incidents `status` checks for an Art. 33 decision (the watch checks every one). */
+const STATUS_DEADLINE_INCIDENTS = 20;
+const STATUS_DEADLINE_DAYS = 90;
+
+/** An incident still waiting for its Art. 33 decision, as `status` lists it. */
+export interface DeadlineSummary {
+  incidentId: string;
+  dueAt: string;
+  /** Negative once the 72 hours have passed. */
+  remainingMs: number;
+}
 
 export interface ViewDeps {
   programs: Programs;
@@ -35,6 +48,8 @@ export interface StatusView {
     acknowledgements?: HaltCounts;
     /** Requests waiting for a second person (resume, grant restore), oldest first. */
     pending?: RequestSummary[];
+    /** Recent incidents with no supervisory-authority decision yet, the nearest deadline first. */
+    deadlines?: DeadlineSummary[];
   }[];
 }
 
@@ -67,6 +82,8 @@ export interface IncidentView {
   notices?: NoticeCountsView;
   /** The agents' acknowledgements of the program's current state document. */
   acknowledgements?: HaltCounts;
+  /** GDPR Art. 33: when the controller became aware, the 72-hour deadline, and the authority decisions. */
+  breach: BreachClock;
 }
 export interface IncidentListView {
   action: 'list-incidents';
@@ -94,10 +111,11 @@ export class KillSwitchViews {
           : scopes.some((s) => s.status === 'PAUSED')
             ? 'PAUSED'
             : 'ACTIVE';
-        const [acknowledgements, pending] = await Promise.all([
+        const [acknowledgements, pending, deadlines] = await Promise.all([
           global ? this.#acks(p.programId, states) : undefined,
           // An aid like the counts: a failed read leaves the pending list out instead of failing status.
           this.#requests(p.programId, 'PENDING').catch(() => undefined),
+          this.#deadlines(p.programId).catch(() => undefined),
         ]);
         return {
           programId: p.programId,
@@ -105,6 +123,7 @@ export class KillSwitchViews {
           scopes,
           ...(acknowledgements ? { acknowledgements } : {}),
           ...(pending?.length ? { pending: pending.reverse() } : {}),
+          ...(deadlines?.length ? { deadlines } : {}),
         };
       }),
     );
@@ -134,7 +153,29 @@ export class KillSwitchViews {
       ...(grants ? { grants: { revoked: grants.revoked, alsoHeld: grants.alsoHeld, restored: restoredIn(timeline) } } : {}),
       ...(notices ? { notices } : {}),
       ...(acknowledgements ? { acknowledgements } : {}),
+      breach: breachClock(incident, timeline, this.#now()),
     };
+  }
+
+  /** Recent incidents of the program still waiting for their Art. 33 decision. */
+  async #deadlines(programId: string): Promise<DeadlineSummary[]> {
+    const now = this.#now();
+    const since = new Date(now.getTime() - STATUS_DEADLINE_DAYS * 86_400_000).toISOString();
+    const incidents = await this.deps.incidents.list(programId, STATUS_DEADLINE_INCIDENTS, since);
+    const clocks = await Promise.all(
+      incidents.map(async (i) => ({
+        incidentId: i.incidentId,
+        clock: breachClock(i, await this.deps.incidents.timeline(i.incidentId), now),
+      })),
+    );
+    return clocks
+      .filter((c) => c.clock.status === 'UNDECIDED')
+      .map((c) => ({ incidentId: c.incidentId, dueAt: c.clock.dueAt, remainingMs: c.clock.remainingMs! }))
+      .sort((a, b) => a.remainingMs - b.remainingMs);
+  }
+
+  #now(): Date {
+    return this.deps.now ? this.deps.now() : new Date();
   }
 
   /** Acknowledgements of the document the feed serves now: its seq is the sum of the scopes' versions. */

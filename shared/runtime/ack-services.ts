@@ -10,6 +10,7 @@ import { LedgerTable } from '../adapters/dynamodb/ledger/ledger-table.ts';
 import { IncidentLedger } from '../adapters/dynamodb/ledger/incident-ledger.ts';
 import { AckAggregator, type ReceivedAck } from '../killswitch/acks.ts';
 import { EnvVars, readEnv } from './env.ts';
+import { ledgerChains } from './ledger-chains.ts';
 
 const name = z.string().min(1, 'is required');
 const programs = z
@@ -63,7 +64,7 @@ export function ackAggregatorServices(env = readEnv(AckAggregatorEnvSchema)) {
   const aggregator = new AckAggregator({
     store: new DynamoAckStore(dynamo, env.ACKS_TABLE),
     states: new ProgramStateStore(dynamo, env.PROGRAM_STATE_TABLE),
-    incidents: new IncidentLedger(new LedgerTable(dynamo, env.LEDGER_TABLE)),
+    incidents: ((ledger) => new IncidentLedger(ledger, ledgerChains(ledger, env)))(new LedgerTable(dynamo, env.LEDGER_TABLE)),
   });
   return { env, aggregator, deadLetters: new DeadLetters(sqsClient(), env.ACK_DLQ_URL) };
 }

@@ -23,6 +23,8 @@ import { FindingIntake } from '../findings/intake.ts';
 import { FindingRejections } from '../findings/rejections.ts';
 import { ResourceMap } from '../findings/resource-map.ts';
 import { SILENT, type Telemetry } from '../killswitch/ports.ts';
+import { ledgerChains } from './ledger-chains.ts';
+import { DeadlineWatch } from '../record/deadline-watch.ts';
 
 /** Environment of the functions that act on the kill switch (trigger, operator). */
 export const KillSwitchEnvSchema = z.object({
@@ -38,10 +40,11 @@ export type KillSwitchEnv = z.infer<typeof KillSwitchEnvSchema>;
  * What every function that reads or writes the ledger shares: the DynamoDB client, the ledger table
  * and its incident records (and the deployed programs and the domain bus, when it has them).
  */
-function ledgerServices(env: { LEDGER_TABLE: string }) {
+function ledgerServices(env: { LEDGER_TABLE: string; LEDGER_ANCHOR_BUCKET?: string | undefined }) {
   const dynamo = dynamoDocumentClient();
   const ledger = new LedgerTable(dynamo, env.LEDGER_TABLE);
-  return { dynamo, ledger, incidents: new IncidentLedger(ledger) };
+  const chains = ledgerChains(ledger, env);
+  return { dynamo, ledger, chains, incidents: new IncidentLedger(ledger, chains) };
 }
 const programsAndEvents = (env: { KILLSWITCH_PROGRAMS: ConstructorParameters<typeof ProgramRegistry>[0]; EVENT_BUS_NAME: string }) => ({
   programs: new ProgramRegistry(env.KILLSWITCH_PROGRAMS),
@@ -50,14 +53,15 @@ const programsAndEvents = (env: { KILLSWITCH_PROGRAMS: ConstructorParameters<typ
 
 /** Builds the stores and publishers once per container, from validated configuration. */
 export function killSwitchServices(env: KillSwitchEnv = readEnv(KillSwitchEnvSchema)) {
-  const { dynamo, ledger, incidents } = ledgerServices(env);
+  const { dynamo, ledger, incidents, chains } = ledgerServices(env);
   return {
     env,
     ...programsAndEvents(env),
     state: new ProgramStateStore(dynamo, env.PROGRAM_STATE_TABLE),
     ledger,
     incidents,
-    audit: new AuditTrail(ledger),
+    audit: new AuditTrail(ledger, chains),
+    chains: chains.chains,
     anomalies: new AnomalyLog(ledger),
     approvals: new ApprovalRequests(ledger),
     alerts: new OperatorAlerts(snsClient(), env.ALERT_TOPIC_ARN),
@@ -214,5 +218,24 @@ export function grantWorkServices(
     alerts: new OperatorAlerts(snsClient(), env.ALERT_TOPIC_ARN),
     work: new WorkQueue<GrantWork>(sqs, env.GRANT_WORK_QUEUE_URL),
     deadLetters: new DeadLetters(sqs, env.GRANT_WORK_DLQ_URL),
+  };
+}
+
+/** The Art. 33 deadline watch: the programs, the ledger (its incidents and chains) and the operators' alerts. */
+export const DeadlineWatchEnvSchema = z.object({ ...EnvVars.ledgerTable, ...EnvVars.alertTopic, ...EnvVars.programs });
+
+export function deadlineWatchServices(env = readEnv(DeadlineWatchEnvSchema), telemetry: Telemetry = SILENT) {
+  const { ledger, incidents, chains } = ledgerServices(env);
+  return {
+    env,
+    watch: new DeadlineWatch({
+      programs: new ProgramRegistry(env.KILLSWITCH_PROGRAMS),
+      incidents,
+      alerts: new OperatorAlerts(snsClient(), env.ALERT_TOPIC_ARN),
+      telemetry,
+      clock: () => new Date(),
+      chains: chains.chains,
+    }),
+    ledger,
   };
 }

@@ -43,7 +43,12 @@ export const ProgramsVariable = jsonOf(ProgramsConfigSchema);
 
 export const EnvVars = {
   programStateTable: { PROGRAM_STATE_TABLE: name },
-  ledgerTable: { LEDGER_TABLE: name },
+  /**
+   * The ledger, and the bucket its chain heads are exported to (Object Lock). The stacks set both
+   * wherever the ledger is bound (test/infra checks it); without the bucket, chains are sealed in
+   * the table only.
+   */
+  ledgerTable: { LEDGER_TABLE: name, LEDGER_ANCHOR_BUCKET: name.optional() },
   grantsTable: { GRANTS_TABLE: name },
   acksTable: { ACKS_TABLE: name },
   dataSubjectsTable: { DATA_SUBJECTS_TABLE: name },

@@ -9,6 +9,7 @@ import {
   SeveritySchema,
   TimestampSchema,
   GLOBAL_SCOPE,
+  textSchema,
 } from './common.ts';
 
 /**
@@ -115,6 +116,33 @@ export const NoticeCommandSchema = z.object({
   noticeType: NoticeTypeSchema.default('exposure'),
 });
 
+/** Recompute an incident's hash chains (its timeline, its scope's audit trail) against the exported heads. */
+export const VerifyCommandSchema = z.object({
+  action: z.literal('verify'),
+  incidentId: IncidentIdSchema,
+});
+
+/**
+ * An Art. 33 decision on an incident: the supervisory authority was notified (with its reference),
+ * an update was sent to it (Art. 33(4), information in phases), or the breach is not notifiable
+ * ("unlikely to result in a risk", with the documented reason). Recorded in the incident's
+ * hash-chained timeline; it stops the 72-hour alerts.
+ */
+export const AuthorityCommandSchema = z.object({
+  action: z.literal('authority'),
+  incidentId: IncidentIdSchema,
+  decision: z.enum(['notified', 'update', 'not-notifiable']),
+  /** Which supervisory authority (for example "ICO", "CNIL", "BfDI"). Required for `notified`. */
+  authority: textSchema(120).optional(),
+  /** The authority's reference (case number) for the notification. Required for `notified`. */
+  reference: textSchema(120).optional(),
+  /** When it happened (default: now). A notification made earlier is recorded with its own time. */
+  at: TimestampSchema.optional(),
+  /** `not-notifiable`: why there is no risk; `update`: what it adds; `notified` after 72 h: the reasons for the delay. */
+  reason: ReasonSchema.optional(),
+});
+export type AuthorityCommand = z.infer<typeof AuthorityCommandSchema>;
+
 export const OperatorCommandSchema = z.discriminatedUnion('action', [
   PauseCommandSchema,
   StatusCommandSchema,
@@ -128,6 +156,8 @@ export const OperatorCommandSchema = z.discriminatedUnion('action', [
   NotifyCommandSchema,
   ResendFailedCommandSchema,
   NoticeCommandSchema,
+  VerifyCommandSchema,
+  AuthorityCommandSchema,
 ]);
 export type OperatorCommand = z.infer<typeof OperatorCommandSchema>;
 export type OperatorCommandInput = z.input<typeof OperatorCommandSchema>;

@@ -9,6 +9,7 @@ import { seqOf } from '#shared/killswitch/state-seq.ts';
 import { METRICS_NAMESPACE } from '#shared/runtime/observability.ts';
 import { ALICE, BOB, operatorCall, pauseAs, putAnomaly } from '../support/local.ts';
 import { sampleApp } from '../support/cdk.ts';
+import { emittedMetrics } from '../support/emf.ts';
 
 /*
  * The dashboard tells the truth (issue 18): every metric a widget reads is one some function emits —
@@ -19,41 +20,6 @@ import { sampleApp } from '../support/cdk.ts';
  */
 process.env.POWERTOOLS_METRICS_DISABLED = 'false';
 process.env.POWERTOOLS_METRICS_NAMESPACE = METRICS_NAMESPACE;
-
-/** A metric as emitted: namespace, name, and its dimensions with their values. */
-interface Emitted {
-  namespace: string;
-  name: string;
-  dimensions: Record<string, string>;
-  /** The sum of the values this record gives the metric (EMF: a number or an array of them). */
-  value: number;
-}
-
-/** The EMF records in what the functions printed (Powertools writes one JSON object per line). */
-function emittedMetrics(output: string): Emitted[] {
-  const out: Emitted[] = [];
-  for (const line of output.split('\n')) {
-    if (!line.includes('"CloudWatchMetrics"')) continue;
-    let record: Record<string, unknown> & {
-      _aws?: { CloudWatchMetrics?: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[] };
-    };
-    try {
-      record = JSON.parse(line);
-    } catch {
-      continue;
-    }
-    for (const directive of record._aws?.CloudWatchMetrics ?? [])
-      for (const dimensionSet of directive.Dimensions)
-        for (const metric of directive.Metrics)
-          out.push({
-            namespace: directive.Namespace,
-            name: metric.Name,
-            dimensions: Object.fromEntries(dimensionSet.map((d) => [d, String(record[d])])),
-            value: ([] as unknown[]).concat(record[metric.Name]).reduce((sum: number, v) => sum + Number(v), 0),
-          });
-  }
-  return out;
-}
 
 /** A metric a widget reads: an exact one (namespace, name, dimensions), or a search over one schema. */
 type Read =

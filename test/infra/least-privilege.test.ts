@@ -43,6 +43,24 @@ const bucketPolicy = (bucket: string) =>
     (a) => `${a} -> arn:AWS::Partition:s3:::${bucket} if {"StringEquals":{"s3:ResourceAccount":"111111111111"}}`,
   );
 
+const anchors = 'arn:AWS::Partition:s3:::killswitch-anchors-111111111111-eu-west-1';
+const inAccount = ' if {"StringEquals":{"s3:ResourceAccount":"111111111111"}}';
+/**
+ * Sealing the ledger's hash chains (every writer of timeline or audit entries): read the chain's
+ * partition, an UpdateItem limited to the chain's own attributes (unless the role updates the ledger
+ * anyway), and PutObject of chain heads under chains/ in the anchors bucket.
+ */
+const seals = (updatesLedger: boolean) => [
+  'dynamodb:GetItem -> Ledger',
+  'dynamodb:Query -> Ledger',
+  ...(updatesLedger
+    ? []
+    : [
+        'dynamodb:UpdateItem -> Ledger if {"ForAllValues:StringEquals":{"dynamodb:Attributes":["pk","sk","chain","chainId","seq","hash","prev","headSk"]},"StringEqualsIfExists":{"dynamodb:ReturnValues":"NONE"}}',
+      ]),
+  `s3:PutObject -> ${anchors}/chains/*${inAccount}`,
+];
+
 /** The expected permissions of every role, written out by hand: any drift fails this test. */
 const EXPECTED: Record<string, string[]> = {
   AnomalyTriggerRole: [
@@ -52,6 +70,7 @@ const EXPECTED: Record<string, string[]> = {
     ...killSwitch,
     ...consumes('AnomalyTriggerIntake'),
     'sqs:SendMessage -> AnomalyTriggerIntakeDlq',
+    ...seals(true),
   ],
   // The finding trigger acts on the kill switch like the anomaly trigger, and keeps malformed findings.
   FindingTriggersTriggerRole: [
@@ -61,6 +80,7 @@ const EXPECTED: Record<string, string[]> = {
     ...killSwitch,
     ...consumes('FindingTriggersIntake'),
     'sqs:SendMessage -> FindingTriggersRejectedFindings',
+    ...seals(true),
   ],
   // The sweep: the same, plus read-only finding APIs in this account and region.
   FindingTriggersSweepRole: [
@@ -76,6 +96,7 @@ const EXPECTED: Record<string, string[]> = {
     'guardduty:ListFindings -> arn:AWS::Partition:guardduty:eu-west-1:111111111111:detector/*',
     'guardduty:GetFindings -> arn:AWS::Partition:guardduty:eu-west-1:111111111111:detector/*',
     'securityhub:GetFindings -> arn:AWS::Partition:securityhub:eu-west-1:111111111111:hub/default',
+    ...seals(true),
   ],
   OperatorControlOperatorRole: [
     ...baseline('OperatorControlOperator'),
@@ -91,6 +112,10 @@ const EXPECTED: Record<string, string[]> = {
     'dynamodb:Query -> Acknowledgements if {"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["acked#*","seen#*"]}}',
     'sqs:SendMessage -> GrantRevocationWork',
     'sqs:SendMessage -> ExposureNoticesPlanWork',
+    ...seals(true),
+    // verify: the exported heads, and whether Object Lock keeps them.
+    `s3:ListBucket -> ${anchors} if {"StringLike":{"s3:prefix":["chains/*"]},"StringEquals":{"s3:ResourceAccount":"111111111111"}}`,
+    `s3:GetBucketObjectLockConfiguration -> ${anchors}${inAccount}`,
   ],
   OperatorControlBreakGlassRole: [
     ...baseline('OperatorControlBreakGlass'),
@@ -100,6 +125,7 @@ const EXPECTED: Record<string, string[]> = {
     'dynamodb:UpdateItem -> ProgramState',
     'dynamodb:GetItem -> Ledger',
     'dynamodb:PutItem -> Ledger',
+    ...seals(false),
   ],
   GrantRevocationWorkerRole: [
     ...baseline('GrantRevocationWorker'),
@@ -117,6 +143,7 @@ const EXPECTED: Record<string, string[]> = {
     'sqs:SendMessage -> GrantRevocationWorkDlq',
     // The quarantine of the sample's transcripts (datasets[].access.bucketPolicy): its policy only, in this account only.
     ...bucketPolicy('mci-transcripts'),
+    ...seals(false),
   ],
   ExposureNoticesPlannerRole: [
     ...baseline('ExposureNoticesPlanner'),
@@ -131,6 +158,7 @@ const EXPECTED: Record<string, string[]> = {
     'sqs:SendMessage -> ExposureNoticesPlanWork',
     'sqs:SendMessage -> ExposureNoticesPlanDlq',
     'sqs:SendMessage -> ExposureNoticesSendWork',
+    ...seals(true),
   ],
   // The sender reads the incident and moves ledger entries; it can publish notices and nothing else.
   ExposureNoticesSenderRole: [
@@ -164,6 +192,7 @@ const EXPECTED: Record<string, string[]> = {
     'dynamodb:Query -> ProgramState',
     'dynamodb:PutItem -> Ledger',
     'sqs:SendMessage -> HaltAcknowledgementsAckDlq',
+    ...seals(false),
   ],
   StateFeedPublisherRole: [
     ...baseline('StateFeedPublisher'),
@@ -210,7 +239,7 @@ describe('Least privilege', () => {
     expect(permissionsByRole(every).GrantRevocationWorkerRole).toEqual(
       [
         ...new Set([
-          ...EXPECTED.GrantRevocationWorkerRole!.filter((p) => !p.startsWith('s3:')),
+          ...EXPECTED.GrantRevocationWorkerRole!.filter((p) => !p.startsWith('s3:') || p.includes('/chains/*')),
           ...bucketPolicy('mci-keystrokes'),
           ...bucketPolicy('mci-transcripts'),
           'lakeformation:BatchGrantPermissions -> *',

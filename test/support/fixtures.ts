@@ -1,3 +1,4 @@
+import type { Incident } from '#shared/schemas/ledger.ts';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -67,3 +68,21 @@ export function publishedEvents(ebMock: ReturnType<typeof mockClient>): { detail
       (call.args[0].input.Entries ?? []).map((e) => ({ detailType: e.DetailType ?? '', detail: JSON.parse(e.Detail ?? '{}') })),
     );
 }
+
+/** An incident as the ledger keeps it: a HIGH anomaly that paused `mci` (override what a test varies). */
+export const incidentRecord = (overrides: Partial<Incident> & Pick<Incident, 'incidentId'>): Incident => ({
+  programId: 'mci',
+  scope: '*',
+  severity: 'HIGH',
+  status: 'OPEN',
+  action: 'PAUSED',
+  openedAt: '2026-12-04T09:00:00.000Z',
+  openedBy: 'detector:dlp',
+  trigger: 'ANOMALY',
+  datasetIds: ['keystrokes'],
+  unknownDatasetIds: [],
+  notify: 'auto',
+  revision: 1,
+  inputIssues: [],
+  ...overrides,
+});

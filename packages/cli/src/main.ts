@@ -17,6 +17,7 @@ import * as local from './commands/local.ts';
 import * as agents from './commands/agents.ts';
 import * as completion from './commands/completion.ts';
 import * as consolePage from './commands/console.ts';
+import * as record from './commands/record.ts';
 
 export type { CliIo } from './context.ts';
 
@@ -27,6 +28,8 @@ const groups = [
   incidents,
   notices,
   { register: notices.registerShow },
+  { register: record.registerVerify },
+  { register: record.registerAuthority },
   grants,
   events,
   agents,

@@ -2,6 +2,7 @@ import { Option, type Command } from 'commander';
 import type { CliContext } from '../context.ts';
 import { given, positive, since } from '../options.ts';
 import { acknowledged, fields, table } from '../format.ts';
+import { remainingText } from '../../../../shared/domain/breach-clock.ts';
 
 /** `incident show` and `incident list`: the record of incidents. */
 export function register(program: Command, cli: CliContext): void {
@@ -32,6 +33,18 @@ export function register(program: Command, cli: CliContext): void {
             ],
             ['notices', r.notices],
             ['agents', acknowledged(r.acknowledgements)],
+            // An operator function older than the CLI answers without it.
+            ['aware', r.breach && `${r.breach.awareAt} (the incident's opening: GDPR Art. 33 counts from here)`],
+            [
+              'authority',
+              !r.breach
+                ? undefined
+                : r.breach.status === 'UNDECIDED'
+                  ? `no decision — due ${r.breach.dueAt}, ${remainingText(r.breach.remainingMs ?? 0)}`
+                  : r.breach.status === 'NOTIFIED'
+                    ? `notified ${r.breach.notifiedAt}${r.breach.late ? ' (after the 72 hours)' : ''}; ${r.breach.decisions.length} decision(s) recorded`
+                    : 'not notifiable (documented, Art. 33(5))',
+            ],
           ]),
           '',
           table(r.timeline, ['at', 'type', 'actor', 'message']),

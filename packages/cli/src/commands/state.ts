@@ -5,6 +5,7 @@ import type { RequestSummary, ScopeView, StatusView } from '../../../../shared/k
 import { given, positive } from '../options.ts';
 import { CliError, Exit } from '../exit-codes.ts';
 import { acknowledged, age, table } from '../format.ts';
+import { remainingText } from '../../../../shared/domain/breach-clock.ts';
 
 /** `status`, and `pause` (through the Function URL, or break-glass): the flag of each program scope. */
 export function register(program: Command, cli: CliContext): void {
@@ -91,6 +92,17 @@ const showStatus: Show<'status'> = (r) =>
   r.programs
     .filter((p) => p.pending?.length)
     .map((p) => `\n\nwaiting for a second person (${p.programId}):\n${showRequests(p.pending!)}`)
+    .join('') +
+  r.programs
+    .filter((p) => p.deadlines?.length)
+    .map(
+      (p) =>
+        `\n\nwaiting for a supervisory-authority decision (GDPR Art. 33, ${p.programId}):\n` +
+        table(
+          p.deadlines!.map((d) => ({ incidentId: d.incidentId, dueAt: d.dueAt, remaining: remainingText(d.remainingMs) })),
+          ['incidentId', 'dueAt', 'remaining'],
+        ),
+    )
     .join('');
 
 const showPause: Show<'pause'> = (r) =>

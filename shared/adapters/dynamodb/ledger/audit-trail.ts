@@ -3,12 +3,23 @@ import type { ProgramState } from '../../../schemas/program-state.ts';
 import type { AuditRecords, StateChangeActor } from '../../../killswitch/ports.ts';
 import { LedgerKeys } from './keys.ts';
 import type { LedgerTable } from './ledger-table.ts';
+import { sealAfter, type ChainOptions } from './chain-options.ts';
 
-/** One audit entry per program-state version, keyed by the version: writing it twice keeps one. */
+/**
+ * One audit entry per program-state version, keyed by the version: writing it twice keeps one.
+ * Each scope's entries form a hash chain (sealed after the write, as the incident timelines).
+ */
 export class AuditTrail implements AuditRecords {
-  constructor(private readonly table: LedgerTable) {}
+  readonly #chains: Required<ChainOptions>;
 
-  record(state: ProgramState, actor: StateChangeActor): Promise<boolean> {
+  constructor(
+    private readonly table: LedgerTable,
+    chains: ChainOptions = {},
+  ) {
+    this.#chains = sealAfter.defaults(table, chains);
+  }
+
+  async record(state: ProgramState, actor: StateChangeActor): Promise<boolean> {
     const entry: AuditEntry = {
       programId: state.programId,
       scope: state.scope,
@@ -23,7 +34,9 @@ export class AuditTrail implements AuditRecords {
       incidentId: state.incidentId,
       requestId: state.resumeRequestId,
     };
-    return this.table.putOnce(LedgerKeys.audit(state.programId, state.scope, state.version), entry);
+    const first = await this.table.putOnce(LedgerKeys.audit(state.programId, state.scope, state.version), entry);
+    await sealAfter(this.#chains, { kind: 'audit', programId: state.programId, scope: state.scope });
+    return first;
   }
 
   async get(programId: string, scope: string, version: number): Promise<AuditEntry | undefined> {

@@ -5,10 +5,18 @@ import type { Escalation, IncidentRecords } from '../../../killswitch/ports.ts';
 import { conditionally } from '../dynamo.ts';
 import { KindKeys, LEDGER_KIND_INDEX, LedgerKeys } from './keys.ts';
 import type { LedgerTable } from './ledger-table.ts';
+import { sealAfter, type ChainOptions } from './chain-options.ts';
 
 /** Incidents and their timelines. Records are only ever added or, for status, moved forward. */
 export class IncidentLedger implements IncidentRecords {
-  constructor(private readonly table: LedgerTable) {}
+  readonly #chains: Required<ChainOptions>;
+
+  constructor(
+    private readonly table: LedgerTable,
+    chains: ChainOptions = {},
+  ) {
+    this.#chains = sealAfter.defaults(table, chains);
+  }
 
   /** Open an incident; a retry with the same id leaves the first record as it is. */
   open(incident: Incident): Promise<boolean> {
@@ -56,10 +64,14 @@ export class IncidentLedger implements IncidentRecords {
 
   /**
    * Append a timeline entry. `entryKey` identifies the fact (for example `STATE#*#v3`),
-   * so recording the same fact twice keeps one entry.
+   * so recording the same fact twice keeps one entry. The entry is then sealed into the incident's
+   * hash chain (with any entry an earlier writer left unsealed); a seal that fails is reported and
+   * left to the next write or the deadline watch, never the entry's caller.
    */
-  record(entryKey: string, entry: TimelineEntry): Promise<boolean> {
-    return this.table.putOnce(LedgerKeys.timeline(entry.incidentId, entryKey), entry);
+  async record(entryKey: string, entry: TimelineEntry): Promise<boolean> {
+    const first = await this.table.putOnce(LedgerKeys.timeline(entry.incidentId, entryKey), entry);
+    await sealAfter(this.#chains, { kind: 'incident', incidentId: entry.incidentId });
+    return first;
   }
 
   /** The incident's timeline in time order. */

@@ -7,3 +7,4 @@ export { LedgerKeys, LEDGER_KIND_INDEX } from './keys.ts';
 export { RevocationLedger } from './revocations.ts';
 export { FindingLog } from './finding-log.ts';
 export { NoticeLedger, NOTICE_SHARDS, type NoticeCounts } from './notice-ledger.ts';
+export { HashChains, chainRef, CHAIN_HEAD_SK } from './hash-chains.ts';

@@ -51,6 +51,19 @@ export class LedgerTable {
     });
   }
 
+  /** Like {@link queryPrefix}, with every attribute (the keys too): what a hash chain hashes. */
+  queryPrefixWithKeys(pk: string, prefix: string): Promise<Record<string, unknown>[]> {
+    return this.#query(
+      {
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': pk, ':prefix': prefix },
+        ConsistentRead: true,
+      },
+      undefined,
+      true,
+    );
+  }
+
   /** Newest-first records of one kind from the kind index: `limit` of them, or every one (paged). Eventually consistent, as every index. */
   queryKind(index: string, kind: string, limit?: number, from?: string): Promise<Record<string, unknown>[]> {
     return this.#query(
@@ -68,6 +81,7 @@ export class LedgerTable {
   async #query(
     input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey' | 'Limit'>,
     limit?: number,
+    keepKeys = false,
   ): Promise<Record<string, unknown>[]> {
     const out: Record<string, unknown>[] = [];
     let ExclusiveStartKey: Record<string, unknown> | undefined;
@@ -75,7 +89,7 @@ export class LedgerTable {
       const page = await this.client.send(
         new QueryCommand({ ...input, TableName: this.tableName, ...(limit ? { Limit: limit - out.length } : {}), ExclusiveStartKey }),
       );
-      for (const item of page.Items ?? []) out.push(withoutKeys(item));
+      for (const item of page.Items ?? []) out.push(keepKeys ? item : withoutKeys(item));
       ExclusiveStartKey = page.LastEvaluatedKey;
     } while (ExclusiveStartKey && (!limit || out.length < limit));
     return out;
