@@ -388,9 +388,10 @@ async function createResources(
   }
   for (const b of system.buses) set(b.ref, b.name, { Arn: `arn:aws:events:${region}:${account}:event-bus/${b.name}`, Name: b.name });
   for (const f of system.functions) set(f.ref, f.name, { Arn: `arn:aws:lambda:${region}:${account}:function:${f.name}` });
-  // Buckets are named after their logical id (lower case, as S3 wants); signing keys get a key id of their own.
+  // Buckets get the name the template gives them, else their logical id's (lower case, as S3
+  // wants); signing keys get a key id of their own.
   const buckets = system.buckets.map((b) => {
-    const name = stripHash(b.ref.logicalId).toLowerCase();
+    const name = b.name ?? stripHash(b.ref.logicalId).toLowerCase();
     set(b.ref, name, {
       Arn: `arn:aws:s3:::${name}`,
       DomainName: `${name}.s3.amazonaws.com`,

@@ -17,7 +17,7 @@ export interface LocalSystem {
   eventSources: { function: ResourceRef; queue: ResourceRef; batchSize: number; reportBatchItemFailures: boolean }[];
   subscriptions: { topic: ResourceRef; queue: ResourceRef; raw: boolean; filterPolicy?: unknown }[];
   /** S3 buckets (the state feed's origin). */
-  buckets: { ref: ResourceRef }[];
+  buckets: { ref: ResourceRef; name?: string }[];
   /** Asymmetric KMS keys that sign (the state feed's). */
   signingKeys: { ref: ResourceRef }[];
   /** Secrets Manager secrets (the agents' enrolment secret). */
@@ -114,7 +114,7 @@ export function describeSystem(templates: Record<string, CfnTemplate>): LocalSys
           system.topics.push({ ref });
           break;
         case 'AWS::S3::Bucket':
-          system.buckets.push({ ref });
+          system.buckets.push({ ref, ...(typeof p.BucketName === 'string' ? { name: p.BucketName } : {}) });
           break;
         case 'AWS::SecretsManager::Secret':
           system.secrets.push({ ref });

@@ -14,6 +14,8 @@ import type { NoticeRecords } from '../notices/ports.ts';
 import { EmployeeNotices } from '../notices/notice-record.ts';
 import { VerifyLedger } from '../record/verify.ts';
 import { AuthorityDecisions } from '../record/authority.ts';
+import { BreachRegister } from '../record/register.ts';
+import { IncidentReport } from '../record/report.ts';
 import type { LedgerChains } from '../record/ports.ts';
 
 export type { PauseView, DryRunView } from './operator-pause.ts';
@@ -23,6 +25,8 @@ export type { NotifyView } from './notify.ts';
 export type { NoticeRecordView } from '../notices/notice-record.ts';
 export type { IntegrityView } from '../record/verify.ts';
 export type { AuthorityView } from '../record/authority.ts';
+export type { RegisterView, RegisterEntry } from '../record/register.ts';
+export type { ReportView } from '../record/report.ts';
 export type { StatusView, IncidentView, IncidentListView, RequestListView, RequestSummary } from './views.ts';
 
 export interface OperatorDeps extends OperatorPauseDeps, ResumeDeps {
@@ -64,6 +68,8 @@ export type OperatorResults = EveryAction<{
   notice: Answer<EmployeeNotices['show']>;
   verify: Answer<VerifyLedger['incident']>;
   authority: Answer<AuthorityDecisions['record']>;
+  register: Answer<BreachRegister['export']>;
+  report: Answer<IncidentReport['build']>;
 }>;
 /** What one action answers; what any action answers when none is named. */
 export type OperatorResult<A extends OperatorAction = OperatorAction> = OperatorResults[A];
@@ -82,12 +88,15 @@ export class OperatorActions {
   readonly employeeNotices?: EmployeeNotices;
   readonly integrity?: VerifyLedger;
   readonly authority: AuthorityDecisions;
+  readonly register: BreachRegister;
+  readonly report: IncidentReport;
 
   constructor(deps: OperatorDeps) {
     this.pauses = new OperatorPause(deps);
     this.resumes = new ResumeProgram(deps);
     this.views = new KillSwitchViews(deps);
     this.authority = new AuthorityDecisions(deps);
+    this.register = new BreachRegister(deps);
     if (deps.grantWork) this.restores = new RestoreRequests({ ...deps, grantWork: deps.grantWork });
     if (deps.noticeWork && deps.notices) this.notices = new NotifyIncident({ ...deps, noticeWork: deps.noticeWork, notices: deps.notices });
     const get = deps.notices?.get?.bind(deps.notices);
@@ -95,6 +104,7 @@ export class OperatorActions {
       this.employeeNotices = new EmployeeNotices({ notices: { get }, incidents: deps.incidents, settings: deps.noticeSettings });
     if (deps.chains)
       this.integrity = new VerifyLedger({ incidents: deps.incidents, chains: deps.chains, clock: deps.clock ?? (() => new Date()) });
+    this.report = new IncidentReport({ ...deps, views: this.views, ...(this.integrity ? { integrity: this.integrity } : {}) });
   }
 
   execute(command: OperatorCommand, principal: Principal): Promise<OperatorResult> {
@@ -128,6 +138,10 @@ export class OperatorActions {
         return this.integrity.incident(command.incidentId);
       case 'authority':
         return this.authority.record(command, principal);
+      case 'register':
+        return this.register.export(command, principal);
+      case 'report':
+        return this.report.build(command.incidentId, principal);
     }
   }
 

@@ -88,7 +88,7 @@ export async function performPlanWork(
     type: work.mode === 'failed' ? 'NOTICES_REQUEUED' : 'NOTICES_PLANNED',
     actor: 'killswitch:plan-notices',
     message: work.mode === 'failed' ? `${step.queued} failed notices queued again` : `${step.planned} ${work.noticeType} notices planned`,
-    data: { planned: step.planned, queued: step.queued, noticeType: work.noticeType },
+    data: { planned: step.planned, queued: step.queued, noticeType: work.noticeType, categories: step.categories },
   });
   await deps.events.publish(DetailType.ExposureNoticesPlanned, {
     incidentId: work.incidentId,

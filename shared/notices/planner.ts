@@ -8,7 +8,7 @@ import { affectedEmployees } from './audience.ts';
 export const SEND_BATCH_SIZE = 50;
 
 export type PlanStep =
-  | { done: true; planned: number; queued: number }
+  | { done: true; planned: number; queued: number; categories: string[] }
   /** `interrupted`: a call failed after this invocation had made progress; `next` continues from the last batch fully planned and queued. */
   | { done: false; next: PlanWork; queued: number; interrupted?: unknown };
 
@@ -42,6 +42,8 @@ export class NoticePlanner {
     const now = clock().toISOString();
     let planned = work.planned;
     let queued = 0;
+    const categories = new Set(work.categories ?? []);
+    const next = (after: string) => ({ ...work, after, planned, continuation: work.continuation + 1, categories: [...categories].sort() });
     let chunk: Parameters<NoticeRecords['plan']>[0][] = [];
     let last: string | undefined;
     const flush = async () => {
@@ -79,11 +81,11 @@ export class NoticePlanner {
           plannedAt: now,
         });
         last = employee.employeeId;
+        for (const c of employee.categories) categories.add(c);
         if (chunk.length === SEND_BATCH_SIZE) {
           await flush();
           checkpoint = last;
-          if (!budget.hasTime())
-            return { done: false, next: { ...work, after: last, planned, continuation: work.continuation + 1 }, queued };
+          if (!budget.hasTime()) return { done: false, next: next(last), queued };
         }
       }
       await flush();
@@ -91,12 +93,12 @@ export class NoticePlanner {
       if (checkpoint === undefined) throw error;
       return {
         done: false,
-        next: { ...work, after: checkpoint, planned, continuation: work.continuation + 1 },
+        next: next(checkpoint),
         queued,
         interrupted: error,
       };
     }
-    return { done: true, planned, queued };
+    return { done: true, planned, queued, categories: [...categories].sort() };
   }
 
   async #retryFailed(work: PlanWork): Promise<PlanStep> {
@@ -114,6 +116,6 @@ export class NoticePlanner {
       if (batch.length === SEND_BATCH_SIZE) await flush();
     }
     await flush();
-    return { done: true, planned: work.planned, queued };
+    return { done: true, planned: work.planned, queued, categories: work.categories ?? [] };
   }
 }

@@ -15,6 +15,12 @@ export function templateFor(type: NoticeType, locale: string | undefined, defaul
   return template;
 }
 
+/** The ids of the current templates of a notice type, one per locale (the report names them). */
+export function currentTemplateIds(type: NoticeType): string[] {
+  const locales = [...new Set(TEMPLATES.filter((t) => t.type === type).map((t) => t.locale))].sort();
+  return locales.map((l) => idOf(templateFor(type, l, l)));
+}
+
 /** The subject as SNS sends it: printable ASCII only, at most 99 characters (SNS's limits for Subject). */
 export const asciiSubject = (subject: string) => subject.replace(/[^\x20-\x7e]/g, '').slice(0, 99);
 

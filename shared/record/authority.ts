@@ -39,13 +39,22 @@ export class AuthorityDecisions {
     const now = this.#clock();
     const incident = await this.deps.incidents.get(command.incidentId);
     if (!incident) throw new NotFoundError(`incident ${command.incidentId} does not exist`);
-    const at = command.at ?? now.toISOString();
+    // One spelling of each instant (08:00Z and 10:00+02:00 are one time): the retry key depends on it.
+    const at = new Date(command.at ?? now).toISOString();
     const issues: FieldIssue[] = [];
     if (Date.parse(at) > now.getTime() + MAX_FUTURE_MS) issues.push({ path: 'at', message: 'is in the future' });
     if (Date.parse(at) < Date.parse(incident.openedAt))
       issues.push({ path: 'at', message: `is before the incident opened (${incident.openedAt})` });
-    const late = Date.parse(at) > Date.parse(dueAt(incident));
+    const due = Date.parse(dueAt(incident));
+    const late = Date.parse(at) > due;
+    // A notification stated as within the 72 hours but recorded after them: say why it is recorded late.
+    const recordedLate = !late && now.getTime() > due;
     if (command.decision === 'notified') {
+      if (recordedLate && !command.reason)
+        issues.push({
+          path: 'reason',
+          message: 'is required: the 72 hours have passed, and this notification is dated within them: say why it is recorded only now',
+        });
       if (!command.authority) issues.push({ path: 'authority', message: 'is required: which supervisory authority was notified' });
       if (!command.reference) issues.push({ path: 'reference', message: "is required: the authority's reference for the notification" });
       if (late && !command.reason)
@@ -76,7 +85,8 @@ export class AuthorityDecisions {
       update: AuthorityEntry.UPDATE,
       'not-notifiable': AuthorityEntry.NOT_NOTIFIABLE,
     }[command.decision];
-    const recorded = await this.deps.incidents.record(`AUTHORITY#${command.decision}#${at}#${principal.person ?? principal.id}`, {
+    // Keyed by the decision and its instant: a retry (same instant, however written) keeps one entry.
+    const recorded = await this.deps.incidents.record(`AUTHORITY#${command.decision}#${at}`, {
       incidentId: incident.incidentId,
       at: now.toISOString(),
       type,
@@ -93,7 +103,7 @@ export class AuthorityDecisions {
         ...(command.reference ? { reference: command.reference } : {}),
         ...(command.reason ? { reason: command.reason } : {}),
         ...(principal.person ? { person: principal.person } : {}),
-        ...(command.decision === 'notified' ? { late } : {}),
+        ...(command.decision === 'notified' ? { late, ...(recordedLate ? { recordedLate } : {}) } : {}),
       },
     });
     const clock = breachClock(incident, await this.deps.incidents.timeline(incident.incidentId), now);

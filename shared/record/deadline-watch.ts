@@ -4,8 +4,11 @@ import type { LedgerChains } from './ports.ts';
 
 /** The metric the 72-hour alarms read: incidents past each mark with no authority decision (dimension `mark`). */
 export const UNDECIDED_METRIC = 'IncidentsWithoutAuthorityDecision';
-/** How far back the watch looks: every incident of the last 90 days, decided or not (an undecided one stays counted). */
-export const WATCH_LOOKBACK_DAYS = 90;
+/**
+ * How far back the watch looks: every incident opened in the last year, decided or not (an
+ * undecided one stays counted, and alarmed, for a year; `register export` lists every one).
+ */
+export const WATCH_LOOKBACK_DAYS = 365;
 
 export interface DeadlineWatchResult {
   incidents: number;
@@ -15,6 +18,8 @@ export interface DeadlineWatchResult {
   alerted: { incidentId: string; mark: DeadlineMark }[];
   /** Chains the watch sealed that a writer had left unsealed. */
   sealed: number;
+  /** Programs or incidents that could not be checked (logged; the run goes on with the others). */
+  failed: number;
 }
 
 /**
@@ -42,67 +47,99 @@ export class DeadlineWatch {
     const alerted: DeadlineWatchResult['alerted'] = [];
     let incidents = 0;
     let sealed = 0;
-    for (const program of this.deps.programs.all()) {
-      for (const incident of await this.deps.incidents.list(program.programId, undefined, since)) {
-        incidents += 1;
-        if (this.deps.chains) {
-          const report = await this.deps.chains.verify({ kind: 'incident', incidentId: incident.incidentId }).catch(() => undefined);
-          if (report?.status === 'UNSEALED') {
-            await this.deps.chains
-              .seal({ kind: 'incident', incidentId: incident.incidentId })
-              .then(() => (sealed += 1))
-              .catch((error: unknown) =>
-                this.deps.telemetry.warn('deadline watch: could not seal an incident chain', {
+    let failed = 0;
+    try {
+      for (const program of this.deps.programs.all()) {
+        let list: Awaited<ReturnType<IncidentRecords['list']>>;
+        try {
+          list = await this.deps.incidents.list(program.programId, undefined, since);
+        } catch (error) {
+          failed += 1;
+          this.deps.telemetry.error('deadline watch: could not list incidents', { programId: program.programId, error: errorName(error) });
+          continue;
+        }
+        for (const incident of list) {
+          incidents += 1;
+          try {
+            if (this.deps.chains) {
+              const report = await this.deps.chains
+                .verify({ kind: 'incident', incidentId: incident.incidentId })
+                .catch((error: unknown) => {
+                  this.deps.telemetry.warn('deadline watch: could not verify an incident chain', {
+                    incidentId: incident.incidentId,
+                    error: errorName(error),
+                  });
+                  return undefined;
+                });
+              if (report?.status === 'UNSEALED') {
+                await this.deps.chains
+                  .seal({ kind: 'incident', incidentId: incident.incidentId })
+                  .then(() => (sealed += 1))
+                  .catch((error: unknown) =>
+                    this.deps.telemetry.warn('deadline watch: could not seal an incident chain', {
+                      incidentId: incident.incidentId,
+                      error: errorName(error),
+                    }),
+                  );
+              }
+            }
+            const timeline = await this.deps.incidents.timeline(incident.incidentId);
+            const clock = breachClock(incident, timeline, now);
+            if (clock.status !== 'UNDECIDED' || !clock.passedMarks.length) continue;
+            for (const mark of clock.passedMarks) undecided[`${mark}h`] += 1;
+            // An alert goes out when the highest passed mark has no alert entry yet, and is recorded after
+            // it was sent (a failed send is retried by the next run; two overlapping runs may both send:
+            // an alert twice rather than never). Every passed mark gets its entry, so a watch that was
+            // down sends one alert, not three.
+            const mark = clock.passedMarks.at(-1)!;
+            const done = new Set(timeline.filter((t) => t.type === AuthorityEntry.ALERT).map((t) => t.data?.mark));
+            if (done.has(mark)) continue;
+            await this.deps.alerts.send({
+              subject:
+                `killswitch: ${mark === 72 ? 'Art. 33 deadline passed' : `${72 - mark} h to the Art. 33 deadline`} for ${incident.incidentId}`.slice(
+                  0,
+                  100,
+                ),
+              lines: [
+                `Incident ${incident.incidentId} (program ${incident.programId}, severity ${incident.severity}) has no supervisory-authority decision.`,
+                `Aware since ${clock.awareAt}; the 72 hours end ${clock.dueAt} (${remainingText(clock.remainingMs ?? 0)}).`,
+                'Record the decision:',
+                `  killswitch authority notified --incident ${incident.incidentId} --authority <name> --reference <case number>`,
+                `  killswitch authority not-notifiable --incident ${incident.incidentId} --reason "<why there is no risk>"`,
+              ],
+              severity: incident.severity,
+              programId: incident.programId,
+              incidentId: incident.incidentId,
+            });
+            for (const passed of clock.passedMarks)
+              if (!done.has(passed))
+                await this.deps.incidents.record(`DEADLINE#${passed}h`, {
                   incidentId: incident.incidentId,
-                  error: error instanceof Error ? error.name : 'Error',
-                }),
-              );
+                  at: now.toISOString(),
+                  type: AuthorityEntry.ALERT,
+                  actor: 'killswitch:deadline-watch',
+                  message: `${passed} h since awareness and no authority decision (Art. 33 deadline ${clock.dueAt})`,
+                  data: { mark: passed, dueAt: clock.dueAt, awareAt: clock.awareAt, alerted: passed === mark },
+                });
+            alerted.push({ incidentId: incident.incidentId, mark });
+            this.deps.telemetry.count('DeadlineAlerts', 1, { mark: `${mark}h` });
+          } catch (error) {
+            // One incident that cannot be read or alerted never stops the others (nor the gauges).
+            failed += 1;
+            this.deps.telemetry.error('deadline watch: an incident could not be checked', {
+              incidentId: incident.incidentId,
+              error: errorName(error),
+            });
           }
         }
-        const timeline = await this.deps.incidents.timeline(incident.incidentId);
-        const clock = breachClock(incident, timeline, now);
-        if (clock.status !== 'UNDECIDED' || !clock.passedMarks.length) continue;
-        for (const mark of clock.passedMarks) undecided[`${mark}h`] += 1;
-        // An alert goes out when the highest passed mark has no alert entry yet, and is recorded after
-        // it was sent (a failed send is retried by the next run; two overlapping runs may both send:
-        // an alert twice rather than never). Every passed mark gets its entry, so a watch that was
-        // down sends one alert, not three.
-        const mark = clock.passedMarks.at(-1)!;
-        const done = new Set(timeline.filter((t) => t.type === AuthorityEntry.ALERT).map((t) => t.data?.mark));
-        if (done.has(mark)) continue;
-        await this.deps.alerts.send({
-          subject:
-            `killswitch: ${mark === 72 ? 'Art. 33 deadline passed' : `${72 - mark} h to the Art. 33 deadline`} for ${incident.incidentId}`.slice(
-              0,
-              100,
-            ),
-          lines: [
-            `Incident ${incident.incidentId} (program ${incident.programId}, severity ${incident.severity}) has no supervisory-authority decision.`,
-            `Aware since ${clock.awareAt}; the 72 hours end ${clock.dueAt} (${remainingText(clock.remainingMs ?? 0)}).`,
-            'Record the decision:',
-            `  killswitch authority notified --incident ${incident.incidentId} --authority <name> --reference <case number>`,
-            `  killswitch authority not-notifiable --incident ${incident.incidentId} --reason "<why there is no risk>"`,
-          ],
-          severity: incident.severity,
-          programId: incident.programId,
-          incidentId: incident.incidentId,
-        });
-        for (const passed of clock.passedMarks)
-          if (!done.has(passed))
-            await this.deps.incidents.record(`DEADLINE#${passed}h`, {
-              incidentId: incident.incidentId,
-              at: now.toISOString(),
-              type: AuthorityEntry.ALERT,
-              actor: 'killswitch:deadline-watch',
-              message: `${passed} h since awareness and no authority decision (Art. 33 deadline ${clock.dueAt})`,
-              data: { mark: passed, dueAt: clock.dueAt, awareAt: clock.awareAt, alerted: passed === mark },
-            });
-        alerted.push({ incidentId: incident.incidentId, mark });
-        this.deps.telemetry.count('DeadlineAlerts', 1, { mark: `${mark}h` });
       }
+    } finally {
+      for (const mark of DEADLINE_MARKS) this.deps.telemetry.gauge(UNDECIDED_METRIC, undecided[`${mark}h`], { mark: `${mark}h` });
+      if (failed) this.deps.telemetry.count('DeadlineWatchFailures', failed);
     }
-    for (const mark of DEADLINE_MARKS) this.deps.telemetry.gauge(UNDECIDED_METRIC, undecided[`${mark}h`], { mark: `${mark}h` });
     this.deps.telemetry.info('deadline watch', { incidents, ...undecided, alerted: alerted.length, sealed });
-    return { incidents, undecided, alerted, sealed };
+    return { incidents, undecided, alerted, sealed, failed };
   }
 }
+
+const errorName = (error: unknown) => (error instanceof Error ? error.name : 'Error');

@@ -106,6 +106,8 @@ export const PlanWorkSchema = z.object({
   after: EmployeeIdSchema.optional(),
   continuation: z.number().int().min(0).default(0),
   planned: z.number().int().min(0).default(0),
+  /** The categories of data of the employees planned so far (the breach register's "categories"). */
+  categories: z.array(DataCategorySchema).max(200).optional(),
 });
 export type PlanWork = z.infer<typeof PlanWorkSchema>;
 

@@ -143,6 +143,27 @@ export const AuthorityCommandSchema = z.object({
 });
 export type AuthorityCommand = z.infer<typeof AuthorityCommandSchema>;
 
+/** What an incident report is made of: the incident, its register entry, its integrity proof. */
+export const ReportCommandSchema = z.object({
+  action: z.literal('report'),
+  incidentId: IncidentIdSchema,
+});
+
+/** The breach register (GDPR Art. 33(5)): every incident opened in a period, notified or not. */
+export const RegisterCommandSchema = z
+  .object({
+    action: z.literal('register'),
+    /** Incidents opened at or after this time (default: all). */
+    since: TimestampSchema.optional(),
+    /** …and at or before this time (default: now). */
+    until: TimestampSchema.optional(),
+    programId: ProgramIdSchema.optional(),
+  })
+  .refine((c) => !c.since || !c.until || Date.parse(c.until) >= Date.parse(c.since), {
+    message: 'must not be before since',
+    path: ['until'],
+  });
+
 export const OperatorCommandSchema = z.discriminatedUnion('action', [
   PauseCommandSchema,
   StatusCommandSchema,
@@ -158,6 +179,8 @@ export const OperatorCommandSchema = z.discriminatedUnion('action', [
   NoticeCommandSchema,
   VerifyCommandSchema,
   AuthorityCommandSchema,
+  RegisterCommandSchema,
+  ReportCommandSchema,
 ]);
 export type OperatorCommand = z.infer<typeof OperatorCommandSchema>;
 export type OperatorCommandInput = z.input<typeof OperatorCommandSchema>;

@@ -194,6 +194,18 @@ const EXPECTED: Record<string, string[]> = {
     'sqs:SendMessage -> HaltAcknowledgementsAckDlq',
     ...seals(false),
   ],
+  // The Art. 33 deadline watch reads incidents and their timelines, records its alerts (chained), alerts the operators, and checks chains.
+  BreachDeadlinesWatchRole: [
+    ...baseline('BreachDeadlinesWatch'),
+    ...dynamoKey(true),
+    ...keyVia('sns'),
+    'sns:Publish -> OperatorAlerts',
+    'dynamodb:PutItem -> Ledger',
+    'dynamodb:Query -> Ledger/index/byKind',
+    ...seals(false),
+    `s3:ListBucket -> ${anchors} if {"StringLike":{"s3:prefix":["chains/*"]},"StringEquals":{"s3:ResourceAccount":"111111111111"}}`,
+    `s3:GetBucketObjectLockConfiguration -> ${anchors}${inAccount}`,
+  ],
   StateFeedPublisherRole: [
     ...baseline('StateFeedPublisher'),
     ...dynamoKey(false),
@@ -207,6 +219,7 @@ const EXPECTED: Record<string, string[]> = {
 
 /** Resource-based permissions on the functions: who may invoke what, and how. */
 const EXPECTED_INVOKERS = [
+  'events.amazonaws.com: lambda:InvokeFunction on BreachDeadlinesWatchFunction (from BreachDeadlinesSchedule)',
   // Anyone may call the acknowledgement URL (agents hold no AWS credentials): each acknowledgement carries its agent's HMAC.
   '*: lambda:InvokeFunctionUrl on HaltAcknowledgementsIntakeFunction (NONE)',
   '*: lambda:InvokeFunction on HaltAcknowledgementsIntakeFunction (via URL only)',

@@ -37,7 +37,7 @@ describe('Class: AnomalyTrigger (dynalite)', () => {
       expect.objectContaining({ version: 2, status: 'PAUSED', incidentId: result.incidentId, by: 'detector:access-monitor' }),
     ]);
     const timeline = await s.incidents.timeline(result.incidentId);
-    expect(timeline.map((t) => t.type).sort()).toEqual(['INCIDENT_OPENED', 'STATE_CHANGED']);
+    expect(timeline.map((t) => t.type).sort()).toEqual(['INCIDENT_FACTS', 'INCIDENT_OPENED', 'STATE_CHANGED']);
     const events = publishedEvents(s.ebMock);
     expect(events).toEqual([
       {

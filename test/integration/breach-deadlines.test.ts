@@ -197,6 +197,51 @@ describe('The 72-hour clock: alarms in the template, firing on a fake clock', ()
     expect(timeline.filter((t) => t.type === 'DEADLINE_ALERT').map((t) => t.data?.mark)).toEqual([48, 66, 72]);
   });
 
+  it("found by an attacker's review: a notification recorded after the 72 hours but dated within them must say why; a retry written another way keeps one entry", async () => {
+    const incident = await open();
+    const late = new AuthorityDecisions({ incidents: ledger, clock: () => new Date(T0 + 240 * HOUR) });
+    const command = (at: string, reason?: string) =>
+      AuthorityCommandSchema.parse({
+        action: 'authority',
+        incidentId: incident.incidentId,
+        decision: 'notified',
+        authority: 'ICO',
+        reference: 'IC-1',
+        at,
+        ...(reason ? { reason } : {}),
+      });
+    await expect(late.record(command(new Date(T0 + 71 * HOUR).toISOString()), ALICE)).rejects.toThrow(/recorded only now/);
+    const first = await late.record(command('2026-12-04T07:00:00.000Z', 'the DPO was on leave; notified by phone at 71 h'), ALICE);
+    expect(first.recorded).toBe(true);
+    // The same instant, written with an offset: a retry, not a second notification.
+    const again = await late.record(command('2026-12-04T09:00:00+02:00', 'the DPO was on leave; notified by phone at 71 h'), ALICE);
+    expect(again.recorded).toBe(false);
+    expect(again.clock.decisions).toHaveLength(1);
+  });
+
+  it("found by an attacker's review: an incident that cannot be read does not stop the watch: the others are alerted and the gauges still go out", async () => {
+    const good = await open(50);
+    const bad = await open(50);
+    const sent: OperatorAlert[] = [];
+    const gauges: [string, number, Record<string, string> | undefined][] = [];
+    const watch = new DeadlineWatch({
+      programs,
+      incidents: {
+        ...ledger,
+        list: ledger.list.bind(ledger),
+        record: ledger.record.bind(ledger),
+        timeline: (id: string) => (id === bad.incidentId ? Promise.reject(new Error('throttled')) : ledger.timeline(id)),
+      } as never,
+      alerts: { send: async (a) => (sent.push(a), 'm') },
+      telemetry: { count: () => {}, info: () => {}, warn: () => {}, error: () => {}, gauge: (m, v, d) => void gauges.push([m, v, d]) },
+      clock: () => new Date(T0),
+    });
+    const result = await watch.run();
+    expect(result.failed).toBe(1);
+    expect(sent.map((a) => a.incidentId)).toContain(good.incidentId);
+    expect(gauges.filter(([m]) => m === UNDECIDED_METRIC)).toHaveLength(3);
+  });
+
   it('a watch that was down sends one alert for the highest mark passed, and records the lower ones', async () => {
     const incident = await open(70);
     const run = await runAt(T0);

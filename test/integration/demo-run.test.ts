@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { dynamoDocumentClient } from '#shared/adapters/aws/clients.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -92,9 +94,95 @@ describe('npm run demo: the whole incident, told as it happens', () => {
     );
     expect(shown.code, `${shown.err}${shown.out}`).toBe(0);
     expect(json(shown.out)).toMatchObject({ ok: true, result: { incident: { incidentId: summary.incidentId, status: 'OPEN' } } });
+    await theRecordOf(summary.incidentId, stateDir);
     child.kill('SIGINT');
     expect(await exited).toBe(0);
     expect(stdout.split('\n').filter(Boolean)).toHaveLength(1);
     expect(existsSync(join(stateDir, 'local.json'))).toBe(false);
-  }, 240_000);
+  }, 300_000);
 });
+
+/**
+ * Issue 19's "done when", on the demo's incident as `--keep` leaves it: the PDF report has the
+ * timeline and the numbers, the register's CSV lists the incident, one employee's exact notice is
+ * shown, verify passes — and fails, naming the entry, after one ledger item is edited by hand.
+ */
+async function theRecordOf(incidentId: string, stateDir: string): Promise<void> {
+  const as = ['--local', '--as', 'arn:aws:sts::111111111111:assumed-role/KillswitchOperators/alice'];
+  const cli = (...args: string[]) => cliWith({}, stateDir, ...as, ...args);
+  const show = json((await cli('-o', 'json', 'incident', 'show', incidentId)).out) as {
+    result: { timeline: { type: string }[]; notices: { sent: number; planned: number }; grants: { revoked: number } };
+  };
+
+  const pdfPath = join(stateDir, 'report.pdf');
+  const report = await cli('-o', 'pdf', 'incident', 'report', incidentId, '--out', pdfPath);
+  expect(report.code, report.err).toBe(0);
+  const text = await pdfText(readFileSync(pdfPath));
+  expect(text).toContain(`Incident report: ${incidentId}`);
+  expect(text).toContain('Timeline');
+  for (const type of ['INCIDENT_FACTS', 'STATE_CHANGED', 'GRANTS_REVOKED', 'NOTICES_PLANNED', 'HALT_CONFIRMED'])
+    expect(text).toContain(type);
+  expect(text).toMatch(new RegExp(`notices sent\\s+${show.result.notices.sent}\\b`));
+  expect(text).toMatch(new RegExp(`grants revoked\\s+${show.result.grants.revoked}\\b`));
+  expect(text).toContain('Integrity of this record');
+
+  const csv = await cli('-o', 'csv', 'register', 'export', '--since', '1h');
+  expect(csv.code, csv.err).toBe(0);
+  const [header, ...rows] = csv.out.trim().split('\n');
+  expect(header).toMatch(/^incidentId,programId,scope,status,severity,openedAt,awareAt,art33DueAt,authorityDecision/);
+  expect(rows.filter((r) => r.startsWith(`${incidentId},`))).toHaveLength(1);
+
+  const notice = await cli('-o', 'json', 'notices', 'show', '--incident', incidentId, '--employee', 'E000001');
+  expect(notice.code, notice.err).toBe(0);
+  expect(json(notice.out)).toMatchObject({ ok: true, result: { entry: { status: 'SENT' }, reproduced: 'EXACT' } });
+
+  const verified = await cli('-o', 'json', 'verify', incidentId);
+  expect(verified.code, verified.out).toBe(0);
+  expect(json(verified.out)).toMatchObject({ ok: true, result: { status: 'VERIFIED', record: { status: 'MATCHES' } } });
+
+  // One ledger item edited by hand, as an administrator's UpdateItem would: no trace in the data but the chain.
+  const state = JSON.parse(readFileSync(join(stateDir, 'local.json'), 'utf8')) as {
+    endpoints: { dynamodb: string };
+    tables: { ledger: string };
+  };
+  const doc = dynamoDocumentClient({
+    endpoint: state.endpoints.dynamodb,
+    region: 'eu-west-1',
+    credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
+  });
+  const revoked = (
+    await doc.send(
+      new QueryCommand({
+        TableName: state.tables.ledger,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
+        ExpressionAttributeValues: { ':pk': `INCIDENT#${incidentId}`, ':p': 'EVENT#GRANTS_REVOKED' },
+      }),
+    )
+  ).Items![0]!;
+  await doc.send(
+    new UpdateCommand({
+      TableName: state.tables.ledger,
+      Key: { pk: revoked.pk, sk: revoked.sk },
+      UpdateExpression: 'SET message = :m',
+      ExpressionAttributeValues: { ':m': 'no grants were revoked' },
+    }),
+  );
+  const broken = await cli('-o', 'json', 'verify', incidentId);
+  expect(broken.code).toBe(1);
+  expect(json(broken.out)).toMatchObject({
+    ok: true,
+    result: { status: 'BROKEN', chains: [{ status: 'BROKEN', broken: { problem: 'EDITED', sk: revoked.sk } }, {}] },
+  });
+}
+
+/** The text of a PDF, as a reader extracts it (Mozilla's pdf.js). */
+async function pdfText(bytes: Buffer): Promise<string> {
+  const { getDocument } = await import('pdfjs-dist/legacy/build/pdf.mjs');
+  const pdf = await getDocument({ data: new Uint8Array(bytes), useSystemFonts: false, disableFontFace: true, verbosity: 0 }).promise;
+  const pages: string[] = [];
+  for (let n = 1; n <= pdf.numPages; n++) {
+    const content = await (await pdf.getPage(n)).getTextContent();
+    pages.push(content.items.map((i) => ('str' in i ? i.str : '')).join(' '));
+  }
+  return pages.join('\n');
+}

@@ -1,10 +1,11 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChainAnchorBucket } from '#shared/adapters/aws/chain-anchor-bucket.ts';
 import { AuditTrail, HashChains, IncidentLedger, LedgerTable } from '#shared/adapters/dynamodb/ledger/index.ts';
-import { CHAIN_HEAD_SK } from '#shared/adapters/dynamodb/ledger/hash-chains.ts';
+import { CHAIN_HEAD_SK, rawRecord } from '#shared/adapters/dynamodb/ledger/hash-chains.ts';
 import { linkHash } from '#shared/domain/hash-chain.ts';
 import { VerifyLedger } from '#shared/record/verify.ts';
 import type { TimelineEntry } from '#shared/schemas/ledger.ts';
@@ -19,6 +20,9 @@ import { startTestDynamo, type TestDynamo } from '../support/dynamo.ts';
  * against the heads exported to S3 (the local S3 stand-in here; test/contract/ledger-anchors runs
  * the anchors against moto's Object Lock).
  */
+/** Entries are dated now: a seal leaves records older than an hour (or in the future) unsealed. */
+const BASE = Date.now();
+
 describe('Ledger hash chains (dynalite, local S3)', () => {
   let db: TestDynamo;
   let table: LedgerTable;
@@ -48,10 +52,10 @@ describe('Ledger hash chains (dynalite, local S3)', () => {
   });
 
   const incidentId = () => `inc-20261204-${(++n).toString(16).padStart(12, '0')}`;
-  const incident = (incidentId: string) => incidentRecord({ incidentId });
+  const incident = (incidentId: string) => incidentRecord({ incidentId, openedAt: new Date(BASE).toISOString() });
   const entry = (id: string, i: number): TimelineEntry => ({
     incidentId: id,
-    at: new Date(Date.UTC(2026, 11, 4, 9, 0, 0, i)).toISOString(),
+    at: new Date(BASE + i).toISOString(),
     type: 'STEP',
     actor: 'test',
     message: `step ${i}`,
@@ -70,13 +74,14 @@ describe('Ledger hash chains (dynalite, local S3)', () => {
     const view = await verifier(chains).incident(id);
     expect(view.status).toBe('VERIFIED');
     const timeline = view.chains[0]!;
-    expect(timeline).toMatchObject({ status: 'VERIFIED', records: 40, sealed: 40, head: { seq: 40 } });
+    // 40 steps, and the incident's facts (INCIDENT_FACTS), first.
+    expect(timeline).toMatchObject({ status: 'VERIFIED', records: 41, sealed: 41, head: { seq: 41 } });
     expect(timeline.anchorsChecked).toBeGreaterThan(0);
     expect(view.anchors).toMatchObject({ objectLock: 'NONE' });
     expect(view.anchors!.note).toMatch(/no Object Lock/);
     // A retried write keeps one entry, and seals nothing twice.
     expect(await writers[0]!.record('STEP#0#0', entry(id, 0))).toBe(false);
-    expect((await verifier(chains).incident(id)).chains[0]).toMatchObject({ status: 'VERIFIED', sealed: 40 });
+    expect((await verifier(chains).incident(id)).chains[0]).toMatchObject({ status: 'VERIFIED', sealed: 41 });
   });
 
   it('a sealer that dies after deciding a place and before giving the record its link leaves no gap: verify reads the head, the next seal finishes it', async () => {
@@ -124,7 +129,7 @@ describe('Ledger hash chains (dynalite, local S3)', () => {
         Key: { pk: `INCIDENT#${id}`, sk: 'EVENT#HAND' },
         UpdateExpression: 'SET #at = :at',
         ExpressionAttributeNames: { '#at': 'at' },
-        ExpressionAttributeValues: { ':at': '2026-12-04T09:30:00.000Z' },
+        ExpressionAttributeValues: { ':at': new Date(BASE + 30_000).toISOString() },
       }),
     );
     expect(await chains.verify({ kind: 'incident', incidentId: id })).toMatchObject({ status: 'UNSEALED', unsealed: ['EVENT#HAND'] });
@@ -150,28 +155,26 @@ describe('Ledger hash chains (dynalite, local S3)', () => {
     );
     const edited = await verifier(chains).incident(id);
     expect(edited.status).toBe('BROKEN');
-    expect(edited.chains[0]!.broken).toMatchObject({ problem: 'EDITED', seq: 2, sk: 'EVENT#S2' });
+    expect(edited.chains[0]!.broken).toMatchObject({ problem: 'EDITED', seq: 3, sk: 'EVENT#S2' });
 
     // The same administrator recomputes that link, every later one and the head: the table is consistent again…
-    const items = (await table.queryPrefixWithKeys(key.pk, 'EVENT#')).sort(
-      (a, b) => (a.chain as { seq: number }).seq - (b.chain as { seq: number }).seq,
-    );
-    let prev = (items[0]!.chain as { hash: string }).hash;
+    const items = (await table.queryPrefixRaw(key.pk, 'EVENT#')).map(rawRecord).sort((x, y) => x.link!.seq - y.link!.seq);
+    let prev = items[0]!.link!.hash;
     for (const item of items.slice(1)) {
-      const { pk, sk, chain, ...content } = item as Record<string, unknown> & { chain: { seq: number } };
-      const hash = linkHash(`incident/${id}`, { pk: String(pk), sk: String(sk), content }, chain.seq, prev);
+      const seq = item.link!.seq;
+      const hash = linkHash(`incident/${id}`, item.record, seq, prev);
       await db.doc.send(
         new UpdateCommand({
           TableName: db.tables.ledger,
-          Key: { pk, sk },
+          Key: { pk: key.pk, sk: item.sk },
           UpdateExpression: 'SET chain = :c',
-          ExpressionAttributeValues: { ':c': { seq: chain.seq, prev, hash } },
+          ExpressionAttributeValues: { ':c': { seq, prev, hash } },
         }),
       );
       await db.doc.send(
         new UpdateCommand({
           TableName: db.tables.ledger,
-          Key: { pk, sk: CHAIN_HEAD_SK },
+          Key: { pk: key.pk, sk: CHAIN_HEAD_SK },
           UpdateExpression: 'SET #h = :h, prev = :p',
           ExpressionAttributeNames: { '#h': 'hash' },
           ExpressionAttributeValues: { ':h': hash, ':p': prev },
@@ -185,10 +188,110 @@ describe('Ledger hash chains (dynalite, local S3)', () => {
     expect(rewritten.status).toBe('BROKEN');
     expect(rewritten.broken!.problem).toBe('ANCHOR');
 
+    // The incident record is not chained (it changes), its facts are: an edit of when it opened (the
+    // Art. 33 clock's start) shows; so does an incident removed whose chain remains.
+    await db.doc.send(
+      new UpdateCommand({
+        TableName: db.tables.ledger,
+        Key: { pk: `INCIDENT#${id}`, sk: '#INCIDENT' },
+        UpdateExpression: 'SET openedAt = :later',
+        ExpressionAttributeValues: { ':later': new Date(BASE + 3 * 86_400_000).toISOString() },
+      }),
+    );
+    const moved = await verifier(chains).incident(id);
+    expect(moved.record).toMatchObject({ status: 'EDITED' });
+    expect(moved.record.detail).toContain('openedAt');
+    await db.doc.send(new DeleteCommand({ TableName: db.tables.ledger, Key: { pk: `INCIDENT#${id}`, sk: '#INCIDENT' } }));
+    expect(await verifier(chains).incident(id)).toMatchObject({ status: 'BROKEN', record: { status: 'MISSING' } });
+
     const other = incidentId();
     for (const i of [1, 2, 3]) await ledger.record(`S${i}`, entry(other, i));
     await db.doc.send(new DeleteCommand({ TableName: db.tables.ledger, Key: { pk: `INCIDENT#${other}`, sk: 'EVENT#S1' } }));
     expect((await chains.verify({ kind: 'incident', incidentId: other })).broken).toMatchObject({ problem: 'MISSING', seq: 1 });
+  });
+
+  it("found by an attacker's review: a sealer whose read of the records is older than others' seals gives no place twice (it reads the head first)", async () => {
+    const id = incidentId();
+    const chains = new HashChains(table, anchors);
+    const ledger = new IncidentLedger(table, { chains });
+    await ledger.record('A', entry(id, 1));
+    await table.putOnce({ pk: `INCIDENT#${id}`, sk: 'EVENT#X' }, entry(id, 2));
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let queried!: () => void;
+    const querying = new Promise<void>((r) => (queried = r));
+    // The late sealer's read of the head waits until the others are done (its first call is let through).
+    const slow = new LedgerTable(
+      {
+        send: async (command: { constructor: { name: string }; input: { Key?: { sk?: string } } }) => {
+          queried();
+          if (command.constructor.name === 'GetCommand' && command.input.Key?.sk === CHAIN_HEAD_SK) await held;
+          return db.doc.send(command as never);
+        },
+      } as never,
+      db.tables.ledger,
+    );
+    const late = new HashChains(slow, anchors).seal({ kind: 'incident', incidentId: id });
+    await querying;
+    // Meanwhile other writers seal X, then write and seal Y.
+    await chains.seal({ kind: 'incident', incidentId: id });
+    await ledger.record('Y', entry(id, 3));
+    release();
+    await late;
+    await ledger.record('Z', entry(id, 4));
+    expect(await chains.verify({ kind: 'incident', incidentId: id })).toMatchObject({ status: 'VERIFIED', sealed: 4, head: { seq: 4 } });
+  });
+
+  it('hashes items as DynamoDB stores them: a string set edited, or a number beyond double precision, is EDITED; such values never stop a seal', async () => {
+    const id = incidentId();
+    const chains = new HashChains(table, anchors);
+    const ledger = new IncidentLedger(table, { chains });
+    await ledger.record('A', entry(id, 1));
+    const raw = (sk: string, attribute: Record<string, unknown>) =>
+      db.client.send(
+        new PutItemCommand({
+          TableName: db.tables.ledger,
+          Item: {
+            pk: { S: `INCIDENT#${id}` },
+            sk: { S: sk },
+            incidentId: { S: id },
+            at: { S: new Date().toISOString() },
+            type: { S: 'STEP' },
+            actor: { S: 'test' },
+            message: { S: 'm' },
+            ...(attribute as Record<string, never>),
+          },
+        }),
+      );
+    await raw('EVENT#SET', { tags: { SS: ['a', 'b'] }, big: { N: '123456789012345678901' } });
+    await ledger.record('B', entry(id, 3));
+    expect(await chains.verify({ kind: 'incident', incidentId: id })).toMatchObject({ status: 'VERIFIED', sealed: 3 });
+    await db.client.send(
+      new UpdateItemCommand({
+        TableName: db.tables.ledger,
+        Key: { pk: { S: `INCIDENT#${id}` }, sk: { S: 'EVENT#SET' } },
+        UpdateExpression: 'SET big = :n',
+        ExpressionAttributeValues: { ':n': { N: '123456789012345678902' } },
+      }),
+    );
+    expect((await chains.verify({ kind: 'incident', incidentId: id })).broken).toMatchObject({ problem: 'EDITED', sk: 'EVENT#SET' });
+  });
+
+  it('a record written by hand with an old date is never sealed by a later write: it stays UNSEALED, and verify says so', async () => {
+    const id = incidentId();
+    const chains = new HashChains(table, anchors);
+    const ledger = new IncidentLedger(table, { chains });
+    await ledger.record('A', entry(id, 1));
+    await table.putOnce(
+      { pk: `INCIDENT#${id}`, sk: 'EVENT#FORGED' },
+      { ...entry(id, 0), type: 'NOT_NOTIFIABLE', at: new Date(Date.now() - 3 * 86_400_000).toISOString() },
+    );
+    await ledger.record('B', entry(id, 2));
+    expect(await chains.verify({ kind: 'incident', incidentId: id })).toMatchObject({
+      status: 'UNSEALED',
+      unsealed: ['EVENT#FORGED'],
+      sealed: 2,
+    });
   });
 
   it('the audit trail: one chain per scope, in version order', async () => {
@@ -201,7 +304,7 @@ describe('Ledger hash chains (dynalite, local S3)', () => {
           scope: '*',
           version,
           status: version % 2 ? 'ACTIVE' : 'PAUSED',
-          changedAt: new Date(Date.UTC(2026, 11, 4, 9, version)).toISOString(),
+          changedAt: new Date(BASE + version * 1000).toISOString(),
           changedBy: 'x',
           trigger: 'OPERATOR',
           summary: 's',

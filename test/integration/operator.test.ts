@@ -277,7 +277,8 @@ describe('Class: OperatorActions (dynalite)', () => {
       if (!('incidentId' in paused)) throw new Error('not a pause');
       const view = await actions.views.incident(paused.incidentId);
       expect(view.incident.incidentId).toBe(paused.incidentId);
-      expect(view.timeline.map((t) => t.type)).toEqual(['STATE_CHANGED']);
+      // The incident's unchanging facts, kept for the hash chain, then the pause.
+      expect(view.timeline.map((t) => t.type).sort()).toEqual(['INCIDENT_FACTS', 'STATE_CHANGED']);
       expect(view.audit.map((a) => a.version)).toEqual([2]);
       await expect(actions.views.incident('inc-20261127-000000000bad')).rejects.toBeInstanceOf(NotFoundError);
     });

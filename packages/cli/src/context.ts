@@ -5,7 +5,7 @@ import { awsTarget, localTarget, type CommandFor, type OperatorAction, type Oper
 import type { OperatorResult } from '../../../shared/killswitch/operator.ts';
 import { readLocalState } from './local-state.ts';
 import { CliError, Exit, exitFor } from './exit-codes.ts';
-import { terminalSafe, type OutputFormat } from './format.ts';
+import { isDocument, isMachine, terminalSafe, type OutputFormat } from './format.ts';
 import type { ErrorKind, FieldIssue } from '../../../shared/domain/errors.ts';
 
 export interface CliIo {
@@ -14,6 +14,8 @@ export interface CliIo {
   env: NodeJS.ProcessEnv;
   /** What `--reason-file -` reads (the process's stdin by default). */
   stdin?: () => string;
+  /** Bytes to stdout as they are (a PDF); without it, documents go through `out` as text. */
+  write?: (bytes: Uint8Array) => void;
 }
 
 /** The global options (main.ts declares them). */
@@ -71,7 +73,7 @@ export interface CliContext {
  * each field that was wrong on a line of its own (a validation error's message already names them).
  */
 export function report(io: CliIo, output: OutputFormat, serialise: Serialise, error: CliFailure['error']): void {
-  if (output !== 'table') {
+  if (isMachine(output)) {
     io.out(serialise({ ok: false, error } satisfies CliFailure));
     return;
   }
@@ -90,13 +92,18 @@ export function cliContext(program: Command, io: CliIo, output: OutputFormat, se
     globals,
     exitCode: Exit.OK,
     print(data, human) {
+      if (isDocument(output))
+        throw new CliError(
+          `-o ${output} is a document format: killswitch register export writes csv, killswitch incident report writes md, html and pdf`,
+          Exit.BAD_INPUT,
+        );
       io.out(output === 'table' ? human() : serialise(data));
     },
     fail: (error) => report(io, output, serialise, error),
     reason: ((o: { reason?: string; reasonFile?: string }, required: boolean) =>
       reasonOf(o, required, io.stdin ?? (() => readFileSync(0, 'utf8')))) as CliContext['reason'],
     progress(line) {
-      if (output === 'table') io.err(terminalSafe(line));
+      if (!isMachine(output)) io.err(terminalSafe(line));
     },
     async target() {
       const g = globals();
@@ -131,7 +138,7 @@ export function cliContext(program: Command, io: CliIo, output: OutputFormat, se
     },
     answer(response, show) {
       if (!response.body.ok) {
-        if (output === 'table') context.fail(response.body.error);
+        if (!isMachine(output)) context.fail(response.body.error);
         else io.out(serialise(response.raw));
         context.exitCode = exitFor(response.body.error.kind);
         return false;

@@ -1,9 +1,17 @@
 import { eastAsianWidth } from 'get-east-asian-width';
 import { terminalSafe } from './safe-text.ts';
 
-/** How the CLI prints results and errors: `-o table` (people, the default), `-o json`, `-o yaml`. */
-export const OUTPUT_FORMATS = ['table', 'json', 'yaml'] as const;
+/**
+ * How the CLI prints results and errors: `-o table` (people, the default), `-o json`, `-o yaml`;
+ * and the documents two commands write: `-o csv` (register export), `-o md|html|pdf` (incident report).
+ */
+export const DOCUMENT_FORMATS = ['csv', 'md', 'html', 'pdf'] as const;
+export const OUTPUT_FORMATS = ['table', 'json', 'yaml', ...DOCUMENT_FORMATS] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+export type DocumentFormat = (typeof DOCUMENT_FORMATS)[number];
+/** JSON and YAML: results and errors as one document on stdout. */
+export const isMachine = (format: OutputFormat): format is 'json' | 'yaml' => format === 'json' || format === 'yaml';
+export const isDocument = (format: OutputFormat): format is DocumentFormat => (DOCUMENT_FORMATS as readonly string[]).includes(format);
 
 /**
  * The output format argv asks for, read before commander parses it so that a parse error is

@@ -30,6 +30,7 @@ const groups = [
   { register: notices.registerShow },
   { register: record.registerVerify },
   { register: record.registerAuthority },
+  { register: record.registerRegister },
   grants,
   events,
   agents,
@@ -39,7 +40,10 @@ const groups = [
 ];
 
 /** Runs the CLI; returns the exit code (0 ok, 2 bad input, 3 refused by policy, 1 failure). */
-export async function main(argv: string[], io: CliIo = { out: console.log, err: console.error, env: process.env }): Promise<number> {
+export async function main(
+  argv: string[],
+  io: CliIo = { out: console.log, err: console.error, env: process.env, write: (bytes) => void process.stdout.write(bytes) },
+): Promise<number> {
   // The format is known before parsing, so that even a parse error comes out in it.
   const output = outputFormatOf(argv, io.env);
   let serialise: Serialise = (value) => JSON.stringify(value);

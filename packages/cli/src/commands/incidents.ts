@@ -1,4 +1,6 @@
+import { writeFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
+import { CliError, Exit, exitFor } from '../exit-codes.ts';
 import type { CliContext } from '../context.ts';
 import { given, positive, since } from '../options.ts';
 import { acknowledged, fields, table } from '../format.ts';
@@ -53,6 +55,52 @@ export function register(program: Command, cli: CliContext): void {
         ].join('\n'),
       ),
     );
+  incident
+    .command('report')
+    .description(
+      'the incident report: summary, exposure, a timeline picture, numbers, approvals, authority decisions, notices, integrity proof',
+    )
+    .argument('<incidentId>', 'the incident (see: killswitch incident list)')
+    .option('--out <file>', 'write the report to this file (a PDF needs it unless stdout is not a terminal)')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Formats: -o md (Markdown, the default), -o html (one self-contained page), -o pdf, or -o json|yaml (the data).',
+        '',
+        'Examples:',
+        '  killswitch incident report inc-20261127-5b40bfcd731b -o pdf --out incident.pdf',
+        '  killswitch incident report inc-20261127-5b40bfcd731b -o html > incident.html',
+      ].join('\n'),
+    )
+    .action(async (incidentId: string, o: { out?: string }) => {
+      const output = cli.globals().output;
+      if (output === 'csv') throw new CliError('incident report writes md, html, pdf, json or yaml, not csv', Exit.BAD_INPUT);
+      const format = output === 'table' ? 'md' : output;
+      if (format === 'pdf' && !o.out && process.stdout.isTTY)
+        throw new CliError('a PDF is not for a terminal: pass --out <file>, or redirect stdout to a file', Exit.BAD_INPUT);
+      const response = await (await cli.target()).call({ action: 'report', incidentId });
+      if (format === 'json' || format === 'yaml') {
+        cli.answer(response, () => '');
+        return;
+      }
+      if (!response.body.ok) {
+        cli.fail(response.body.error);
+        cli.exitCode = exitFor(response.body.error.kind);
+        return;
+      }
+      const { reportDocument, reportHtml, reportMarkdown } = await import('../documents/report.ts');
+      const doc = reportDocument(response.body.result);
+      const bytes =
+        format === 'pdf'
+          ? await (await import('../documents/report-pdf.ts')).reportPdf(doc)
+          : Buffer.from(format === 'html' ? reportHtml(doc) : reportMarkdown(doc), 'utf8');
+      if (o.out) {
+        writeFileSync(o.out, bytes);
+        cli.progress(`report written to ${o.out} (${bytes.length.toLocaleString('en')} bytes, ${format})`);
+      } else if (cli.io.write) cli.io.write(bytes);
+      else cli.io.out(bytes.toString('utf8').trimEnd());
+    });
   incident
     .command('list')
     .description('incidents, most recent first')

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
-import { Exit } from '../exit-codes.ts';
-import { fields, table } from '../format.ts';
+import { fields, isDocument, table } from '../format.ts';
+import { CliError, Exit, exitFor } from '../exit-codes.ts';
+import { given, since } from '../options.ts';
 
 /** `authority notified|update|not-notifiable`: an incident's GDPR Art. 33 decision, recorded in its timeline. */
 export function registerAuthority(program: Command, cli: CliContext): void {
@@ -78,6 +79,69 @@ export function registerAuthority(program: Command, cli: CliContext): void {
     .action((o: { incident: string; at?: string; reason?: string; reasonFile?: string }) => send('not-notifiable', o));
 }
 
+/** `register export`: the breach register (GDPR Art. 33(5)), as CSV for a spreadsheet or JSON/YAML with every decision. */
+export function registerRegister(program: Command, cli: CliContext): void {
+  program
+    .command('register')
+    .description('the breach register (GDPR Art. 33(5)): every incident, notified or not')
+    .command('export')
+    .description('every incident opened in a period: facts, data and people, consequences, measures and their times, decisions and reasons')
+    .option('--since <when>', 'incidents opened since: an ISO 8601 time, or a duration back from now (30d, 24h)', (v: string) => since(v))
+    .option('--until <when>', 'incidents opened until: an ISO 8601 time, or a duration back from now', (v: string) => since(v))
+    .option('--program <id>', 'only this program')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Formats: -o csv (one row per incident), -o json or -o yaml (every field and decision), or a table.',
+        '',
+        'Examples:',
+        '  killswitch register export --since 365d -o csv > breach-register.csv',
+        '  killswitch register export --since 2026-01-01T00:00:00Z -o json',
+      ].join('\n'),
+    )
+    .action(async (o: { since?: string; until?: string; program?: string }) => {
+      const output = cli.globals().output;
+      if (isDocument(output) && output !== 'csv')
+        throw new CliError(`register export writes csv, json, yaml or a table, not ${output}`, Exit.BAD_INPUT);
+      const response = await (
+        await cli.target()
+      ).call({
+        action: 'register',
+        ...(o.since ? { since: o.since } : {}),
+        ...(o.until ? { until: o.until } : {}),
+        ...(given(o.program) ? { programId: o.program } : {}),
+      });
+      if (output === 'csv') {
+        if (!response.body.ok) {
+          cli.fail(response.body.error);
+          cli.exitCode = exitFor(response.body.error.kind);
+          return;
+        }
+        const { registerCsv } = await import('../documents/register-csv.ts');
+        cli.io.out(registerCsv(response.body.result).trimEnd());
+        return;
+      }
+      cli.answer(response, (r) =>
+        [
+          table(
+            r.entries.map((e) => ({
+              incidentId: e.incidentId,
+              program: e.programId,
+              severity: e.severity,
+              opened: e.openedAt,
+              subjects: e.dataSubjects,
+              authority: e.authority.status + (e.authority.late ? ' (late)' : ''),
+              due: e.authority.dueAt,
+            })),
+            ['incidentId', 'program', 'severity', 'opened', 'subjects', 'authority', 'due'],
+          ),
+          r.truncated ? '\n(more incidents in this period than one export holds: narrow --since/--until)' : '',
+        ].join(''),
+      );
+    });
+}
+
 /** `verify`: the ledger's integrity proof for one incident. */
 export function registerVerify(program: Command, cli: CliContext): void {
   program
@@ -101,6 +165,7 @@ export function registerVerify(program: Command, cli: CliContext): void {
           fields([
             ['incident', r.incidentId],
             ['integrity', r.status],
+            ['record', r.record && `${r.record.status}: ${r.record.detail}`],
             [
               'anchors',
               r.anchors

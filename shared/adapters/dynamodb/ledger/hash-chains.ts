@@ -1,3 +1,4 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { nextLink, verifyChain, type ChainHead, type ChainLink, type ChainReport, type ChainedRecord } from '../../../domain/hash-chain.ts';
 import type { AnchorStore, ChainAnchors, ChainName, LedgerChains } from '../../../record/ports.ts';
@@ -7,6 +8,14 @@ import type { LedgerTable } from './ledger-table.ts';
 /** The sort key of a chain's head, in the chain's own partition. */
 export const CHAIN_HEAD_SK = '#CHAIN';
 const LINK = 'chain';
+/**
+ * Records older than this are not sealed by a later write: a record written by hand, back-dated,
+ * stays UNSEALED (verify reports it) instead of being sealed into the chain by the next write.
+ * Longer than any retry of a failed seal (the deadline watch runs every 15 minutes).
+ */
+export const SEAL_WINDOW_MS = 60 * 60_000;
+/** …and records dated further ahead than clocks drift are not sealed either. */
+const FUTURE_SKEW_MS = 5 * 60_000;
 /** Seal attempts before giving up under contention (each attempt seals everything it found). */
 const MAX_ATTEMPTS = 25;
 
@@ -41,32 +50,37 @@ export class HashChains implements LedgerChains {
   constructor(
     private readonly table: LedgerTable,
     private readonly anchors?: ChainAnchors,
+    private readonly clock: () => Date = () => new Date(),
   ) {}
 
   async seal(name: ChainName): Promise<ChainHead | undefined> {
     const ref = chainRef(name);
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
-      const [items, stored] = await Promise.all([this.table.queryPrefixWithKeys(ref.pk, ref.prefix), this.#head(ref)]);
-      let head = stored;
+      // The head first, then the records: records read after the head are at least as new as it,
+      // so a record this seal finds unsealed has no place yet, or is the head's own (finished below).
+      let head = await this.#head(ref);
+      const items = (await this.table.queryPrefixRaw(ref.pk, ref.prefix)).map(rawRecord);
       if (head) {
         const pending = items.find((i) => i.sk === head!.sk);
-        if (pending && !pending[LINK]) {
+        if (pending && !pending.link && !pending.malformed) {
           await this.#setLink(ref, head.sk, { seq: head.seq, prev: head.prev, hash: head.hash });
-          pending[LINK] = { seq: head.seq, prev: head.prev, hash: head.hash };
+          pending.link = { seq: head.seq, prev: head.prev, hash: head.hash };
         }
       }
-      const unsealed = items.filter((i) => !i[LINK]).sort(recordOrder);
+      const now = this.clock().getTime();
+      const unsealed = items
+        .filter((i) => !i.link && !i.malformed && now - Date.parse(i.at) <= SEAL_WINDOW_MS && Date.parse(i.at) <= now + FUTURE_SKEW_MS)
+        .sort((a, b) => a.at.localeCompare(b.at) || a.sk.localeCompare(b.sk));
       if (!unsealed.length) return head ? publicHead(head) : undefined;
       let lost = false;
       for (const item of unsealed) {
-        const record = toRecord(item);
-        const link = nextLink(ref.chainId, record, head);
-        if (!(await this.#advance(ref, head, link, record.sk))) {
+        const link = nextLink(ref.chainId, item.record, head);
+        if (!(await this.#advance(ref, head, link, item.sk))) {
           lost = true;
           break;
         }
-        await this.#setLink(ref, record.sk, link);
-        head = { chainId: ref.chainId, seq: link.seq, hash: link.hash, prev: link.prev, sk: record.sk };
+        await this.#setLink(ref, item.sk, link);
+        head = { chainId: ref.chainId, seq: link.seq, hash: link.hash, prev: link.prev, sk: item.sk };
       }
       if (!lost) {
         await this.anchors?.export(publicHead(head!));
@@ -79,29 +93,25 @@ export class HashChains implements LedgerChains {
   async verify(name: ChainName): Promise<ChainReport> {
     const ref = chainRef(name);
     const [items, head, anchors] = await Promise.all([
-      this.table.queryPrefixWithKeys(ref.pk, ref.prefix),
+      this.table.queryPrefixRaw(ref.pk, ref.prefix).then((raw) => raw.map(rawRecord)),
       this.#head(ref),
       this.anchors ? this.anchors.list(ref.chainId) : Promise.resolve([]),
     ]);
-    const malformed = items.find((item) => item[LINK] !== undefined && !isLink(item[LINK]));
+    const malformed = items.find((item) => item.malformed);
     if (malformed) {
       const report = verifyChain(ref.chainId, [], head ? publicHead(head) : undefined);
       return {
         ...report,
         status: 'BROKEN',
         records: items.length,
-        broken: { problem: 'EDITED', sk: String(malformed.sk), detail: 'its link is not a link (seq, prev, hash): edited by hand' },
+        broken: { problem: 'EDITED', sk: malformed.sk, detail: 'its link is not a link (seq, prev, hash): edited by hand' },
       };
     }
     // The head decides a place before its record gets the link: a record the head names without
     // its link is a seal that stopped in between (the next seal finishes it), not a gap.
     const records = items.map((item) => {
-      const link = isLink(item[LINK])
-        ? item[LINK]
-        : head && item.sk === head.sk && item[LINK] === undefined
-          ? { seq: head.seq, prev: head.prev, hash: head.hash }
-          : undefined;
-      return { ...toRecord(item), ...(link ? { link } : {}) };
+      const link = item.link ?? (head && item.sk === head.sk ? { seq: head.seq, prev: head.prev, hash: head.hash } : undefined);
+      return { ...item.record, ...(link ? { link } : {}) };
     });
     return verifyChain(ref.chainId, records, head ? publicHead(head) : undefined, anchors);
   }
@@ -132,7 +142,7 @@ export class HashChains implements LedgerChains {
           TableName: this.table.tableName,
           Key: { pk: ref.pk, sk: CHAIN_HEAD_SK },
           UpdateExpression: 'SET chainId = :chain, seq = :seq, #hash = :hash, prev = :prev, headSk = :sk',
-          ConditionExpression: from ? 'seq = :from' : 'attribute_not_exists(pk)',
+          ConditionExpression: from ? 'seq = :from AND #hash = :fromHash' : 'attribute_not_exists(pk)',
           ExpressionAttributeNames: { '#hash': 'hash' },
           ExpressionAttributeValues: {
             ':chain': ref.chainId,
@@ -140,7 +150,7 @@ export class HashChains implements LedgerChains {
             ':hash': link.hash,
             ':prev': link.prev,
             ':sk': sk,
-            ...(from ? { ':from': from.seq } : {}),
+            ...(from ? { ':from': from.seq, ':fromHash': from.hash } : {}),
           },
         }),
       ),
@@ -164,20 +174,50 @@ export class HashChains implements LedgerChains {
   }
 }
 
-function toRecord(item: Record<string, unknown>): Omit<ChainedRecord, 'link'> {
-  const { pk, sk, [LINK]: _link, ...content } = item;
-  return { pk: String(pk), sk: String(sk), content };
+export interface RawRecord {
+  sk: string;
+  at: string;
+  record: Omit<ChainedRecord, 'link'>;
+  link?: ChainLink;
+  /** It has a `chain` attribute that is not a link. */
+  malformed: boolean;
 }
 
-function isLink(value: unknown): value is ChainLink {
-  const v = value as Partial<ChainLink> | undefined;
-  return typeof v === 'object' && v !== null && typeof v.seq === 'number' && typeof v.prev === 'string' && typeof v.hash === 'string';
+/** A stored item as a chain hashes it: its attributes in DynamoDB's wire form, canonical (sets sorted, binary as base64). */
+export function rawRecord(item: Record<string, AttributeValue>): RawRecord {
+  const { pk, sk, [LINK]: link, ...rest } = item;
+  const content = Object.fromEntries(Object.entries(rest).map(([k, v]) => [k, canonicalValue(v)]));
+  const parsed = link ? linkOf(link) : undefined;
+  return {
+    sk: sk?.S ?? '',
+    at: rest.at?.S ?? '',
+    record: { pk: pk?.S ?? '', sk: sk?.S ?? '', content },
+    ...(parsed ? { link: parsed } : {}),
+    malformed: link !== undefined && !parsed,
+  };
 }
 
-/** Records are sealed in the order they happened (then by key), so a chain reads like its timeline. */
-function recordOrder(a: Record<string, unknown>, b: Record<string, unknown>): number {
-  const at = String(a.at ?? '').localeCompare(String(b.at ?? ''));
-  return at !== 0 ? at : String(a.sk).localeCompare(String(b.sk));
+const base64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
+
+function canonicalValue(v: AttributeValue): unknown {
+  if (v.S !== undefined) return { S: v.S };
+  if (v.N !== undefined) return { N: v.N };
+  if (v.BOOL !== undefined) return { BOOL: v.BOOL };
+  if (v.NULL !== undefined) return { NULL: true };
+  if (v.B !== undefined) return { B: base64(v.B) };
+  if (v.SS !== undefined) return { SS: [...v.SS].sort() };
+  if (v.NS !== undefined) return { NS: [...v.NS].sort() };
+  if (v.BS !== undefined) return { BS: v.BS.map(base64).sort() };
+  if (v.L !== undefined) return { L: v.L.map(canonicalValue) };
+  if (v.M !== undefined) return { M: Object.fromEntries(Object.entries(v.M).map(([k, m]) => [k, canonicalValue(m)])) };
+  return { [Object.keys(v)[0] ?? '?']: null };
+}
+
+function linkOf(v: AttributeValue): ChainLink | undefined {
+  const m = v.M;
+  const seq = Number(m?.seq?.N);
+  if (!m || !Number.isSafeInteger(seq) || seq < 1 || m.prev?.S === undefined || m.hash?.S === undefined) return undefined;
+  return { seq, prev: m.prev.S, hash: m.hash.S };
 }
 
 function publicHead(head: StoredHead): ChainHead {

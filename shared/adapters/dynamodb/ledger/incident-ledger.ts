@@ -3,6 +3,7 @@ import { IncidentSchema, TimelineEntrySchema, type Incident, type TimelineEntry 
 import type { Principal } from '../../../schemas/common.ts';
 import type { Escalation, IncidentRecords } from '../../../killswitch/ports.ts';
 import { conditionally } from '../dynamo.ts';
+import { INCIDENT_FACTS_KEY, INCIDENT_FACTS_TYPE, incidentFacts } from '../../../record/incident-facts.ts';
 import { KindKeys, LEDGER_KIND_INDEX, LedgerKeys } from './keys.ts';
 import type { LedgerTable } from './ledger-table.ts';
 import { sealAfter, type ChainOptions } from './chain-options.ts';
@@ -18,13 +19,27 @@ export class IncidentLedger implements IncidentRecords {
     this.#chains = sealAfter.defaults(table, chains);
   }
 
-  /** Open an incident; a retry with the same id leaves the first record as it is. */
-  open(incident: Incident): Promise<boolean> {
-    return this.table.putOnce(
+  /**
+   * Open an incident; a retry with the same id leaves the first record as it is. Its facts that
+   * never change (program, scope, when and how it opened) are also the first entry of its timeline
+   * (`INCIDENT_FACTS`), so that the hash chain covers them: the incident record itself changes
+   * (escalations, resolution), its chained facts must still match it (verify checks).
+   */
+  async open(incident: Incident): Promise<boolean> {
+    const first = await this.table.putOnce(
       LedgerKeys.incident(incident.incidentId),
       incident,
       KindKeys.incident(incident.programId, incident.openedAt, incident.incidentId),
     );
+    await this.record(INCIDENT_FACTS_KEY, {
+      incidentId: incident.incidentId,
+      at: incident.openedAt,
+      type: INCIDENT_FACTS_TYPE,
+      actor: incident.openedBy,
+      message: `facts kept for the record: ${incident.programId}/${incident.scope} (${incident.trigger.toLowerCase().replace('_', '-')}, ${incident.severity})`,
+      data: incidentFacts(incident),
+    });
+    return first;
   }
 
   async get(incidentId: string): Promise<Incident | undefined> {
@@ -74,10 +89,16 @@ export class IncidentLedger implements IncidentRecords {
     return first;
   }
 
-  /** The incident's timeline in time order. */
+  /**
+   * The incident's timeline in time order. An item that is not a timeline entry (written by hand)
+   * is left out rather than failing every reader; verify reports it.
+   */
   async timeline(incidentId: string): Promise<TimelineEntry[]> {
     const items = await this.table.queryPrefix(LedgerKeys.incident(incidentId).pk, 'EVENT#');
-    return items.map((i) => TimelineEntrySchema.parse(i)).sort((a, b) => a.at.localeCompare(b.at));
+    return items
+      .map((i) => TimelineEntrySchema.safeParse(i))
+      .flatMap((r) => (r.success ? [r.data] : []))
+      .sort((a, b) => a.at.localeCompare(b.at));
   }
 
   /** A program's incidents, most recent first: `limit` of them, or all; only those opened at or after `since` when given. */

@@ -1,3 +1,4 @@
+import { QueryCommand as RawQueryCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { batchWrite } from '../batch-write.ts';
 import { conditionally } from '../dynamo.ts';
@@ -51,17 +52,28 @@ export class LedgerTable {
     });
   }
 
-  /** Like {@link queryPrefix}, with every attribute (the keys too): what a hash chain hashes. */
-  queryPrefixWithKeys(pk: string, prefix: string): Promise<Record<string, unknown>[]> {
-    return this.#query(
-      {
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: { ':pk': pk, ':prefix': prefix },
-        ConsistentRead: true,
-      },
-      undefined,
-      true,
-    );
+  /**
+   * Like {@link queryPrefix}, as DynamoDB stores the items: every attribute (the keys too) in its
+   * wire form (`{S}`, `{N}`, `{SS}`, …), not converted to JavaScript values — what a hash chain
+   * hashes, so that a set, a number beyond double precision or a binary value is hashed as stored.
+   */
+  async queryPrefixRaw(pk: string, prefix: string): Promise<Record<string, AttributeValue>[]> {
+    const out: Record<string, AttributeValue>[] = [];
+    let ExclusiveStartKey: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await this.client.send(
+        new RawQueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': { S: pk }, ':prefix': { S: prefix } },
+          ConsistentRead: true,
+          ExclusiveStartKey,
+        }),
+      );
+      out.push(...(page.Items ?? []));
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    return out;
   }
 
   /** Newest-first records of one kind from the kind index: `limit` of them, or every one (paged). Eventually consistent, as every index. */
@@ -81,7 +93,6 @@ export class LedgerTable {
   async #query(
     input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey' | 'Limit'>,
     limit?: number,
-    keepKeys = false,
   ): Promise<Record<string, unknown>[]> {
     const out: Record<string, unknown>[] = [];
     let ExclusiveStartKey: Record<string, unknown> | undefined;
@@ -89,7 +100,7 @@ export class LedgerTable {
       const page = await this.client.send(
         new QueryCommand({ ...input, TableName: this.tableName, ...(limit ? { Limit: limit - out.length } : {}), ExclusiveStartKey }),
       );
-      for (const item of page.Items ?? []) out.push(keepKeys ? item : withoutKeys(item));
+      for (const item of page.Items ?? []) out.push(withoutKeys(item));
       ExclusiveStartKey = page.LastEvaluatedKey;
     } while (ExclusiveStartKey && (!limit || out.length < limit));
     return out;

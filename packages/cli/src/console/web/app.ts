@@ -9,6 +9,7 @@
  * as escapes, as the CLI shows them.
  */
 import { terminalSafe } from '../../safe-text.ts';
+import { layoutTimeline } from '../../documents/timeline-layout.ts';
 import type { IncidentListView, IncidentView, RequestSummary, StatusView } from '../../../../../shared/killswitch/views.ts';
 import type { TimelineEntry } from '../../../../../shared/schemas/ledger.ts';
 
@@ -546,92 +547,38 @@ async function incidents(params: URLSearchParams): Promise<Child[]> {
   ];
 }
 
-/** The lanes of the timeline picture, and which entries each shows (the first that matches). */
-const LANES: { name: string; match: RegExp }[] = [
-  { name: 'Approvals', match: /^(RESUME_|RESTORE_(REQUESTED|APPROVED|REFUSED)|INCIDENT_RESOLVED)/ },
-  { name: 'Detection', match: /^(ANOMALY|FINDING|INCIDENT_OPENED|ESCALATED|PAUSE_LINKED|REPORT)/ },
-  { name: 'Kill switch', match: /^(STATE_CHANGED|PAUSED|RESUMED|KILL_SWITCH)/ },
-  { name: 'Collectors', match: /^(HALT|ACK|AGENTS?_|COLLECTORS?_)/ },
-  { name: 'Access', match: /^(GRANTS_|ACCESS_|RESTORE_|REVOK)/ },
-  { name: 'Notices', match: /^NOTICE/ },
-];
-const laneOf = (type: string) => LANES.find((l) => l.match.test(type))?.name ?? 'Other';
-
-function offset(ms: number): string {
-  const a = Math.abs(ms);
-  if (a < 1000) return `+${Math.round(ms)} ms`;
-  if (a < 90_000) return `+${(ms / 1000).toFixed(1)} s`;
-  if (a < 5_400_000) return `+${(ms / 60_000).toFixed(1)} min`;
-  if (a < 172_800_000) return `+${(ms / 3_600_000).toFixed(1)} h`;
-  return `+${(ms / 86_400_000).toFixed(1)} d`;
-}
-
 /** One time axis; a lane per kind of step; a mark per timeline entry (its text in a tooltip and in the table below). */
 export function timelinePicture(timeline: TimelineEntry[]): SVGElement {
-  const entries = [...timeline].sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
-  const lanes = [...LANES.map((l) => l.name), 'Other'].filter((name) => entries.some((e) => laneOf(e.type) === name));
-  const order = ['Detection', 'Kill switch', 'Collectors', 'Access', 'Notices', 'Approvals', 'Other'];
-  lanes.sort((a, b) => order.indexOf(a) - order.indexOf(b));
-  const t0 = entries.length ? Date.parse(entries[0]!.at) : 0;
-  const span = Math.max(1, entries.length ? Date.parse(entries.at(-1)!.at) - t0 : 1);
-  const [left, right, laneHeight, top] = [130, 960, 40, 20];
-  const width = right + 30;
-  const height = top + lanes.length * laneHeight + 40;
-  const x = (at: string) => left + ((Date.parse(at) - t0) / span) * (right - left);
-  const firstOf = (lane: string) => entries.find((e) => laneOf(e.type) === lane);
-  const said = ['Kill switch', 'Collectors', 'Access', 'Notices', 'Approvals']
-    .map((lane) => [lane, firstOf(lane)] as const)
-    .filter(([, e]) => e)
-    .map(([lane, e]) => `${lane.toLowerCase()} ${offset(Date.parse(e!.at) - t0)} (${e!.type})`);
+  const layout = layoutTimeline(timeline);
+  const said = layout.firsts.map((f) => `${f.lane.toLowerCase()} ${f.offset} (${f.type})`);
   const svg = s(
     'svg',
-    { viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-labelledby': 'timeline-title timeline-desc', class: 'timeline' },
+    { viewBox: `0 0 ${layout.width} ${layout.height}`, role: 'img', 'aria-labelledby': 'timeline-title timeline-desc', class: 'timeline' },
     s('title', { id: 'timeline-title' }, 'Timeline of the incident'),
     s(
       'desc',
       { id: 'timeline-desc' },
-      entries.length
-        ? `${entries.length} steps from ${time(entries[0]!.at)}, first of each after the first step: ${said.join('; ') || 'none'}. Every step is listed in the table below.`
+      layout.start
+        ? `${timeline.length} steps from ${time(layout.start)}, first of each after the first step: ${said.join('; ') || 'none'}. Every step is listed in the table below.`
         : 'No steps recorded.',
     ),
   );
-  lanes.forEach((lane, i) => {
-    const y = top + i * laneHeight + laneHeight / 2;
-    svg.appendChild(s('text', { x: 8, y: y + 5, class: 'lane-label' }, lane));
-    svg.appendChild(s('line', { x1: left, x2: right, y1: y, y2: y, class: 'lane-line' }));
-    let lastX = -Infinity;
-    let nudge = 0;
-    for (const e of entries.filter((e) => laneOf(e.type) === lane)) {
-      const cx = x(e.at);
-      nudge = cx - lastX < 10 ? (nudge + 1) % 3 : 0;
-      lastX = cx;
-      svg.appendChild(
-        s(
-          'circle',
-          {
-            cx,
-            cy: y + (nudge - 1) * (nudge ? 7 : 0),
-            r: 6,
-            class: `mark mark-${lane.toLowerCase().replace(/ /g, '-')}`,
-            'data-type': e.type,
-          },
-          s('title', {}, `${offset(Date.parse(e.at) - t0)} ${e.type}: ${terminalSafe(e.message)}`),
-        ),
-      );
-    }
-  });
-  const axisY = top + lanes.length * laneHeight + 8;
-  svg.appendChild(s('line', { x1: left, x2: right, y1: axisY, y2: axisY, class: 'axis' }));
-  for (let k = 0; k <= 4; k++) {
-    const tx = left + (k / 4) * (right - left);
-    svg.appendChild(s('line', { x1: tx, x2: tx, y1: axisY, y2: axisY + 6, class: 'axis' }));
+  for (const lane of layout.lanes) {
+    svg.appendChild(s('text', { x: 8, y: lane.y + 5, class: 'lane-label' }, lane.name));
+    svg.appendChild(s('line', { x1: layout.left, x2: layout.right, y1: lane.y, y2: lane.y, class: 'lane-line' }));
+  }
+  for (const m of layout.marks)
     svg.appendChild(
       s(
-        'text',
-        { x: tx, y: axisY + 22, class: 'tick', 'text-anchor': k === 0 ? 'start' : k === 4 ? 'end' : 'middle' },
-        k === 0 ? time(entries[0]?.at) : offset((k / 4) * span),
+        'circle',
+        { cx: m.x, cy: m.y, r: 6, class: `mark mark-${m.lane.toLowerCase().replace(/ /g, '-')}`, 'data-type': m.step.type },
+        s('title', {}, `${m.offset} ${m.step.type}: ${terminalSafe(m.step.message)}`),
       ),
     );
+  svg.appendChild(s('line', { x1: layout.left, x2: layout.right, y1: layout.axisY, y2: layout.axisY, class: 'axis' }));
+  for (const t of layout.ticks) {
+    svg.appendChild(s('line', { x1: t.x, x2: t.x, y1: layout.axisY, y2: layout.axisY + 6, class: 'axis' }));
+    svg.appendChild(s('text', { x: t.x, y: layout.axisY + 22, class: 'tick', 'text-anchor': t.anchor }, t.start ? time(t.start) : t.label));
   }
   return svg;
 }
