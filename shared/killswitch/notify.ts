@@ -1,7 +1,7 @@
 import type { Principal } from '../schemas/common.ts';
 import type { PlanWork } from '../schemas/notices.ts';
 import type { NotifyCommand, ResendFailedCommand } from '../schemas/operator.ts';
-import { NotFoundError } from '../domain/errors.ts';
+import { NotFoundError, StateConflictError } from '../domain/errors.ts';
 import { requireOperator } from '../domain/identity.ts';
 import type { Clock, IncidentRecords, WorkQueue } from './ports.ts';
 
@@ -42,6 +42,17 @@ export class NotifyIncident {
     requireOperator(principal, `run ${command.action}`);
     const incident = await this.deps.incidents.get(command.incidentId);
     if (!incident) throw new NotFoundError(`incident ${command.incidentId} does not exist`);
+    if (command.action === 'notify' && command.noticeType !== 'exposure') {
+      // A follow-up follows something: the exposure notice it updates, the resolution it reports.
+      const timeline = await this.deps.incidents.timeline(incident.incidentId);
+      const exposed = timeline.some((t) => t.type === 'NOTICES_PLANNED' && (t.data?.noticeType ?? 'exposure') === 'exposure');
+      if (!exposed)
+        throw new StateConflictError(`incident ${incident.incidentId}: no exposure notice was sent yet; send it first (killswitch notify)`);
+      if (command.noticeType === 'resolved' && incident.status !== 'RESOLVED')
+        throw new StateConflictError(
+          `incident ${incident.incidentId} is ${incident.status}: the resolved notice goes out once a resume has closed it`,
+        );
+    }
     await this.deps.noticeWork.enqueue({
       type: 'plan',
       incidentId: incident.incidentId,
@@ -62,6 +73,7 @@ export class NotifyIncident {
         command.action === 'notify'
           ? `${command.noticeType} notices requested by ${principal.person}`
           : `failed and stalled ${command.noticeType} notices queued again by ${principal.person}`,
+      data: { noticeType: command.noticeType },
     });
     return {
       action: command.action,

@@ -1,11 +1,15 @@
 import type { NoticeType } from '../schemas/notices.ts';
 import { exposureEnV1 } from './templates/exposure.en.ts';
+import { PHRASEBOOK_TEMPLATES } from './templates/phrasebook.ts';
 import type { NoticeContext, NoticeTemplate, RenderedNotice } from './templates/types.ts';
 
 export type { NoticeContext, RenderedNotice } from './templates/types.ts';
 
 /** Current template per type and locale; add a locale by adding a template. */
-const TEMPLATES: NoticeTemplate[] = [exposureEnV1];
+const TEMPLATES: NoticeTemplate[] = [exposureEnV1, ...PHRASEBOOK_TEMPLATES];
+
+/** Every template (every version, type and locale): the template test renders each. */
+export const ALL_TEMPLATES: readonly NoticeTemplate[] = TEMPLATES;
 
 export function templateFor(type: NoticeType, locale: string | undefined, defaultLocale: string): NoticeTemplate {
   const pick = (l: string | undefined) =>
@@ -21,8 +25,20 @@ export function currentTemplateIds(type: NoticeType): string[] {
   return locales.map((l) => idOf(templateFor(type, l, l)));
 }
 
-/** The subject as SNS sends it: printable ASCII only, at most 99 characters (SNS's limits for Subject). */
-export const asciiSubject = (subject: string) => subject.replace(/[^\x20-\x7e]/g, '').slice(0, 99);
+const GERMAN: Record<string, string> = { ä: 'ae', ö: 'oe', ü: 'ue', Ä: 'Ae', Ö: 'Oe', Ü: 'Ue', ß: 'ss' };
+
+/**
+ * The subject as SNS sends it: printable ASCII only, at most 99 characters (SNS's limits for
+ * Subject). Letters with accents lose them (é → e; German umlauts as ae, oe, ue, ß as ss) rather
+ * than disappear; anything else outside ASCII is left out.
+ */
+export const asciiSubject = (subject: string) =>
+  subject
+    .replace(/[äöüÄÖÜß]/g, (c) => GERMAN[c]!)
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .replace(/[^\x20-\x7e]/g, '')
+    .slice(0, 99);
 
 const idOf = (t: NoticeTemplate) => `${t.type}/v${t.version}/${t.locale}`;
 

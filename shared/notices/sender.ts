@@ -66,7 +66,7 @@ export class NoticeSender {
     const timeline = await this.deps.incidents.timeline(batch.incidentId);
     const context = incidentContext(
       incident,
-      timeline.map((t) => ({ type: t.type, at: t.at })),
+      timeline.map((t) => ({ type: t.type, at: t.at, data: t.data })),
     );
 
     const report: SendReport = { sent: [], failed: [], skipped: [], inFlight: [] };
@@ -156,8 +156,16 @@ export const textHash = (text: string) => createHash('sha256').update(text, 'utf
 
 /** The incident's facts a notice was rendered with (they change over time: kept with each sent notice). */
 export const factsOf = (context: Pick<NoticeContext, 'incident'>): SentNotice['facts'] => {
-  const { openedAt, exposure, pausedAt, accessRevoked } = context.incident;
-  return { openedAt, ...(exposure ? { exposure } : {}), ...(pausedAt ? { pausedAt } : {}), accessRevoked };
+  const { openedAt, exposure, pausedAt, accessRevoked, resumedAt, resolvedAt, accessRestored } = context.incident;
+  return {
+    openedAt,
+    ...(exposure ? { exposure } : {}),
+    ...(pausedAt ? { pausedAt } : {}),
+    accessRevoked,
+    ...(resumedAt ? { resumedAt } : {}),
+    ...(resolvedAt ? { resolvedAt } : {}),
+    ...(accessRestored ? { accessRestored } : {}),
+  };
 };
 
 /** The incident part of a notice's context, from its facts (as kept, or as they are now). */
@@ -169,9 +177,10 @@ export const contextOf = (incidentId: string, facts: SentNotice['facts']): Omit<
 
 export function incidentContext(
   incident: Incident,
-  timeline: { type: string; at: string }[],
+  timeline: { type: string; at: string; data?: Record<string, unknown> | undefined }[],
 ): Omit<NoticeContext, 'employee' | 'settings'> {
-  const paused = timeline.find((t) => t.type === 'STATE_CHANGED');
+  const paused = timeline.find((t) => t.type === 'STATE_CHANGED' && t.data?.status !== 'ACTIVE');
+  const resumed = timeline.find((t) => t.type === 'STATE_CHANGED' && t.data?.status === 'ACTIVE');
   return {
     incident: {
       incidentId: incident.incidentId,
@@ -179,6 +188,9 @@ export function incidentContext(
       ...(incident.exposure ? { exposure: { audience: incident.exposure.audience, window: incident.exposure.window } } : {}),
       ...(paused ? { pausedAt: paused.at } : incident.action !== 'RECORDED' ? { pausedAt: incident.openedAt } : {}),
       accessRevoked: timeline.some((t) => t.type === 'GRANTS_REVOKED'),
+      ...(resumed ? { resumedAt: resumed.at } : {}),
+      ...(incident.resolvedAt ? { resolvedAt: incident.resolvedAt } : {}),
+      ...(timeline.some((t) => t.type === 'GRANTS_RESTORED') ? { accessRestored: true } : {}),
     },
   };
 }

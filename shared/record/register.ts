@@ -122,7 +122,8 @@ export function registerEntry(
   const categories = [
     ...new Set(planned.flatMap((t) => (Array.isArray(t.data?.categories) ? (t.data.categories as string[]) : []))),
   ].sort();
-  const dataSubjects = notices?.planned ?? Math.max(0, ...planned.map((t) => Number(t.data?.planned ?? 0)));
+  // The exposure notices planned: every affected employee once (follow-up notices go to the same people).
+  const dataSubjects = planned.length ? Math.max(0, ...planned.map((t) => Number(t.data?.planned ?? 0))) : (notices?.planned ?? 0);
   const notified = clock.decisions.find((d) => d.kind === 'NOTIFIED');
   const notNotifiable = clock.decisions.filter((d) => d.kind === 'NOT_NOTIFIABLE').at(-1);
   const paused = (t: TimelineEntry) => t.type === 'STATE_CHANGED' && t.data?.status === 'PAUSED';

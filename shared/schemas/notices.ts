@@ -60,6 +60,9 @@ export const SentNoticeSchema = z.object({
     exposure: z.object({ audience: z.string(), window: z.object({ start: z.string(), end: z.string() }) }).optional(),
     pausedAt: TimestampSchema.optional(),
     accessRevoked: z.boolean(),
+    resumedAt: TimestampSchema.optional(),
+    resolvedAt: TimestampSchema.optional(),
+    accessRestored: z.boolean().optional(),
     /** The sender's notice settings (organisation, contact) then: they may be changed since. */
     settings: NoticeSettingsSchema.optional(),
   }),

@@ -93,8 +93,11 @@ export const ApproveRestoreGrantsCommandSchema = z.object({
   reason: ReasonSchema.optional(),
 });
 
-/** Notice types an operator can send: those with a template (`update` and `resolved` are planned). */
-const SendableNoticeTypeSchema = NoticeTypeSchema.extract(['exposure']).default('exposure');
+/**
+ * The notice to send: the exposure notice, then — once per employee each — an `update` (what has
+ * changed since) and a `resolved` notice (what was done, whether collection resumed).
+ */
+const SendableNoticeTypeSchema = NoticeTypeSchema.default('exposure');
 
 export const NotifyCommandSchema = z.object({
   action: z.literal('notify'),

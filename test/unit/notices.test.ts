@@ -58,8 +58,9 @@ describe('Function: renderNotice', () => {
     expect(text).not.toMatch(/keystrokes|transcripts/);
   });
 
-  it('falls back to the default locale, then to English', () => {
-    expect(renderNotice('exposure', context, 'fr-FR').templateId).toBe('exposure/v1/en');
+  it('chooses the locale, its language for a region, then the default locale, then English', () => {
+    expect(renderNotice('exposure', context, 'fr-FR').templateId).toBe('exposure/v1/fr');
+    expect(renderNotice('exposure', context, 'es-ES').templateId).toBe('exposure/v1/en');
   });
 
   it('says what is still being done when access is not yet confirmed revoked and the window is unknown', () => {

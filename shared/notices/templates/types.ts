@@ -9,6 +9,12 @@ export interface NoticeContext {
     exposure?: { audience: string; window: { start: string; end: string } };
     pausedAt?: string;
     accessRevoked: boolean;
+    /** Follow-up notices: collection restarted (two people approved it), and when. */
+    resumedAt?: string;
+    /** Follow-up notices: the incident was closed, and when. */
+    resolvedAt?: string;
+    /** Follow-up notices: the revoked access was put back after review (two people approved it). */
+    accessRestored?: boolean;
   };
   employee: { employeeId: string; categories: string[]; heldFrom: string; heldTo: string };
   settings: NoticeSettings;

@@ -12,14 +12,26 @@ export function register(program: Command, cli: CliContext): void {
     .requiredOption('--incident <id>', 'the incident whose affected employees to tell (required)')
     .option('--wait', 'follow progress until every notice is sent or failed')
     .option('--resend-failed', 'send the notices marked FAILED again')
+    .addOption(
+      new Option(
+        '--type <type>',
+        'which notice: the exposure notice, an update (what changed since), or resolved (once the incident is closed)',
+      )
+        .choices(['exposure', 'update', 'resolved'])
+        .default('exposure'),
+    )
     .addHelpText(
       'after',
-      '\nExamples:\n  killswitch notify --incident inc-20261127-5b40bfcd731b --wait\n  killswitch notify --incident inc-20261127-5b40bfcd731b --resend-failed',
+      '\nExamples:\n  killswitch notify --incident inc-20261127-5b40bfcd731b --wait\n  killswitch notify --incident inc-20261127-5b40bfcd731b --type resolved\n  killswitch notify --incident inc-20261127-5b40bfcd731b --resend-failed',
     )
-    .action(async (o: { incident: string; wait?: boolean; resendFailed?: boolean }) => {
+    .action(async (o: { incident: string; wait?: boolean; resendFailed?: boolean; type: 'exposure' | 'update' | 'resolved' }) => {
       const requestedAt = new Date().toISOString();
       const target = await cli.target();
-      const response = await target.call({ action: o.resendFailed ? 'resend-failed' : 'notify', incidentId: o.incident });
+      const response = await target.call({
+        action: o.resendFailed ? 'resend-failed' : 'notify',
+        incidentId: o.incident,
+        noticeType: o.type,
+      });
       const show = () => `notices queued for ${o.incident}`;
       if (!o.wait || !response.body.ok) return void cli.answer(response, show);
       // -o json|yaml: one document, at the end (the final counts, or the error); people see progress.

@@ -10,6 +10,7 @@
  */
 import { terminalSafe } from '../../safe-text.ts';
 import { layoutTimeline } from '../../documents/timeline-layout.ts';
+import { remainingText } from '../../../../../shared/domain/breach-clock.ts';
 import type { IncidentListView, IncidentView, RequestSummary, StatusView } from '../../../../../shared/killswitch/views.ts';
 import type { TimelineEntry } from '../../../../../shared/schemas/ledger.ts';
 
@@ -619,6 +620,16 @@ async function incident(incidentId: string): Promise<Child[]> {
     ['Datasets', i.datasetIds.join(', ') || '—'],
     ['Resolved', i.resolvedAt ? `${time(i.resolvedAt)} by ${personOf(i.resolvedBy)}` : '—'],
     ['Scope now', scope ? h('span', {}, statusBadge(scope.status), ` at version ${scope.version}`) : '—'],
+    [
+      'Authority (Art. 33)',
+      !r.breach
+        ? '—'
+        : r.breach.status === 'UNDECIDED'
+          ? `no decision — due ${time(r.breach.dueAt)} (${remainingText(r.breach.remainingMs ?? 0)})`
+          : r.breach.status === 'NOTIFIED'
+            ? `notified ${time(r.breach.notifiedAt)}${r.breach.late ? ' (after the 72 hours)' : ''}`
+            : 'documented as not notifiable',
+    ],
   ];
   return [
     h('p', {}, h('a', { href: '#/incidents' }, '← All incidents')),
