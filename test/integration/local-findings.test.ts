@@ -159,12 +159,13 @@ describe('Local stack: AWS findings on the default bus, through the synthesized 
     expect(out.Entries?.[0]).toMatchObject({ ErrorCode: 'NotAuthorizedForSourceException' });
   });
 
-  it('lists the sweep schedule without running it (only the state feed’s re-signing and the halt-by-expiry sweep run on their own)', () => {
+  it('lists the sweep and deadline-watch schedules without running them (only the state feed’s re-signing and the halt-by-expiry sweep run on their own)', () => {
     expect([...stack.schedules].sort((a, b) => a.name.localeCompare(b.name))).toEqual([
+      { name: 'BreachDeadlinesSchedule', expression: 'rate(15 minutes)', function: 'deadline-watch' },
       { name: 'FindingTriggersSweepSchedule', expression: 'rate(15 minutes)', function: 'finding-sweep' },
       { name: 'HaltAcknowledgementsExpirySchedule', expression: 'rate(1 minute)', function: 'aggregate-acks' },
       { name: 'StateFeedResignSchedule', expression: 'rate(1 minute)', function: 'publish-state-feed' },
     ]);
-    expect(stack.functions.log.some((l) => l.function === 'finding-sweep')).toBe(false);
+    expect(stack.functions.log.some((l) => l.function === 'finding-sweep' || l.function === 'deadline-watch')).toBe(false);
   });
 });
