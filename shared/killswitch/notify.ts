@@ -48,6 +48,11 @@ export class NotifyIncident {
       const exposed = timeline.some((t) => t.type === 'NOTICES_PLANNED' && (t.data?.noticeType ?? 'exposure') === 'exposure');
       if (!exposed)
         throw new StateConflictError(`incident ${incident.incidentId}: no exposure notice was sent yet; send it first (killswitch notify)`);
+      const sentBefore = timeline.find((t) => t.type === 'NOTICES_PLANNED' && t.data?.noticeType === command.noticeType);
+      if (sentBefore)
+        throw new StateConflictError(
+          `incident ${incident.incidentId}: the ${command.noticeType} notice was planned on ${sentBefore.at} and goes to each employee once; resend-failed sends the ones that failed`,
+        );
       if (command.noticeType === 'resolved' && incident.status !== 'RESOLVED')
         throw new StateConflictError(
           `incident ${incident.incidentId} is ${incident.status}: the resolved notice goes out once a resume has closed it`,

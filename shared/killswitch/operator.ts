@@ -36,7 +36,7 @@ export interface OperatorDeps extends OperatorPauseDeps, ResumeDeps {
   revocations?: { counts(incidentId: string): Promise<{ revoked: number; alsoHeld: number }> };
   /** Notices: where planning work is queued, and the delivery ledger's counts. */
   noticeWork?: WorkQueue<PlanWork>;
-  notices?: { counts(incidentId: string): Promise<NoticeCountsView> } & Partial<Pick<NoticeRecords, 'get'>>;
+  notices?: { counts(incidentId: string, type?: 'exposure'): Promise<NoticeCountsView> } & Partial<Pick<NoticeRecords, 'get'>>;
   /** The notice settings the senders render with: an employee's notice is shown again with them. */
   noticeSettings?: NoticeSettings;
   /** The ledger's hash chains: `verify` recomputes them. */

@@ -111,6 +111,8 @@ export interface IncidentRecords {
   timeline(incidentId: string): Promise<TimelineEntry[]>;
   /** Most recent first; `since` (an ISO time) keeps those opened at or after it. */
   list(programId: string, limit?: number, since?: string): Promise<Incident[]>;
+  /** Oldest first: the program's incidents opened in [since, until], at most `limit`. */
+  listOpened(programId: string, since: string, until: string, limit: number): Promise<Incident[]>;
   openOn(programId: string, scope: string): Promise<Incident[]>;
   resolve(incidentId: string, by: Principal, at: Date, requestId: string): Promise<boolean>;
 }

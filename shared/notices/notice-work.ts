@@ -87,8 +87,18 @@ export async function performPlanWork(
     at,
     type: work.mode === 'failed' ? 'NOTICES_REQUEUED' : 'NOTICES_PLANNED',
     actor: 'killswitch:plan-notices',
-    message: work.mode === 'failed' ? `${step.queued} failed notices queued again` : `${step.planned} ${work.noticeType} notices planned`,
-    data: { planned: step.planned, queued: step.queued, noticeType: work.noticeType, categories: step.categories },
+    message:
+      work.mode === 'failed'
+        ? `${step.queued} failed notices queued again`
+        : `${step.planned} ${work.noticeType} notices planned` +
+          (step.notSent ? `; ${step.notSent} employee(s) left out: their exposure notice was not sent (resend-failed first)` : ''),
+    data: {
+      planned: step.planned,
+      queued: step.queued,
+      noticeType: work.noticeType,
+      categories: step.categories,
+      ...(step.notSent ? { notSent: step.notSent } : {}),
+    },
   });
   await deps.events.publish(DetailType.ExposureNoticesPlanned, {
     incidentId: work.incidentId,

@@ -8,7 +8,8 @@ import { affectedEmployees } from './audience.ts';
 export const SEND_BATCH_SIZE = 50;
 
 export type PlanStep =
-  | { done: true; planned: number; queued: number; categories: string[] }
+  /** `notSent`: follow-ups not planned because the employee's exposure notice was not sent. */
+  | { done: true; planned: number; queued: number; categories: string[]; notSent?: number }
   /** `interrupted`: a call failed after this invocation had made progress; `next` continues from the last batch fully planned and queued. */
   | { done: false; next: PlanWork; queued: number; interrupted?: unknown };
 
@@ -43,11 +44,38 @@ export class NoticePlanner {
     let planned = work.planned;
     let queued = 0;
     const categories = new Set(work.categories ?? []);
-    const next = (after: string) => ({ ...work, after, planned, continuation: work.continuation + 1, categories: [...categories].sort() });
+    const next = (after: string) => ({
+      ...work,
+      after,
+      planned,
+      continuation: work.continuation + 1,
+      categories: [...categories].sort(),
+      ...(notSent ? { notSent } : {}),
+    });
     let chunk: Parameters<NoticeRecords['plan']>[0][] = [];
     let last: string | undefined;
+    let notSent = work.notSent ?? 0;
     const flush = async () => {
       const toSend: string[] = [];
+      // A follow-up (update, resolved) goes only to those the exposure notice reached, about what
+      // it told them: an employee whose exposure notice was never sent is not told an update of it.
+      if (work.noticeType !== 'exposure') {
+        const kept: typeof chunk = [];
+        await inParallel(chunk, this.options.concurrency ?? 16, async (entry) => {
+          const exposure = await this.deps.notices.get(work.incidentId, 'exposure', entry.employeeId);
+          if (exposure?.status === 'SENT')
+            kept.push({
+              ...entry,
+              categories: exposure.categories,
+              datasetIds: exposure.datasetIds,
+              heldFrom: exposure.heldFrom,
+              heldTo: exposure.heldTo,
+              ...(exposure.locale ? { locale: exposure.locale } : {}),
+            });
+          else notSent++;
+        });
+        chunk = kept;
+      }
       await inParallel(chunk, this.options.concurrency ?? 16, async (entry) => {
         const { created, entry: stored } = await this.deps.notices.plan(entry);
         if (created) planned++;
@@ -98,7 +126,7 @@ export class NoticePlanner {
         interrupted: error,
       };
     }
-    return { done: true, planned, queued, categories: [...categories].sort() };
+    return { done: true, planned, queued, categories: [...categories].sort(), notSent };
   }
 
   async #retryFailed(work: PlanWork): Promise<PlanStep> {

@@ -39,7 +39,8 @@ export interface NoticeRecords {
   retryFailed(incidentId: string, type: NoticeType, employeeId: string): Promise<boolean>;
   /** FAILED entries, and SENDING ones whose sender is presumed dead at `now`. */
   failed(incidentId: string, type: NoticeType, now: Date): AsyncIterable<NoticeEntry>;
-  counts(incidentId: string): Promise<NoticeCounts>;
+  /** Entries by status: of one notice type, or of every type when none is given. */
+  counts(incidentId: string, type?: NoticeType): Promise<NoticeCounts>;
 }
 
 export interface OutgoingNotice {

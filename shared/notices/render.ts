@@ -14,7 +14,9 @@ export const ALL_TEMPLATES: readonly NoticeTemplate[] = TEMPLATES;
 export function templateFor(type: NoticeType, locale: string | undefined, defaultLocale: string): NoticeTemplate {
   const pick = (l: string | undefined) =>
     TEMPLATES.filter((t) => t.type === type && t.locale === l).sort((a, b) => b.version - a.version)[0];
-  const template = pick(locale) ?? pick(locale?.split('-')[0]) ?? pick(defaultLocale) ?? pick('en');
+  // Language tags compare case-insensitively, and a region falls back to its language (de-AT → de).
+  const language = (tag: string | undefined) => tag?.trim().split(/[-_]/)[0]?.toLowerCase();
+  const template = pick(locale) ?? pick(language(locale)) ?? pick(defaultLocale) ?? pick(language(defaultLocale)) ?? pick('en');
   if (!template) throw new Error(`no notice template for type "${type}"`);
   return template;
 }

@@ -175,6 +175,24 @@ export const contextOf = (incidentId: string, facts: SentNotice['facts']): Omit<
   return { incident: { incidentId, ...incident } };
 };
 
+/** The most of the detector's audience text a notice quotes. */
+const AUDIENCE_CHARS = 120;
+
+/**
+ * The detector's words for who could see the data, as a notice may quote them: one line, no
+ * control or format characters (U+202E and the like), no links, at most 120 characters. It is
+ * free text from a detector: in a notice it could otherwise forge a heading, a link or a reversed
+ * line in every employee's notice (an attacker's review did all three).
+ */
+export function noticeAudience(audience: string): string {
+  const clean = audience
+    .replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]+/gu, ' ')
+    .replace(/\b(?:https?|ftp):\/\/\S+|\bwww\.\S+/gi, '[link removed]')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return clean.length > AUDIENCE_CHARS ? `${clean.slice(0, AUDIENCE_CHARS - 1).trimEnd()}…` : clean;
+}
+
 export function incidentContext(
   incident: Incident,
   timeline: { type: string; at: string; data?: Record<string, unknown> | undefined }[],
@@ -185,7 +203,7 @@ export function incidentContext(
     incident: {
       incidentId: incident.incidentId,
       openedAt: incident.openedAt,
-      ...(incident.exposure ? { exposure: { audience: incident.exposure.audience, window: incident.exposure.window } } : {}),
+      ...(incident.exposure ? { exposure: { audience: noticeAudience(incident.exposure.audience), window: incident.exposure.window } } : {}),
       ...(paused ? { pausedAt: paused.at } : incident.action !== 'RECORDED' ? { pausedAt: incident.openedAt } : {}),
       accessRevoked: timeline.some((t) => t.type === 'GRANTS_REVOKED'),
       ...(resumed ? { resumedAt: resumed.at } : {}),

@@ -66,9 +66,11 @@ export interface RegisterView {
 }
 
 export interface RegisterDeps {
+  /** The most incidents one export holds (default REGISTER_LIMIT). */
+  limit?: number;
   programs: Programs;
   incidents: IncidentRecords;
-  notices?: { counts(incidentId: string): Promise<NoticeCountsView> };
+  notices?: { counts(incidentId: string, type?: 'exposure'): Promise<NoticeCountsView> };
   clock?: Clock;
 }
 
@@ -91,18 +93,22 @@ export class BreachRegister {
     if (command.programId && !this.deps.programs.find(command.programId)) throw new UnknownProgramError(command.programId);
     const programs = command.programId ? [command.programId] : this.deps.programs.all().map((p) => p.programId);
     const incidents: Incident[] = [];
-    for (const programId of programs) incidents.push(...(await this.deps.incidents.list(programId, REGISTER_LIMIT + 1, since)));
-    const inPeriod = incidents.filter((i) => i.openedAt <= until).sort((a, b) => a.openedAt.localeCompare(b.openedAt));
+    // Oldest first within [since, until] from the index itself: a period is exported from its start,
+    // and a longer one is cut at its end, said by `truncated` (an attacker's review found the newest
+    // 1,000 of `since`, filtered by `until` afterwards, could leave a whole period out).
+    const limit = this.deps.limit ?? REGISTER_LIMIT;
+    for (const programId of programs) incidents.push(...(await this.deps.incidents.listOpened(programId, since, until, limit + 1)));
+    const inPeriod = incidents.sort((a, b) => a.openedAt.localeCompare(b.openedAt));
     const entries = await Promise.all(
-      inPeriod.slice(0, REGISTER_LIMIT).map(async (incident) => {
+      inPeriod.slice(0, limit).map(async (incident) => {
         const [timeline, notices] = await Promise.all([
           this.deps.incidents.timeline(incident.incidentId),
-          this.deps.notices?.counts(incident.incidentId),
+          this.deps.notices?.counts(incident.incidentId, 'exposure'),
         ]);
         return registerEntry(incident, timeline, notices, now);
       }),
     );
-    return { action: 'register', since, until, generatedAt: now.toISOString(), entries, truncated: inPeriod.length > REGISTER_LIMIT };
+    return { action: 'register', since, until, generatedAt: now.toISOString(), entries, truncated: inPeriod.length > limit };
   }
 }
 
@@ -122,8 +128,9 @@ export function registerEntry(
   const categories = [
     ...new Set(planned.flatMap((t) => (Array.isArray(t.data?.categories) ? (t.data.categories as string[]) : []))),
   ].sort();
-  // The exposure notices planned: every affected employee once (follow-up notices go to the same people).
-  const dataSubjects = planned.length ? Math.max(0, ...planned.map((t) => Number(t.data?.planned ?? 0))) : (notices?.planned ?? 0);
+  // The exposure notices' entries in the delivery ledger: every affected employee once, escalations
+  // and redelivered plannings included (the timeline's counts are per planning run).
+  const dataSubjects = notices?.planned ?? planned.reduce((n, t) => n + Number(t.data?.planned ?? 0), 0);
   const notified = clock.decisions.find((d) => d.kind === 'NOTIFIED');
   const notNotifiable = clock.decisions.filter((d) => d.kind === 'NOT_NOTIFIABLE').at(-1);
   const paused = (t: TimelineEntry) => t.type === 'STATE_CHANGED' && t.data?.status === 'PAUSED';

@@ -33,7 +33,7 @@ export class IncidentReport {
       views: KillSwitchViews;
       integrity?: VerifyLedger;
       notices?: {
-        counts(incidentId: string): Promise<{ planned: number; pending: number; sending: number; sent: number; failed: number }>;
+        counts(incidentId: string, type?: 'exposure'): Promise<{ planned: number; pending: number; sending: number; sent: number; failed: number }>;
       };
       clock?: Clock;
     },
@@ -44,9 +44,10 @@ export class IncidentReport {
   async build(incidentId: string, principal: Principal): Promise<ReportView> {
     requireOperator(principal, 'build an incident report');
     const now = this.#clock();
-    const [{ action: _, ...incident }, integrity] = await Promise.all([
+    const [{ action: _, ...incident }, integrity, exposure] = await Promise.all([
       this.deps.views.incident(incidentId),
       this.deps.integrity?.incident(incidentId),
+      this.deps.notices?.counts(incidentId, 'exposure'),
     ]);
     const types = [
       ...new Set(
@@ -58,7 +59,7 @@ export class IncidentReport {
       generatedAt: now.toISOString(),
       generatedBy: principal.person ?? principal.id,
       incident,
-      register: registerEntry(incident.incident, incident.timeline, incident.notices, now),
+      register: registerEntry(incident.incident, incident.timeline, exposure, now),
       ...(integrity ? { integrity } : {}),
       noticeTemplates: types.map((noticeType) => ({ noticeType, templateIds: currentTemplateIds(noticeType) })),
     };

@@ -111,6 +111,8 @@ export const PlanWorkSchema = z.object({
   planned: z.number().int().min(0).default(0),
   /** The categories of data of the employees planned so far (the breach register's "categories"). */
   categories: z.array(DataCategorySchema).max(200).optional(),
+  /** Follow-ups: employees left out so far because their exposure notice was not sent. */
+  notSent: z.number().int().min(0).optional(),
 });
 export type PlanWork = z.infer<typeof PlanWorkSchema>;
 

@@ -490,7 +490,7 @@ describe('CLI: what an operator URL answers, over HTTP', () => {
       '{"action":"status","programId":"mci"}',
       '{"action":"pause","programId":"mci","scope":"*","reason":"r","incidentId":"inc-20260102-000000000001"}',
       '{"action":"approve-resume","programId":"mci","requestId":"r-1"}',
-      '{"action":"resend-failed","incidentId":"inc-1"}',
+      '{"action":"resend-failed","incidentId":"inc-1","noticeType":"exposure"}',
       '{"action":"list-incidents","limit":20}',
       '{"action":"pause","programId":"mci","scope":"category#keystrokes","reason":"r","dryRun":true}',
       '{"action":"request-resume","programId":"mci","scope":"*","reason":"fixed","incidentId":"inc-1"}',

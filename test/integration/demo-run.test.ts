@@ -125,6 +125,10 @@ async function theRecordOf(incidentId: string, stateDir: string): Promise<void> 
   expect(text).toMatch(new RegExp(`notices sent\\s+${show.result.notices.sent}\\b`));
   expect(text).toMatch(new RegExp(`grants revoked\\s+${show.result.grants.revoked}\\b`));
   expect(text).toContain('Integrity of this record');
+  // Every page has content and its footer, and there are no pages of footers alone (an attacker's review found them).
+  const pages = text.split('\n');
+  pages.forEach((page, i) => expect(page).toContain(`page ${i + 1} of ${pages.length}`));
+  expect(pages.every((page) => page.length > 200)).toBe(true);
 
   const csv = await cli('-o', 'csv', 'register', 'export', '--since', '1h');
   expect(csv.code, csv.err).toBe(0);

@@ -61,7 +61,7 @@ describe('Follow-up notices: once per employee and type, in their language', () 
     }
   };
 
-  it('an update waits for the exposure notice, then goes to every employee once, in their locale; asking again sends nothing', async () => {
+  it('an update waits for the exposure notice, then goes once to every employee it reached, in their locale; asking again is refused', async () => {
     const early = await operatorCall(stack, ALICE, { action: 'notify', incidentId, noticeType: 'update' });
     expect(early).toMatchObject({ status: 409, body: { ok: false, error: { kind: 'CONFLICT' } } });
     expect(early.body.error.message).toMatch(/send it first/);
@@ -70,10 +70,29 @@ describe('Follow-up notices: once per employee and type, in their language', () 
     expect(exposure.response.status).toBe(200);
     expectOnceInTheirLocale(exposure.delivered, 'exposure');
 
+    // Found by an attacker's review: someone added to the index after the exposure notice went
+    // out was sent an update of a notice they never had. A follow-up goes only to those the
+    // exposure notice reached, and the timeline says how many were left out.
+    await new DataSubjectStore(dynamoDocumentClient(), stack.tables.dataSubjects).seed([
+      {
+        datasetId: stack.config.programs.find((p) => p.programId === 'mci')!.datasetIds[0]!,
+        employeeId: 'E999999',
+        categories: ['keystrokes'],
+        heldFrom: '2026-09-01T00:00:00Z',
+        heldTo: '2026-11-30T00:00:00Z',
+      },
+    ]);
     const update = await notify('update');
     expect(update.response.status).toBe(200);
     expectOnceInTheirLocale(update.delivered, 'update');
-    expect((await notify('update')).delivered).toEqual([]);
+    const planned = (await operatorCall(stack, ALICE, { action: 'incident', incidentId })).body.result.timeline.find(
+      (t: { type: string; data?: { noticeType?: string } }) => t.type === 'NOTICES_PLANNED' && t.data?.noticeType === 'update',
+    );
+    expect(planned.data).toMatchObject({ planned: EMPLOYEES, notSent: 1 });
+    // A second update is refused (each notice type goes once), instead of answering ok and sending nothing.
+    const again = await operatorCall(stack, ALICE, { action: 'notify', incidentId, noticeType: 'update' });
+    expect(again).toMatchObject({ status: 409, body: { ok: false, error: { kind: 'CONFLICT' } } });
+    expect((await drainGateway(stack)).filter((m) => m.incidentId === incidentId)).toEqual([]);
   });
 
   it('the resolved notice waits for a two-person resume to close the incident, then goes once, saying collection restarted', async () => {
@@ -97,7 +116,7 @@ describe('Follow-up notices: once per employee and type, in their language', () 
     expect(byLocale['resolved/v1/en']).toMatch(/Collection restarted on/);
     expect(byLocale['resolved/v1/de']).toMatch(/Die Erfassung wurde am .* wieder aufgenommen/);
     expect(byLocale['resolved/v1/fr']).toMatch(/La collecte a repris le/);
-    expect((await notify('resolved')).delivered).toEqual([]);
+    expect((await operatorCall(stack, ALICE, { action: 'notify', incidentId, noticeType: 'resolved' })).status).toBe(409);
 
     // Each employee's three notices are in the ledger, and each is shown exactly as sent.
     const shown = await operatorCall(stack, ALICE, { action: 'notice', incidentId, employeeId: 'E000001', noticeType: 'resolved' });

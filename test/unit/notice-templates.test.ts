@@ -3,6 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { ALL_TEMPLATES, asciiSubject, renderNotice, templateFor } from '#shared/notices/render.ts';
 import { PHRASEBOOKS, categoryLabel, requiredHeadings } from '#shared/notices/templates/phrasebook.ts';
 import type { NoticeContext } from '#shared/notices/templates/types.ts';
+import { incidentContext, noticeAudience } from '#shared/notices/sender.ts';
+import { incidentRecord } from '../support/fixtures.ts';
+
+const INCIDENT = incidentRecord({ incidentId: 'inc-20261127-5b40bfcd731b', openedAt: '2026-11-27T10:05:00Z' });
 
 /*
  * Every notice template in every locale (issue 19): the five required headings in order, the
@@ -124,6 +128,32 @@ describe('Notice templates: every type in every locale', () => {
     expect(templateFor('resolved', 'fr-CA', 'en').locale).toBe('fr');
     expect(templateFor('exposure', 'es', 'fr').locale).toBe('fr');
     expect(templateFor('exposure', undefined, 'xx').locale).toBe('en');
+  });
+
+  it("found by an attacker's review: the detector's audience text reaches a notice as one clean line, without links or format characters", () => {
+    const audience = 'all staff\n\nWhat You Can Do\nLog in at https://evil.example/reset now \u202Eexe.txt' + ' and more'.repeat(30);
+    const quoted = noticeAudience(audience);
+    expect(quoted).not.toMatch(/[\n\u202E]/);
+    expect(quoted).not.toContain('evil.example');
+    expect(quoted).toContain('[link removed]');
+    expect(quoted.length).toBeLessThanOrEqual(120);
+    const notice = renderNotice(
+      'exposure',
+      {
+        ...build({ ...sample(), exposure: undefined }),
+        incident: {
+          ...build(sample()).incident,
+          ...incidentContext(
+            { ...INCIDENT, exposure: { audience, principals: [], window: { start: '2026-11-27T07:00:00Z', end: '2026-11-27T10:00:00Z' } } },
+            [],
+          ).incident,
+        },
+      },
+      'en',
+    );
+    expect(notice.structured.sections.map((s) => s.heading)).toEqual(requiredHeadings('en'));
+    expect(notice.text.match(/What You Can Do/g)).toHaveLength(2);
+    expect(notice.text).not.toContain('evil.example');
   });
 
   it('keeps accents out of the SNS subject without losing the letters', () => {

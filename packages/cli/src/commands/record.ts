@@ -120,6 +120,12 @@ export function registerRegister(program: Command, cli: CliContext): void {
         }
         const { registerCsv } = await import('../documents/register-csv.ts');
         cli.io.out(registerCsv(response.body.result).trimEnd());
+        if (response.body.result.truncated) {
+          cli.io.err(
+            `error: the period holds more than ${response.body.result.entries.length} incidents; this file stops at ${response.body.result.entries.at(-1)?.openedAt ?? 'its start'}: export the rest with --since after that time`,
+          );
+          cli.exitCode = Exit.FAILURE;
+        }
         return;
       }
       cli.answer(response, (r) =>

@@ -22,7 +22,6 @@ function winAnsi(s: string): { text: string; replaced: number } {
       if ((code >= 0x20 && code <= 0x7e) || (code >= 0xa0 && code <= 0xff) || WIN_ANSI_EXTRA.includes(c)) return c;
       if (c === '\n') return c;
       if (c === '→') return '->';
-      if (c === '·' || c === '●') return c;
       replaced += 1;
       return '?';
     })
@@ -43,10 +42,11 @@ export async function reportPdf(doc: ReportDocument): Promise<Buffer> {
     pdf.on('end', () => resolve(Buffer.concat(chunks)));
     pdf.on('error', reject);
   });
-  let replaced = 0;
+  // Each text drawn is converted once (counted), then drawn; measuring converts without counting.
+  const replacedIn = new Map<string, number>();
   const t = (s: string) => {
     const w = winAnsi(s);
-    replaced += w.replaced;
+    if (w.replaced) replacedIn.set(s, w.replaced);
     return w.text;
   };
   const room = (height: number) => {
@@ -77,16 +77,21 @@ export async function reportPdf(doc: ReportDocument): Promise<Buffer> {
     if (section.table) drawTable(pdf, section.table, t, room);
   }
 
+  const replaced = [...replacedIn.values()].reduce((a, b) => a + b, 0);
   const pages = pdf.bufferedPageRange();
   for (let i = 0; i < pages.count; i++) {
     pdf.switchToPage(pages.start + i);
     const footer = `${doc.title} · page ${i + 1} of ${pages.count}${replaced ? ` · ${replaced} character(s) outside Windows-1252 shown as "?"; the JSON (-o json) has them` : ''}`;
+    // Below the bottom margin pdfkit would start a page for the footer: lift the margin while writing it.
+    const bottom = pdf.page.margins.bottom;
+    pdf.page.margins.bottom = 0;
     pdf
       .font('Helvetica')
       .fontSize(7)
       .fillColor('#6b7280')
-      .text(t(footer), MARGIN, A4.height - MARGIN + 10, { width: CONTENT, lineBreak: false })
+      .text(winAnsi(footer).text, MARGIN, A4.height - MARGIN + 10, { width: CONTENT, lineBreak: false })
       .fillColor('#111827');
+    pdf.page.margins.bottom = bottom;
   }
   pdf.end();
   return done;
@@ -150,7 +155,7 @@ function drawTable(pdf: PDFKit.PDFDocument, table: ReportTable, t: (s: string) =
   const cols = widths.map((w) => w * factor);
   const row = (cells: string[], bold: boolean) => {
     pdf.font(bold ? 'Helvetica-Bold' : 'Helvetica').fontSize(7.5);
-    const heights = cells.map((c, i) => pdf.heightOfString(t(c), { width: cols[i]! - 4 }));
+    const heights = cells.map((c, i) => pdf.heightOfString(winAnsi(c).text, { width: cols[i]! - 4 }));
     const h = Math.min(120, Math.max(10, ...heights)) + 3;
     room(h);
     const y = pdf.y;

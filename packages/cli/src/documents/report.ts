@@ -35,7 +35,11 @@ const ms = (from: string | undefined, to: string | undefined) =>
 
 /** The report's content: what a data-protection officer or an investigator reads, in order. */
 export function reportDocument(view: ReportView): ReportDocument {
-  const { incident: i, timeline, audit, grants, notices, acknowledgements, breach } = view.incident;
+  const { incident: i, audit, grants, notices, acknowledgements, breach } = view.incident;
+  // Who looked at whose notice (an employee's Art. 15 request) stays in the ledger, not in a
+  // report that circulates: the report says how many times, not for whom.
+  const shown = view.incident.timeline.filter((t) => t.type === 'NOTICE_SHOWN').length;
+  const timeline = view.incident.timeline.filter((t) => t.type !== 'NOTICE_SHOWN');
   const r = view.register;
   const steps: TimelineStep[] = timeline.map((t) => ({ at: t.at, type: t.type, message: t.message }));
   const layout = layoutTimeline(steps);
@@ -101,6 +105,7 @@ export function reportDocument(view: ReportView): ReportDocument {
           ['notices sent', String(notices?.sent ?? r.measures.noticesSent)],
           ['notices failed', String(notices?.failed ?? r.measures.noticesFailed)],
           ['notices waiting', String((notices?.pending ?? 0) + (notices?.sending ?? 0))],
+          ["employees' notices shown on request (Art. 15)", String(shown)],
           [
             'agents (current state document)',
             acknowledgements

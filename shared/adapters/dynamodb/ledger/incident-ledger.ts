@@ -107,6 +107,12 @@ export class IncidentLedger implements IncidentRecords {
     return items.map((i) => IncidentSchema.parse(i));
   }
 
+  /** Oldest first: the program's incidents opened in [since, until], at most `limit`. */
+  async listOpened(programId: string, since: string, until: string, limit: number): Promise<Incident[]> {
+    const items = await this.table.queryKindRange(LEDGER_KIND_INDEX, KindKeys.incident(programId, '', '').gsi1pk, since, `${until}#\uffff`, limit);
+    return items.map((i) => IncidentSchema.parse(i));
+  }
+
   /** The program's incidents still open on `scope`. */
   async openOn(programId: string, scope: string): Promise<Incident[]> {
     return (await this.list(programId)).filter((i) => i.status === 'OPEN' && i.scope === scope);

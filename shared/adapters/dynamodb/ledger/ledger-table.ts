@@ -89,6 +89,19 @@ export class LedgerTable {
     );
   }
 
+  /** Oldest-first records of one kind whose index sort key is in [from, to]: `limit` of them. */
+  queryKindRange(index: string, kind: string, from: string, to: string, limit: number): Promise<Record<string, unknown>[]> {
+    return this.#query(
+      {
+        IndexName: index,
+        KeyConditionExpression: 'gsi1pk = :kind AND gsi1sk BETWEEN :from AND :to',
+        ExpressionAttributeValues: { ':kind': kind, ':from': from, ':to': to },
+        ScanIndexForward: true,
+      },
+      limit,
+    );
+  }
+
   /** Every page of a query (or pages until `limit` records), without the key attributes. */
   async #query(
     input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey' | 'Limit'>,

@@ -135,11 +135,12 @@ export class NoticeLedger implements NoticeRecords {
     }
   }
 
-  async counts(incidentId: string): Promise<NoticeCounts> {
+  /** Entries by status: of one notice type, or of every type when none is given. */
+  async counts(incidentId: string, type?: NoticeType): Promise<NoticeCounts> {
     const counts: NoticeCounts = { planned: 0, pending: 0, sending: 0, sent: 0, failed: 0 };
     await Promise.all(
       Array.from({ length: NOTICE_SHARDS }, async (_, shard) => {
-        for await (const item of this.#scanShard(incidentId, shard, undefined, undefined, {}, '#status')) {
+        for await (const item of this.#scanShard(incidentId, shard, type, undefined, {}, '#status')) {
           counts.planned++;
           const status = String(item.status).toLowerCase() as keyof NoticeCounts;
           counts[status]++;
