@@ -203,7 +203,9 @@ export function incidentContext(
     incident: {
       incidentId: incident.incidentId,
       openedAt: incident.openedAt,
-      ...(incident.exposure ? { exposure: { audience: noticeAudience(incident.exposure.audience), window: incident.exposure.window } } : {}),
+      ...(incident.exposure
+        ? { exposure: { audience: noticeAudience(incident.exposure.audience), window: incident.exposure.window } }
+        : {}),
       ...(paused ? { pausedAt: paused.at } : incident.action !== 'RECORDED' ? { pausedAt: incident.openedAt } : {}),
       accessRevoked: timeline.some((t) => t.type === 'GRANTS_REVOKED'),
       ...(resumed ? { resumedAt: resumed.at } : {}),

@@ -33,7 +33,10 @@ export class IncidentReport {
       views: KillSwitchViews;
       integrity?: VerifyLedger;
       notices?: {
-        counts(incidentId: string, type?: 'exposure'): Promise<{ planned: number; pending: number; sending: number; sent: number; failed: number }>;
+        counts(
+          incidentId: string,
+          type?: 'exposure',
+        ): Promise<{ planned: number; pending: number; sending: number; sent: number; failed: number }>;
       };
       clock?: Clock;
     },

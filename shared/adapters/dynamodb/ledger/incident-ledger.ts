@@ -109,7 +109,13 @@ export class IncidentLedger implements IncidentRecords {
 
   /** Oldest first: the program's incidents opened in [since, until], at most `limit`. */
   async listOpened(programId: string, since: string, until: string, limit: number): Promise<Incident[]> {
-    const items = await this.table.queryKindRange(LEDGER_KIND_INDEX, KindKeys.incident(programId, '', '').gsi1pk, since, `${until}#\uffff`, limit);
+    const items = await this.table.queryKindRange(
+      LEDGER_KIND_INDEX,
+      KindKeys.incident(programId, '', '').gsi1pk,
+      since,
+      `${until}#\uffff`,
+      limit,
+    );
     return items.map((i) => IncidentSchema.parse(i));
   }
 
