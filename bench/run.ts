@@ -11,6 +11,7 @@ import { propagation } from './propagation.ts';
 import { coldStart } from './cold-start.ts';
 import { fanOut } from './fan-out.ts';
 import { stateFeed } from './state-feed.ts';
+import { peers } from './peers.ts';
 import { cliStartup } from './cli-startup.ts';
 
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
@@ -34,6 +35,7 @@ const BENCHMARKS: Record<string, (o: { quick: boolean }) => Promise<Record<strin
   'cold-start': coldStart,
   'state-feed': stateFeed,
   'cli-startup': cliStartup,
+  peers,
 };
 const selected = values.only ? values.only.split(',') : Object.keys(BENCHMARKS);
 for (const name of selected) {

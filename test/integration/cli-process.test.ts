@@ -80,7 +80,7 @@ describe('CLI as a process: exit codes, help for everything, shell completion', 
     expect(await complete(script, 'killswitch', 'resume', 'list', '--st')).toEqual(expect.arrayContaining(['--status', '--state-dir']));
     expect(await complete(script, 'killswitch', 'resume', 'list', '--status', '')).toEqual(['PENDING', 'APPROVED', 'REJECTED']);
     expect(await complete(script, 'killswitch', 'incident', 'list', '--status', '')).toEqual(['OPEN', 'RESOLVED']); // its own choices
-    expect(await complete(script, 'killswitch', '-o', '')).toEqual(['table', 'json', 'yaml']);
+    expect(await complete(script, 'killswitch', '-o', '')).toEqual(['table', 'json', 'yaml', 'csv', 'md', 'html', 'pdf']);
     expect(await complete(script, 'killswitch', '--program', 'mci', 'pau')).toEqual(['pause']);
     expect(await complete(script, 'killswitch', 'incident', 'list', '--severity', 'C')).toEqual(['CRITICAL']);
     expect(await complete(script, 'killswitch', 'pause', '--program', '')).toEqual([]); // a value: nothing to guess
@@ -110,7 +110,7 @@ describe('CLI as a process: exit codes, help for everything, shell completion', 
     expect(registered).toBe('registered: _bash_complete -F _killswitch');
     expect(offered).toEqual(['request', 'list', 'approve']);
     expect((await zsh('killswitch', 'incident', 'list', '--status', '')).slice(1)).toEqual(['OPEN', 'RESOLVED']);
-    expect((await zsh('killswitch', '-o', '')).slice(1)).toEqual(['table', 'json', 'yaml']);
+    expect((await zsh('killswitch', '-o', '')).slice(1)).toEqual(['table', 'json', 'yaml', 'csv', 'md', 'html', 'pdf']);
 
     // fish: what `complete -C` offers for a command line (file names only where a path is asked for).
     const fish = async (line: string) =>
@@ -120,7 +120,7 @@ describe('CLI as a process: exit codes, help for everything, shell completion', 
         .map((l) => l.split('\t')[0]);
     expect(await fish('killswitch resume ')).toEqual(['approve', 'list', 'request']);
     expect(await fish('killswitch incident list --status ')).toEqual(['OPEN', 'RESOLVED']);
-    expect(await fish('killswitch -o ')).toEqual(['json', 'table', 'yaml']);
+    expect(await fish('killswitch -o ')).toEqual(['csv', 'html', 'json', 'md', 'pdf', 'table', 'yaml']);
     expect(await fish('killswitch --local st')).toEqual(['status']);
     expect(await fish('killswitch incident list --st')).toEqual(['--state-dir', '--status']);
     expect(await fish('killswitch pause --reason-file ')).toContain('note.txt');

@@ -89,14 +89,18 @@ describe('Validation errors name the field', () => {
 });
 
 describe('Notice types', () => {
-  it('accepts notify only for notice types that have a template', () => {
+  it('accepts notify for every notice type with a template (exposure by default, update, resolved), and nothing else', () => {
     expect(
       parseOrThrow(OperatorCommandSchema, { action: 'notify', incidentId: 'inc-20261127-aaaaaaaaaaaa' }, 'operator command'),
     ).toMatchObject({ noticeType: 'exposure' });
+    for (const noticeType of ['update', 'resolved'])
+      expect(
+        parseOrThrow(OperatorCommandSchema, { action: 'notify', incidentId: 'inc-20261127-aaaaaaaaaaaa', noticeType }, 'operator command'),
+      ).toMatchObject({ noticeType });
     expect(() =>
       parseOrThrow(
         OperatorCommandSchema,
-        { action: 'notify', incidentId: 'inc-20261127-aaaaaaaaaaaa', noticeType: 'resolved' },
+        { action: 'notify', incidentId: 'inc-20261127-aaaaaaaaaaaa', noticeType: 'reminder' },
         'operator command',
       ),
     ).toThrow(/noticeType/);

@@ -1,5 +1,6 @@
 import { stringify } from 'csv-stringify/sync';
 import type { RegisterEntry, RegisterView } from '../../../../shared/record/register.ts';
+import { terminalSafe } from '../safe-text.ts';
 
 /** The register's columns, in order: one row per incident (a spreadsheet's view; -o json keeps every decision). */
 const COLUMNS: [string, (e: RegisterEntry) => string | number | boolean | undefined][] = [
@@ -48,7 +49,13 @@ const COLUMNS: [string, (e: RegisterEntry) => string | number | boolean | undefi
  */
 export function registerCsv(view: RegisterView): string {
   return stringify(
-    view.entries.map((e) => COLUMNS.map(([, cell]) => cell(e) ?? '')),
+    // Control and bidirectional characters (U+202E…) shown escaped, as the CLI shows them: a cell must not reorder its neighbours.
+    view.entries.map((e) =>
+      COLUMNS.map(([, cell]) => {
+        const v = cell(e);
+        return typeof v === 'string' ? terminalSafe(v) : (v ?? '');
+      }),
+    ),
     { header: true, columns: COLUMNS.map(([name]) => name), escape_formulas: true, cast: { boolean: (b) => (b ? 'true' : 'false') } },
   );
 }
