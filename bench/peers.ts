@@ -185,10 +185,10 @@ const CHUNK = 5_000;
 /** ns per call over `n` calls; bytes per call from chunks of calls during which no GC ran; GCs seen. */
 async function measure(c: { sync?: () => boolean; async?: () => Promise<boolean> }, n: number) {
   let gcs = 0;
-  let gcInChunk = false;
+  const chunk = { sawGc: false };
   const observer = new PerformanceObserver((list) => {
     gcs += list.getEntries().length;
-    gcInChunk = true;
+    chunk.sawGc = true;
   });
   observer.observe({ entryTypes: ['gc'] });
   let hits = 0;
@@ -197,7 +197,7 @@ async function measure(c: { sync?: () => boolean; async?: () => Promise<boolean>
   let measuredCalls = 0;
   try {
     for (let done = 0; done < n; done += CHUNK) {
-      gcInChunk = false;
+      chunk.sawGc = false;
       const heapBefore = process.memoryUsage().heapUsed;
       const started = performance.now();
       if (c.sync) for (let i = 0; i < CHUNK; i++) hits += c.sync() ? 1 : 0;
@@ -206,7 +206,7 @@ async function measure(c: { sync?: () => boolean; async?: () => Promise<boolean>
       const grown = process.memoryUsage().heapUsed - heapBefore;
       // The observer reports a GC after the loop that saw it: let it run before reading the flag.
       await new Promise((r) => setImmediate(r));
-      if (!gcInChunk && grown >= 0) {
+      if (!chunk.sawGc && grown >= 0) {
         bytes += grown;
         measuredCalls += CHUNK;
       }
