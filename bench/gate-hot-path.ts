@@ -1,7 +1,5 @@
 import { PerformanceObserver } from 'node:perf_hooks';
-import { KillSwitchGate } from '#collector/gate.ts';
-import { ProgramStateStore } from '#shared/adapters/dynamodb/program-state-store.ts';
-import { benchDb, round } from './support.ts';
+import { benchDb, openBenchGate, round } from './support.ts';
 
 /**
  * gate-hot-path: `allowed()` calls per second on one core, side by side with a loop reading a plain
@@ -14,15 +12,7 @@ import { benchDb, round } from './support.ts';
 export async function gateHotPath({ quick }: { quick: boolean }) {
   const db = await benchDb();
   try {
-    await new ProgramStateStore(db.doc, db.tables.programState).register('bench', new Date());
-    const gate = new KillSwitchGate({
-      tableName: db.tables.programState,
-      programId: 'bench',
-      client: db.client,
-      refreshIntervalMs: 3_600_000,
-    });
-    await gate.start();
-    if (!gate.allowed()) throw new Error('the gate did not open');
+    const gate = await openBenchGate(db);
     const calls = quick ? 2_000_000 : 100_000_000;
     const flag = { value: true };
     const deadline = Date.now() + 3_600_000;

@@ -6,12 +6,10 @@ import * as ld from '@launchdarkly/node-server-sdk';
 import { GrowthBook } from '@growthbook/growthbook';
 import { InMemStorageProvider, Unleash } from 'unleash-client';
 import { InMemoryProvider, OpenFeature } from '@openfeature/server-sdk';
-import { KillSwitchGate } from '#collector/gate.ts';
 import { KillSwitchProvider, COLLECTION_ALLOWED_FLAG } from '#collector/openfeature.ts';
 import { AgentGate, memorySeqStore } from '#agent/gate.ts';
-import { ProgramStateStore } from '#shared/adapters/dynamodb/program-state-store.ts';
 import { feedKey, scopesOf, signDocument } from '../test/support/state-feed.ts';
-import { benchDb, round } from './support.ts';
+import { benchDb, openBenchGate, round } from './support.ts';
 
 /**
  * peers (issue 20): the hot path of killswitch's gates beside the flag SDKs a platform team would
@@ -28,14 +26,7 @@ export async function peers({ quick }: { quick: boolean }) {
   const stops: (() => Promise<unknown> | unknown)[] = [() => db.stop()];
   try {
     // killswitch's collector gate, over DynamoDB (dynalite).
-    await new ProgramStateStore(db.doc, db.tables.programState).register('bench', new Date());
-    const gate = new KillSwitchGate({
-      tableName: db.tables.programState,
-      programId: 'bench',
-      client: db.client,
-      refreshIntervalMs: 3_600_000,
-    });
-    await gate.start();
+    const gate = await openBenchGate(db);
     stops.push(() => gate.stop());
 
     // killswitch's agent gate, over a signed state document served from memory.

@@ -1,3 +1,5 @@
+import { KillSwitchGate } from '#collector/gate.ts';
+import { ProgramStateStore } from '#shared/adapters/dynamodb/program-state-store.ts';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { dynamoDocumentClient } from '#shared/adapters/aws/clients.ts';
 import { TableDefinitions, type TableName } from '#shared/adapters/dynamodb/table-definitions.ts';
@@ -52,4 +54,13 @@ export async function throughput(count: number, concurrency: number, task: (i: n
     }),
   );
   return count / ((performance.now() - started) / 1000);
+}
+
+/** A collector gate on a registered program, open, refreshing once an hour (the hot-path benchmarks' subject). */
+export async function openBenchGate(db: BenchDb, programId = 'bench'): Promise<KillSwitchGate> {
+  await new ProgramStateStore(db.doc, db.tables.programState).register(programId, new Date());
+  const gate = new KillSwitchGate({ tableName: db.tables.programState, programId, client: db.client, refreshIntervalMs: 3_600_000 });
+  await gate.start();
+  if (!gate.allowed()) throw new Error('the gate did not open');
+  return gate;
 }

@@ -46,7 +46,7 @@ export class BreachDeadlines extends Construct {
       timeout: Duration.minutes(5),
       reservedConcurrency: 1,
     })
-      .bindLedger(resources.tables.ledger, resources.ledgerAnchors, ['GetItem', 'PutItem', 'Query'], [LEDGER_KIND_INDEX], { verify: true })
+      .bindLedger(resources.tables.ledger, resources.ledgerAnchors, ['GetItem', 'PutItem', 'Query'], [LEDGER_KIND_INDEX])
       .bindTopic(resources.alertTopic, 'ALERT_TOPIC_ARN')
       .setEnvironment('KILLSWITCH_PROGRAMS', programsVariable(resources.config));
     new Rule(this, 'Schedule', {

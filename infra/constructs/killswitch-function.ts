@@ -23,10 +23,8 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption, type IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { allowSender } from './queue-target.ts';
+import { CHAIN_ATTRIBUTES } from '#shared/adapters/dynamodb/ledger/hash-chains.ts';
 import { acknowledgeCfnLint, acknowledgeCheckov } from './acknowledge.ts';
-
-/** The attributes a seal writes: the record's link, and the chain head's fields (with the keys that address them). */
-export const CHAIN_ATTRIBUTES = ['pk', 'sk', 'chain', 'chainId', 'seq', 'hash', 'prev', 'headSk'] as const;
 
 /** Marks, in a cdk-nag acknowledgement's reason, the exact list of actions it covers on "*" (checked by test/infra). */
 export const WILDCARD_ACTIONS_MARK = 'Covers exactly:';

@@ -85,6 +85,8 @@ export class AuthorityDecisions {
       update: AuthorityEntry.UPDATE,
       'not-notifiable': AuthorityEntry.NOT_NOTIFIABLE,
     }[command.decision];
+    // An update names the notification's reference unless it gives a new one.
+    const reference = command.reference ?? before.decisions.find((d) => d.reference)?.reference;
     // Keyed by the decision and its instant: a retry (same instant, however written) keeps one entry.
     const recorded = await this.deps.incidents.record(`AUTHORITY#${command.decision}#${at}`, {
       incidentId: incident.incidentId,
@@ -95,7 +97,7 @@ export class AuthorityDecisions {
         command.decision === 'notified'
           ? `supervisory authority ${command.authority} notified (reference ${command.reference})${late ? ', after the 72 hours' : ''}`
           : command.decision === 'update'
-            ? `update sent to the supervisory authority${(command.reference ?? before.decisions.find((d) => d.reference)?.reference) ? ` (reference ${command.reference ?? before.decisions.find((d) => d.reference)?.reference})` : ''}`
+            ? `update sent to the supervisory authority${reference ? ` (reference ${reference})` : ''}`
             : 'documented as not notifiable: unlikely to result in a risk to the data subjects',
       data: {
         at,

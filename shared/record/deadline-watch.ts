@@ -1,6 +1,6 @@
 import { AuthorityEntry, DEADLINE_MARKS, breachClock, remainingText, type DeadlineMark } from '../domain/breach-clock.ts';
 import type { Alerts, Clock, IncidentRecords, Programs, Telemetry } from '../killswitch/ports.ts';
-import type { LedgerChains } from './ports.ts';
+import { chainIdOf, type LedgerChains } from './ports.ts';
 
 /** The metric the 72-hour alarms read: incidents past each mark with no authority decision (dimension `mark`). */
 export const UNDECIDED_METRIC = 'IncidentsWithoutAuthorityDecision';
@@ -16,7 +16,7 @@ export interface DeadlineWatchResult {
   undecided: Record<`${DeadlineMark}h`, number>;
   /** Alerts sent now: one per incident and mark, ever. */
   alerted: { incidentId: string; mark: DeadlineMark }[];
-  /** Chains the watch sealed that a writer had left unsealed. */
+  /** Records the watch sealed that a writer had left unsealed. */
   sealed: number;
   /** Programs or incidents that could not be checked (logged; the run goes on with the others). */
   failed: number;
@@ -40,6 +40,25 @@ export class DeadlineWatch {
     },
   ) {}
 
+  /**
+   * Seal what a writer left unsealed in the incident's chain and its scope's audit chain: a seal of
+   * a complete chain is two reads and exports nothing. A failure is logged, and the next run retries.
+   */
+  async #seal(incident: { incidentId: string; programId: string; scope: string }): Promise<number> {
+    let sealed = 0;
+    for (const chain of [
+      { kind: 'incident', incidentId: incident.incidentId },
+      { kind: 'audit', programId: incident.programId, scope: incident.scope },
+    ] as const) {
+      try {
+        sealed += (await this.deps.chains!.seal(chain)).sealed;
+      } catch (error) {
+        this.deps.telemetry.warn('deadline watch: could not seal a chain', { chainId: chainIdOf(chain), error: errorName(error) });
+      }
+    }
+    return sealed;
+  }
+
   async run(): Promise<DeadlineWatchResult> {
     const now = this.deps.clock();
     const since = new Date(now.getTime() - WATCH_LOOKBACK_DAYS * 86_400_000).toISOString();
@@ -61,28 +80,7 @@ export class DeadlineWatch {
         for (const incident of list) {
           incidents += 1;
           try {
-            if (this.deps.chains) {
-              const report = await this.deps.chains
-                .verify({ kind: 'incident', incidentId: incident.incidentId })
-                .catch((error: unknown) => {
-                  this.deps.telemetry.warn('deadline watch: could not verify an incident chain', {
-                    incidentId: incident.incidentId,
-                    error: errorName(error),
-                  });
-                  return undefined;
-                });
-              if (report?.status === 'UNSEALED') {
-                await this.deps.chains
-                  .seal({ kind: 'incident', incidentId: incident.incidentId })
-                  .then(() => (sealed += 1))
-                  .catch((error: unknown) =>
-                    this.deps.telemetry.warn('deadline watch: could not seal an incident chain', {
-                      incidentId: incident.incidentId,
-                      error: errorName(error),
-                    }),
-                  );
-              }
-            }
+            if (this.deps.chains) sealed += await this.#seal(incident);
             const timeline = await this.deps.incidents.timeline(incident.incidentId);
             const clock = breachClock(incident, timeline, now);
             if (clock.status !== 'UNDECIDED' || !clock.passedMarks.length) continue;

@@ -26,9 +26,19 @@ export interface AnchorStore {
 /** The ledger's chains: an incident's timeline, and each scope's audit trail (one entry per state version). */
 export type ChainName = { kind: 'incident'; incidentId: string } | { kind: 'audit'; programId: string; scope: string };
 
+/** A chain's id: what its links hash, and where its heads are exported (`incident/<id>`, `audit/<program>/<scope>`). */
+export const chainIdOf = (name: ChainName): string =>
+  name.kind === 'incident' ? `incident/${name.incidentId}` : `audit/${name.programId}/${name.scope}`;
+
+/** What a seal did: the chain's head after it, and how many records it linked. */
+export interface SealResult {
+  head?: ChainHead;
+  sealed: number;
+}
+
 export interface LedgerChains {
-  /** Link every record of the chain that has no link yet; the chain's head after. */
-  seal(chain: ChainName): Promise<ChainHead | undefined>;
+  /** Link every record of the chain that has no link yet (within the seal window). */
+  seal(chain: ChainName): Promise<SealResult>;
   /** Recompute the chain against its stored head and its exported heads. */
   verify(chain: ChainName): Promise<ChainReport>;
   anchorStore(): Promise<AnchorStore | undefined>;

@@ -194,7 +194,7 @@ const EXPECTED: Record<string, string[]> = {
     'sqs:SendMessage -> HaltAcknowledgementsAckDlq',
     ...seals(false),
   ],
-  // The Art. 33 deadline watch reads incidents and their timelines, records its alerts (chained), alerts the operators, and checks chains.
+  // The Art. 33 deadline watch reads incidents and their timelines, records its alerts (chained), alerts the operators, and seals what writers left unsealed.
   BreachDeadlinesWatchRole: [
     ...baseline('BreachDeadlinesWatch'),
     ...dynamoKey(true),
@@ -203,8 +203,6 @@ const EXPECTED: Record<string, string[]> = {
     'dynamodb:PutItem -> Ledger',
     'dynamodb:Query -> Ledger/index/byKind',
     ...seals(false),
-    `s3:ListBucket -> ${anchors} if {"StringLike":{"s3:prefix":["chains/*"]},"StringEquals":{"s3:ResourceAccount":"111111111111"}}`,
-    `s3:GetBucketObjectLockConfiguration -> ${anchors}${inAccount}`,
   ],
   StateFeedPublisherRole: [
     ...baseline('StateFeedPublisher'),

@@ -8,6 +8,9 @@ import { AuditTrail, HashChains, IncidentLedger, LedgerTable } from '#shared/ada
 import { CHAIN_HEAD_SK, rawRecord } from '#shared/adapters/dynamodb/ledger/hash-chains.ts';
 import { linkHash } from '#shared/domain/hash-chain.ts';
 import { VerifyLedger } from '#shared/record/verify.ts';
+import { DeadlineWatch } from '#shared/record/deadline-watch.ts';
+import { ProgramRegistry } from '#shared/runtime/env.ts';
+import { SILENT } from '#shared/killswitch/ports.ts';
 import type { TimelineEntry } from '#shared/schemas/ledger.ts';
 import { incidentRecord } from '../support/fixtures.ts';
 import { serve } from '#local/http.ts';
@@ -292,6 +295,41 @@ describe('Ledger hash chains (dynalite, local S3)', () => {
       unsealed: ['EVENT#FORGED'],
       sealed: 2,
     });
+  });
+
+  it('the deadline watch seals what a failed seal left (the promise every writer relies on when its own seal fails)', async () => {
+    const id = incidentId();
+    // A writer whose every head move is throttled: its records are written, none sealed.
+    const throttled = new LedgerTable(
+      {
+        send: (command: { input?: { UpdateExpression?: string } }) =>
+          command.input?.UpdateExpression?.startsWith('SET chainId')
+            ? Promise.reject(new Error('throttled'))
+            : db.doc.send(command as never),
+      } as never,
+      db.tables.ledger,
+    );
+    const failing = new IncidentLedger(throttled, { chains: new HashChains(throttled), onSealError: () => {} });
+    await failing.open(incident(id));
+    await failing.record('A', entry(id, 1));
+    const chains = new HashChains(table, anchors);
+    expect(await chains.verify({ kind: 'incident', incidentId: id })).toMatchObject({ status: 'UNSEALED', sealed: 0 });
+    const watch = new DeadlineWatch({
+      programs: new ProgramRegistry([
+        {
+          programId: 'mci',
+          datasetIds: ['keystrokes'],
+          severityPolicy: { LOW: 'ALERT', MEDIUM: 'ALERT', HIGH: 'PAUSE', CRITICAL: 'PAUSE' },
+        },
+      ] as never),
+      incidents: new IncidentLedger(table, { chains }),
+      alerts: { send: async () => 'm' },
+      telemetry: SILENT,
+      clock: () => new Date(),
+      chains,
+    });
+    expect((await watch.run()).sealed).toBeGreaterThanOrEqual(2);
+    expect(await chains.verify({ kind: 'incident', incidentId: id })).toMatchObject({ status: 'VERIFIED', sealed: 2 });
   });
 
   it('the audit trail: one chain per scope, in version order', async () => {

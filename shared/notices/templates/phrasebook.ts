@@ -11,12 +11,14 @@ import type { NoticeType } from '../../schemas/notices.ts';
 
 interface Phrases {
   locale: string;
-  dateLocale: string;
   titles: Record<NoticeType, string>;
   headings: { happened: string; involved: string; doing: string; you: string; more: string };
   labels: Record<string, string>;
   and: string;
   when: (iso: string) => string;
+  /** The exposure window, and the period when its start is unknown. */
+  between: (start: string, end: string) => string;
+  upTo: (at: string) => string;
   happened: (type: NoticeType, c: Facts) => string;
   involved: (categories: string, from: string, to: string) => string;
   doing: (type: NoticeType, c: Facts) => string;
@@ -44,7 +46,6 @@ const utc = (locale: string) => (iso: string) =>
 
 const EN: Phrases = {
   locale: 'en',
-  dateLocale: 'en-GB',
   titles: { exposure: 'Notice of Data Breach', update: 'Notice of Data Breach: Update', resolved: 'Notice of Data Breach: Resolved' },
   headings: {
     happened: 'What Happened',
@@ -62,6 +63,8 @@ const EN: Phrases = {
   },
   and: 'and',
   when: utc('en-GB'),
+  between: (start, end) => `between ${start} and ${end}`,
+  upTo: (at) => `up to ${at}`,
   happened: (type, c) =>
     type === 'exposure'
       ? `${c.organisation} collects workplace activity data to improve its AI models. On ${c.detectedAt} we detected that some of this data had been accessible to people who should not have had access${c.audience ? ` (${c.audience})` : ''} ${c.period}. We are telling you because some of it was about you. Our reference for this incident is ${c.reference}.`
@@ -107,7 +110,6 @@ const EN: Phrases = {
 
 const DE: Phrases = {
   locale: 'de',
-  dateLocale: 'de-DE',
   titles: {
     exposure: 'Benachrichtigung über eine Datenschutzverletzung',
     update: 'Benachrichtigung über eine Datenschutzverletzung: Aktualisierung',
@@ -129,6 +131,8 @@ const DE: Phrases = {
   },
   and: 'und',
   when: utc('de-DE'),
+  between: (start, end) => `zwischen ${start} und ${end}`,
+  upTo: (at) => `bis ${at}`,
   happened: (type, c) =>
     type === 'exposure'
       ? `${c.organisation} erfasst Aktivitätsdaten am Arbeitsplatz, um seine KI-Modelle zu verbessern. Am ${c.detectedAt} haben wir festgestellt, dass ein Teil dieser Daten ${c.period} für Personen zugänglich war, die keinen Zugriff hätten haben dürfen${c.audience ? ` (${c.audience})` : ''}. Wir informieren Sie, weil ein Teil davon Sie betraf. Unser Aktenzeichen für diesen Vorfall ist ${c.reference}.`
@@ -180,7 +184,6 @@ const DE: Phrases = {
 
 const FR: Phrases = {
   locale: 'fr',
-  dateLocale: 'fr-FR',
   titles: {
     exposure: 'Notification de violation de données',
     update: 'Notification de violation de données : mise à jour',
@@ -202,6 +205,8 @@ const FR: Phrases = {
   },
   and: 'et',
   when: utc('fr-FR'),
+  between: (start, end) => `entre le ${start} et le ${end}`,
+  upTo: (at) => `jusqu'au ${at}`,
   happened: (type, c) =>
     type === 'exposure'
       ? `${c.organisation} collecte des données d'activité au travail pour améliorer ses modèles d'IA. Le ${c.detectedAt}, nous avons constaté qu'une partie de ces données avait été accessible ${c.period} à des personnes qui n'auraient pas dû y avoir accès${c.audience ? ` (${c.audience})` : ''}. Nous vous en informons parce qu'une partie vous concernait. Notre référence pour cet incident est ${c.reference}.`
@@ -270,17 +275,7 @@ function list(items: string[], and: string): string {
 
 function render(type: NoticeType, p: Phrases, { incident, employee, settings }: NoticeContext) {
   const w = incident.exposure?.window;
-  const period = w
-    ? p.locale === 'de'
-      ? `zwischen ${p.when(w.start)} und ${p.when(w.end)}`
-      : p.locale === 'fr'
-        ? `entre le ${p.when(w.start)} et le ${p.when(w.end)}`
-        : `between ${p.when(w.start)} and ${p.when(w.end)}`
-    : p.locale === 'de'
-      ? `bis ${p.when(incident.openedAt)}`
-      : p.locale === 'fr'
-        ? `jusqu'au ${p.when(incident.openedAt)}`
-        : `up to ${p.when(incident.openedAt)}`;
+  const period = w ? p.between(p.when(w.start), p.when(w.end)) : p.upTo(p.when(incident.openedAt));
   const facts: Facts = {
     organisation: settings.organisation,
     reference: incident.incidentId,

@@ -3,7 +3,7 @@ import type { ProgramState } from '../../../schemas/program-state.ts';
 import type { AuditRecords, StateChangeActor } from '../../../killswitch/ports.ts';
 import { LedgerKeys } from './keys.ts';
 import type { LedgerTable } from './ledger-table.ts';
-import { sealAfter, type ChainOptions } from './chain-options.ts';
+import { chainOptions, sealAfter, type ChainOptions } from './chain-options.ts';
 
 /**
  * One audit entry per program-state version, keyed by the version: writing it twice keeps one.
@@ -16,7 +16,7 @@ export class AuditTrail implements AuditRecords {
     private readonly table: LedgerTable,
     chains: ChainOptions = {},
   ) {
-    this.#chains = sealAfter.defaults(table, chains);
+    this.#chains = chainOptions(table, chains);
   }
 
   async record(state: ProgramState, actor: StateChangeActor): Promise<boolean> {

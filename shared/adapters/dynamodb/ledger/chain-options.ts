@@ -1,4 +1,4 @@
-import type { ChainName, LedgerChains } from '../../../record/ports.ts';
+import { chainIdOf, type ChainName, type LedgerChains } from '../../../record/ports.ts';
 import { HashChains } from './hash-chains.ts';
 import type { LedgerTable } from './ledger-table.ts';
 
@@ -10,16 +10,16 @@ export interface ChainOptions {
   onSealError?: (error: unknown, chainId: string) => void;
 }
 
+/** A store's chain options with their defaults. */
+export function chainOptions(table: LedgerTable, options: ChainOptions): Required<ChainOptions> {
+  return { chains: options.chains ?? new HashChains(table), onSealError: options.onSealError ?? (() => {}) };
+}
+
 /** Seal a chain after a write; a failure goes to `onSealError`, never to the writer's caller (the record itself is written). */
 export async function sealAfter(options: Required<ChainOptions>, name: ChainName): Promise<void> {
   try {
     await options.chains.seal(name);
   } catch (error) {
-    options.onSealError(error, name.kind === 'incident' ? `incident/${name.incidentId}` : `audit/${name.programId}/${name.scope}`);
+    options.onSealError(error, chainIdOf(name));
   }
 }
-
-sealAfter.defaults = (table: LedgerTable, options: ChainOptions): Required<ChainOptions> => ({
-  chains: options.chains ?? new HashChains(table),
-  onSealError: options.onSealError ?? (() => {}),
-});

@@ -1,9 +1,19 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { nextLink, verifyChain, type ChainHead, type ChainLink, type ChainReport, type ChainedRecord } from '../../../domain/hash-chain.ts';
-import type { AnchorStore, ChainAnchors, ChainName, LedgerChains } from '../../../record/ports.ts';
+import {
+  chainIdOf,
+  type AnchorStore,
+  type ChainAnchors,
+  type ChainName,
+  type LedgerChains,
+  type SealResult,
+} from '../../../record/ports.ts';
 import { conditionally } from '../dynamo.ts';
 import type { LedgerTable } from './ledger-table.ts';
+
+/** The attributes a seal writes: a record's link, and the head's fields (with the keys that address them). IAM limits sealing-only roles to them. */
+export const CHAIN_ATTRIBUTES = ['pk', 'sk', 'chain', 'chainId', 'seq', 'hash', 'prev', 'headSk'] as const;
 
 /** The sort key of a chain's head, in the chain's own partition. */
 export const CHAIN_HEAD_SK = '#CHAIN';
@@ -32,9 +42,10 @@ interface ChainRef {
 
 /** Where each chain's records are (the keys of LedgerKeys.timeline and LedgerKeys.audit). */
 export function chainRef(name: ChainName): ChainRef {
+  const chainId = chainIdOf(name);
   return name.kind === 'incident'
-    ? { chainId: `incident/${name.incidentId}`, pk: `INCIDENT#${name.incidentId}`, prefix: 'EVENT#' }
-    : { chainId: `audit/${name.programId}/${name.scope}`, pk: `AUDIT#${name.programId}#${name.scope}`, prefix: 'V#' };
+    ? { chainId, pk: `INCIDENT#${name.incidentId}`, prefix: 'EVENT#' }
+    : { chainId, pk: `AUDIT#${name.programId}#${name.scope}`, prefix: 'V#' };
 }
 
 /**
@@ -53,8 +64,9 @@ export class HashChains implements LedgerChains {
     private readonly clock: () => Date = () => new Date(),
   ) {}
 
-  async seal(name: ChainName): Promise<ChainHead | undefined> {
+  async seal(name: ChainName): Promise<SealResult> {
     const ref = chainRef(name);
+    let linked = 0;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
       // The head first, then the records: records read after the head are at least as new as it,
       // so a record this seal finds unsealed has no place yet, or is the head's own (finished below).
@@ -71,7 +83,7 @@ export class HashChains implements LedgerChains {
       const unsealed = items
         .filter((i) => !i.link && !i.malformed && now - Date.parse(i.at) <= SEAL_WINDOW_MS && Date.parse(i.at) <= now + FUTURE_SKEW_MS)
         .sort((a, b) => a.at.localeCompare(b.at) || a.sk.localeCompare(b.sk));
-      if (!unsealed.length) return head ? publicHead(head) : undefined;
+      if (!unsealed.length) return { ...(head ? { head: publicHead(head) } : {}), sealed: linked };
       let lost = false;
       for (const item of unsealed) {
         const link = nextLink(ref.chainId, item.record, head);
@@ -81,10 +93,11 @@ export class HashChains implements LedgerChains {
         }
         await this.#setLink(ref, item.sk, link);
         head = { chainId: ref.chainId, seq: link.seq, hash: link.hash, prev: link.prev, sk: item.sk };
+        linked += 1;
       }
       if (!lost) {
         await this.anchors?.export(publicHead(head!));
-        return publicHead(head!);
+        return { head: publicHead(head!), sealed: linked };
       }
     }
     throw new Error(`could not seal chain ${ref.chainId} in ${MAX_ATTEMPTS} attempts: other writers kept advancing it`);

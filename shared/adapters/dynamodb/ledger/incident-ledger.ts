@@ -6,7 +6,7 @@ import { conditionally } from '../dynamo.ts';
 import { INCIDENT_FACTS_KEY, INCIDENT_FACTS_TYPE, incidentFacts } from '../../../record/incident-facts.ts';
 import { KindKeys, LEDGER_KIND_INDEX, LedgerKeys } from './keys.ts';
 import type { LedgerTable } from './ledger-table.ts';
-import { sealAfter, type ChainOptions } from './chain-options.ts';
+import { chainOptions, sealAfter, type ChainOptions } from './chain-options.ts';
 
 /** Incidents and their timelines. Records are only ever added or, for status, moved forward. */
 export class IncidentLedger implements IncidentRecords {
@@ -16,7 +16,7 @@ export class IncidentLedger implements IncidentRecords {
     private readonly table: LedgerTable,
     chains: ChainOptions = {},
   ) {
-    this.#chains = sealAfter.defaults(table, chains);
+    this.#chains = chainOptions(table, chains);
   }
 
   /**
