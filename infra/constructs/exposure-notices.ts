@@ -65,6 +65,7 @@ export class ExposureNotices extends Construct {
     })
       .bindTable(resources.tables.dataSubjects, 'DATA_SUBJECTS_TABLE', ['Query'])
       .bindLedger(resources.tables.ledger, resources.ledgerAnchors, ['GetItem', 'PutItem', 'Query', 'UpdateItem'])
+      .bindNoticeBatches(resources.tables.ledger)
       .bindBus(resources.domainBus, 'EVENT_BUS_NAME')
       .bindQueue(this.planQueue, 'NOTICE_PLAN_QUEUE_URL')
       .bindQueue(planDlq, 'NOTICE_PLAN_DLQ_URL')
@@ -83,7 +84,8 @@ export class ExposureNotices extends Construct {
       timeout: SEND_TIMEOUT,
       reservedConcurrency: SEND_CONCURRENCY,
     })
-      .bindTable(resources.tables.ledger, 'LEDGER_TABLE', ['GetItem', 'Query', 'UpdateItem'])
+      .bindTable(resources.tables.ledger, 'LEDGER_TABLE', ['Query', 'UpdateItem'])
+      .bindNoticeBatches(resources.tables.ledger)
       .bindTopic(resources.noticeTopic, 'NOTICE_TOPIC_ARN')
       .bindQueue(sendDlq, 'NOTICE_SEND_DLQ_URL')
       .setEnvironment('NOTICE_SETTINGS', JSON.stringify(settings))

@@ -24,6 +24,7 @@ import { Queue, QueueEncryption, type IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { allowSender } from './queue-target.ts';
 import { CHAIN_ATTRIBUTES } from '#shared/adapters/dynamodb/ledger/hash-chains.ts';
+import { NOTICE_PARTITION_PREFIX } from '#shared/adapters/dynamodb/ledger/notice-ledger.ts';
 import { acknowledgeCfnLint, acknowledgeCheckov } from './acknowledge.ts';
 
 /** Marks, in a cdk-nag acknowledgement's reason, the exact list of actions it covers on "*" (checked by test/infra). */
@@ -283,6 +284,22 @@ export class KillSwitchFunction extends Construct implements IGrantable {
       );
     }
     this.function.addEnvironment('LEDGER_ANCHOR_BUCKET', anchorsBucket);
+    return this;
+  }
+
+  /**
+   * BatchGetItem and BatchWriteItem on the ledger for the delivery ledger's items only
+   * (partition keys `NOTICES#…`): a bucket's claim holder reads and writes its entries in batches
+   * (shared/adapters/dynamodb/ledger/notice-ledger.ts); no other record can be read or overwritten with them.
+   */
+  bindNoticeBatches(ledger: ITable, actions: ('BatchGetItem' | 'BatchWriteItem')[] = ['BatchGetItem', 'BatchWriteItem']): this {
+    this.role.addToPolicy(
+      new PolicyStatement({
+        actions: actions.map((a) => `dynamodb:${a}`),
+        resources: [ledger.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${NOTICE_PARTITION_PREFIX}*`] } },
+      }),
+    );
     return this;
   }
 

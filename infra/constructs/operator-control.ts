@@ -100,6 +100,7 @@ export class OperatorControl extends Construct {
       .bindLedger(resources.tables.ledger, resources.ledgerAnchors, ['GetItem', 'Query', 'PutItem', 'UpdateItem'], [LEDGER_KIND_INDEX], {
         verify: true,
       })
+      .bindNoticeBatches(resources.tables.ledger, ['BatchGetItem'])
       // A dry-run pause counts the grants a revocation would remove.
       .bindTable(resources.tables.grants, 'GRANTS_TABLE', ['Query'])
       // status and incident show count the agents' halt acknowledgements: the counters only, never

@@ -109,6 +109,8 @@ export interface IncidentRecords {
   escalate(incidentId: string, escalation: Escalation): Promise<boolean>;
   record(entryKey: string, entry: TimelineEntry): Promise<boolean>;
   timeline(incidentId: string): Promise<TimelineEntry[]>;
+  /** The incident and its timeline, read at once (undefined when there is no such incident). */
+  withTimeline(incidentId: string): Promise<{ incident: Incident; timeline: TimelineEntry[] } | undefined>;
   /** Most recent first; `since` (an ISO time) keeps those opened at or after it. */
   list(programId: string, limit?: number, since?: string): Promise<Incident[]>;
   /** Oldest first: the program's incidents opened in [since, until], at most `limit`. */

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import type { Incident } from '../schemas/ledger.ts';
 import type { NoticeEntry, NoticeSettings, SendBatch, SentNotice } from '../schemas/notices.ts';
 import type { IncidentRecords } from '../killswitch/ports.ts';
-import type { NoticeChannel, NoticeRecords, OutgoingNotice } from './ports.ts';
+import type { NoticeBucket, NoticeChannel, NoticeRecords, OutgoingNotice } from './ports.ts';
+import { cutText, wellFormed } from '../schemas/common.ts';
 import { NotFoundError } from '../domain/errors.ts';
 import { renderNotice, type NoticeContext } from './render.ts';
 import { inParallel } from '../domain/work.ts';
@@ -20,7 +21,8 @@ export interface SendReport {
   inFlight: string[];
 }
 
-const CLAIM_CONCURRENCY = 10;
+/** Buckets of one batch claimed and sent at once (a batch the planner made is one bucket's). */
+const BUCKET_CONCURRENCY = 4;
 
 /** Bookkeeping after SNS accepted or refused a notice is retried a few more times in-process: losing it strands a claim. */
 const BOOKKEEPING_ATTEMPTS = 4;
@@ -39,20 +41,24 @@ const errorText = (error: unknown) => (error instanceof Error ? `${error.name}: 
 /**
  * Use case: send one batch of notices.
  *
- * 1. Claim each ledger entry (PENDING → SENDING); an entry already SENT is skipped — this is
- *    what makes a notice go out once. One claimed by another delivery that has not finished is
- *    "in flight": the batch is retried later instead of forgetting it. A claim that fails is a
- *    failure of that notice alone.
- * 2. Render each claimed notice (only that employee's categories and the exposure window).
- * 3. Publish with SNS PublishBatch, ten at a time, concurrently.
- * 4. Mark each accepted notice SENT with its SNS message id; put each rejected one back to
- *    PENDING for a retry, or mark it FAILED with the error on the last attempt.
+ * 1. Claim the batch's bucket of the delivery ledger (a batch of another shape: each of its
+ *    buckets), and read its entries under the claim. An entry already SENT (or FAILED) is skipped —
+ *    this is what makes a notice go out once. A bucket another delivery holds past the ledger's
+ *    patience is "in flight": the batch is retried later instead of forgetting it. A claim or read
+ *    that fails is a failure of those notices alone.
+ * 2. Record on the claim the notices about to be published (they read as SENDING), render each
+ *    (only that employee's categories and the exposure window), and publish with SNS
+ *    PublishBatch, ten at a time, concurrently.
+ * 3. Write every outcome at once (BatchWriteItem: the claim's holder alone writes its entries):
+ *    SENT with the SNS message id, or back to PENDING with the error for a retry, or FAILED on the
+ *    last attempt. Then give the claim up. If the outcomes cannot be written, the claim is kept:
+ *    those notices read as SENDING until it is stale, and the batch comes back for them then.
  */
 export class NoticeSender {
   constructor(
     private readonly deps: {
       notices: NoticeRecords;
-      incidents: Pick<IncidentRecords, 'get' | 'timeline'>;
+      incidents: Pick<IncidentRecords, 'withTimeline'>;
       publisher: NoticeChannel;
       settings: NoticeSettings;
       clock?: () => Date;
@@ -60,44 +66,96 @@ export class NoticeSender {
   ) {}
 
   async send(batch: SendBatch, options: { lastAttempt: boolean }): Promise<SendReport> {
+    const { notices } = this.deps;
     const clock = this.deps.clock ?? (() => new Date());
-    const incident = await this.deps.incidents.get(batch.incidentId);
-    if (!incident) throw new NotFoundError(`incident ${batch.incidentId} does not exist`);
-    const timeline = await this.deps.incidents.timeline(batch.incidentId);
+    const record = await this.deps.incidents.withTimeline(batch.incidentId);
+    if (!record) throw new NotFoundError(`incident ${batch.incidentId} does not exist`);
+    const { incident, timeline } = record;
     const context = incidentContext(
       incident,
       timeline.map((t) => ({ type: t.type, at: t.at, data: t.data })),
     );
 
     const report: SendReport = { sent: [], failed: [], skipped: [], inFlight: [] };
-    const claimed: NoticeEntry[] = [];
-    // Ten claims at a time: a batch of 50 at once is a burst that, under throttling, drains the
-    // SDK's retry quota and turns retryable throttles into failures.
-    await inParallel(batch.employeeIds, CLAIM_CONCURRENCY, async (employeeId) => {
-      let entry: NoticeEntry | undefined;
+    const buckets = new Map<number, string[]>();
+    for (const employeeId of new Set(batch.employeeIds)) {
+      const bucket = notices.bucketOf(employeeId);
+      buckets.set(bucket, [...(buckets.get(bucket) ?? []), employeeId]);
+    }
+    await inParallel([...buckets], BUCKET_CONCURRENCY, async ([bucket, employeeIds]) => {
+      // This bucket's outcome, added to the report once known.
+      const share: SendReport & { published: boolean } = { sent: [], failed: [], skipped: [], inFlight: [], published: false };
       try {
-        entry = await this.deps.notices.claim(batch.incidentId, batch.noticeType, employeeId, clock());
+        const claim = await notices.exclusive(
+          batch.incidentId,
+          batch.noticeType,
+          bucket,
+          clock(),
+          (held) => this.#sendBucket(held, employeeIds, { context, clock, lastAttempt: options.lastAttempt, share }),
+          { sending: employeeIds },
+        );
+        if (!claim.held) share.inFlight = employeeIds;
       } catch (error) {
-        // Not claimed: nothing to put back. On the last attempt it is marked FAILED (best effort).
-        if (options.lastAttempt)
-          await persist(() => this.deps.notices.markFailed(batch.incidentId, batch.noticeType, employeeId, errorText(error))).catch(
-            () => undefined,
-          );
-        report.failed.push({ employeeId, error: errorText(error) });
-        return;
+        const settled = new Set([...share.skipped, ...share.inFlight]);
+        const open = employeeIds.filter((e) => !settled.has(e));
+        if (share.published) {
+          // Published, and the ledger could not record the outcome: the claim is kept, and those
+          // notices read as SENDING until it is stale; the batch comes back for them then (an
+          // accepted notice may then go out twice).
+          share.sent = [];
+          share.failed = [];
+          share.inFlight.push(...open);
+        } else {
+          // Not claimed, or not read: nothing was published. On the last attempt they are marked FAILED (best effort).
+          for (const employeeId of open) {
+            if (options.lastAttempt)
+              await persist(() => notices.markFailed(batch.incidentId, batch.noticeType, employeeId, errorText(error))).catch(
+                () => undefined,
+              );
+            share.failed.push({ employeeId, error: errorText(error) });
+          }
+        }
       }
-      if (entry) claimed.push(entry);
-      else {
-        const current = await this.deps.notices.get(batch.incidentId, batch.noticeType, employeeId).catch(() => undefined);
-        if (current?.status === 'SENT' || current?.status === 'FAILED') report.skipped.push(employeeId);
-        else report.inFlight.push(employeeId);
-      }
+      report.sent.push(...share.sent);
+      report.failed.push(...share.failed);
+      report.skipped.push(...share.skipped);
+      report.inFlight.push(...share.inFlight);
     });
+    return report;
+  }
 
-    const chunks: NoticeEntry[][] = [];
+  /** One bucket's share of a batch, holding its claim. */
+  async #sendBucket(
+    held: NoticeBucket,
+    employeeIds: string[],
+    run: {
+      context: Omit<NoticeContext, 'employee' | 'settings'>;
+      clock: () => Date;
+      lastAttempt: boolean;
+      share: SendReport & { published: boolean };
+    },
+  ): Promise<void> {
+    const { share: report, context } = run;
+    const stored = await held.read(employeeIds);
+    const due: NoticeEntry[] = [];
+    for (const employeeId of employeeIds) {
+      const entry = stored.get(employeeId);
+      // Nothing planned for this employee (a batch nobody planned), or done: nothing to send.
+      if (!entry || entry.status === 'SENT' || entry.status === 'FAILED') report.skipped.push(employeeId);
+      // PENDING, a retry, or a claim its sender abandoned (SENDING from before claims were per bucket).
+      else if (entry.status === 'PENDING' || this.deps.notices.isStale(entry, run.clock())) due.push(entry);
+      else report.inFlight.push(employeeId);
+    }
+    if (!due.length) return;
+    held.publishing();
+    report.published = true;
+
     const size = this.deps.publisher.batchSize;
-    for (let i = 0; i < claimed.length; i += size) chunks.push(claimed.slice(i, i + size));
-    await Promise.all(
+    const chunks: NoticeEntry[][] = [];
+    for (let i = 0; i < due.length; i += size) chunks.push(due.slice(i, i + size));
+    const claimedAt = held.claimedAt.toISOString();
+    const facts = { ...factsOf(context), settings: this.deps.settings };
+    const outcomes = await Promise.all(
       chunks.map(async (chunk) => {
         const outgoing: OutgoingNotice[] = chunk.map((entry) => ({
           employeeId: entry.employeeId,
@@ -117,37 +175,28 @@ export class NoticeSender {
         try {
           results = await this.deps.publisher.publish(outgoing);
         } catch (error) {
-          const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-          results = outgoing.map(() => ({ ok: false as const, error: message, senderFault: false }));
+          results = outgoing.map(() => ({ ok: false as const, error: errorText(error), senderFault: false }));
         }
-        await Promise.all(
-          chunk.map(async (entry, i) => {
-            const result = results[i]!;
-            try {
-              if (result.ok) {
-                const { notice } = outgoing[i]!;
-                const facts = { ...factsOf(context), settings: this.deps.settings };
-                const sent = { templateId: notice.templateId, textSha256: textHash(notice.text), facts };
-                await persist(() =>
-                  this.deps.notices.markSent(entry.incidentId, entry.noticeType, entry.employeeId, result.messageId, clock(), sent),
-                );
-                report.sent.push(entry.employeeId);
-              } else {
-                if (options.lastAttempt)
-                  await persist(() => this.deps.notices.markFailed(entry.incidentId, entry.noticeType, entry.employeeId, result.error));
-                else await persist(() => this.deps.notices.release(entry.incidentId, entry.noticeType, entry.employeeId, result.error));
-                report.failed.push({ employeeId: entry.employeeId, error: result.error });
-              }
-            } catch {
-              // The ledger could not record the outcome: the entry stays SENDING until its claim is
-              // stale; the batch comes back for it then (an accepted notice may then go out twice).
-              report.inFlight.push(entry.employeeId);
-            }
-          }),
-        );
+        const now = run.clock().toISOString();
+        return chunk.map((entry, i): { entry: NoticeEntry; error?: string } => {
+          const { error: _previous, ...base } = entry;
+          const attempted = { ...base, attempts: entry.attempts + 1, claimedAt };
+          const result = results[i]!;
+          if (result.ok) {
+            const { notice } = outgoing[i]!;
+            const sent = { templateId: notice.templateId, textSha256: textHash(notice.text), facts };
+            return { entry: { ...attempted, status: 'SENT', sentAt: now, messageId: result.messageId, sent } };
+          }
+          const error = cutText(wellFormed(result.error), 500);
+          return { entry: { ...attempted, status: run.lastAttempt ? 'FAILED' : 'PENDING', error }, error: result.error };
+        });
       }),
     );
-    return report;
+    await persist(() => held.write(outcomes.flat().map((o) => o.entry)));
+    for (const { entry, error } of outcomes.flat()) {
+      if (error === undefined) report.sent.push(entry.employeeId);
+      else report.failed.push({ employeeId: entry.employeeId, error });
+    }
   }
 }
 

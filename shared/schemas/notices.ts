@@ -107,6 +107,13 @@ export const PlanWorkSchema = z.object({
   requestedBy: z.string().optional(),
   /** Continue after this employee id (employees are planned in id order). */
   after: EmployeeIdSchema.optional(),
+  /**
+   * A round interrupted part-way: it runs from `after` to `until` (inclusive), and the ledger's
+   * buckets in `done` were planned and queued (a continuation redoes only the others).
+   */
+  round: z
+    .object({ until: EmployeeIdSchema, done: z.array(z.number().int().min(0).max(1023)).max(1024) })
+    .optional(),
   continuation: z.number().int().min(0).default(0),
   planned: z.number().int().min(0).default(0),
   /** The categories of data of the employees planned so far (the breach register's "categories"). */
@@ -116,12 +123,12 @@ export const PlanWorkSchema = z.object({
 });
 export type PlanWork = z.infer<typeof PlanWorkSchema>;
 
-/** Work for the notice sender: up to 50 employees of one incident. */
+/** Work for the notice sender: up to 100 employees of one incident (the planner makes one batch per bucket of the delivery ledger). */
 export const SendBatchSchema = z.object({
   type: z.literal('send'),
   incidentId: IncidentIdSchema,
   noticeType: NoticeTypeSchema,
-  employeeIds: z.array(EmployeeIdSchema).min(1).max(50),
+  employeeIds: z.array(EmployeeIdSchema).min(1).max(100),
 });
 export type SendBatch = z.infer<typeof SendBatchSchema>;
 

@@ -112,6 +112,8 @@ const EXPECTED: Record<string, string[]> = {
     'dynamodb:Query -> Acknowledgements if {"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["acked#*","seen#*"]}}',
     'sqs:SendMessage -> GrantRevocationWork',
     'sqs:SendMessage -> ExposureNoticesPlanWork',
+    // A notice's delivery record (notices show): the entry and its bucket's claim, in one batch read of the delivery ledger's items only.
+    'dynamodb:BatchGetItem -> Ledger if {"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["NOTICES#*"]}}',
     ...seals(true),
     // verify: the exported heads, and whether Object Lock keeps them.
     `s3:ListBucket -> ${anchors} if {"StringLike":{"s3:prefix":["chains/*"]},"StringEquals":{"s3:ResourceAccount":"111111111111"}}`,
@@ -155,21 +157,25 @@ const EXPECTED: Record<string, string[]> = {
     'dynamodb:PutItem -> Ledger',
     'dynamodb:Query -> Ledger',
     'dynamodb:UpdateItem -> Ledger',
+    // Under a bucket's claim, new PENDING entries in batches: the delivery ledger's items only.
+    'dynamodb:BatchGetItem -> Ledger if {"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["NOTICES#*"]}}',
+    'dynamodb:BatchWriteItem -> Ledger if {"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["NOTICES#*"]}}',
     'sqs:SendMessage -> ExposureNoticesPlanWork',
     'sqs:SendMessage -> ExposureNoticesPlanDlq',
     'sqs:SendMessage -> ExposureNoticesSendWork',
     ...seals(true),
   ],
-  // The sender reads the incident and moves ledger entries; it can publish notices and nothing else.
+  // The sender reads the incident, claims buckets and writes their entries; it can publish notices and nothing else.
   ExposureNoticesSenderRole: [
     ...baseline('ExposureNoticesSender'),
     ...dynamoKey(true),
     ...consumes('ExposureNoticesSendWork'),
     ...keyVia('sns'),
     'sns:Publish -> ExposureNotices',
-    'dynamodb:GetItem -> Ledger',
     'dynamodb:Query -> Ledger',
     'dynamodb:UpdateItem -> Ledger',
+    'dynamodb:BatchGetItem -> Ledger if {"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["NOTICES#*"]}}',
+    'dynamodb:BatchWriteItem -> Ledger if {"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["NOTICES#*"]}}',
     'sqs:SendMessage -> ExposureNoticesSendDlq',
   ],
   // The state feed's publisher reads the program states, signs with the feed's key (ES256 on raw

@@ -41,8 +41,11 @@ interface Facts {
   accessRestored: boolean;
 }
 
-const utc = (locale: string) => (iso: string) =>
-  new Intl.DateTimeFormat(locale, { timeZone: 'UTC', dateStyle: 'long', timeStyle: 'short' }).format(new Date(iso)) + ' UTC';
+/** One formatter per language, built once: building an Intl.DateTimeFormat costs far more than formatting with it. */
+const utc = (locale: string) => {
+  const format = new Intl.DateTimeFormat(locale, { timeZone: 'UTC', dateStyle: 'long', timeStyle: 'short' });
+  return (iso: string) => format.format(new Date(iso)) + ' UTC';
+};
 
 const EN: Phrases = {
   locale: 'en',

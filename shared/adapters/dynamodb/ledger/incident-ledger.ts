@@ -4,7 +4,7 @@ import type { Principal } from '../../../schemas/common.ts';
 import type { Escalation, IncidentRecords } from '../../../killswitch/ports.ts';
 import { conditionally } from '../dynamo.ts';
 import { INCIDENT_FACTS_KEY, INCIDENT_FACTS_TYPE, incidentFacts } from '../../../record/incident-facts.ts';
-import { KindKeys, LEDGER_KIND_INDEX, LedgerKeys } from './keys.ts';
+import { KindKeys, LEDGER_KIND_INDEX, LedgerKeys, withoutKeys } from './keys.ts';
 import type { LedgerTable } from './ledger-table.ts';
 import { chainOptions, sealAfter, type ChainOptions } from './chain-options.ts';
 
@@ -99,6 +99,23 @@ export class IncidentLedger implements IncidentRecords {
       .map((i) => TimelineEntrySchema.safeParse(i))
       .flatMap((r) => (r.success ? [r.data] : []))
       .sort((a, b) => a.at.localeCompare(b.at));
+  }
+
+  /**
+   * The incident and its timeline (as {@link get} and {@link timeline}) in one consistent query of
+   * its partition: the record's sort key `#INCIDENT` and the entries' `EVENT#…` are one key range.
+   */
+  async withTimeline(incidentId: string): Promise<{ incident: Incident; timeline: TimelineEntry[] } | undefined> {
+    const { pk, sk } = LedgerKeys.incident(incidentId);
+    const items = await this.table.queryBetween(pk, sk, 'EVENT#\uffff');
+    const record = items.find((i) => i.sk === sk);
+    if (!record) return undefined;
+    const timeline = items
+      .filter((i) => String(i.sk).startsWith('EVENT#'))
+      .map((i) => TimelineEntrySchema.safeParse(withoutKeys(i)))
+      .flatMap((r) => (r.success ? [r.data] : []))
+      .sort((a, b) => a.at.localeCompare(b.at));
+    return { incident: IncidentSchema.parse(withoutKeys(record)), timeline };
   }
 
   /** A program's incidents, most recent first: `limit` of them, or all; only those opened at or after `since` when given. */

@@ -52,6 +52,19 @@ export class LedgerTable {
     });
   }
 
+  /** Every record under one partition whose sort key is in [from, to], in key order, with its keys (`sk` tells the kinds apart). */
+  queryBetween(pk: string, from: string, to: string): Promise<Record<string, unknown>[]> {
+    return this.#query(
+      {
+        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+        ExpressionAttributeValues: { ':pk': pk, ':from': from, ':to': to },
+        ConsistentRead: true,
+      },
+      undefined,
+      { keys: true },
+    );
+  }
+
   /**
    * Like {@link queryPrefix}, as DynamoDB stores the items: every attribute (the keys too) in its
    * wire form (`{S}`, `{N}`, `{SS}`, …), not converted to JavaScript values — what a hash chain
@@ -102,10 +115,11 @@ export class LedgerTable {
     );
   }
 
-  /** Every page of a query (or pages until `limit` records), without the key attributes. */
+  /** Every page of a query (or pages until `limit` records), without the key attributes unless `keys`. */
   async #query(
     input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey' | 'Limit'>,
     limit?: number,
+    options: { keys?: boolean } = {},
   ): Promise<Record<string, unknown>[]> {
     const out: Record<string, unknown>[] = [];
     let ExclusiveStartKey: Record<string, unknown> | undefined;
@@ -113,7 +127,7 @@ export class LedgerTable {
       const page = await this.client.send(
         new QueryCommand({ ...input, TableName: this.tableName, ...(limit ? { Limit: limit - out.length } : {}), ExclusiveStartKey }),
       );
-      for (const item of page.Items ?? []) out.push(withoutKeys(item));
+      for (const item of page.Items ?? []) out.push(options.keys ? item : withoutKeys(item));
       ExclusiveStartKey = page.LastEvaluatedKey;
     } while (ExclusiveStartKey && (!limit || out.length < limit));
     return out;
