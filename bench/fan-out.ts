@@ -2,7 +2,8 @@ import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aw
 import { PublishBatchCommand, SNSClient } from '@aws-sdk/client-sns';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { interceptLocalhostDns, startFauxqs } from 'fauxqs';
+import { Worker } from 'node:worker_threads';
+import { interceptLocalhostDns } from 'fauxqs';
 import { WorkQueue } from '#shared/adapters/aws/work-queue.ts';
 import { NoticePublisher } from '#shared/adapters/aws/notice-publisher.ts';
 import { DataSubjectStore } from '#shared/adapters/dynamodb/data-subject-store.ts';
@@ -91,6 +92,24 @@ function ledgerMeter(doc: BenchDb['doc']) {
   return { requests, itemWrites: () => itemWrites, writeRequests };
 }
 
+/** fauxqs on a worker thread (bench/fauxqs-worker.mjs), with the notices topic, its gateway queue and the send queue. */
+async function startFauxqsThread() {
+  const worker = new Worker(new URL('./fauxqs-worker.mjs', import.meta.url));
+  const ready = await new Promise<{ port: number; address: string; topicArn: string; gateway: string; send: string }>((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
+  return {
+    ...ready,
+    stop: async () => {
+      const stopped = new Promise((r) => worker.once('message', r));
+      worker.postMessage('stop');
+      await stopped;
+      await worker.terminate();
+    },
+  };
+}
+
 async function until(predicate: () => boolean, timeoutMs: number): Promise<void> {
   const end = performance.now() + timeoutMs;
   while (!predicate() && performance.now() < end) await new Promise((r) => setTimeout(r, 20));
@@ -100,15 +119,12 @@ async function until(predicate: () => boolean, timeoutMs: number): Promise<void>
 async function oneSize(size: number) {
   const db = await benchDb();
   const restore = interceptLocalhostDns();
-  const fauxqs = await startFauxqs({ port: 0, logger: false, defaultRegion: 'eu-west-1' });
+  const fauxqs = await startFauxqsThread();
   const endpoint = `http://sqs.eu-west-1.localhost:${fauxqs.port}`;
   const sqs = new SQSClient({ endpoint });
   const sns = new SNSClient({ endpoint: fauxqs.address });
   try {
-    const { topicArn } = fauxqs.createTopic('notices', { region: 'eu-west-1' });
-    const gateway = fauxqs.createQueue('gateway', { region: 'eu-west-1' }).queueUrl;
-    fauxqs.subscribe({ topic: 'notices', queue: 'gateway', region: 'eu-west-1', attributes: { RawMessageDelivery: 'true' } });
-    const sendQueue = fauxqs.createQueue('send', { region: 'eu-west-1', attributes: { VisibilityTimeout: '30' } }).queueUrl;
+    const { topicArn, gateway, send: sendQueue } = fauxqs;
     const at = new Date().toISOString();
     await new DataSubjectStore(db.doc, db.tables.dataSubjects).seed(
       Array.from({ length: size }, (_, i) => ({
