@@ -114,8 +114,8 @@ export class KillSwitchFunction extends Construct implements IGrantable {
       deadLetterQueue: this.deadLetterQueue,
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
-      // Errors stay out of traces (their messages may quote input); responses are left out by the middleware.
-      environment: { NODE_OPTIONS: '--enable-source-maps', POWERTOOLS_TRACER_CAPTURE_ERROR: 'false' },
+      // Traces are Lambda's own segments (active tracing): no trace holds a response or an error message.
+      environment: { NODE_OPTIONS: '--enable-source-maps' },
       bundling: {
         format: OutputFormat.ESM,
         target: 'node24',

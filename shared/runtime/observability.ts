@@ -1,6 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { Tracer } from '@aws-lambda-powertools/tracer';
 import type { Telemetry } from '../killswitch/ports.ts';
 
 export const METRICS_NAMESPACE = 'killswitch';
@@ -8,13 +7,12 @@ export const METRICS_NAMESPACE = 'killswitch';
 export interface Observability {
   logger: Logger;
   metrics: Metrics;
-  tracer: Tracer;
-  /** The use cases' view of the three: counts and log lines. */
+  /** The use cases' view of both: counts and log lines. */
   telemetry: Telemetry;
 }
 
 /**
- * Logger, metrics and tracer for one function (Powertools). Logs carry ids and counts only: never
+ * Logger and metrics for one function (Powertools). Logs carry ids and counts only: never
  * event payloads, employee contact data, notice bodies or detector free text.
  */
 export function observability(service: string): Observability {
@@ -32,9 +30,6 @@ export function observability(service: string): Observability {
       error: (...m: unknown[]) => logger.error(String(m[0])),
     },
   });
-  // Traces hold neither responses (the middleware's captureResponse: false) nor errors
-  // (POWERTOOLS_TRACER_CAPTURE_ERROR=false, set on every function): either may name incidents' people.
-  const tracer = new Tracer({ serviceName: `killswitch-${service}`, captureHTTPsRequests: false });
   const emit = (metric: string, unit: (typeof MetricUnit)[keyof typeof MetricUnit], value: number, dimensions?: Record<string, string>) => {
     if (dimensions) {
       // A metric with its own dimensions goes out as its own record, not onto the function's.
@@ -50,7 +45,7 @@ export function observability(service: string): Observability {
     warn: (message, fields) => logger.warn(message, fields ?? {}),
     error: (message, fields) => logger.error(message, fields ?? {}),
   };
-  return { logger, metrics, tracer, telemetry };
+  return { logger, metrics, telemetry };
 }
 
 export { describeError } from '../domain/errors.ts';

@@ -9,9 +9,11 @@ const LABELS: Record<string, string> = {
 };
 const label = (category: string) => LABELS[category] ?? category.replaceAll('-', ' ');
 
-/** One formatter for every notice: building an Intl.DateTimeFormat costs far more than formatting with it. */
-const DATE_TIME = new Intl.DateTimeFormat('en-GB', { timeZone: 'UTC', dateStyle: 'long', timeStyle: 'short' });
-const when = (iso: string) => DATE_TIME.format(new Date(iso)) + ' UTC';
+/** One formatter for every notice, built on first use (building one costs far more than formatting with it). */
+let dateTime: Intl.DateTimeFormat | undefined;
+const when = (iso: string) =>
+  (dateTime ??= new Intl.DateTimeFormat('en-GB', { timeZone: 'UTC', dateStyle: 'long', timeStyle: 'short' })).format(new Date(iso)) +
+  ' UTC';
 
 function list(items: string[]): string {
   if (items.length <= 1) return items.join('');

@@ -41,10 +41,14 @@ interface Facts {
   accessRestored: boolean;
 }
 
-/** One formatter per language, built once: building an Intl.DateTimeFormat costs far more than formatting with it. */
+/**
+ * One formatter per language, built on first use: building an Intl.DateTimeFormat costs far more
+ * than formatting with it (per notice), and at load it would cost every function's cold start.
+ */
 const utc = (locale: string) => {
-  const format = new Intl.DateTimeFormat(locale, { timeZone: 'UTC', dateStyle: 'long', timeStyle: 'short' });
-  return (iso: string) => format.format(new Date(iso)) + ' UTC';
+  let format: Intl.DateTimeFormat | undefined;
+  return (iso: string) =>
+    (format ??= new Intl.DateTimeFormat(locale, { timeZone: 'UTC', dateStyle: 'long', timeStyle: 'short' })).format(new Date(iso)) + ' UTC';
 };
 
 const EN: Phrases = {
