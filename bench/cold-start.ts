@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build, type BuildOptions } from 'esbuild';
@@ -108,6 +108,15 @@ function functionEnv(): NodeJS.ProcessEnv {
   };
 }
 
+/** Bundles `source` (resolved from the project's node_modules) as a function would be; returns the output file. */
+async function bundleSource(dir: string, name: string, source: string): Promise<string> {
+  const entry = join(dir, `${name}.mjs`);
+  writeFileSync(entry, source);
+  const outfile = join(dir, `${name}.out.mjs`);
+  await build({ ...BUNDLE, entryPoints: [entry], outfile, absWorkingDir: PROJECT_ROOT, nodePaths: [join(PROJECT_ROOT, 'node_modules')] });
+  return outfile;
+}
+
 /** Median module load time of a bundle in fresh Node processes. */
 function loadMs(file: string, env: NodeJS.ProcessEnv, runs: number): number {
   const script = `const t = performance.now(); await import(${JSON.stringify(`file://${file}`)}); console.log(performance.now() - t);`;
@@ -151,33 +160,13 @@ export async function coldStart({ quick }: { quick: boolean }) {
             .filter((c): c is string => !!c),
         ),
       ].sort();
-      const baselineEntry = join(dir, `${name}.baseline.mjs`);
-      writeFileSync(
-        baselineEntry,
-        clients
-          .map((c, i) => `import { ${clientClass(c)} as C${i} } from '@aws-sdk/${c}'; export const c${i} = new C${i}({});`)
-          .join('\n') + '\nexport const handler = async () => ({});\n',
-      );
-      const baselineFile = join(dir, `${name}.baseline.out.mjs`);
-      await build({
-        ...BUNDLE,
-        entryPoints: [baselineEntry],
-        outfile: baselineFile,
-        absWorkingDir: PROJECT_ROOT,
-        nodePaths: [join(PROJECT_ROOT, 'node_modules')],
-      });
+      const imports = clients
+        .map((c, i) => `import { ${clientClass(c)} as C${i} } from '@aws-sdk/${c}'; export const c${i} = new C${i}({});`)
+        .join('\n');
+      const baselineFile = await bundleSource(dir, `${name}.baseline`, `${imports}\nexport const handler = async () => ({});\n`);
       // The floor of any function on this stack: the same clients, with the libraries every function
       // must carry (Powertools Logger and Metrics in their Middy middleware, zod) and no code of ours.
-      const floorEntry = join(dir, `${name}.floor.mjs`);
-      writeFileSync(floorEntry, readFileSync(baselineEntry, 'utf8').replace('export const handler = async () => ({});', FLOOR_HANDLER));
-      const floorFile = join(dir, `${name}.floor.out.mjs`);
-      await build({
-        ...BUNDLE,
-        entryPoints: [floorEntry],
-        outfile: floorFile,
-        absWorkingDir: PROJECT_ROOT,
-        nodePaths: [join(PROJECT_ROOT, 'node_modules')],
-      });
+      const floorFile = await bundleSource(dir, `${name}.floor`, `${imports}\n${FLOOR_HANDLER}`);
       const kb = (f: string) => statSync(f).size / 1024;
       const fnLoad = loadMs(outfile, env, runs);
       const baseLoad = loadMs(baselineFile, env, runs);
