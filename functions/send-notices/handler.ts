@@ -22,9 +22,9 @@ export const handler = instrumented(
     parse: parseSendBatch,
     deadLetters: services.deadLetters,
     budgetMs: Number.MAX_SAFE_INTEGER,
-    perform: async (batch, _budget, record) => {
+    perform: async (batch, budget, record) => {
       const attempt = Number(record.attributes.ApproximateReceiveCount ?? '1');
-      const report = await performSendBatch(batch, attempt, deps);
+      const report = await performSendBatch(batch, attempt, deps, budget);
       return {
         incidentId: batch.incidentId,
         attempt,

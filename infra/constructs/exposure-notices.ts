@@ -10,7 +10,13 @@ import { KillSwitchFunction, dlqAlarm, encryptedDlq } from './killswitch-functio
 import { GuardedQueueTarget, workQueue } from './queue-target.ts';
 import { programsVariable, type KillSwitchResources } from './resources.ts';
 
-const PLAN_TIMEOUT = Duration.minutes(5);
+/**
+ * Both hold the delivery ledger's bucket claims, so both stay well under the stale window: a
+ * holder is killed at its timeout, and can never write its bucket's entries after another took its
+ * claim over. Planning continues in a new invocation when its budget (the timeout less a margin)
+ * runs out, so a short timeout costs only more continuations.
+ */
+const PLAN_TIMEOUT = Duration.minutes(1);
 const SEND_TIMEOUT = Duration.minutes(1);
 /** Plannings at once (one incident each), reserved. */
 const PLAN_CONCURRENCY = 5;
@@ -20,11 +26,12 @@ const PLAN_CONCURRENCY = 5;
  */
 const SEND_CONCURRENCY = 20;
 /**
- * A SENDING claim older than this is abandoned: longer than a sender can run (its timeout), and
- * shorter than the send queue holds a batch before redelivering it (six timeouts), so a redelivery
- * always finds the claim of a dead sender stale and takes it over.
+ * A claim older than this is abandoned: longer than any holder can run (twice the longer of the
+ * planner's and the sender's timeouts), and shorter than the send queue holds a batch before
+ * redelivering it (six timeouts), so a redelivery always finds the claim of a dead sender stale and
+ * takes it over.
  */
-const STALE_CLAIM = Duration.seconds(SEND_TIMEOUT.toSeconds() * 2);
+const STALE_CLAIM = Duration.seconds(Math.max(PLAN_TIMEOUT.toSeconds(), SEND_TIMEOUT.toSeconds()) * 2);
 
 /**
  * Exposure notices: planning (on an operator's `notify`, or on `Kill Switch Engaged` when the

@@ -134,10 +134,11 @@ export async function performSendBatch(
   batch: SendBatch,
   attempt: number,
   deps: { sender: NoticeSender; deadLetters: DeadLetterSink; maxAttempts: number; telemetry?: Telemetry },
+  budget?: Budget,
 ): Promise<SendReport & { lastAttempt: boolean }> {
   const lastAttempt = attempt >= deps.maxAttempts;
   const telemetry = deps.telemetry ?? SILENT;
-  const report = await deps.sender.send(batch, { lastAttempt });
+  const report = await deps.sender.send(batch, { lastAttempt, ...(budget ? { budget } : {}) });
   telemetry.count('NoticesSent', report.sent.length);
   telemetry.count('NoticesFailed', lastAttempt ? report.failed.length : 0);
   const unfinished = report.failed.length + report.inFlight.length;
@@ -149,7 +150,7 @@ export async function performSendBatch(
         employeeIds: report.failed.map((f) => f.employeeId),
         ...(report.inFlight.length ? { inFlight: report.inFlight } : {}),
       }),
-      `notices marked FAILED after ${attempt} attempts: ${errors || 'none'}${report.inFlight.length ? `; ${report.inFlight.length} still claimed by another delivery` : ''}`,
+      `notices marked FAILED after ${attempt} attempts: ${errors || 'none'}${report.inFlight.length ? `; ${report.inFlight.length} not sent (their bucket stayed claimed by another delivery, the time ran out, or their outcome could not be recorded): resend-failed queues them again` : ''}`,
       'send-notices',
     );
   } else if (unfinished) {

@@ -39,7 +39,8 @@ type Planned = Omit<NoticeEntry, 'status' | 'attempts'>;
  * 4. If a bucket fails after this invocation made progress, return a continuation that redoes only
  *    the round's buckets not yet queued: a redelivery would redo the whole round, and under
  *    sustained throttling might never get through it. Without progress, the error propagates.
- * `failed` mode puts FAILED entries back to PENDING and queues them again, with stale SENDING ones.
+ * `failed` mode puts FAILED entries back to PENDING and queues them again, with stale SENDING ones
+ * and PENDING ones no delivery is sending (what a batch that ran out of deliveries left).
  */
 export class NoticePlanner {
   constructor(
@@ -235,7 +236,8 @@ export class NoticePlanner {
       buckets.delete(bucket);
     };
     for await (const entry of this.deps.notices.failed(work.incidentId, work.noticeType, (this.deps.clock ?? (() => new Date()))())) {
-      if (entry.status === 'SENDING' || (await this.deps.notices.retryFailed(work.incidentId, work.noticeType, entry.employeeId))) {
+      // FAILED ones go back to PENDING; PENDING and abandoned SENDING ones are queued as they are.
+      if (entry.status !== 'FAILED' || (await this.deps.notices.retryFailed(work.incidentId, work.noticeType, entry.employeeId))) {
         const bucket = this.deps.notices.bucketOf(entry.employeeId);
         const batch = buckets.get(bucket) ?? [];
         batch.push(entry.employeeId);

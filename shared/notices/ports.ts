@@ -46,8 +46,8 @@ export interface NoticeBucket {
 }
 
 /**
- * The delivery ledger: each entry moves PENDING → SENDING (claimed by one sender) → SENT, or back
- * to PENDING for a retry, or to FAILED. Claims are per bucket (a fixed share of the employees,
+ * The delivery ledger: each entry is PENDING until a delivery records its outcome (SENT, PENDING
+ * again for a retry, or FAILED), and reads as SENDING while a claim is publishing it. Claims are per bucket (a fixed share of the employees,
  * by a hash of their id): one conditional write claims up to a batch, and nothing is sent twice
  * because only a bucket's holder sends its entries, and only those it read as not sent.
  */
@@ -81,7 +81,7 @@ export interface NoticeRecords {
   /** PENDING or SENDING → FAILED, with the error (a delivery that could not claim its notices on its last attempt). */
   markFailed(incidentId: string, type: NoticeType, employeeId: string, error: string): Promise<boolean>;
   retryFailed(incidentId: string, type: NoticeType, employeeId: string): Promise<boolean>;
-  /** FAILED entries, and SENDING ones whose sender is presumed dead at `now`. */
+  /** FAILED entries, SENDING ones whose sender is presumed dead at `now`, and PENDING ones no live claim is publishing. */
   failed(incidentId: string, type: NoticeType, now: Date): AsyncIterable<NoticeEntry>;
   /** Entries by status: of one notice type, or of every type when none is given. */
   counts(incidentId: string, type?: NoticeType): Promise<NoticeCounts>;

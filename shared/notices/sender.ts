@@ -6,7 +6,7 @@ import type { NoticeBucket, NoticeChannel, NoticeRecords, OutgoingNotice } from 
 import { cutText, wellFormed } from '../schemas/common.ts';
 import { NotFoundError } from '../domain/errors.ts';
 import { renderNotice, type NoticeContext } from './render.ts';
-import { inParallel } from '../domain/work.ts';
+import { inParallel, type Budget } from '../domain/work.ts';
 
 export interface SendReport {
   sent: string[];
@@ -65,7 +65,13 @@ export class NoticeSender {
     },
   ) {}
 
-  async send(batch: SendBatch, options: { lastAttempt: boolean }): Promise<SendReport> {
+  /**
+   * `budget`: the invocation's time. A bucket is claimed, and publishing starts, only while it has
+   * time left (what is not started is in flight: the batch comes back for it), so the function is
+   * never stopped by its timeout while it publishes.
+   */
+  async send(batch: SendBatch, options: { lastAttempt: boolean; budget?: Budget }): Promise<SendReport> {
+    const budget = options.budget ?? { hasTime: () => true };
     const { notices } = this.deps;
     const clock = this.deps.clock ?? (() => new Date());
     const record = await this.deps.incidents.withTimeline(batch.incidentId);
@@ -85,13 +91,17 @@ export class NoticeSender {
     await inParallel([...buckets], BUCKET_CONCURRENCY, async ([bucket, employeeIds]) => {
       // This bucket's outcome, added to the report once known.
       const share: SendReport & { published: boolean } = { sent: [], failed: [], skipped: [], inFlight: [], published: false };
+      if (!budget.hasTime()) {
+        report.inFlight.push(...employeeIds);
+        return;
+      }
       try {
         const claim = await notices.exclusive(
           batch.incidentId,
           batch.noticeType,
           bucket,
           clock(),
-          (held) => this.#sendBucket(held, employeeIds, { context, clock, lastAttempt: options.lastAttempt, share }),
+          (held) => this.#sendBucket(held, employeeIds, { context, clock, lastAttempt: options.lastAttempt, share, budget }),
           { sending: employeeIds },
         );
         if (!claim.held) share.inFlight = employeeIds;
@@ -133,6 +143,7 @@ export class NoticeSender {
       clock: () => Date;
       lastAttempt: boolean;
       share: SendReport & { published: boolean };
+      budget: Budget;
     },
   ): Promise<void> {
     const { share: report, context } = run;
@@ -147,6 +158,11 @@ export class NoticeSender {
       else report.inFlight.push(employeeId);
     }
     if (!due.length) return;
+    if (!run.budget.hasTime()) {
+      // Out of time before publishing: nothing is sent, and the claim is given up.
+      report.inFlight.push(...due.map((e) => e.employeeId));
+      return;
+    }
     held.publishing();
     report.published = true;
 

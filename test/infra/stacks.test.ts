@@ -76,6 +76,24 @@ describe('Stacks: killswitch on AWS', () => {
       }
     });
 
+    it('keeps every holder of a notice claim well inside the stale window, and the send queue beyond it', () => {
+      const holders = Object.values(stateless.findResources('AWS::Lambda::Function')).filter(
+        (fn) => (fn.Properties as { Environment: { Variables: Record<string, unknown> } }).Environment.Variables.NOTICE_STALE_CLAIM_MS,
+      );
+      expect(holders).toHaveLength(2); // the planner and the sender
+      const stale = new Set(holders.map((fn) => Number(fn.Properties.Environment.Variables.NOTICE_STALE_CLAIM_MS)));
+      expect(stale.size).toBe(1);
+      const [staleMs] = [...stale] as [number];
+      // A holder is killed at its timeout: it can never write under a claim another took over.
+      for (const fn of holders) expect(staleMs).toBeGreaterThanOrEqual(2 * Number(fn.Properties.Timeout) * 1000);
+      // A redelivered batch always finds a dead sender's claim stale.
+      const queues = Object.entries(stateless.findResources('AWS::SQS::Queue')).filter(
+        ([id]) => id.includes('SendWork') && !id.includes('Dlq'),
+      );
+      expect(queues).toHaveLength(1);
+      expect(Number(queues[0]![1].Properties.VisibilityTimeout) * 1000).toBeGreaterThan(staleMs);
+    });
+
     it('encrypts every function log group and environment with the key, reserves each function its concurrency, and polls no queue beyond it', () => {
       const fns = stateless.findResources('AWS::Lambda::Function');
       const key = { 'Fn::ImportValue': expect.stringMatching(/DataKey/) };

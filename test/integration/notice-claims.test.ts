@@ -3,11 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataSubjectStore } from '#shared/adapters/dynamodb/data-subject-store.ts';
 import { IncidentLedger, LedgerTable, NoticeLedger } from '#shared/adapters/dynamodb/ledger/index.ts';
 import { NoticePlanner } from '#shared/notices/planner.ts';
+import { ClaimExpiredError } from '#shared/adapters/dynamodb/ledger/notice-ledger.ts';
+import type { NoticeEntry } from '#shared/schemas/notices.ts';
 import { NoticeSender } from '#shared/notices/sender.ts';
 import type { NoticeBucket, NoticeChannel, NoticeRecords, OutgoingNotice, PublishResult } from '#shared/notices/ports.ts';
 import type { PlanWork, SendBatch } from '#shared/schemas/notices.ts';
 import type { WorkQueue } from '#shared/killswitch/ports.ts';
 import { incidentRecord } from '../support/fixtures.ts';
+import { dynamoDocumentClient } from '#shared/adapters/aws/clients.ts';
 import { startTestDynamo, type TestDynamo } from '../support/dynamo.ts';
 
 /*
@@ -216,4 +219,107 @@ describe('Delivery ledger claims (dynalite): nobody told twice, nobody left out'
       { numRuns: 30 },
     );
   }, 600_000);
+  /** One PENDING entry of a fresh incident, for the tests of single schedules below. */
+  async function onePending(name: string, ledger: NoticeLedger, employeeId: string): Promise<{ incidentId: string; entry: NoticeEntry }> {
+    const incidentId = `inc-20261204-${name.padEnd(12, '0').slice(0, 12)}`;
+    await new IncidentLedger(table).open(incidentRecord({ incidentId, datasetIds: ['ds'] }));
+    const entry: NoticeEntry = {
+      incidentId,
+      employeeId,
+      noticeType: 'exposure',
+      categories: ['keystrokes'],
+      datasetIds: ['ds'],
+      heldFrom: '2026-12-01T00:00:00.000Z',
+      heldTo: '2026-12-02T00:00:00.000Z',
+      plannedAt: new Date().toISOString(),
+      status: 'PENDING',
+      attempts: 0,
+    };
+    const claim = await ledger.exclusive(incidentId, 'exposure', ledger.bucketOf(employeeId), new Date(), (held) => held.write([entry]));
+    expect(claim.held).toBe(true);
+    return { incidentId, entry };
+  }
+
+  it('a holder that outlived its claim cannot write under it: a SENT entry written by the delivery that took over stays SENT', async () => {
+    const ledger = new NoticeLedger(table, 300);
+    const id = ids[0]!;
+    const { incidentId, entry } = await onePending('aaaaaaaaaaa1', ledger, id);
+    const bucket = ledger.bucketOf(id);
+    let resume!: () => void;
+    const stalled = new Promise<void>((r) => (resume = r));
+    // A: reads the entry as PENDING, then stalls past the stale window before writing it back.
+    const a = ledger.exclusive(incidentId, 'exposure', bucket, new Date(), async (held) => {
+      expect((await held.read([id])).get(id)?.status).toBe('PENDING');
+      await stalled;
+      await held.write([{ ...entry, plannedAt: new Date().toISOString() }]);
+    });
+    await new Promise((r) => setTimeout(r, 400));
+    // B: takes the stale claim over and records the notice SENT.
+    const b = await ledger.exclusive(incidentId, 'exposure', bucket, new Date(), async (held) => {
+      held.publishing();
+      await held.write([{ ...entry, status: 'SENT', attempts: 1, sentAt: new Date().toISOString(), messageId: 'm-1' }]);
+    });
+    expect(b.held).toBe(true);
+    resume();
+    await expect(a).rejects.toBeInstanceOf(ClaimExpiredError);
+    expect(await ledger.get(incidentId, 'exposure', id)).toMatchObject({ status: 'SENT', messageId: 'm-1' });
+  });
+
+  it("a claim whose answer was lost is found again by the SDK's retry: the batch is sent, not left in flight", async () => {
+    const ledger = new NoticeLedger(table);
+    const id = ids[1]!;
+    const { incidentId } = await onePending('bbbbbbbbbbb1', ledger, id);
+    let lost = 0;
+    const client = dynamoDocumentClient({ endpoint: db.dynamo.endpoint, region: 'eu-west-1' });
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        const out = await next(args);
+        const input = (args.request as { body?: string }).body ?? '';
+        if (lost === 0 && input.includes('attribute_not_exists(holder)')) {
+          lost++;
+          // The claim is applied; its answer never arrives. The SDK retries the same request.
+          throw Object.assign(new Error('socket hang up'), { name: 'TimeoutError', $metadata: {}, $retryable: {} });
+        }
+        return out;
+      },
+      { step: 'finalizeRequest', priority: 'low', name: 'loseClaimAnswer' },
+    );
+    const flaky = new NoticeLedger(new LedgerTable(client, db.tables.ledger), undefined, { patienceMs: 200 });
+    const told: string[] = [];
+    const sender = new NoticeSender({
+      notices: flaky,
+      incidents: new IncidentLedger(table),
+      publisher: { batchSize: 10, publish: async (n) => n.map((x) => (told.push(x.employeeId), { ok: true as const, messageId: 'm' })) },
+      settings: { organisation: 'Example Corp', contact: {}, defaultLocale: 'en' },
+    });
+    const report = await sender.send({ type: 'send', incidentId, noticeType: 'exposure', employeeIds: [id] }, { lastAttempt: false });
+    expect(lost).toBe(1);
+    expect(report).toMatchObject({ sent: [id], inFlight: [], failed: [] });
+    expect(told).toEqual([id]);
+    expect(await ledger.counts(incidentId)).toMatchObject({ sent: 1, sending: 0, pending: 0 });
+    client.destroy();
+  });
+
+  it('resend-failed finds PENDING entries no delivery is sending (a batch whose bucket stayed claimed through its last delivery)', async () => {
+    const ledger = new NoticeLedger(table);
+    const id = ids[2]!;
+    const { incidentId } = await onePending('ccccccccccc1', ledger, id);
+    const found: string[] = [];
+    for await (const e of ledger.failed(incidentId, 'exposure', new Date())) found.push(e.employeeId);
+    expect(found).toEqual([id]);
+    // While a claim is publishing it, it is SENDING and not listed.
+    await ledger.exclusive(
+      incidentId,
+      'exposure',
+      ledger.bucketOf(id),
+      new Date(),
+      async () => {
+        const during: string[] = [];
+        for await (const e of ledger.failed(incidentId, 'exposure', new Date())) during.push(e.employeeId);
+        expect(during).toEqual([]);
+        expect((await ledger.get(incidentId, 'exposure', id))?.status).toBe('SENDING');
+      },
+      { sending: [id] },
+    );
+  });
 });

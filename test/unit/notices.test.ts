@@ -236,6 +236,8 @@ describe('Function: performSendBatch', () => {
     const last = setup({ sent: [], failed: [], skipped: [], inFlight: ['E2'] });
     await performSendBatch(batch, 5, last.deps);
     expect(JSON.parse(last.dead[0]!.body)).toMatchObject({ employeeIds: [], inFlight: ['E2'] });
-    expect(last.dead[0]!.reason).toBe('notices marked FAILED after 5 attempts: none; 1 still claimed by another delivery');
+    expect(last.dead[0]!.reason).toBe(
+      'notices marked FAILED after 5 attempts: none; 1 not sent (their bucket stayed claimed by another delivery, the time ran out, or their outcome could not be recorded): resend-failed queues them again',
+    );
   });
 });

@@ -51,6 +51,14 @@ export const DEFAULT_STALE_CLAIM_MS = 120_000;
 /** How long a delivery waits for a bucket another live delivery holds (a batch takes well under a second). */
 export const DEFAULT_CLAIM_PATIENCE_MS = 5_000;
 
+/** A claim's holder came near the stale window, where another delivery may take the claim over. */
+export class ClaimExpiredError extends Error {
+  override readonly name = 'ClaimExpiredError';
+  constructor(incidentId: string, type: NoticeType, bucket: number) {
+    super(`the claim on bucket ${bucket} of ${incidentId} ${type} notices was held too long to write under it`);
+  }
+}
+
 /** Attempts at giving a claim up: one left behind blocks its bucket until it is stale. */
 const RELEASE_ATTEMPTS = 4;
 
@@ -61,8 +69,8 @@ interface ClaimItem {
 }
 
 /**
- * The delivery ledger. Each entry moves PENDING → SENDING (claimed by one sender) → SENT, or
- * back to PENDING for a retry, or to FAILED.
+ * The delivery ledger. Each entry is PENDING until its outcome is written (SENT, PENDING again with
+ * the error for a retry, or FAILED); while a bucket's claim is publishing it, it reads as SENDING.
  *
  * Claims are taken per bucket, not per entry: a delivery takes a bucket's claim with one
  * conditional update (free, or held by a claim older than the stale window), reads the entries it
@@ -106,7 +114,10 @@ export class NoticeLedger implements NoticeRecords {
     let waited = 0;
     let previous: ClaimItem | undefined;
     let claimedAt = now;
+    // When the claim was asked for, on this process's clock: the fence below counts from it.
+    let askedAt = performance.now();
     for (let attempt = 0; ; attempt++) {
+      askedAt = performance.now();
       try {
         const { Attributes } = await this.table.client.send(
           new UpdateCommand({
@@ -115,7 +126,8 @@ export class NoticeLedger implements NoticeRecords {
             UpdateExpression:
               'SET holder = :holder, claimedAt = :now, incidentId = :incident, noticeType = :type, #bucket = :bucket' +
               (options.sending?.length ? ', sending = :sending' : ' REMOVE sending'),
-            ConditionExpression: 'attribute_not_exists(holder) OR claimedAt < :stale',
+            // `holder = :holder`: the SDK's retry of a claim whose answer was lost finds its own claim.
+            ConditionExpression: 'attribute_not_exists(holder) OR claimedAt < :stale OR holder = :holder',
             ExpressionAttributeNames: { '#bucket': 'bucket' },
             ExpressionAttributeValues: {
               ':holder': holder,
@@ -141,6 +153,14 @@ export class NoticeLedger implements NoticeRecords {
       }
     }
 
+    // A holder writes its bucket's entries only well inside the stale window: past half of it, it
+    // might be taken over (by a clock that runs ahead, or after a stall), so it stops instead.
+    const fence = () => {
+      if (performance.now() - askedAt > this.staleClaimMs / 2) throw new ClaimExpiredError(incidentId, type, bucket);
+    };
+    if (previous?.holder && previous.holder !== holder && previous.sending?.length)
+      await this.#perhapsSent(incidentId, type, previous.sending, fence);
+
     let inFlight = false;
     const session: NoticeBucket = {
       bucket,
@@ -159,6 +179,7 @@ export class NoticeLedger implements NoticeRecords {
           this.table.client,
           this.table.tableName,
           entries.map((entry) => ({ ...entry, ...key(entry.incidentId, entry.noticeType, entry.employeeId) })),
+          fence,
         );
         inFlight = false;
       },
@@ -175,6 +196,28 @@ export class NoticeLedger implements NoticeRecords {
     if (inFlight) return { held: true, value };
     await this.#release(incidentId, type, bucket, holder, sleep).catch(() => undefined);
     return { held: true, value };
+  }
+
+  /**
+   * A claim taken over from a holder presumed dead: the entries it was publishing that are still
+   * PENDING may have been sent. Each gets that attempt counted and says so, so that the record does
+   * not show them as never tried (they are sent again: the window the stale claim leaves).
+   */
+  async #perhapsSent(incidentId: string, type: NoticeType, employeeIds: string[], fence: () => void): Promise<void> {
+    const entries = await this.#readMany(incidentId, type, employeeIds);
+    const pending = [...entries.values()].filter((e) => e.status === 'PENDING');
+    if (!pending.length) return;
+    await batchWrite(
+      this.table.client,
+      this.table.tableName,
+      pending.map((e) => ({
+        ...e,
+        attempts: e.attempts + 1,
+        error: 'perhaps sent: the delivery that was publishing it stopped before recording the outcome',
+        ...key(e.incidentId, e.noticeType, e.employeeId),
+      })),
+      fence,
+    );
   }
 
   async #release(incidentId: string, type: NoticeType, bucket: number, holder: string, sleep: (ms: number) => Promise<void>) {
@@ -235,15 +278,17 @@ export class NoticeLedger implements NoticeRecords {
   }
 
   /**
-   * FAILED entries of one type, and SENDING ones whose claim is stale (their sender died), in
-   * employee-id order per shard.
+   * What no delivery is sending: FAILED entries of one type, SENDING ones whose claim is stale
+   * (their sender died), and PENDING ones no live claim is publishing (a batch whose bucket stayed
+   * claimed through its last delivery, or one lost), in employee-id order per shard. Queuing a
+   * PENDING entry that is also still queued is harmless: its bucket's claim sends it once.
    */
   async *failed(incidentId: string, type: NoticeType, now: Date): AsyncGenerator<NoticeEntry> {
     const claims = await this.#claims(incidentId, type);
     for (let shard = 0; shard < NOTICE_SHARDS; shard++) {
       for await (const item of this.#queryShard(incidentId, shard, `${type}#`)) {
         const entry = withClaim(NoticeEntrySchema.parse(item), claims.get(this.bucketOf(String(item.employeeId))));
-        if (entry.status === 'FAILED' || this.isStale(entry, now)) yield entry;
+        if (entry.status === 'FAILED' || entry.status === 'PENDING' || this.isStale(entry, now)) yield entry;
       }
     }
   }
