@@ -322,4 +322,35 @@ describe('Delivery ledger claims (dynalite): nobody told twice, nobody left out'
       { sending: [id] },
     );
   });
+  it('a delivery that died while publishing leaves its notices SENDING; the one that takes the claim over marks them "perhaps sent"', async () => {
+    const ledger = new NoticeLedger(table, 300);
+    const id = ids[3]!;
+    const { incidentId } = await onePending('ddddddddddd1', ledger, id);
+    const bucket = ledger.bucketOf(id);
+    await expect(
+      ledger.exclusive(
+        incidentId,
+        'exposure',
+        bucket,
+        new Date(),
+        async (held) => {
+          held.publishing();
+          throw new Error('the sender died after publishing');
+        },
+        { sending: [id] },
+      ),
+    ).rejects.toThrow('died');
+    expect(await ledger.get(incidentId, 'exposure', id)).toMatchObject({ status: 'SENDING' });
+    await new Promise((r) => setTimeout(r, 350));
+    const stale: string[] = [];
+    for await (const e of ledger.failed(incidentId, 'exposure', new Date())) stale.push(e.employeeId);
+    expect(stale).toEqual([id]);
+    const taken = await ledger.exclusive(incidentId, 'exposure', bucket, new Date(), async (held) => held.takenOver);
+    expect(taken).toEqual({ held: true, value: { sending: [id] } });
+    expect(await ledger.get(incidentId, 'exposure', id)).toMatchObject({
+      status: 'PENDING',
+      attempts: 1,
+      error: expect.stringMatching(/^perhaps sent/),
+    });
+  });
 });
