@@ -1,5 +1,5 @@
 import { ACK_SIGNATURE_HEADER, checkAck } from '#shared/killswitch/acks.ts';
-import { ackIntakeServices } from '#shared/runtime/ack-services.ts';
+import { ackIntakeServices } from '#shared/runtime/ack-intake-services.ts';
 import { instrumented } from '#shared/runtime/middleware.ts';
 import { observability } from '#shared/runtime/observability.ts';
 

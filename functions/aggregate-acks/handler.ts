@@ -1,7 +1,7 @@
 import { ValidationError, toFieldIssues } from '#shared/domain/errors.ts';
 import { AckSchema, MAX_DOCUMENT_VALIDITY_SECONDS, type ReceivedAck } from '#shared/killswitch/acks.ts';
 import { TimestampSchema } from '#shared/schemas/common.ts';
-import { ackAggregatorServices } from '#shared/runtime/ack-services.ts';
+import { ackAggregatorServices } from '#shared/runtime/ack-aggregator-services.ts';
 import { instrumented } from '#shared/runtime/middleware.ts';
 import { observability } from '#shared/runtime/observability.ts';
 import { sqsWorker } from '#shared/runtime/sqs-worker.ts';

@@ -1,6 +1,6 @@
 import { parseAnomalyEvent } from '#shared/killswitch/anomaly-event.ts';
 import { receiveAnomaly } from '#shared/killswitch/receive-anomaly.ts';
-import { anomalyTriggerServices } from '#shared/runtime/composition.ts';
+import { anomalyTriggerServices } from '#shared/runtime/anomaly-trigger-services.ts';
 import { instrumented } from '#shared/runtime/middleware.ts';
 import { observability } from '#shared/runtime/observability.ts';
 import { sqsWorker } from '#shared/runtime/sqs-worker.ts';

@@ -1,5 +1,5 @@
 import type { DeadlineWatchResult } from '#shared/record/deadline-watch.ts';
-import { deadlineWatchServices } from '#shared/runtime/composition.ts';
+import { deadlineWatchServices } from '#shared/runtime/deadline-watch-services.ts';
 import { instrumented } from '#shared/runtime/middleware.ts';
 import { observability } from '#shared/runtime/observability.ts';
 

@@ -1,5 +1,5 @@
 import { handleFindingEvent, parseFindingMessage } from '#shared/findings/finding-event.ts';
-import { findingServices } from '#shared/runtime/composition.ts';
+import { findingServices } from '#shared/runtime/finding-services.ts';
 import { instrumented } from '#shared/runtime/middleware.ts';
 import { observability } from '#shared/runtime/observability.ts';
 import { sqsWorker } from '#shared/runtime/sqs-worker.ts';

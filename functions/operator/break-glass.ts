@@ -2,7 +2,7 @@ import { BreakGlassCommandSchema } from '#shared/schemas/operator.ts';
 import { parseOrThrow } from '#shared/domain/errors.ts';
 import { OperatorPause } from '#shared/killswitch/operator-pause.ts';
 import { BREAK_GLASS } from '#shared/domain/identity.ts';
-import { killSwitchServices } from '#shared/runtime/composition.ts';
+import { killSwitchServices } from '#shared/runtime/kill-switch-services.ts';
 import { instrumented } from '#shared/runtime/middleware.ts';
 import { describeError, observability } from '#shared/runtime/observability.ts';
 import { failure, type OperatorEnvelope } from './envelope.ts';

@@ -7,7 +7,7 @@ import { CALLER_PROOF_HEADER, CallerProofError, CallerProofUnavailableError } fr
 import { parseOrThrow, PolicyRefusedError, ValidationError } from '#shared/domain/errors.ts';
 import { OperatorActions } from '#shared/killswitch/operator.ts';
 import { operatorPrincipal } from '#shared/domain/identity.ts';
-import { operatorServices } from '#shared/runtime/composition.ts';
+import { operatorServices } from '#shared/runtime/operator-services.ts';
 import { instrumented } from '#shared/runtime/middleware.ts';
 import { describeError, observability } from '#shared/runtime/observability.ts';
 import { failure, HTTP_STATUS, type OperatorEnvelope } from './envelope.ts';

@@ -1,6 +1,6 @@
 import { NoticePlanner } from '#shared/notices/planner.ts';
 import { parsePlanWork, performPlanWork } from '#shared/notices/notice-work.ts';
-import { planNoticesServices } from '#shared/runtime/composition.ts';
+import { planNoticesServices } from '#shared/runtime/plan-notices-services.ts';
 import { instrumented } from '#shared/runtime/middleware.ts';
 import { observability } from '#shared/runtime/observability.ts';
 import { sqsWorker } from '#shared/runtime/sqs-worker.ts';

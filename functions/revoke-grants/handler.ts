@@ -1,7 +1,7 @@
 import { GrantRevoker } from '#shared/grants/revoker.ts';
 import { GrantRestorer } from '#shared/grants/restorer.ts';
 import { parseGrantWork, performGrantWork } from '#shared/grants/grant-work.ts';
-import { grantWorkServices } from '#shared/runtime/composition.ts';
+import { grantWorkServices } from '#shared/runtime/grant-work-services.ts';
 import { grantBackend } from '#shared/runtime/grant-backends.ts';
 import { instrumented } from '#shared/runtime/middleware.ts';
 import { observability } from '#shared/runtime/observability.ts';

@@ -1,6 +1,6 @@
 import { NoticeSender } from '#shared/notices/sender.ts';
 import { parseSendBatch, performSendBatch } from '#shared/notices/notice-work.ts';
-import { sendNoticesServices } from '#shared/runtime/composition.ts';
+import { sendNoticesServices } from '#shared/runtime/send-notices-services.ts';
 import { instrumented } from '#shared/runtime/middleware.ts';
 import { observability } from '#shared/runtime/observability.ts';
 import { sqsWorker } from '#shared/runtime/sqs-worker.ts';

@@ -36,6 +36,22 @@ export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** Metadata key that tells the local runtime which module a function runs. */
 export const ENTRY_METADATA = 'killswitch:entry';
 
+/**
+ * How every function is bundled (esbuild through NodejsFunction) and started. bench/cold-start.ts
+ * builds and loads its bundles with these same options, and the baselines it compares them with too.
+ */
+export const FUNCTION_BUNDLING = {
+  target: 'node24',
+  minify: true,
+  sourceMap: true,
+  sourcesContent: false,
+  mainFields: ['module', 'main'] as string[],
+  // Bundle the AWS SDK too: only the commands a function uses end up in it.
+  externalModules: [] as string[],
+  banner: "import { createRequire as __ksCreateRequire } from 'node:module'; const require = __ksCreateRequire(import.meta.url);",
+} as const;
+export const FUNCTION_NODE_OPTIONS = '--enable-source-maps';
+
 /** DynamoDB actions a function may be given. There is deliberately no DeleteItem. */
 export type TableAction = 'GetItem' | 'BatchGetItem' | 'Query' | 'PutItem' | 'UpdateItem' | 'BatchWriteItem';
 const WRITES: ReadonlySet<TableAction> = new Set(['PutItem', 'UpdateItem', 'BatchWriteItem']);
@@ -115,18 +131,8 @@ export class KillSwitchFunction extends Construct implements IGrantable {
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
       // Traces are Lambda's own segments (active tracing): no trace holds a response or an error message.
-      environment: { NODE_OPTIONS: '--enable-source-maps' },
-      bundling: {
-        format: OutputFormat.ESM,
-        target: 'node24',
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        mainFields: ['module', 'main'],
-        // Bundle the AWS SDK too: only the commands a function uses end up in it.
-        externalModules: [],
-        banner: "import { createRequire as __ksCreateRequire } from 'node:module'; const require = __ksCreateRequire(import.meta.url);",
-      },
+      environment: { NODE_OPTIONS: FUNCTION_NODE_OPTIONS },
+      bundling: { ...FUNCTION_BUNDLING, format: OutputFormat.ESM },
     });
     (this.function.node.defaultChild as CfnFunction).addMetadata(ENTRY_METADATA, props.entry);
     this.reservedConcurrency = props.reservedConcurrency;

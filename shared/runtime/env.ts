@@ -1,14 +1,16 @@
 import { z } from '../schemas/z.ts';
 import { ConfigurationError, toFieldIssues } from '../domain/errors.ts';
 import { ProgramsConfigSchema, type ProgramConfig } from '../schemas/config.ts';
-import { NoticeSettingsSchema } from '../schemas/notices.ts';
-import { FINDING_SOURCES, FindingMapSchema } from '../schemas/findings.ts';
-import { DatasetConfigSchema } from '../schemas/grants.ts';
+import { ProgramIdSchema } from '../schemas/common.ts';
 
 /**
  * The one place that reads `process.env`. Each function declares the variables it needs
  * as a zod object and reads them once, at load: a missing or malformed variable fails the
  * cold start with a message that names it, instead of failing the first event.
+ *
+ * The variables whose values are domain configuration (notice settings, the finding map, the
+ * datasets) are declared beside the compositions that read them (notice-env.ts,
+ * finding-services.ts, grant-work-services.ts), so that no other function bundles their schemas.
  */
 export function readEnv<S extends z.ZodObject>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
   const result = schema.safeParse(env);
@@ -21,7 +23,7 @@ export function readEnv<S extends z.ZodObject>(schema: S, env: NodeJS.ProcessEnv
   return result.data;
 }
 
-const name = z.string().min(1, 'is required');
+export const name = z.string().min(1, 'is required');
 
 /** A variable holding JSON that must match `schema`. */
 export function jsonOf<S extends z.ZodType>(schema: S) {
@@ -64,12 +66,9 @@ export const EnvVars = {
   noticeSendQueue: { NOTICE_SEND_QUEUE_URL: name },
   noticeSendDlq: { NOTICE_SEND_DLQ_URL: name },
   noticeTopic: { NOTICE_TOPIC_ARN: name },
-  noticeSettings: { NOTICE_SETTINGS: jsonOf(NoticeSettingsSchema) },
   /** Deliveries of a send batch before its failed notices are marked FAILED and dead-lettered. */
   noticeMaxAttempts: { NOTICE_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5) },
   noticePlanBudget: { NOTICE_PLAN_BUDGET_MS: z.coerce.number().int().min(100).default(600_000) },
-  /** Which AWS resources belong to which program and dataset (the `findings` section of the configuration). */
-  findingMap: { KILLSWITCH_FINDING_MAP: jsonOf(FindingMapSchema) },
   rejectedFindingsQueue: { REJECTED_FINDINGS_QUEUE_URL: name },
   /** Where the trigger keeps events that can never pause anything (malformed minimal fields, an unknown program). */
   triggerDlq: { TRIGGER_DLQ_URL: name },
@@ -82,29 +81,12 @@ export const EnvVars = {
   },
   /** A SENDING notice claim older than this is presumed abandoned (2 × the sender's timeout, < the queue's visibility timeout). */
   noticeStaleClaim: { NOTICE_STALE_CLAIM_MS: z.coerce.number().int().min(1000).default(120_000) },
-  /** Comma-separated finding sources the sweep lists. */
-  sweepSources: {
-    SWEEP_SOURCES: z
+  /** The programs whose halt acknowledgements the intake and the aggregator take (comma-separated). */
+  ackPrograms: {
+    ACK_PROGRAMS: z
       .string({ error: 'is required' })
-      .transform((s) =>
-        s
-          .split(',')
-          .map((x) => x.trim())
-          .filter(Boolean),
-      )
-      .pipe(z.array(z.enum(FINDING_SOURCES))),
-  },
-  /** The access systems of each dataset (datasets[] of the configuration), and who stays exempt from a quarantine. */
-  datasets: {
-    KILLSWITCH_DATASETS: jsonOf(z.array(DatasetConfigSchema)).default([]),
-    QUARANTINE_EXEMPT_ARNS: jsonOf(
-      z.array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, 'must be an IAM role ARN')),
-    ).default([]),
-    /** The account whose buckets are quarantined (S3 refuses a call for a bucket of any other: ExpectedBucketOwner). */
-    KILLSWITCH_ACCOUNT: z
-      .string()
-      .regex(/^\d{12}$/, 'must be a 12-digit AWS account id')
-      .optional(),
+      .transform((s) => s.split(',').filter(Boolean))
+      .pipe(z.array(ProgramIdSchema).min(1, 'must list at least one')),
   },
   sweepLookbackMs: { SWEEP_LOOKBACK_MS: z.coerce.number().int().min(60_000).default(86_400_000) },
   sweepOverlapMs: { SWEEP_OVERLAP_MS: z.coerce.number().int().min(0).default(600_000) },

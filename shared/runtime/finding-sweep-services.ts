@@ -10,10 +10,28 @@ import {
 import { FindingSweep } from '../findings/sweep.ts';
 import type { SweepSource } from '../findings/ports.ts';
 import type { Telemetry } from '../killswitch/ports.ts';
-import type { FindingSource } from '../schemas/findings.ts';
-import { FindingSweepEnvSchema, findingServices } from './composition.ts';
-import { readEnv } from './env.ts';
+import { FINDING_SOURCES, type FindingSource } from '../schemas/findings.ts';
+import { z } from '../schemas/z.ts';
+import { FindingTriggerEnvSchema, findingServices } from './finding-services.ts';
+import { EnvVars, readEnv } from './env.ts';
 import { directCopyProductArns } from '../findings/relevance.ts';
+
+/** The finding sweep: the finding trigger's services, which sources to list and how far. */
+export const FindingSweepEnvSchema = FindingTriggerEnvSchema.extend({
+  /** Comma-separated finding sources the sweep lists. */
+  SWEEP_SOURCES: z
+    .string({ error: 'is required' })
+    .transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.enum(FINDING_SOURCES))),
+  ...EnvVars.sweepLookbackMs,
+  ...EnvVars.sweepOverlapMs,
+  ...EnvVars.sweepMaxFindings,
+});
 
 type FindingSweepEnv = ReturnType<typeof readEnv<typeof FindingSweepEnvSchema>>;
 
@@ -31,7 +49,7 @@ const SOURCES: Record<FindingSource, (env: FindingSweepEnv) => SweepSource> = {
 };
 
 /**
- * The finding sweep's composition, apart from the other functions' (composition.ts): only the sweep
+ * The finding sweep's composition, apart from the finding trigger's (finding-services.ts): only the sweep
  * bundles the Macie, GuardDuty and Security Hub clients.
  */
 export function findingSweepServices(telemetry: Telemetry, env = readEnv(FindingSweepEnvSchema)) {

@@ -39,7 +39,7 @@ import type { Envelope, ProgramFixture, SystemUnderTest } from './system.ts';
 
 /**
  * The kill switch as deployed, for the model test: the real use cases and stores on dynalite, wired
- * as the functions wire them (shared/runtime/composition.ts), with EventBridge, SQS and Lambda's
+ * as the functions wire them (shared/runtime/*-services.ts), with EventBridge, SQS and Lambda's
  * delivery simulated as the synthesized templates configure them (deployed.ts), and the operator's
  * identity resolved as the operator function resolves it. Forged messages are delivered to their
  * consumers even where the deployed policies would refuse them, so the consumers' own checks are

@@ -1,13 +1,12 @@
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { SNSClient } from '@aws-sdk/client-sns';
-import { SQSClient } from '@aws-sdk/client-sqs';
 
 /*
- * Client factories. Endpoints are never set here: the SDK reads the standard
- * AWS_ENDPOINT_URL_<SERVICE> variables itself, which is how the local stack points the very
- * same code at dynalite, fauxqs and the local event bus.
+ * The DynamoDB client factory. Endpoints are never set here or where the compositions
+ * (shared/runtime/*-services.ts) build their EventBridge, SNS and SQS clients, with the SDK's
+ * defaults: the SDK reads the standard AWS_ENDPOINT_URL_<SERVICE> variables itself, which is how
+ * the local stack points the very same code at dynalite, fauxqs and the local event bus. (One
+ * module per client: a function bundles only the clients it builds.)
  */
 
 /**
@@ -23,7 +22,3 @@ export function dynamoDocumentClient(config: DynamoDBClientConfig = {}): DynamoD
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
   });
 }
-
-export const eventBridgeClient = (): EventBridgeClient => new EventBridgeClient({});
-export const snsClient = (): SNSClient => new SNSClient({});
-export const sqsClient = (): SQSClient => new SQSClient({});
