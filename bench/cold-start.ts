@@ -83,7 +83,8 @@ const REGION = 'eu-west-1';
 /** What a reference to a resource of `type` resolves to in a deployed stack (`attribute`: a GetAtt's, or a Ref). */
 function referenceTo(type: string | undefined, attribute?: string): string {
   const id = 'stand-in';
-  switch (attribute ? `${type}.${attribute}` : type) {
+  const of = attribute ? `${type}.${attribute}` : type;
+  switch (of) {
     case 'AWS::SQS::Queue':
       return `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/${id}`;
     case 'AWS::SQS::Queue.Arn':
@@ -96,8 +97,13 @@ function referenceTo(type: string | undefined, attribute?: string): string {
       return `arn:aws:kms:${REGION}:${ACCOUNT}:key/00000000-0000-4000-8000-000000000000`;
     case 'AWS::SecretsManager::Secret':
       return `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${id}-AbCdEf`;
-    default:
+    // A name: what a Ref gives for these.
+    case 'AWS::DynamoDB::Table':
+    case 'AWS::S3::Bucket':
+    case 'AWS::Events::EventBus':
       return id;
+    default:
+      throw new Error(`cold-start: no stand-in for a reference to ${of ?? 'an unknown resource'} (add it to referenceTo)`);
   }
 }
 
@@ -185,13 +191,19 @@ function loadOnce(file: string, env: NodeJS.ProcessEnv): number {
 
 /**
  * Module load times of each bundle in fresh Node processes, the bundles loaded in turn (function,
- * baseline, floor, function, …): this machine is shared, and a slow minute then slows all three
+ * baseline, floor; then baseline, floor, function; …): this machine is shared, and a slow minute then slows all three
  * alike instead of the one whose runs it fell on. The median, and the fastest run (what is left
  * when nothing else wanted the CPU: noise only ever adds time).
  */
 function interleavedLoadMs(files: readonly string[], env: NodeJS.ProcessEnv, runs: number): { median: number; best: number }[] {
   const times = files.map(() => [] as number[]);
-  for (let run = 0; run < runs; run++) files.forEach((file, i) => times[i]!.push(loadOnce(file, env)));
+  for (let run = 0; run < runs; run++) {
+    // Each round starts with the next bundle: none is always the first process after a pause.
+    for (let k = 0; k < files.length; k++) {
+      const i = (run + k) % files.length;
+      times[i]!.push(loadOnce(files[i]!, env));
+    }
+  }
   return times.map((t) => {
     const sorted = t.sort((a, b) => a - b);
     return { median: sorted[Math.floor(sorted.length / 2)]!, best: sorted[0]! };

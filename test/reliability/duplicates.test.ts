@@ -177,7 +177,9 @@ describe(`Duplicates: every entry point delivered ${COPIES}× at once, ${TIMES} 
     expect(employees).toHaveLength(TIMES * 10);
     // 100 batches of 10, each delivered three times at once to the real sender function. As SQS
     // does, a delivery that fails (a copy finds the notices claimed by another, unfinished copy)
-    // comes back a little later with its receive count up.
+    // comes back later with its receive count up: after its visibility timeout, which is longer
+    // than the sender's timeout, so by then the batch's other deliveries under way have ended
+    // (a fixed sleep instead made the test depend on how fast this machine was that minute).
     const batches: SendBatch[] = times(TIMES, (i) => ({
       type: 'send',
       incidentId,
@@ -185,20 +187,26 @@ describe(`Duplicates: every entry point delivered ${COPIES}× at once, ${TIMES} 
       employeeIds: employees.slice(i * 10, i * 10 + 10),
     }));
     let redeliveries = 0;
-    const deliver = async (batch: SendBatch, id: string) => {
+    const underWay = batches.map(() => new Set<Promise<unknown>>());
+    const deliver = async (i: number, id: string) => {
       for (let receive = 1; ; receive++) {
+        const delivery = stack.functions.invoke('send-notices', {
+          Records: [{ messageId: id, body: JSON.stringify(batches[i]), attributes: { ApproximateReceiveCount: String(receive) } }],
+        });
+        underWay[i]!.add(delivery);
         try {
-          return await stack.functions.invoke('send-notices', {
-            Records: [{ messageId: id, body: JSON.stringify(batch), attributes: { ApproximateReceiveCount: String(receive) } }],
-          });
+          return await delivery;
         } catch (error) {
           if (receive >= 4) throw error;
           redeliveries++;
-          await sleep(50 * receive);
+          underWay[i]!.delete(delivery);
+          await Promise.allSettled([...underWay[i]!]);
+        } finally {
+          underWay[i]!.delete(delivery);
         }
       }
     };
-    await Promise.all(batches.map((batch, i) => Promise.all(times(COPIES, (copy) => deliver(batch, `b${i}-${copy}`)))));
+    await Promise.all(batches.map((_, i) => Promise.all(times(COPIES, (copy) => deliver(i, `b${i}-${copy}`)))));
     expect(redeliveries).toBeLessThan(TIMES * COPIES);
     await stack.idle();
     const delivered = (await drainGateway(stack)).filter((d) => d.incidentId === incidentId);
