@@ -7,7 +7,7 @@ import { ProgramStateStore } from '#shared/adapters/dynamodb/program-state-store
 import { startDynalite } from '#local/dynalite.ts';
 import { startTestDynamo, type TestDynamo } from '../support/dynamo.ts';
 
-const waitFor = async (predicate: () => boolean, timeoutMs = 3000) => {
+const waitFor = async (predicate: () => boolean, timeoutMs = 10_000) => {
   const until = Date.now() + timeoutMs;
   while (!predicate() && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
   return predicate();
@@ -26,7 +26,18 @@ describe('KillSwitchGate against dynalite', () => {
     programId: string,
     scopes: string[] = [],
     client = new DynamoDBClient({ endpoint: db.dynamo.endpoint, region: 'eu-west-1' }),
-  ) => new KillSwitchGate({ tableName: db.tables.programState, programId, scopes, refreshIntervalMs: 100, client });
+  ) =>
+    // What these tests watch is what each read returns: reads may take as long as this machine
+    // needs, and staleness never closes a gate here (fail-closed.test.ts proves staleness).
+    new KillSwitchGate({
+      tableName: db.tables.programState,
+      programId,
+      scopes,
+      refreshIntervalMs: 100,
+      readTimeoutMs: 10_000,
+      maxStalenessMs: 600_000,
+      client,
+    });
 
   it('sees a pause within one refresh interval; a scoped pause stops its scope, and every gate that declares none', async () => {
     await store.register('g1', new Date());
@@ -82,13 +93,14 @@ describe('KillSwitchGate against dynalite', () => {
       programId: 'g2',
       refreshIntervalMs: 100,
       maxStalenessMs: 300,
+      readTimeoutMs: 10_000,
       client,
     });
     await gate.start();
     expect(gate.allowed()).toBe(true);
 
     await dying.stop();
-    expect(await waitFor(() => !gate.allowed(), 1000)).toBe(true);
+    expect(await waitFor(() => !gate.allowed())).toBe(true);
     expect(gate.state().error).toBeDefined();
     await gate.stop();
   });

@@ -19,7 +19,6 @@ import { ALICE, BOB, drainGateway, operatorCall } from '../support/local.ts';
 
 const TIMES = 100;
 const COPIES = 3;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const times = <T>(n: number, f: (i: number) => T) => Array.from({ length: n }, (_, i) => f(i));
 const hex12 = (i: number) => i.toString(16).padStart(12, '0');
 
@@ -44,21 +43,31 @@ describe(`Duplicates: every entry point delivered ${COPIES}× at once, ${TIMES} 
 
   it('anomaly events: exactly one pause, one incident and one audit entry per anomaly', async () => {
     const trigger = new AnomalyTrigger(s);
-    /** EventBridge's side: a delivery that failed is delivered again. */
-    const deliver = async (a: ReturnType<typeof anomaly>): Promise<TriggerOutcome> => {
+    /**
+     * EventBridge's side: a delivery that failed is delivered again — in production after the
+     * trigger queue's visibility timeout, by when the anomaly's other deliveries under way have
+     * ended; here as soon as they have (not after a fixed sleep: that raced a slow machine).
+     */
+    const deliver = async (a: ReturnType<typeof anomaly>, underWay: Set<Promise<unknown>>): Promise<TriggerOutcome> => {
       for (let attempt = 1; ; attempt++) {
+        const delivery = trigger.handle(a);
+        underWay.add(delivery);
         try {
-          return await trigger.handle(a);
+          return await delivery;
         } catch (error) {
-          if (!(error instanceof AnomalyInProgressError) || attempt > 50) throw error;
-          await sleep(20);
+          if (!(error instanceof AnomalyInProgressError) || attempt > 5) throw error;
+          underWay.delete(delivery);
+          await Promise.allSettled([...underWay]);
+        } finally {
+          underWay.delete(delivery);
         }
       }
     };
     const outcomes = await Promise.all(
       times(TIMES, (i) => {
         const a = anomaly({ anomalyId: `dup-anomaly-${i}`, programId: `dup-${i}`, observedAt: new Date().toISOString() });
-        return Promise.all(times(COPIES, () => deliver(a)));
+        const underWay = new Set<Promise<unknown>>();
+        return Promise.all(times(COPIES, () => deliver(a, underWay)));
       }),
     );
     for (const [i, copies] of outcomes.entries()) {
