@@ -86,6 +86,23 @@ const waitFor = async (predicate: () => boolean, timeoutMs: number) => {
   return predicate();
 };
 
+/**
+ * Asks the gate every few milliseconds from `t0` until it says no (or `timeoutMs`), recording each
+ * answer with when it was asked. What is checked is the answers — no yes later than the bound —
+ * not how soon this loop's timer woke up to ask: on a loaded machine it wakes late, and a late
+ * question answered "no" proves nothing wrong.
+ */
+const answersUntilClosed = async (gate: KillSwitchGate, t0: number, timeoutMs: number) => {
+  const answers: { at: number; allowed: boolean }[] = [];
+  for (;;) {
+    const at = performance.now() - t0;
+    const allowed = gate.allowed();
+    answers.push({ at, allowed });
+    if (!allowed || at > timeoutMs) return answers;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+};
+
 describe('Fail closed: the collector SDK when DynamoDB misbehaves', () => {
   let db: TestDynamo;
   let store: ProgramStateStore;
@@ -118,10 +135,12 @@ describe('Fail closed: the collector SDK when DynamoDB misbehaves', () => {
       programId,
       refreshIntervalMs: REFRESH_MS,
       maxStalenessMs: MAX_STALENESS_MS,
+      // A good read may take what this machine needs; closing is staleness's job, not the timeout's.
+      readTimeoutMs: 2000,
       client,
     });
     await gate.start();
-    expect(await waitFor(() => gate.allowed(), 2000)).toBe(true);
+    expect(await waitFor(() => gate.allowed(), 10_000)).toBe(true);
     return { gate, programId };
   };
 
@@ -141,9 +160,9 @@ describe('Fail closed: the collector SDK when DynamoDB misbehaves', () => {
       const { gate } = await openGate();
       const t0 = performance.now();
       proxy.set(mode);
-      expect(await waitFor(() => !gate.allowed(), MAX_STALENESS_MS + TIMER_SLACK_MS + 500)).toBe(true);
-      const closedAfterMs = performance.now() - t0;
-      expect(closedAfterMs).toBeLessThanOrEqual(MAX_STALENESS_MS + TIMER_SLACK_MS);
+      const answers = await answersUntilClosed(gate, t0, 10_000);
+      expect(answers.at(-1)!.allowed).toBe(false);
+      expect(answers.filter((a) => a.allowed && a.at > MAX_STALENESS_MS + TIMER_SLACK_MS)).toEqual([]);
       expect(await closedWhile(gate, 4 * REFRESH_MS)).toBe(true);
       expect(gate.state()).toMatchObject({ allowed: false });
 
@@ -215,8 +234,9 @@ describe('Fail closed: the collector SDK when DynamoDB misbehaves', () => {
       expect(gate.allowed()).toBe(true);
       const t0 = performance.now();
       proxy.set('hang');
-      expect(await waitFor(() => !gate.allowed(), MAX_STALENESS_MS + TIMER_SLACK_MS + 500)).toBe(true);
-      expect(performance.now() - t0).toBeLessThanOrEqual(MAX_STALENESS_MS + TIMER_SLACK_MS);
+      const answers = await answersUntilClosed(gate, t0, 10_000);
+      expect(answers.at(-1)!.allowed).toBe(false);
+      expect(answers.filter((a) => a.allowed && a.at > MAX_STALENESS_MS + TIMER_SLACK_MS)).toEqual([]);
     } finally {
       vi.useRealTimers();
       proxy.set('pass');
