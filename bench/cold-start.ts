@@ -2,10 +2,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build, type BuildOptions } from 'esbuild';
+import { build } from 'esbuild';
 import { buildApp } from '#infra/app.ts';
 import { loadDeploymentConfig } from '#infra/config.ts';
-import { ENTRY_METADATA, FUNCTION_BUNDLING, PROJECT_ROOT } from '#infra/constructs/killswitch-function.ts';
+import { ENTRY_METADATA, PROJECT_ROOT } from '#infra/constructs/killswitch-function.ts';
+import { FUNCTION_ESBUILD, sdkClientsOf } from './bundling.ts';
 import { round } from './support.ts';
 
 const CLIENT_CLASSES: Record<string, string> = {
@@ -48,22 +49,6 @@ const metrics = new Metrics({ namespace: 'floor', serviceName: 'floor' });
 const Work = z.object({ id: z.string().min(1), at: z.iso.datetime() });
 export const handler = middy(async (event) => Work.parse(event)).use(injectLambdaContext(logger)).use(logMetrics(metrics));
 `;
-
-/** The options KillSwitchFunction gives esbuild (FUNCTION_BUNDLING, infra/constructs/killswitch-function.ts). */
-const BUNDLE: BuildOptions = {
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: FUNCTION_BUNDLING.target,
-  minify: FUNCTION_BUNDLING.minify,
-  sourcemap: FUNCTION_BUNDLING.sourceMap,
-  sourcesContent: FUNCTION_BUNDLING.sourcesContent,
-  mainFields: FUNCTION_BUNDLING.mainFields,
-  external: FUNCTION_BUNDLING.externalModules,
-  banner: { js: FUNCTION_BUNDLING.banner },
-  metafile: true,
-  logLevel: 'silent',
-};
 
 interface TemplateResource {
   Type: string;
@@ -172,7 +157,13 @@ async function bundleSource(dir: string, name: string, source: string): Promise<
   const entry = join(dir, `${name}.mjs`);
   writeFileSync(entry, source);
   const outfile = join(dir, `${name}.out.mjs`);
-  await build({ ...BUNDLE, entryPoints: [entry], outfile, absWorkingDir: PROJECT_ROOT, nodePaths: [join(PROJECT_ROOT, 'node_modules')] });
+  await build({
+    ...FUNCTION_ESBUILD,
+    entryPoints: [entry],
+    outfile,
+    absWorkingDir: PROJECT_ROOT,
+    nodePaths: [join(PROJECT_ROOT, 'node_modules')],
+  });
   return outfile;
 }
 
@@ -195,7 +186,12 @@ function loadOnce(file: string, env: NodeJS.ProcessEnv): number {
  * alike instead of the one whose runs it fell on. The median, and the fastest run (what is left
  * when nothing else wanted the CPU: noise only ever adds time).
  */
-function interleavedLoadMs(files: readonly string[], env: NodeJS.ProcessEnv, runs: number): { median: number; best: number }[] {
+interface LoadTimes {
+  median: number;
+  best: number;
+}
+
+function interleavedLoadMs(files: readonly string[], env: NodeJS.ProcessEnv, runs: number): LoadTimes[] {
   const times = files.map(() => [] as number[]);
   for (let run = 0; run < runs; run++) {
     // Each round starts with the next bundle: none is always the first process after a pause.
@@ -233,14 +229,8 @@ export async function coldStart({ quick }: { quick: boolean }) {
       // Only what Lambda gives a function: none of this process's variables (tsx's loader among them).
       const env = { PATH: process.env.PATH, HOME: process.env.HOME, ...LAMBDA_ENV, ...environment };
       const outfile = join(dir, `${name}.mjs`);
-      const result = await build({ ...BUNDLE, entryPoints: [join(PROJECT_ROOT, entry)], outfile });
-      const clients = [
-        ...new Set(
-          Object.keys(result.metafile!.inputs)
-            .map((i) => /node_modules\/@aws-sdk\/(client-[a-z0-9-]+)\//.exec(i)?.[1])
-            .filter((c): c is string => !!c),
-        ),
-      ].sort();
+      const result = await build({ ...FUNCTION_ESBUILD, entryPoints: [join(PROJECT_ROOT, entry)], outfile });
+      const clients = sdkClientsOf(result.metafile!);
       const imports = clients
         .map((c, i) => `import { ${clientClass(c)} as C${i} } from '@aws-sdk/${c}'; export const c${i} = new C${i}({});`)
         .join('\n');
@@ -250,9 +240,9 @@ export async function coldStart({ quick }: { quick: boolean }) {
       const floorFile = await bundleSource(dir, `${name}.floor`, `${imports}\n${FLOOR_HANDLER}`);
       const kb = (f: string) => statSync(f).size / 1024;
       const [fnLoad, baseLoad, floorLoad] = interleavedLoadMs([outfile, baselineFile, floorFile], env, runs) as [
-        { median: number; best: number },
-        { median: number; best: number },
-        { median: number; best: number },
+        LoadTimes,
+        LoadTimes,
+        LoadTimes,
       ];
       functions.push({
         function: name,
@@ -260,7 +250,7 @@ export async function coldStart({ quick }: { quick: boolean }) {
         sdkClients: clients,
         sizeKb: {
           bundle: round(kb(outfile), 1),
-          sourceMap: BUNDLE.sourcemap ? round(kb(`${outfile}.map`), 1) : 0,
+          sourceMap: FUNCTION_ESBUILD.sourcemap ? round(kb(`${outfile}.map`), 1) : 0,
           baseline: round(kb(baselineFile), 1),
           floor: round(kb(floorFile), 1),
         },

@@ -37,8 +37,8 @@ export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const ENTRY_METADATA = 'killswitch:entry';
 
 /**
- * How every function is bundled (esbuild through NodejsFunction) and started. bench/cold-start.ts
- * builds and loads its bundles with these same options, and the baselines it compares them with too.
+ * How every function is bundled (esbuild through NodejsFunction). bench/bundling.ts turns these into
+ * the esbuild options the cold-start benchmark and test/infra/bundles.test.ts build with.
  */
 export const FUNCTION_BUNDLING = {
   target: 'node24',
@@ -50,7 +50,7 @@ export const FUNCTION_BUNDLING = {
   externalModules: [] as string[],
   banner: "import { createRequire as __ksCreateRequire } from 'node:module'; const require = __ksCreateRequire(import.meta.url);",
 } as const;
-export const FUNCTION_NODE_OPTIONS = '--enable-source-maps';
+const FUNCTION_NODE_OPTIONS = '--enable-source-maps';
 
 /** DynamoDB actions a function may be given. There is deliberately no DeleteItem. */
 export type TableAction = 'GetItem' | 'BatchGetItem' | 'Query' | 'PutItem' | 'UpdateItem' | 'BatchWriteItem';

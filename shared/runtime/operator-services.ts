@@ -24,12 +24,13 @@ export const OperatorEnvSchema = KillSwitchEnvSchema.extend({
 
 export function operatorServices(env = readEnv(OperatorEnvSchema)) {
   const base = killSwitchServices(env);
+  const sqs = new SQSClient({});
   return {
     ...base,
     trust: { account: env.KILLSWITCH_ACCOUNT, roleNames: env.OPERATOR_ROLES },
     callerProof: new CallerProofVerifier(env.AWS_REGION),
-    grantWork: new WorkQueue<GrantWork>(new SQSClient({}), env.GRANT_WORK_QUEUE_URL),
-    noticeWork: new WorkQueue<PlanWork>(new SQSClient({}), env.NOTICE_PLAN_QUEUE_URL),
+    grantWork: new WorkQueue<GrantWork>(sqs, env.GRANT_WORK_QUEUE_URL),
+    noticeWork: new WorkQueue<PlanWork>(sqs, env.NOTICE_PLAN_QUEUE_URL),
     revocations: new RevocationLedger(base.ledger),
     notices: new NoticeLedger(base.ledger),
     noticeSettings: env.NOTICE_SETTINGS,

@@ -2,13 +2,14 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Template } from 'aws-cdk-lib/assertions';
-import { ENTRY_METADATA, FUNCTION_BUNDLING, PROJECT_ROOT } from '#infra/constructs/killswitch-function.ts';
+import { ENTRY_METADATA, PROJECT_ROOT } from '#infra/constructs/killswitch-function.ts';
+import { FUNCTION_ESBUILD, sdkClientsOf } from '../../bench/bundling.ts';
 import { EVERY_ACCESS_SYSTEM, describeRef, permissionsByRole, sampleApp } from '../support/cdk.ts';
 
 /**
- * The IAM service each SDK client calls. STS is absent on purpose: the operator function's
- * caller proof is a request the caller signed (GetCallerIdentity), which needs no permission of
- * the function's own role.
+ * The IAM service each SDK client calls. STS maps to none: the operator function's caller proof
+ * is a request the caller signed (GetCallerIdentity), which needs no permission of the function's
+ * own role.
  */
 const SERVICE_OF_CLIENT: Record<string, string | null> = {
   'client-dynamodb': 'dynamodb',
@@ -28,20 +29,8 @@ const SERVICE_OF_CLIENT: Record<string, string | null> = {
 
 /** The SDK clients esbuild puts in a function's bundle, built with the functions' own options. */
 async function bundledClients(entry: string): Promise<string[]> {
-  const result = await build({
-    entryPoints: [join(PROJECT_ROOT, entry)],
-    bundle: true,
-    write: false,
-    outfile: 'out.mjs',
-    platform: 'node',
-    format: 'esm',
-    target: FUNCTION_BUNDLING.target,
-    mainFields: FUNCTION_BUNDLING.mainFields,
-    metafile: true,
-    logLevel: 'silent',
-  });
-  const clients = Object.keys(result.metafile.inputs).map((i) => /node_modules\/@aws-sdk\/(client-[a-z0-9-]+)\//.exec(i)?.[1]);
-  return [...new Set(clients.filter((c): c is string => !!c))].sort();
+  const result = await build({ ...FUNCTION_ESBUILD, entryPoints: [join(PROJECT_ROOT, entry)], write: false, outfile: 'out.mjs' });
+  return sdkClientsOf(result.metafile!);
 }
 
 describe('Bundles: each function carries only the clients it may call (issue 20, per-function composition)', () => {
